@@ -1,0 +1,141 @@
+/**
+ * The resolved configuration the engine runs on. Both modes of the migration guide (single-connection from the
+ * environment, multi-connection from YAML) resolve to these shapes; nothing downstream knows which mode it came from.
+ * Durations are seconds, sizes are rows.
+ */
+
+export const CDC_STRATEGIES = ['hybrid', 'timestamp_only', 'id_only', 'full_sync', 'custom_sql'] as const;
+export type CdcStrategy = (typeof CDC_STRATEGIES)[number];
+
+export type FullSyncMode = 'replace' | 'append';
+export type TimestampFormat = 'datetime' | 'unix';
+
+/** A secret value: resolved lazily so it never sits in a config dump. */
+export type SecretRef =
+  | { kind: 'literal'; value: string }
+  | { kind: 'env'; name: string }
+  | { kind: 'secretsmanager'; secretId: string; key?: string };
+
+export interface SshTunnelConfig {
+  host: string;
+  port: number;
+  username: string;
+  privateKeyPath?: string;
+  privateKey?: SecretRef;
+  /** SHA256 fingerprint of the bastion's host key (`SHA256:…` as ssh-keygen prints it). */
+  hostKeySha256?: string;
+  connectTimeoutSeconds: number;
+  keepaliveSeconds: number;
+}
+
+export interface SourceConnection {
+  name: string;
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password?: SecretRef;
+  sshTunnel?: SshTunnelConfig;
+  description?: string;
+}
+
+export interface DuckDbTarget {
+  type: 'duckdb';
+  name: string;
+  /** Path of the DuckDB file; relative paths are under the Highwater home. */
+  path: string;
+  schema: string;
+}
+
+export interface RedshiftTarget {
+  type: 'redshift';
+  name: string;
+  schema: string;
+  database: string;
+  workgroup?: string;
+  clusterIdentifier?: string;
+  secretArn?: string;
+  dbUser?: string;
+  iamRoleArn?: string;
+  region?: string;
+  endpoint?: string;
+  /** Legacy direct-connection keys from the old tool, kept for `connections list/info`. */
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: SecretRef;
+}
+
+export type TargetConnection = DuckDbTarget | RedshiftTarget;
+
+export type StagingConfig =
+  | { type: 'local'; root: string }
+  | { type: 's3'; bucket: string; prefix: string; region?: string; endpoint?: string };
+
+export type StateConfig =
+  | { type: 'local'; path: string }
+  | { type: 'dynamodb'; table: string; region?: string; endpoint?: string };
+
+export interface TableConfig {
+  /** `schema.table` as written in the pipeline (case preserved for the source query). */
+  name: string;
+  sourceSchema: string;
+  sourceTable: string;
+  strategy: CdcStrategy;
+  timestampColumn: string;
+  idColumn: string;
+  /** Bare target table name (no schema); lower-cased by the naming module. */
+  targetName: string;
+  fullSyncMode: FullSyncMode;
+  customQuery?: string;
+  timestampFormat: TimestampFormat;
+  additionalWhere?: string;
+  /** Rows whose cursor is newer than NOW() - lag are left for the next run (lets in-flight transactions commit). */
+  lagSeconds: number;
+  /** Re-read this far behind the watermark on every run (harmless: the merge is idempotent). */
+  lookbackSeconds: number;
+  chunkRows: number;
+  /** Overrides the primary key read from the source. */
+  primaryKey?: string[];
+  distkey?: string;
+  sortkey?: string[];
+  diststyle?: 'AUTO' | 'ALL' | 'EVEN' | 'KEY';
+  deleteDetection: boolean;
+  /** Rows per Parquet row group. */
+  batchSize: number;
+}
+
+export interface ProcessingConfig {
+  maxWorkers: number;
+  batchSize: number;
+  chunkRows: number;
+  leaseSeconds: number;
+}
+
+export interface PipelineConfig {
+  name: string;
+  description?: string;
+  source: SourceConnection;
+  target: TargetConnection;
+  staging: StagingConfig;
+  state: StateConfig;
+  processing: ProcessingConfig;
+  schedule?: string;
+  tables: TableConfig[];
+  /** Where this pipeline came from, for messages: a file path or `environment`. */
+  origin: string;
+}
+
+export type ConfigMode = 'single' | 'multi';
+
+export interface LoadedConfig {
+  mode: ConfigMode;
+  /** Why this mode was chosen, in plain words (shown under the banner). */
+  reason: string;
+  configDir: string;
+  home: string;
+  sources: Record<string, SourceConnection>;
+  targets: Record<string, TargetConnection>;
+  /** Pipeline names; `default` always exists. Use `getPipeline()` to resolve one. */
+  pipelines: string[];
+}

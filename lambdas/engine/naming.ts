@@ -1,0 +1,176 @@
+/**
+ * The one naming authority: state keys, staging keys, target table and column names. Everything that names a
+ * thing in S3, DynamoDB, the local state store or the warehouse comes from here, so there is exactly one way to
+ * spell each name and prefixes are matched exactly (they always end in `/`), never by substring.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../runtime/errors.js';
+
+/** Pipeline, connection and target names: what the YAML may use as a key. */
+const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+/** MySQL schema and table names that we accept (anything else is refused rather than escaped into a key). */
+const IDENT_RE = /^[A-Za-z0-9_$]{1,64}$/;
+
+export interface TableRef {
+  schema: string;
+  table: string;
+}
+
+/** Parses `schema.table` as the CLI and YAML write it; refuses anything that is not two plain identifiers. */
+export function parseTableName(name: string, where = 'table name'): TableRef {
+  const parts = name.split('.');
+  if (parts.length !== 2 || !parts.every((p) => IDENT_RE.test(p))) {
+    throw new ConfigError(
+      `${where} ${JSON.stringify(name)} is not schema.table made of letters, digits, _ and $ (at most 64 each)`,
+      { suggestion: 'Write the table as schema.table, for example shop.orders.' },
+    );
+  }
+  return { schema: parts[0]!, table: parts[1]! };
+}
+
+export function assertName(kind: string, name: string): string {
+  if (!NAME_RE.test(name)) {
+    throw new ConfigError(`${kind} name ${JSON.stringify(name)} may only use letters, digits, _ and - (1–64)`);
+  }
+  return name;
+}
+
+// ── State keys ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface TableKeyParts {
+  pipeline: string;
+  source: string;
+  table: string; // schema.table
+  target: string;
+}
+
+/** The key of a (pipeline, source table, target) in the state store: watermark, lease and ledger partition. */
+export function tableKey(parts: TableKeyParts): string {
+  assertName('pipeline', parts.pipeline);
+  assertName('source', parts.source);
+  assertName('target', parts.target);
+  parseTableName(parts.table);
+  return `${parts.pipeline}/${parts.source}/${parts.table}/${parts.target}`;
+}
+
+export function parseTableKey(key: string): TableKeyParts {
+  const parts = key.split('/');
+  if (parts.length !== 4) throw new ConfigError(`not a table key: ${JSON.stringify(key)}`);
+  const [pipeline, source, table, target] = parts as [string, string, string, string];
+  return { pipeline, source, table, target };
+}
+
+// ── Run ids ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** A run id sorts by start time: `20261125T131603123Z-1a2b3c4d`. */
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.(\d{3})Z$/, '$1Z');
+  return `${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+const RUN_ID_RE = /^\d{8}T\d{9}Z-[0-9a-f]{8}$/;
+export function isRunId(s: string): boolean {
+  return RUN_ID_RE.test(s);
+}
+
+// ── Staging keys ───────────────────────────────────────────────────────────────────────────────────────────────
+
+function cleanPrefix(prefix: string): string {
+  const p = prefix.replace(/^\/+|\/+$/g, '');
+  return p === '' ? '' : `${p}/`;
+}
+
+/** Every staged object of one table lives under this prefix (it ends with `/`). */
+export function tableStagingPrefix(rootPrefix: string, parts: TableKeyParts): string {
+  tableKey(parts); // validates every part
+  return `${cleanPrefix(rootPrefix)}${parts.pipeline}/${parts.target}/${parts.source}/${parts.table}/`;
+}
+
+export function runStagingPrefix(rootPrefix: string, parts: TableKeyParts, runId: string): string {
+  if (!isRunId(runId)) throw new ConfigError(`not a run id: ${JSON.stringify(runId)}`);
+  return `${tableStagingPrefix(rootPrefix, parts)}run=${runId}/`;
+}
+
+/** The key of one chunk's Parquet file. Deterministic per (run, chunk): a retried chunk overwrites, never duplicates. */
+export function chunkKey(rootPrefix: string, parts: TableKeyParts, runId: string, chunkIndex: number): string {
+  return `${runStagingPrefix(rootPrefix, parts, runId)}chunk-${String(chunkIndex).padStart(5, '0')}.parquet`;
+}
+
+/** The COPY manifest of one run's files. */
+export function manifestKey(rootPrefix: string, parts: TableKeyParts, runId: string): string {
+  return `${runStagingPrefix(rootPrefix, parts, runId)}manifest.json`;
+}
+
+/** A large plan written to staging for a Distributed Map to read. */
+export function planKey(rootPrefix: string, parts: TableKeyParts, runId: string): string {
+  return `${runStagingPrefix(rootPrefix, parts, runId)}plan.json`;
+}
+
+export interface ParsedStagingKey {
+  prefix: string;
+  parts: TableKeyParts;
+  runId: string;
+  file: string;
+  chunkIndex: number | null;
+}
+
+/** Inverse of chunkKey/manifestKey: reads a staged key back into its parts (undefined if it is not ours). */
+export function parseStagingKey(rootPrefix: string, key: string): ParsedStagingKey | undefined {
+  const root = cleanPrefix(rootPrefix);
+  if (!key.startsWith(root)) return undefined;
+  const rest = key.slice(root.length).split('/');
+  if (rest.length !== 6) return undefined;
+  const [pipeline, target, source, table, runPart, file] = rest as [string, string, string, string, string, string];
+  if (!runPart.startsWith('run=') || !isRunId(runPart.slice(4))) return undefined;
+  const m = /^chunk-(\d{5})\.parquet$/.exec(file);
+  return {
+    prefix: root,
+    parts: { pipeline, source, table, target },
+    runId: runPart.slice(4),
+    file,
+    chunkIndex: m ? Number(m[1]) : null,
+  };
+}
+
+// ── Warehouse names ────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Prefix given to a column or table name that starts with a digit (stable: the same name always maps the same way). */
+export const DIGIT_PREFIX = 'col_';
+
+/** The warehouse name for a source column or table: lower case, digit-leading names prefixed, other characters kept. */
+export function targetIdentifier(name: string): string {
+  const lower = name.toLowerCase();
+  return /^[0-9]/.test(lower) ? `${DIGIT_PREFIX}${lower}` : lower;
+}
+
+/** Maps source column names to target names; two source columns that would collide are an error, not a silent merge. */
+export function targetColumnNames(table: string, sourceNames: readonly string[]): string[] {
+  const seen = new Map<string, string>();
+  return sourceNames.map((n) => {
+    const t = targetIdentifier(n);
+    const other = seen.get(t);
+    if (other !== undefined) {
+      throw new ConfigError(`${table}: columns ${JSON.stringify(other)} and ${JSON.stringify(n)} both map to ${t}`);
+    }
+    seen.set(t, n);
+    return t;
+  });
+}
+
+/** The staging table a load uses inside its transaction. */
+export function stagingTableName(target: string, runId: string): string {
+  return `${target}__hw_stage_${runId
+    .replace(/[^0-9a-z]/gi, '')
+    .slice(-12)
+    .toLowerCase()}`;
+}
+
+/** Execution name for Step Functions: pipeline, table and time, so duplicate runs are visible (≤ 80 chars). */
+export function executionName(pipeline: string, tables: readonly string[], now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:.]/g, '').slice(0, 15);
+  const what = tables.length === 1 ? tables[0]!.replace(/\./g, '-') : `${tables.length}-tables`;
+  return `${pipeline}-${what}-${stamp}-${randomBytes(2).toString('hex')}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+}

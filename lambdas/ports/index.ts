@@ -1,0 +1,182 @@
+/**
+ * The small interfaces the engine talks to. Each has a local adapter and an AWS adapter; tests run one contract
+ * suite over both. Everything crossing these is plain data (see manifests.ts for the step payloads).
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { MappedColumn, TableSchema, Watermark } from '../engine/model.js';
+
+// ── Source (MySQL, possibly through an SSH tunnel) ─────────────────────────────────────────────────────────────
+
+/** A row as the source sends it: one raw value per selected column (text protocol bytes, or null). */
+export type RawRow = (Buffer | null)[];
+
+export interface SourceReader {
+  describeTable(schema: string, table: string): Promise<TableSchema>;
+  /** Runs a read query with bound `?` parameters and returns all rows as plain objects (small results only). */
+  query<T extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Streams a read query's rows as raw values, with backpressure; memory stays flat. */
+  stream(sql: string, params?: readonly unknown[]): AsyncIterable<RawRow>;
+  close(): Promise<void>;
+}
+
+// ── Staging (local directory or S3) ────────────────────────────────────────────────────────────────────────────
+
+export interface StagedObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface Staging {
+  /** A writable for one object; the object becomes visible only when the stream finishes without error. */
+  createWriteStream(key: string): Writable;
+  /** Resolves when the object written through `stream` is durable (upload complete / file renamed into place). */
+  finished(stream: Writable): Promise<{ bytes: number }>;
+  putJson(key: string, value: unknown): Promise<void>;
+  getJson(key: string): Promise<unknown | undefined>;
+  openRead(key: string): Promise<Readable>;
+  /** Every object under an exact prefix (a prefix always ends with `/`), paginated to the end. */
+  list(prefix: string): AsyncIterable<StagedObject>;
+  delete(keys: readonly string[]): Promise<void>;
+  /** The location a warehouse reads: an absolute path locally, `s3://bucket/key` on S3. */
+  locate(key: string): string;
+}
+
+// ── State (watermarks, leases, run ledger) ─────────────────────────────────────────────────────────────────────
+
+export type RunStatus = 'planned' | 'extracting' | 'staged' | 'loaded' | 'committed' | 'failed' | 'cleaned';
+
+export interface ChunkRecord {
+  index: number;
+  key: string;
+  rows: number;
+  bytes: number;
+}
+
+export interface RunRecord {
+  runId: string;
+  /** The state key of (pipeline, source table, target) from naming.ts. */
+  tableKey: string;
+  pipeline: string;
+  table: string;
+  strategy: string;
+  status: RunStatus;
+  /** The window this run covers: everything after `from` up to and including `to`. */
+  from: Watermark;
+  to: Watermark;
+  /** Whether `to` becomes the watermark on commit (false for full_sync, which has no cursor). */
+  advancesWatermark: boolean;
+  chunks: ChunkRecord[];
+  plannedChunks: number;
+  rowsExtracted: number;
+  rowsLoaded: number | null;
+  bytes: number;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  error: string | null;
+  /** Set when s3clean removed the run's files. */
+  cleanedAt: string | null;
+}
+
+export interface WatermarkRecord {
+  tableKey: string;
+  watermark: Watermark;
+  updatedAt: string;
+  lastRunId: string | null;
+  /** Set when a person wrote it with `watermark set`. */
+  manual: boolean;
+}
+
+export interface Lease {
+  tableKey: string;
+  holder: string;
+  expiresAt: string;
+}
+
+export interface StateStore {
+  /** Takes the lease or throws LeaseHeldError; an expired lease is taken over. */
+  acquireLease(tableKey: string, holder: string, ttlSeconds: number): Promise<Lease>;
+  /** Extends the lease if `holder` still holds it; throws LeaseLostError otherwise. */
+  renewLease(tableKey: string, holder: string, ttlSeconds: number): Promise<Lease>;
+  /** Releases the lease if `holder` holds it; a no-op otherwise. */
+  releaseLease(tableKey: string, holder: string): Promise<void>;
+  getLease(tableKey: string): Promise<Lease | undefined>;
+
+  getWatermark(tableKey: string): Promise<WatermarkRecord | undefined>;
+  /** A manual write (`watermark set`/`reset`); refuses while a run holds the lease. */
+  setWatermark(tableKey: string, watermark: Watermark, opts: { manual: boolean }): Promise<void>;
+  deleteWatermark(tableKey: string): Promise<void>;
+  listWatermarks(): Promise<WatermarkRecord[]>;
+
+  putRun(run: RunRecord): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Records one extracted chunk (idempotent per index: a retried chunk replaces its record). */
+  recordChunk(runId: string, chunk: ChunkRecord): Promise<void>;
+  updateRun(runId: string, patch: Partial<Omit<RunRecord, 'runId' | 'tableKey'>>): Promise<void>;
+  /** Runs of one table, oldest first. */
+  listRuns(tableKey: string, filter?: { status?: RunStatus[] }): Promise<RunRecord[]>;
+
+  /**
+   * The one atomic step that makes a run count: sets the watermark to the run's `to` (when it advances one),
+   * marks the run committed with its loaded row count, and releases the lease — all or nothing, and only if
+   * `holder` still holds the lease (LeaseLostError otherwise, with nothing changed).
+   */
+  commitRun(args: { runId: string; tableKey: string; holder: string; rowsLoaded: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ── Warehouse (DuckDB locally, Redshift through the Data API) ──────────────────────────────────────────────────
+
+export interface TargetTable {
+  schema: string;
+  name: string;
+}
+
+export interface LoadRequest {
+  target: TargetTable;
+  columns: MappedColumn[];
+  /** Target names of the primary-key columns; empty only for full_sync replace/append without a key. */
+  primaryKey: string[];
+  /** Target names, newest last, used to keep one row per key when the staged data holds several. */
+  cursorColumns: string[];
+  /** merge: delete matching keys then insert; replace: swap the whole table; append: insert only. */
+  mode: 'merge' | 'replace' | 'append';
+  /** Locations (Staging.locate) of every Parquet file of the run(s) being loaded. */
+  files: string[];
+  /** A manifest listing exactly `files` (Redshift COPY reads it); optional for warehouses that take a file list. */
+  manifest?: string;
+  /** Rows the ledger says the files hold; a different staged count fails the load. */
+  expectedRows: number;
+  distkey?: string;
+  sortkey?: string[];
+  diststyle?: string;
+}
+
+export interface LoadResult {
+  rowsStaged: number;
+  /** Distinct keys after dedupe, i.e. rows inserted into the target. */
+  rowsLoaded: number;
+  rowsDeleted: number;
+}
+
+export interface WarehouseCapabilities {
+  name: 'duckdb' | 'redshift';
+  maxIdentifierLength: number;
+  /** DDL type for a logical type. */
+  columnType(column: MappedColumn): string;
+}
+
+export interface Warehouse {
+  readonly capabilities: WarehouseCapabilities;
+  /** Creates the target table if missing and adds columns the source gained; all in the load's transaction. */
+  load(request: LoadRequest): Promise<LoadResult>;
+  /** The DDL `load` would run for a missing table (for --dry-run). */
+  describeDdl(
+    request: Pick<LoadRequest, 'target' | 'columns' | 'primaryKey' | 'distkey' | 'sortkey' | 'diststyle'>,
+  ): string;
+  count(target: TargetTable): Promise<number | undefined>;
+  /** Runs a read-only query (tests, validate-counts). */
+  query<T extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,104 @@
+/**
+ * One error base for the whole runtime. `code` is stable and machine-readable, `exitCode` follows the CLI contract
+ * of the old tool (0 ok, 1 config, 2 connection, 3 partial, 4 data, 5 staging/S3, 6 warehouse/Redshift), and
+ * `transient` decides whether a step may be retried (Step Functions Retry matches on `name`).
+ */
+export const ExitCode = {
+  ok: 0,
+  config: 1,
+  connection: 2,
+  partial: 3,
+  data: 4,
+  staging: 5,
+  warehouse: 6,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface HighwaterErrorOptions extends ErrorOptions {
+  /** What the user can do about it, printed under the message. */
+  suggestion?: string;
+}
+
+export class HighwaterError extends Error {
+  readonly code: string = 'HIGHWATER_ERROR';
+  readonly exitCode: ExitCode = ExitCode.data;
+  readonly transient: boolean = false;
+  readonly suggestion: string | undefined;
+
+  constructor(message: string, options: HighwaterErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.suggestion = options.suggestion;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, suggestion: this.suggestion };
+  }
+}
+
+/** Bad configuration or command-line input: a file, line and key are named in the message. */
+export class ConfigError extends HighwaterError {
+  override readonly code = 'CONFIG';
+  override readonly exitCode = ExitCode.config;
+}
+
+/** The source (or a tunnel to it) could not be reached; worth retrying. */
+export class ConnectionError extends HighwaterError {
+  override readonly code = 'CONNECTION';
+  override readonly exitCode = ExitCode.connection;
+  override readonly transient = true;
+}
+
+/** The data itself is wrong for the requested operation: missing column, no primary key, count mismatch. */
+export class DataError extends HighwaterError {
+  override readonly code = 'DATA';
+  override readonly exitCode = ExitCode.data;
+}
+
+/** Row counts disagree between two hand-offs (read → Parquet → staged → loaded). Never retried blindly. */
+export class CountMismatchError extends DataError {
+  override readonly code = 'COUNT_MISMATCH';
+}
+
+/** Staging (local disk or S3) failed. */
+export class StagingError extends HighwaterError {
+  override readonly code = 'STAGING';
+  override readonly exitCode = ExitCode.staging;
+  override readonly transient = true;
+}
+
+/** The warehouse (DuckDB or Redshift) refused or failed a statement. */
+export class WarehouseError extends HighwaterError {
+  override readonly code = 'WAREHOUSE';
+  override readonly exitCode = ExitCode.warehouse;
+}
+
+/** Another run holds the lease on this (pipeline, table, target). */
+export class LeaseHeldError extends HighwaterError {
+  override readonly code = 'LEASE_HELD';
+  override readonly exitCode = ExitCode.partial;
+  readonly holder: string;
+  readonly expiresAt: string;
+  constructor(key: string, holder: string, expiresAt: string) {
+    super(`${key} is being synced by run ${holder} (lease until ${expiresAt}); refusing a second concurrent run`, {
+      suggestion: 'Wait for that run to finish; a crashed run releases its lease when it expires.',
+    });
+    this.holder = holder;
+    this.expiresAt = expiresAt;
+  }
+}
+
+/** The run lost its lease (expired and taken over) before it could commit: nothing is committed. */
+export class LeaseLostError extends HighwaterError {
+  override readonly code = 'LEASE_LOST';
+  override readonly exitCode = ExitCode.partial;
+}
+
+export function isHighwaterError(e: unknown): e is HighwaterError {
+  return e instanceof HighwaterError;
+}
+
+export function describeError(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
