@@ -38,44 +38,44 @@ export class HighwaterError extends Error {
 
 /** Bad configuration or command-line input: a file, line and key are named in the message. */
 export class ConfigError extends HighwaterError {
-  override readonly code = 'CONFIG';
+  override readonly code: string = 'CONFIG';
   override readonly exitCode = ExitCode.config;
 }
 
 /** The source (or a tunnel to it) could not be reached; worth retrying. */
 export class ConnectionError extends HighwaterError {
-  override readonly code = 'CONNECTION';
+  override readonly code: string = 'CONNECTION';
   override readonly exitCode = ExitCode.connection;
   override readonly transient = true;
 }
 
 /** The data itself is wrong for the requested operation: missing column, no primary key, count mismatch. */
 export class DataError extends HighwaterError {
-  override readonly code = 'DATA';
+  override readonly code: string = 'DATA';
   override readonly exitCode = ExitCode.data;
 }
 
 /** Row counts disagree between two hand-offs (read → Parquet → staged → loaded). Never retried blindly. */
 export class CountMismatchError extends DataError {
-  override readonly code = 'COUNT_MISMATCH';
+  override readonly code: string = 'COUNT_MISMATCH';
 }
 
 /** Staging (local disk or S3) failed. */
 export class StagingError extends HighwaterError {
-  override readonly code = 'STAGING';
+  override readonly code: string = 'STAGING';
   override readonly exitCode = ExitCode.staging;
   override readonly transient = true;
 }
 
 /** The warehouse (DuckDB or Redshift) refused or failed a statement. */
 export class WarehouseError extends HighwaterError {
-  override readonly code = 'WAREHOUSE';
+  override readonly code: string = 'WAREHOUSE';
   override readonly exitCode = ExitCode.warehouse;
 }
 
 /** Another run holds the lease on this (pipeline, table, target). */
 export class LeaseHeldError extends HighwaterError {
-  override readonly code = 'LEASE_HELD';
+  override readonly code: string = 'LEASE_HELD';
   override readonly exitCode = ExitCode.partial;
   readonly holder: string;
   readonly expiresAt: string;
@@ -90,7 +90,7 @@ export class LeaseHeldError extends HighwaterError {
 
 /** The run lost its lease (expired and taken over) before it could commit: nothing is committed. */
 export class LeaseLostError extends HighwaterError {
-  override readonly code = 'LEASE_LOST';
+  override readonly code: string = 'LEASE_LOST';
   override readonly exitCode = ExitCode.partial;
 }
 
