@@ -1,0 +1,459 @@
+/**
+ * The StateStore contract: one suite every adapter (local SQLite, DynamoDB) must pass. The factory receives the
+ * clock the store must use, so lease expiry is tested by moving time forward instead of sleeping.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { Watermark } from '../../lambdas/engine/model.js';
+import { newRunId } from '../../lambdas/engine/naming.js';
+import type { RunRecord, StateStore } from '../../lambdas/ports/index.js';
+import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../lambdas/runtime/errors.js';
+
+export interface StateStoreFixture {
+  store: StateStore;
+  cleanup(): Promise<void>;
+}
+
+/** A clock the test moves by hand. */
+export class ManualClock {
+  private t: number;
+  constructor(start = '2026-03-01T10:00:00.000Z') {
+    this.t = Date.parse(start);
+  }
+  readonly now = (): Date => new Date(this.t);
+  advance(seconds: number): void {
+    this.t += seconds * 1000;
+  }
+  iso(): string {
+    return new Date(this.t).toISOString();
+  }
+}
+
+const KEY = 'shop/main/shop.orders/warehouse';
+const OTHER_KEY = 'shop/main/shop.customers/warehouse';
+
+let runSeq = 0;
+/** A plausible planned run; ids sort by start time like the engine's. */
+export function sampleRun(overrides: Partial<RunRecord> = {}): RunRecord {
+  runSeq += 1;
+  const started = new Date(Date.UTC(2026, 2, 1, 9, 0, runSeq));
+  return {
+    runId: newRunId(started),
+    tableKey: KEY,
+    pipeline: 'shop',
+    table: 'shop.orders',
+    strategy: 'hybrid',
+    status: 'planned',
+    from: { ts: '2026-02-28 00:00:00', id: '41' },
+    to: { ts: '2026-03-01 09:59:59.123456', id: '1000' },
+    advancesWatermark: true,
+    chunks: [],
+    plannedChunks: 2,
+    rowsExtracted: 0,
+    rowsLoaded: null,
+    bytes: 0,
+    startedAt: started.toISOString(),
+    updatedAt: started.toISOString(),
+    finishedAt: null,
+    error: null,
+    cleanedAt: null,
+    ...overrides,
+  };
+}
+
+export function describeStateStoreContract(
+  name: string,
+  factory: (clock: ManualClock) => Promise<StateStoreFixture>,
+): void {
+  describe(`StateStore contract: ${name}`, () => {
+    let clock: ManualClock;
+    let fixture: StateStoreFixture;
+    let store: StateStore;
+
+    beforeEach(async () => {
+      clock = new ManualClock();
+      fixture = await factory(clock);
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    describe('leases', () => {
+      test('a free lease is taken for ttl seconds and reported by getLease', async () => {
+        const lease = await store.acquireLease(KEY, 'run-a', 60);
+        expect(lease).toEqual({ tableKey: KEY, holder: 'run-a', expiresAt: '2026-03-01T10:01:00.000Z' });
+        expect(await store.getLease(KEY)).toEqual(lease);
+        expect(await store.getLease(OTHER_KEY)).toBeUndefined();
+      });
+
+      test('a lease held by another run is refused with LeaseHeldError naming the holder', async () => {
+        await store.acquireLease(KEY, 'run-a', 60);
+        clock.advance(30);
+        const err = await store.acquireLease(KEY, 'run-b', 60).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(LeaseHeldError);
+        expect((err as LeaseHeldError).holder).toBe('run-a');
+        expect((err as LeaseHeldError).expiresAt).toBe('2026-03-01T10:01:00.000Z');
+        expect((err as LeaseHeldError).message).toContain(KEY);
+        expect((await store.getLease(KEY))?.holder).toBe('run-a');
+      });
+
+      test('leases on different tables are independent', async () => {
+        await store.acquireLease(KEY, 'run-a', 60);
+        const other = await store.acquireLease(OTHER_KEY, 'run-b', 60);
+        expect(other.holder).toBe('run-b');
+      });
+
+      test('the holder acquiring again extends its lease', async () => {
+        await store.acquireLease(KEY, 'run-a', 60);
+        clock.advance(50);
+        const lease = await store.acquireLease(KEY, 'run-a', 60);
+        expect(lease.expiresAt).toBe('2026-03-01T10:01:50.000Z');
+        expect(await store.getLease(KEY)).toEqual(lease);
+      });
+
+      test('an expired lease is taken over by another run', async () => {
+        await store.acquireLease(KEY, 'run-a', 60);
+        clock.advance(61);
+        const lease = await store.acquireLease(KEY, 'run-b', 60);
+        expect(lease).toEqual({ tableKey: KEY, holder: 'run-b', expiresAt: '2026-03-01T10:02:01.000Z' });
+        expect((await store.getLease(KEY))?.holder).toBe('run-b');
+      });
+
+      test('renew extends the holder’s lease, even after expiry when nobody took it over', async () => {
+        await store.acquireLease(KEY, 'run-a', 60);
+        clock.advance(45);
+        expect((await store.renewLease(KEY, 'run-a', 60)).expiresAt).toBe('2026-03-01T10:01:45.000Z');
+        clock.advance(120);
+        const renewed = await store.renewLease(KEY, 'run-a', 60);
+        expect(renewed).toEqual({ tableKey: KEY, holder: 'run-a', expiresAt: '2026-03-01T10:03:45.000Z' });
+        expect(await store.getLease(KEY)).toEqual(renewed);
+      });
+
+      test('renew by a non-holder, after takeover, or with no lease throws LeaseLostError', async () => {
+        await expect(store.renewLease(KEY, 'run-a', 60)).rejects.toThrow(LeaseLostError);
+        await store.acquireLease(KEY, 'run-a', 60);
+        await expect(store.renewLease(KEY, 'run-b', 60)).rejects.toThrow(LeaseLostError);
+        clock.advance(61);
+        await store.acquireLease(KEY, 'run-b', 60);
+        const err = await store.renewLease(KEY, 'run-a', 60).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(LeaseLostError);
+        expect((err as LeaseLostError).message).toContain(KEY);
+        expect((await store.getLease(KEY))?.holder).toBe('run-b');
+      });
+
+      test('release by the holder frees the lease; release by anyone else is a no-op', async () => {
+        await store.acquireLease(KEY, 'run-a', 60);
+        await store.releaseLease(KEY, 'run-b');
+        expect((await store.getLease(KEY))?.holder).toBe('run-a');
+        await store.releaseLease(KEY, 'run-a');
+        expect(await store.getLease(KEY)).toBeUndefined();
+        await store.releaseLease(KEY, 'run-a');
+        expect((await store.acquireLease(KEY, 'run-b', 60)).holder).toBe('run-b');
+      });
+
+      test('a ttl that is not a positive number is refused', async () => {
+        await expect(store.acquireLease(KEY, 'run-a', 0)).rejects.toThrow(ConfigError);
+        await expect(store.acquireLease(KEY, 'run-a', Number.NaN)).rejects.toThrow(ConfigError);
+        await store.acquireLease(KEY, 'run-a', 60);
+        await expect(store.renewLease(KEY, 'run-a', -5)).rejects.toThrow(ConfigError);
+        expect((await store.getLease(KEY))?.expiresAt).toBe('2026-03-01T10:01:00.000Z');
+      });
+    });
+
+    describe('watermarks', () => {
+      test('a missing watermark is undefined', async () => {
+        expect(await store.getWatermark(KEY)).toBeUndefined();
+        expect(await store.listWatermarks()).toEqual([]);
+      });
+
+      test.each<[string, Watermark]>([
+        ['microsecond timestamp and big id', { ts: '2026-03-01 09:59:59.123456', id: '18446744073709551615' }],
+        ['leading zeros and a null ts', { ts: null, id: '007' }],
+        ['unix integer text and null id', { ts: '1700000000', id: null }],
+        ['both null', { ts: null, id: null }],
+        ['empty string and unicode', { ts: '', id: 'ключ-✓' }],
+      ])('set and get round-trip exactly: %s', async (_label, watermark) => {
+        await store.setWatermark(KEY, watermark, { manual: true });
+        expect(await store.getWatermark(KEY)).toEqual({
+          tableKey: KEY,
+          watermark,
+          updatedAt: clock.iso(),
+          lastRunId: null,
+          manual: true,
+        });
+      });
+
+      test('set overwrites, records the manual flag and the time', async () => {
+        await store.setWatermark(KEY, { ts: '2026-01-01 00:00:00', id: '1' }, { manual: true });
+        clock.advance(10);
+        await store.setWatermark(KEY, { ts: '2026-01-02 00:00:00', id: '2' }, { manual: false });
+        const wm = await store.getWatermark(KEY);
+        expect(wm?.watermark).toEqual({ ts: '2026-01-02 00:00:00', id: '2' });
+        expect(wm?.manual).toBe(false);
+        expect(wm?.updatedAt).toBe('2026-03-01T10:00:10.000Z');
+      });
+
+      test('listWatermarks returns every table, sorted by key', async () => {
+        await store.setWatermark(KEY, { ts: 'b', id: null }, { manual: true });
+        await store.setWatermark(OTHER_KEY, { ts: 'a', id: null }, { manual: false });
+        const all = await store.listWatermarks();
+        expect(all.map((w) => [w.tableKey, w.watermark.ts, w.manual])).toEqual([
+          [OTHER_KEY, 'a', false],
+          [KEY, 'b', true],
+        ]);
+      });
+
+      test('delete removes one table’s watermark only', async () => {
+        await store.setWatermark(KEY, { ts: 'x', id: '1' }, { manual: true });
+        await store.setWatermark(OTHER_KEY, { ts: 'y', id: '2' }, { manual: true });
+        await store.deleteWatermark(KEY);
+        await store.deleteWatermark('shop/main/shop.missing/warehouse');
+        expect(await store.getWatermark(KEY)).toBeUndefined();
+        expect((await store.getWatermark(OTHER_KEY))?.watermark).toEqual({ ts: 'y', id: '2' });
+      });
+
+      test('set and delete are refused with LeaseHeldError while a run holds the lease', async () => {
+        await store.setWatermark(KEY, { ts: 'before', id: '1' }, { manual: true });
+        await store.acquireLease(KEY, 'run-a', 60);
+        const err = await store.setWatermark(KEY, { ts: 'manual', id: '9' }, { manual: true }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(LeaseHeldError);
+        expect((err as LeaseHeldError).holder).toBe('run-a');
+        await expect(store.deleteWatermark(KEY)).rejects.toThrow(LeaseHeldError);
+        expect((await store.getWatermark(KEY))?.watermark).toEqual({ ts: 'before', id: '1' });
+        // Another table is not affected by this lease.
+        await store.setWatermark(OTHER_KEY, { ts: 'free', id: null }, { manual: true });
+        expect((await store.getWatermark(OTHER_KEY))?.watermark.ts).toBe('free');
+      });
+
+      test('set is allowed again once the lease is released or expired', async () => {
+        await store.acquireLease(KEY, 'run-a', 60);
+        clock.advance(61);
+        await store.setWatermark(KEY, { ts: 'after-expiry', id: null }, { manual: true });
+        expect((await store.getWatermark(KEY))?.watermark.ts).toBe('after-expiry');
+        await store.acquireLease(KEY, 'run-b', 60);
+        await store.releaseLease(KEY, 'run-b');
+        await store.deleteWatermark(KEY);
+        expect(await store.getWatermark(KEY)).toBeUndefined();
+      });
+    });
+
+    describe('runs', () => {
+      test('putRun and getRun round-trip a record exactly', async () => {
+        const run = sampleRun({
+          chunks: [
+            { index: 0, key: 'a/run=x/chunk-00000.parquet', rows: 10, bytes: 100 },
+            { index: 1, key: 'a/run=x/chunk-00001.parquet', rows: 5, bytes: 50 },
+          ],
+          rowsExtracted: 15,
+          bytes: 150,
+          from: { ts: null, id: null },
+          error: 'previous attempt: timeout',
+        });
+        await store.putRun(run);
+        expect(await store.getRun(run.runId)).toEqual(run);
+        expect(await store.getRun('20990101T000000000Z-00000000')).toBeUndefined();
+      });
+
+      test('putRun of an existing run replaces it, chunks included', async () => {
+        const run = sampleRun({ chunks: [{ index: 0, key: 'k0', rows: 1, bytes: 1 }], rowsExtracted: 1, bytes: 1 });
+        await store.putRun(run);
+        const replaced = { ...run, status: 'extracting' as const, chunks: [], rowsExtracted: 0, bytes: 0 };
+        await store.putRun(replaced);
+        expect(await store.getRun(run.runId)).toEqual(replaced);
+      });
+
+      test('updateRun patches the given fields and stamps updatedAt', async () => {
+        const run = sampleRun();
+        await store.putRun(run);
+        clock.advance(5);
+        await store.updateRun(run.runId, { status: 'failed', error: 'boom', finishedAt: clock.iso() });
+        expect(await store.getRun(run.runId)).toEqual({
+          ...run,
+          status: 'failed',
+          error: 'boom',
+          finishedAt: '2026-03-01T10:00:05.000Z',
+          updatedAt: '2026-03-01T10:00:05.000Z',
+        });
+      });
+
+      test('updateRun with chunks replaces the chunk list', async () => {
+        const run = sampleRun({ chunks: [{ index: 3, key: 'k3', rows: 3, bytes: 3 }], rowsExtracted: 3, bytes: 3 });
+        await store.putRun(run);
+        await store.updateRun(run.runId, { chunks: [{ index: 0, key: 'k0', rows: 7, bytes: 70 }] });
+        expect((await store.getRun(run.runId))?.chunks).toEqual([{ index: 0, key: 'k0', rows: 7, bytes: 70 }]);
+      });
+
+      test('updateRun of an unknown run throws DataError', async () => {
+        await expect(store.updateRun('20990101T000000000Z-00000000', { status: 'failed' })).rejects.toThrow(DataError);
+      });
+
+      test('recordChunk keeps the chunk list and totals as sums of the chunk records', async () => {
+        const run = sampleRun();
+        await store.putRun(run);
+        clock.advance(1);
+        await store.recordChunk(run.runId, { index: 1, key: 'k1', rows: 20, bytes: 2000 });
+        await store.recordChunk(run.runId, { index: 0, key: 'k0', rows: 10, bytes: 1000 });
+        const got = await store.getRun(run.runId);
+        expect(got?.chunks).toEqual([
+          { index: 0, key: 'k0', rows: 10, bytes: 1000 },
+          { index: 1, key: 'k1', rows: 20, bytes: 2000 },
+        ]);
+        expect(got?.rowsExtracted).toBe(30);
+        expect(got?.bytes).toBe(3000);
+        expect(got?.updatedAt).toBe('2026-03-01T10:00:01.000Z');
+        expect(got?.status).toBe('planned');
+      });
+
+      test('recordChunk retried for the same index replaces it (no double count)', async () => {
+        const run = sampleRun();
+        await store.putRun(run);
+        await store.recordChunk(run.runId, { index: 0, key: 'k0', rows: 10, bytes: 1000 });
+        await store.recordChunk(run.runId, { index: 1, key: 'k1', rows: 20, bytes: 2000 });
+        await store.recordChunk(run.runId, { index: 1, key: 'k1', rows: 21, bytes: 2100 });
+        const got = await store.getRun(run.runId);
+        expect(got?.chunks).toHaveLength(2);
+        expect(got?.chunks[1]).toEqual({ index: 1, key: 'k1', rows: 21, bytes: 2100 });
+        expect(got?.rowsExtracted).toBe(31);
+        expect(got?.bytes).toBe(3100);
+      });
+
+      test('recordChunk for an unknown or finished run throws DataError', async () => {
+        await expect(
+          store.recordChunk('20990101T000000000Z-00000000', { index: 0, key: 'k', rows: 1, bytes: 1 }),
+        ).rejects.toThrow(DataError);
+        const run = sampleRun({ status: 'failed' });
+        await store.putRun(run);
+        await expect(store.recordChunk(run.runId, { index: 0, key: 'k', rows: 1, bytes: 1 })).rejects.toThrow(
+          DataError,
+        );
+        expect((await store.getRun(run.runId))?.chunks).toEqual([]);
+      });
+
+      test('listRuns returns one table’s runs oldest first, optionally filtered by status', async () => {
+        const r1 = sampleRun({ status: 'committed' });
+        const r2 = sampleRun({ status: 'failed' });
+        const r3 = sampleRun({ status: 'extracting', chunks: [{ index: 0, key: 'k', rows: 2, bytes: 3 }] });
+        const foreign = sampleRun({ tableKey: OTHER_KEY, status: 'committed' });
+        for (const r of [r3, foreign, r1, r2]) await store.putRun(r);
+        expect((await store.listRuns(KEY)).map((r) => r.runId)).toEqual([r1.runId, r2.runId, r3.runId]);
+        expect((await store.listRuns(KEY, { status: ['committed', 'extracting'] })).map((r) => r.runId)).toEqual([
+          r1.runId,
+          r3.runId,
+        ]);
+        expect((await store.listRuns(KEY, { status: ['extracting'] }))[0]).toEqual(r3);
+        expect(await store.listRuns(KEY, { status: [] })).toEqual([]);
+        expect(await store.listRuns('shop/main/shop.none/warehouse')).toEqual([]);
+        expect((await store.listRuns(OTHER_KEY)).map((r) => r.runId)).toEqual([foreign.runId]);
+      });
+    });
+
+    describe('commitRun', () => {
+      async function plannedRun(overrides: Partial<RunRecord> = {}): Promise<RunRecord> {
+        const run = sampleRun({ status: 'loaded', ...overrides });
+        await store.putRun(run);
+        await store.acquireLease(KEY, run.runId, 60);
+        return run;
+      }
+
+      test('advances the watermark to the run’s `to`, commits the run and releases the lease', async () => {
+        await store.setWatermark(KEY, { ts: '2026-02-28 00:00:00', id: '41' }, { manual: true });
+        const run = await plannedRun();
+        clock.advance(20);
+        await store.commitRun({ runId: run.runId, tableKey: KEY, holder: run.runId, rowsLoaded: 959 });
+        expect(await store.getWatermark(KEY)).toEqual({
+          tableKey: KEY,
+          watermark: run.to,
+          updatedAt: '2026-03-01T10:00:20.000Z',
+          lastRunId: run.runId,
+          manual: false,
+        });
+        const got = await store.getRun(run.runId);
+        expect(got?.status).toBe('committed');
+        expect(got?.rowsLoaded).toBe(959);
+        expect(got?.finishedAt).toBe('2026-03-01T10:00:20.000Z');
+        expect(await store.getLease(KEY)).toBeUndefined();
+      });
+
+      test('a run that does not advance the watermark leaves it alone', async () => {
+        await store.setWatermark(KEY, { ts: 'kept', id: '1' }, { manual: true });
+        const run = await plannedRun({ strategy: 'full_sync', advancesWatermark: false, to: { ts: null, id: null } });
+        await store.commitRun({ runId: run.runId, tableKey: KEY, holder: run.runId, rowsLoaded: 5 });
+        const wm = await store.getWatermark(KEY);
+        expect(wm?.watermark).toEqual({ ts: 'kept', id: '1' });
+        expect(wm?.manual).toBe(true);
+        expect(wm?.lastRunId).toBeNull();
+        expect((await store.getRun(run.runId))?.status).toBe('committed');
+        expect(await store.getLease(KEY)).toBeUndefined();
+      });
+
+      test('a lost lease (expired and taken over) throws LeaseLostError and changes nothing', async () => {
+        await store.setWatermark(KEY, { ts: 'before', id: '1' }, { manual: true });
+        const run = await plannedRun();
+        clock.advance(61);
+        await store.acquireLease(KEY, 'run-b', 60);
+        await expect(
+          store.commitRun({ runId: run.runId, tableKey: KEY, holder: run.runId, rowsLoaded: 1 }),
+        ).rejects.toThrow(LeaseLostError);
+        expect((await store.getWatermark(KEY))?.watermark).toEqual({ ts: 'before', id: '1' });
+        expect(await store.getRun(run.runId)).toEqual(run);
+        expect((await store.getLease(KEY))?.holder).toBe('run-b');
+      });
+
+      test('an expired lease, or no lease at all, also refuses the commit', async () => {
+        const run = await plannedRun();
+        clock.advance(61);
+        await expect(
+          store.commitRun({ runId: run.runId, tableKey: KEY, holder: run.runId, rowsLoaded: 1 }),
+        ).rejects.toThrow(LeaseLostError);
+        await store.releaseLease(KEY, run.runId);
+        await expect(
+          store.commitRun({ runId: run.runId, tableKey: KEY, holder: run.runId, rowsLoaded: 1 }),
+        ).rejects.toThrow(LeaseLostError);
+        expect(await store.getWatermark(KEY)).toBeUndefined();
+        expect((await store.getRun(run.runId))?.status).toBe('loaded');
+      });
+
+      test('committing twice fails and keeps the first commit', async () => {
+        const run = await plannedRun();
+        await store.commitRun({ runId: run.runId, tableKey: KEY, holder: run.runId, rowsLoaded: 10 });
+        const after = await store.getWatermark(KEY);
+        await expect(
+          store.commitRun({ runId: run.runId, tableKey: KEY, holder: run.runId, rowsLoaded: 99 }),
+        ).rejects.toThrow(LeaseLostError);
+        // Even holding the lease again, an already committed run is refused.
+        await store.acquireLease(KEY, run.runId, 60);
+        clock.advance(1);
+        await expect(
+          store.commitRun({ runId: run.runId, tableKey: KEY, holder: run.runId, rowsLoaded: 99 }),
+        ).rejects.toThrow(DataError);
+        expect(await store.getWatermark(KEY)).toEqual(after);
+        expect((await store.getRun(run.runId))?.rowsLoaded).toBe(10);
+        expect((await store.getLease(KEY))?.holder).toBe(run.runId);
+      });
+
+      test('a failed, unknown or foreign run is refused with DataError and the lease kept', async () => {
+        const failed = await plannedRun({ status: 'failed' });
+        await expect(
+          store.commitRun({ runId: failed.runId, tableKey: KEY, holder: failed.runId, rowsLoaded: 1 }),
+        ).rejects.toThrow(DataError);
+        await expect(
+          store.commitRun({
+            runId: '20990101T000000000Z-00000000',
+            tableKey: KEY,
+            holder: failed.runId,
+            rowsLoaded: 1,
+          }),
+        ).rejects.toThrow(DataError);
+        const foreign = sampleRun({ tableKey: OTHER_KEY });
+        await store.putRun(foreign);
+        await expect(
+          store.commitRun({ runId: foreign.runId, tableKey: KEY, holder: failed.runId, rowsLoaded: 1 }),
+        ).rejects.toThrow(DataError);
+        expect(await store.getWatermark(KEY)).toBeUndefined();
+        expect((await store.getRun(failed.runId))?.status).toBe('failed');
+        expect((await store.getRun(foreign.runId))?.status).toBe('planned');
+        expect((await store.getLease(KEY))?.holder).toBe(failed.runId);
+      });
+    });
+  });
+}
