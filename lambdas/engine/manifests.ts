@@ -1,0 +1,155 @@
+/**
+ * The payloads the steps hand each other (Plan → ExtractChunk → Load → Commit, Abort on failure). They are the
+ * Step Functions state payloads on AWS and plain objects locally, so every handler zod-parses its input.
+ */
+import { z } from 'zod';
+
+export const WatermarkSchema = z.object({ ts: z.string().nullable(), id: z.string().nullable() });
+
+export const RunOptionsSchema = z.object({
+  limit: z.number().int().positive().optional(),
+  maxWorkers: z.number().int().positive().max(64).optional(),
+  maxChunks: z.number().int().positive().optional(),
+  backupOnly: z.boolean().default(false),
+  redshiftOnly: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+});
+export type RunOptions = z.infer<typeof RunOptionsSchema>;
+
+/** What starts a run: a schedule, the console, or the CLI all send this. */
+export const RunRequestSchema = z.object({
+  pipeline: z.string().min(1).default('default'),
+  tables: z.array(z.string().min(1)).min(1),
+  options: RunOptionsSchema.default({ backupOnly: false, redshiftOnly: false, dryRun: false }),
+  /** `sync connections --source S --target T`: an ad-hoc pipeline between two named connections. */
+  adhoc: z.object({ source: z.string(), target: z.string() }).optional(),
+});
+export type RunRequest = z.infer<typeof RunRequestSchema>;
+
+export const PlanInputSchema = z.object({
+  pipeline: z.string(),
+  table: z.string(),
+  options: RunOptionsSchema,
+  adhoc: z.object({ source: z.string(), target: z.string() }).optional(),
+});
+export type PlanInput = z.infer<typeof PlanInputSchema>;
+
+/** A primary-key range: rows with key > lower (exclusive) and key <= upper (inclusive); null = unbounded. */
+export const ChunkSpecSchema = z.object({
+  index: z.number().int().nonnegative(),
+  lower: z.array(z.string()).nullable(),
+  upper: z.array(z.string()).nullable(),
+});
+export type ChunkSpec = z.infer<typeof ChunkSpecSchema>;
+
+const LogicalTypeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('boolean') }),
+  z.object({ kind: z.literal('int16') }),
+  z.object({ kind: z.literal('int32') }),
+  z.object({ kind: z.literal('int64') }),
+  z.object({ kind: z.literal('float32') }),
+  z.object({ kind: z.literal('float64') }),
+  z.object({ kind: z.literal('decimal'), precision: z.number().int(), scale: z.number().int() }),
+  z.object({ kind: z.literal('string'), maxBytes: z.number().int() }),
+  z.object({ kind: z.literal('json') }),
+  z.object({ kind: z.literal('binary'), maxBytes: z.number().int() }),
+  z.object({ kind: z.literal('date') }),
+  z.object({ kind: z.literal('timestamp'), utc: z.boolean() }),
+  z.object({ kind: z.literal('time') }),
+]);
+
+export const MappedColumnSchema = z.object({
+  source: z.object({
+    name: z.string(),
+    dataType: z.string(),
+    columnType: z.string(),
+    nullable: z.boolean(),
+    charMaxLength: z.number().nullable(),
+    numericPrecision: z.number().nullable(),
+    numericScale: z.number().nullable(),
+    ordinal: z.number(),
+  }),
+  target: z.string(),
+  type: LogicalTypeSchema,
+  nullable: z.boolean(),
+});
+
+/** Everything the later steps of one table's run need, decided once by Plan. */
+export const RunContextSchema = z.object({
+  runId: z.string(),
+  /** The lease holder id (equal to runId: one run, one lease). */
+  holder: z.string(),
+  pipeline: z.string(),
+  table: z.string(),
+  tableKey: z.string(),
+  strategy: z.string(),
+  mode: z.enum(['merge', 'replace', 'append']),
+  from: WatermarkSchema,
+  to: WatermarkSchema,
+  advancesWatermark: z.boolean(),
+  columns: z.array(MappedColumnSchema),
+  /** Target names of the key and cursor columns. */
+  primaryKey: z.array(z.string()),
+  cursorColumns: z.array(z.string()),
+  target: z.object({ schema: z.string(), name: z.string() }),
+  /** Earlier staged (--backup-only) runs that this run's Load also loads, oldest first. */
+  stagedRunIds: z.array(z.string()),
+  backupOnly: z.boolean(),
+  redshiftOnly: z.boolean(),
+  /** custom_sql: the value of :upper_timestamp (NOW() - lag when planned). */
+  customUpperTimestamp: z.string().nullable(),
+  adhoc: z.object({ source: z.string(), target: z.string() }).optional(),
+});
+export type RunContext = z.infer<typeof RunContextSchema>;
+
+export const PlanOutputSchema = z.object({
+  run: RunContextSchema.nullable(),
+  chunks: z.array(ChunkSpecSchema),
+  /** Why nothing will run (no new rows, nothing staged), when run is null. */
+  skipped: z.string().nullable(),
+});
+export type PlanOutput = z.infer<typeof PlanOutputSchema>;
+
+export const ExtractInputSchema = z.object({ run: RunContextSchema, chunk: ChunkSpecSchema });
+export type ExtractInput = z.infer<typeof ExtractInputSchema>;
+
+export const ChunkResultSchema = z.object({
+  index: z.number().int(),
+  key: z.string(),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  /** Greatest cursor seen (custom_sql only: its window is found while reading). */
+  maxCursor: WatermarkSchema.nullable(),
+});
+export type ChunkResult = z.infer<typeof ChunkResultSchema>;
+
+export const LoadInputSchema = z.object({ run: RunContextSchema, chunks: z.array(ChunkResultSchema) });
+export type LoadInput = z.infer<typeof LoadInputSchema>;
+
+export const LoadOutputSchema = z.object({
+  rowsStaged: z.number().int(),
+  rowsLoaded: z.number().int(),
+  rowsDeleted: z.number().int(),
+  files: z.number().int(),
+});
+export type LoadOutput = z.infer<typeof LoadOutputSchema>;
+
+export const CommitInputSchema = z.object({ run: RunContextSchema, load: LoadOutputSchema.nullable() });
+export type CommitInput = z.infer<typeof CommitInputSchema>;
+
+export const CommitOutputSchema = z.object({
+  runId: z.string(),
+  table: z.string(),
+  status: z.enum(['committed', 'staged']),
+  watermark: WatermarkSchema,
+  rowsExtracted: z.number().int(),
+  rowsLoaded: z.number().int(),
+});
+export type CommitOutput = z.infer<typeof CommitOutputSchema>;
+
+export const AbortInputSchema = z.object({
+  run: RunContextSchema.nullable(),
+  /** The Step Functions Catch output: {Error, Cause}. */
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+});
+export type AbortInput = z.infer<typeof AbortInputSchema>;

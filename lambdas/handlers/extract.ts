@@ -1,0 +1,124 @@
+/**
+ * ExtractChunk: stream one key range of the run's window out of MySQL into one Parquet file in staging, at a key
+ * that is deterministic per (run, chunk) so a retry overwrites instead of duplicating. Rows read must equal rows
+ * written; the chunk is recorded in the ledger only once its file is durable.
+ */
+import { writeParquet } from '../adapters/parquet/index.js';
+import { type ChunkResult, ExtractInputSchema } from '../engine/manifests.js';
+import type { MappedColumn, Watermark } from '../engine/model.js';
+import { chunkKey } from '../engine/naming.js';
+import { chunkQuery } from '../engine/queries.js';
+import type { RawRow } from '../ports/index.js';
+import { CountMismatchError } from '../runtime/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { runScope } from './shared.js';
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'year']);
+
+/** Orders two raw cursor values of one column the way MySQL does for the types a cursor can have. */
+export function compareRaw(col: MappedColumn, a: Buffer, b: Buffer): number {
+  if (INTEGER_TYPES.has(col.source.dataType)) {
+    const x = BigInt(a.toString('latin1'));
+    const y = BigInt(b.toString('latin1'));
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  return Buffer.compare(a, b);
+}
+
+/** Tracks the greatest (ts, id) among the rows passing through (custom_sql finds its window while reading). */
+class CursorTracker {
+  private best: (Buffer | null)[] | null = null;
+  constructor(private readonly cols: { col: MappedColumn; index: number }[]) {}
+
+  see(row: RawRow): void {
+    const values = this.cols.map((c) => row[c.index] ?? null);
+    if (values.some((v) => v === null)) return;
+    if (this.best === null || this.compare(values as Buffer[], this.best as Buffer[]) > 0) {
+      this.best = values.map((v) => Buffer.from(v!));
+    }
+  }
+
+  private compare(a: Buffer[], b: Buffer[]): number {
+    for (const [i, c] of this.cols.entries()) {
+      const d = compareRaw(c.col, a[i]!, b[i]!);
+      if (d !== 0) return d;
+    }
+    return 0;
+  }
+
+  result(hasTs: boolean): Watermark | null {
+    if (this.best === null) return null;
+    const s = this.best.map((b) => b!.toString('utf8'));
+    return hasTs ? { ts: s[0] ?? null, id: s[1] ?? null } : { ts: null, id: s[0] ?? null };
+  }
+}
+
+async function* counted(rows: AsyncIterable<RawRow>, counter: { n: number }, tracker?: CursorTracker) {
+  for await (const row of rows) {
+    counter.n++;
+    tracker?.see(row);
+    yield row;
+  }
+}
+
+export async function extractChunk(input: unknown, rt: Runtime): Promise<ChunkResult> {
+  const { run, chunk } = ExtractInputSchema.parse(input);
+  const { pipeline, ctx, keyParts } = runScope(rt, run);
+  const state = rt.state(pipeline);
+  const staging = rt.staging(pipeline);
+  const key = chunkKey(rt.stagingPrefix(pipeline), keyParts, run.runId, chunk.index);
+  const isCustom = ctx.table.strategy === 'custom_sql';
+  const query = chunkQuery(
+    ctx,
+    run.from,
+    run.to,
+    chunk,
+    isCustom
+      ? {
+          last_timestamp: run.from.ts,
+          last_id: run.from.id,
+          upper_timestamp: run.customUpperTimestamp,
+          upper_id: null,
+          limit: null,
+        }
+      : undefined,
+  );
+  const tracker = isCustom
+    ? new CursorTracker(
+        [ctx.ts, ctx.id]
+          .filter((c): c is MappedColumn => c !== undefined)
+          .map((col) => ({ col, index: ctx.columns.indexOf(col) })),
+      )
+    : undefined;
+
+  const source = await rt.openSource(pipeline);
+  const read = { n: 0 };
+  let written: { rows: number };
+  let bytes: number;
+  try {
+    const out = staging.createWriteStream(key);
+    const done = staging.finished(out);
+    try {
+      written = await writeParquet(counted(source.stream(query.sql, query.params), read, tracker), run.columns, out, {
+        rowGroupRows: ctx.table.batchSize,
+      });
+    } catch (e) {
+      out.destroy(e instanceof Error ? e : new Error(String(e)));
+      await done.catch(() => undefined);
+      throw e;
+    }
+    bytes = (await done).bytes;
+  } finally {
+    await source.close();
+  }
+  if (written.rows !== read.n) {
+    throw new CountMismatchError(
+      `${run.table} chunk ${chunk.index}: read ${read.n} rows from MySQL but wrote ${written.rows} to Parquet`,
+    );
+  }
+  const maxCursor = tracker?.result(ctx.ts !== undefined) ?? null;
+  await state.recordChunk(run.runId, { index: chunk.index, key, rows: read.n, bytes });
+  if (isCustom && maxCursor) await state.updateRun(run.runId, { to: maxCursor });
+  await state.renewLease(run.tableKey, run.holder, pipeline.processing.leaseSeconds);
+  return { index: chunk.index, key, rows: read.n, bytes, maxCursor };
+}
