@@ -1,8 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createLocalStateStore } from '../../lambdas/adapters/local-state/index.js';
-import { describeStateStoreContract } from '../contract/state-store.contract.js';
+import type { Watermark } from '../../lambdas/engine/model.js';
+import type { RunRecord } from '../../lambdas/ports/index.js';
+import { ConfigError, DataError, LeaseHeldError } from '../../lambdas/runtime/errors.js';
+import { describeStateStoreContract, ManualClock, sampleRun } from '../contract/state-store.contract.js';
 
 describeStateStoreContract('local SQLite', async (clock) => {
   const dir = await mkdtemp(join(tmpdir(), 'hw-state-'));
@@ -14,4 +22,172 @@ describeStateStoreContract('local SQLite', async (clock) => {
       await rm(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('local state store: file behaviour', () => {
+  let dir: string;
+  let path: string;
+  const KEY = 'shop/main/shop.orders/warehouse';
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hw-state-local-'));
+    path = join(dir, 'nested', 'state.db');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('creates the directory, uses WAL and records schema version 1; data survives reopening', async () => {
+    const clock = new ManualClock();
+    const store = createLocalStateStore({ path, now: clock.now });
+    const run = sampleRun({ chunks: [{ index: 0, key: 'k0', rows: 4, bytes: 40 }], rowsExtracted: 4, bytes: 40 });
+    await store.putRun(run);
+    await store.setWatermark(KEY, { ts: '2026-01-01 00:00:00.000001', id: '0042' }, { manual: true });
+    await store.acquireLease(KEY, 'run-a', 60);
+    await store.close();
+
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.prepare('SELECT "version" FROM "schema_version"').all()).toEqual([{ version: 1 }]);
+    raw.close();
+
+    const again = createLocalStateStore({ path, now: clock.now });
+    expect(await again.getRun(run.runId)).toEqual(run);
+    expect((await again.getWatermark(KEY))?.watermark).toEqual({ ts: '2026-01-01 00:00:00.000001', id: '0042' });
+    expect((await again.getLease(KEY))?.holder).toBe('run-a');
+    await again.close();
+  });
+
+  test('two stores on one file see each other’s leases', async () => {
+    const a = createLocalStateStore({ path });
+    const b = createLocalStateStore({ path });
+    await a.acquireLease(KEY, 'run-a', 60);
+    await expect(b.acquireLease(KEY, 'run-b', 60)).rejects.toThrow(LeaseHeldError);
+    await a.releaseLease(KEY, 'run-a');
+    expect((await b.acquireLease(KEY, 'run-b', 60)).holder).toBe('run-b');
+    await a.close();
+    await b.close();
+  });
+
+  test('a process killed in the middle of a commit leaves nothing partial behind', async () => {
+    const clock = new ManualClock();
+    const store = createLocalStateStore({ path, now: clock.now });
+    await store.setWatermark(KEY, { ts: 'before', id: '1' }, { manual: true });
+    const run = sampleRun({ status: 'loaded' });
+    await store.putRun(run);
+    await store.acquireLease(KEY, run.runId, 3600);
+    await store.close();
+
+    // The child does what commitRun does (and much more, so pages spill into the WAL), then waits to be killed.
+    const script = `
+      const Database = require('better-sqlite3');
+      const db = new Database(process.argv[1]);
+      db.pragma('cache_size = 4');
+      db.exec('BEGIN IMMEDIATE');
+      db.prepare('UPDATE "watermarks" SET "ts" = ?, "last_run_id" = ? WHERE "table_key" = ?').run('partial', process.argv[2], process.argv[3]);
+      db.prepare('UPDATE "runs" SET "status" = ?, "rows_loaded" = 5 WHERE "run_id" = ?').run('committed', process.argv[2]);
+      db.prepare('DELETE FROM "leases" WHERE "table_key" = ?').run(process.argv[3]);
+      const chunk = db.prepare('INSERT INTO "chunks" ("run_id", "idx", "key", "rows", "bytes") VALUES (?, ?, ?, 1, 1)');
+      for (let i = 0; i < 20000; i++) chunk.run(process.argv[2], i, 'k'.repeat(40) + i);
+      process.stdout.write('ready\\n');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['-e', script, path, run.runId, KEY], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const [line] = await Promise.race([
+      once(child.stdout, 'data') as Promise<[Buffer]>,
+      once(child, 'exit').then(() => {
+        throw new Error(`child exited early: ${stderr}`);
+      }),
+    ]);
+    expect(line.toString()).toBe('ready\n');
+    // The uncommitted transaction really reached the disk (spilled into the WAL) before the kill.
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(100_000);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+
+    const again = createLocalStateStore({ path, now: clock.now });
+    const wm = await again.getWatermark(KEY);
+    expect(wm?.watermark).toEqual({ ts: 'before', id: '1' });
+    expect(wm?.lastRunId).toBeNull();
+    expect(await again.getRun(run.runId)).toEqual(run);
+    expect((await again.getLease(KEY))?.holder).toBe(run.runId);
+    // And the real commit still works on the recovered file.
+    await again.commitRun({ runId: run.runId, tableKey: KEY, holder: run.runId, rowsLoaded: 7 });
+    expect((await again.getWatermark(KEY))?.watermark).toEqual(run.to);
+    await again.close();
+
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+    raw.close();
+  });
+
+  test('a file with a newer schema version is refused with ConfigError naming the path', async () => {
+    const store = createLocalStateStore({ path });
+    await store.close();
+    const raw = new Database(path);
+    raw.prepare('UPDATE "schema_version" SET "version" = 2').run();
+    raw.close();
+    const err = (() => {
+      try {
+        createLocalStateStore({ path });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toContain(path);
+    expect((err as ConfigError).message).toContain('schema version 2');
+    // The refused open left the file as it was.
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare('SELECT "version" FROM "schema_version"').all()).toEqual([{ version: 2 }]);
+    check.close();
+  });
+
+  test('a file that is not a state database is refused with ConfigError naming the path', async () => {
+    const bogus = join(dir, 'not-a-db.db');
+    await writeFile(bogus, 'this is not sqlite, just some text that is long enough to have a header'.repeat(20));
+    expect(() => createLocalStateStore({ path: bogus })).toThrow(ConfigError);
+    expect(() => createLocalStateStore({ path: bogus })).toThrow(bogus);
+  });
+
+  test('a damaged row is reported as DataError naming its table', async () => {
+    const store = createLocalStateStore({ path });
+    const run = sampleRun();
+    await store.putRun(run);
+    const raw = new Database(path);
+    raw.prepare('UPDATE "runs" SET "status" = ? WHERE "run_id" = ?').run('exploded', run.runId);
+    raw.close();
+    await expect(store.getRun(run.runId)).rejects.toThrow(/malformed row in table runs/);
+    await expect(store.listRuns(KEY)).rejects.toThrow(DataError);
+    await store.close();
+  });
+
+  test('invalid records, chunks, watermarks and row counts are refused before they reach the file', async () => {
+    const store = createLocalStateStore({ path });
+    const run = sampleRun();
+    await expect(store.putRun({ ...run, status: 'bogus' } as unknown as RunRecord)).rejects.toThrow(
+      /putRun .*invalid run record/,
+    );
+    expect(await store.getRun(run.runId)).toBeUndefined();
+    await store.putRun(run);
+    await expect(store.updateRun(run.runId, { plannedChunks: -1 })).rejects.toThrow(DataError);
+    await expect(store.recordChunk(run.runId, { index: 0, key: 'k', rows: -1, bytes: 0 })).rejects.toThrow(DataError);
+    await expect(
+      store.setWatermark(KEY, { ts: 5, id: null } as unknown as Watermark, { manual: true }),
+    ).rejects.toThrow(DataError);
+    await store.acquireLease(KEY, run.runId, 60);
+    await expect(
+      store.commitRun({ runId: run.runId, tableKey: KEY, holder: run.runId, rowsLoaded: 1.5 }),
+    ).rejects.toThrow(DataError);
+    expect(await store.getRun(run.runId)).toEqual(run);
+    expect(await store.getWatermark(KEY)).toBeUndefined();
+    await store.close();
+  });
 });
