@@ -1,0 +1,163 @@
+/**
+ * One load = one DuckDB transaction: schema and table evolution, staging, count checks and the merge/replace/append
+ * all commit together or not at all, so a failed load leaves the target exactly as it was.
+ */
+import { randomBytes } from 'node:crypto';
+import { type DuckDBConnection, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { quoteAnsi } from '../../engine/sql.js';
+import type { LoadRequest, LoadResult } from '../../ports/index.js';
+import { CountMismatchError, WarehouseError } from '../../runtime/errors.js';
+import { canonicalTypes, existingColumns, tableExists } from './catalog.js';
+import { wrapDuckDbError } from './errors.js';
+import {
+  addColumnSql,
+  createStagingSql,
+  createTableSql,
+  dedupeSql,
+  deleteMatchingSql,
+  fillStagingSql,
+  insertSql,
+  qualifiedTarget,
+} from './load-sql.js';
+import { logicalToDuckDb } from './type-map.js';
+
+function tableLabel(req: Pick<LoadRequest, 'target'>): string {
+  return `${req.target.schema}.${req.target.name}`;
+}
+
+/** Rejects requests no warehouse could carry out, before anything is touched. */
+export function validateRequest(req: LoadRequest): void {
+  const table = tableLabel(req);
+  if (req.columns.length === 0) throw new WarehouseError(`load of ${table}: no columns given`);
+  const names = new Set<string>();
+  for (const c of req.columns) {
+    const key = c.target.toLowerCase();
+    if (names.has(key)) throw new WarehouseError(`load of ${table}: column ${c.target} is listed twice`);
+    names.add(key);
+  }
+  for (const [role, list] of [
+    ['primary key', req.primaryKey],
+    ['cursor', req.cursorColumns],
+  ] as const) {
+    for (const name of list) {
+      if (!names.has(name.toLowerCase())) {
+        throw new WarehouseError(`load of ${table}: ${role} column ${name} is not among the loaded columns`);
+      }
+    }
+  }
+  if (req.mode === 'merge' && req.primaryKey.length === 0) {
+    throw new WarehouseError(`load of ${table}: merge needs a primary key and none was given`, {
+      suggestion: 'Declare a primary key for the table, or use full_sync.',
+    });
+  }
+  if (!Number.isSafeInteger(req.expectedRows) || req.expectedRows < 0) {
+    throw new WarehouseError(`load of ${table}: expectedRows must be a non-negative integer, got ${req.expectedRows}`);
+  }
+}
+
+/** The last hand-off check: every distinct staged key (or staged row, without a key) became exactly one row. */
+export function checkInserted(table: string, inserted: number, expected: number, keyed: boolean): void {
+  if (inserted === expected) return;
+  throw new CountMismatchError(
+    `load of ${table}: inserted ${inserted} rows but staged ${expected} ${keyed ? 'distinct keys' : 'rows'}; rolled back`,
+  );
+}
+
+async function scalarCount(conn: DuckDBConnection, sql: string): Promise<number> {
+  const reader = await conn.runAndReadAll(sql);
+  return Number(reader.getRows()[0]?.[0] ?? 0);
+}
+
+/** Adds columns the source gained; refuses a column whose type would have to change. */
+async function evolveTable(conn: DuckDBConnection, req: LoadRequest, qualified: string): Promise<void> {
+  const existing = await existingColumns(conn, req.target);
+  const wanted = await canonicalTypes(
+    conn,
+    req.columns.map((c) => logicalToDuckDb(c.type)),
+  );
+  for (const [i, column] of req.columns.entries()) {
+    const have = existing.get(column.target.toLowerCase());
+    if (!have) {
+      await conn.run(addColumnSql(qualified, column));
+      continue;
+    }
+    if (have.dataType !== wanted[i]) {
+      throw new WarehouseError(
+        `table ${tableLabel(req)} column ${column.target} is ${have.dataType} in the warehouse but the source now maps to ${wanted[i]}; refusing to change it silently`,
+        { suggestion: 'Alter or rebuild the warehouse column by hand (or run a full_sync replace), then retry.' },
+      );
+    }
+  }
+}
+
+async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffix: string): Promise<LoadResult> {
+  const qualified = qualifiedTarget(req.target);
+  const stage = `__hw_stage_${suffix}`;
+  const dedup = `__hw_dedup_${suffix}`;
+  const keyed = req.primaryKey.length > 0;
+
+  await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteAnsi(req.target.schema)}`);
+  const exists = await tableExists(conn, req.target);
+  if (req.mode !== 'replace') {
+    if (exists) await evolveTable(conn, req, qualified);
+    else await conn.run(createTableSql(qualified, req.columns));
+  }
+
+  await conn.run(createStagingSql(stage, req.columns));
+  if (req.files.length > 0) {
+    await conn.run(fillStagingSql(stage, req.columns), [listValue(req.files)], [LIST(VARCHAR)]);
+  }
+  const rowsStaged = await scalarCount(conn, `SELECT count(*) FROM ${quoteAnsi(stage)}`);
+  if (rowsStaged !== req.expectedRows) {
+    throw new CountMismatchError(
+      `load of ${tableLabel(req)}: the files hold ${rowsStaged} rows but the ledger expects ${req.expectedRows}; nothing was loaded`,
+    );
+  }
+
+  let source = stage;
+  if (keyed) {
+    await conn.run(dedupeSql(dedup, stage, req.columns, req.primaryKey, req.cursorColumns));
+    source = dedup;
+  }
+  const rowsExpected = keyed ? await scalarCount(conn, `SELECT count(*) FROM ${quoteAnsi(dedup)}`) : rowsStaged;
+
+  let rowsDeleted = 0;
+  let rowsLoaded: number;
+  if (req.mode === 'replace') {
+    // Build the new content beside the old table, then swap; readers see the old or the new table, never neither.
+    const fresh = `${req.target.name}__hw_new_${suffix}`;
+    const freshQualified = qualifiedTarget({ schema: req.target.schema, name: fresh });
+    await conn.run(createTableSql(freshQualified, req.columns));
+    rowsLoaded = (await conn.run(insertSql(freshQualified, source, req.columns))).rowsChanged;
+    if (exists) {
+      rowsDeleted = await scalarCount(conn, `SELECT count(*) FROM ${qualified}`);
+      await conn.run(`DROP TABLE ${qualified}`);
+    }
+    await conn.run(`ALTER TABLE ${freshQualified} RENAME TO ${quoteAnsi(req.target.name)}`);
+  } else {
+    if (keyed) rowsDeleted = (await conn.run(deleteMatchingSql(qualified, source, req.primaryKey))).rowsChanged;
+    rowsLoaded = (await conn.run(insertSql(qualified, source, req.columns))).rowsChanged;
+  }
+  checkInserted(tableLabel(req), rowsLoaded, rowsExpected, keyed);
+  await conn.run(`DROP TABLE IF EXISTS ${quoteAnsi(dedup)}`);
+  await conn.run(`DROP TABLE ${quoteAnsi(stage)}`);
+  return { rowsStaged, rowsLoaded, rowsDeleted };
+}
+
+export async function runLoad(conn: DuckDBConnection, req: LoadRequest): Promise<LoadResult> {
+  validateRequest(req);
+  const suffix = randomBytes(6).toString('hex');
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    const result = await loadInTransaction(conn, req, suffix);
+    await conn.run('COMMIT');
+    return result;
+  } catch (e) {
+    try {
+      await conn.run('ROLLBACK');
+    } catch {
+      // A failed COMMIT already ended the transaction; the original error is the one worth reporting.
+    }
+    throw wrapDuckDbError(e, `loading ${tableLabel(req)}`);
+  }
+}

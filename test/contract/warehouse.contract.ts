@@ -1,0 +1,414 @@
+/**
+ * The Warehouse contract: one suite every warehouse adapter must pass (DuckDB now, the Redshift stand-in later).
+ * An adapter's test file calls `describeWarehouseContract(label, harness)`. Input Parquet files are written by
+ * DuckDB from a SELECT, with exact column names and types; a remote harness uploads them and returns their
+ * location. Assertions use only portable SQL (quoted identifiers, information_schema, ORDER BY).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LogicalType, MappedColumn } from '../../lambdas/engine/model.js';
+import type { LoadRequest, TargetTable, Warehouse } from '../../lambdas/ports/index.js';
+import { CountMismatchError, WarehouseError } from '../../lambdas/runtime/errors.js';
+
+export interface WarehouseHarness {
+  /** A warehouse to run one test against (fresh or shared; every test uses its own schema). */
+  open(): Promise<Warehouse>;
+  /** Writes a Parquet file holding the rows of `select` (DuckDB SQL) and returns the location `load` reads. */
+  parquet(name: string, select: string): Promise<string>;
+  /** A location `load` can be given where no file exists. */
+  missingLocation(name: string): string;
+  /** Called after each test (close clients, remove files). */
+  cleanup?(): Promise<void>;
+}
+
+let writer: Promise<DuckDBInstance> | undefined;
+
+/** Writes `select`'s rows to a local Parquet file with DuckDB's own writer (the types are exactly the SELECT's). */
+export async function writeParquetWithDuckDb(path: string, select: string): Promise<void> {
+  writer ??= DuckDBInstance.create(':memory:');
+  await mkdir(dirname(path), { recursive: true });
+  const conn = await (await writer).connect();
+  try {
+    await conn.run("SET TimeZone = 'UTC'");
+    await conn.run(`COPY (${select}) TO '${path.replace(/'/g, "''")}' (FORMAT parquet)`);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/** A MappedColumn for tests: the source side mirrors the target. */
+export function column(target: string, type: LogicalType, nullable = true): MappedColumn {
+  return {
+    source: {
+      name: target,
+      dataType: type.kind,
+      columnType: type.kind,
+      nullable,
+      charMaxLength: null,
+      numericPrecision: null,
+      numericScale: null,
+      ordinal: 0,
+    },
+    target,
+    type,
+    nullable,
+  };
+}
+
+const INT: LogicalType = { kind: 'int32' };
+const TEXT: LogicalType = { kind: 'string', maxBytes: 256 };
+const TS: LogicalType = { kind: 'timestamp', utc: false };
+
+function q(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function qt(t: TargetTable): string {
+  return `${q(t.schema)}.${q(t.name)}`;
+}
+
+export function describeWarehouseContract(label: string, harness: WarehouseHarness): void {
+  describe(`Warehouse contract: ${label}`, () => {
+    let wh: Warehouse;
+    let schema: string;
+    const t = (name: string): TargetTable => ({ schema, name });
+
+    beforeEach(async () => {
+      wh = await harness.open();
+      schema = `c_${randomBytes(4).toString('hex')}`;
+    });
+    afterEach(async () => {
+      await wh.close();
+      await harness.cleanup?.();
+    });
+
+    const people = [column('id', INT, false), column('name', TEXT), column('updated_at', TS), column('seq', INT)];
+    const peopleRow = (id: number, name: string, ts: string, seq: number) =>
+      `SELECT ${id}::INTEGER AS id, '${name}'::VARCHAR AS name, TIMESTAMP '${ts}' AS updated_at, ${seq}::INTEGER AS seq`;
+
+    function request(target: TargetTable, files: string[], expectedRows: number, extra: Partial<LoadRequest> = {}) {
+      return {
+        target,
+        columns: people,
+        primaryKey: ['id'],
+        cursorColumns: ['updated_at', 'seq'],
+        mode: 'merge',
+        files,
+        expectedRows,
+        ...extra,
+      } satisfies LoadRequest;
+    }
+
+    async function rows(target: TargetTable, cols: string[], orderBy: string[] = ['id']) {
+      return wh.query(`SELECT ${cols.map(q).join(', ')} FROM ${qt(target)} ORDER BY ${orderBy.map(q).join(', ')}`);
+    }
+
+    async function seedPeople(target: TargetTable): Promise<void> {
+      const f = await harness.parquet(
+        'seed',
+        [
+          peopleRow(1, 'a', '2024-01-01 00:00:00', 1),
+          peopleRow(2, 'b', '2024-01-01 00:00:00', 1),
+          peopleRow(3, 'c', '2024-01-01 00:00:00', 1),
+        ].join(' UNION ALL '),
+      );
+      await wh.load(request(target, [f], 3));
+    }
+
+    it('creates the schema and table on the first load', async () => {
+      expect(await wh.count(t('people'))).toBeUndefined();
+      const f = await harness.parquet(
+        'first',
+        `${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)} UNION ALL ${peopleRow(2, 'b', '2024-01-01 00:00:00', 1)}`,
+      );
+      const result = await wh.load(request(t('people'), [f], 2));
+      expect(result).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0 });
+      expect(await wh.count(t('people'))).toBe(2);
+      expect(await rows(t('people'), ['id', 'name'])).toEqual([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ]);
+      const cols = await wh.query(
+        'SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position',
+        [schema, 'people'],
+      );
+      expect(cols.map((c) => c.column_name)).toEqual(['id', 'name', 'updated_at', 'seq']);
+    });
+
+    it('merges updates and inserts; of duplicate keys across files the newest cursor wins, ties broken by the later cursor column', async () => {
+      await seedPeople(t('people'));
+      const a = await harness.parquet(
+        'a',
+        [peopleRow(1, 'a-old', '2024-01-02 00:00:00', 1), peopleRow(2, 'b-new', '2024-01-05 00:00:00', 1)].join(
+          ' UNION ALL ',
+        ),
+      );
+      const b = await harness.parquet(
+        'b',
+        [
+          peopleRow(1, 'a-new', '2024-01-02 00:00:00', 2),
+          peopleRow(2, 'b-stale', '2024-01-03 00:00:00', 9),
+          peopleRow(4, 'd', '2024-01-02 00:00:00', 1),
+        ].join(' UNION ALL '),
+      );
+      const result = await wh.load(request(t('people'), [a, b], 5));
+      expect(result).toEqual({ rowsStaged: 5, rowsLoaded: 3, rowsDeleted: 2 });
+      expect(await rows(t('people'), ['id', 'name', 'seq'])).toEqual([
+        { id: 1, name: 'a-new', seq: 2 },
+        { id: 2, name: 'b-new', seq: 1 },
+        { id: 3, name: 'c', seq: 1 },
+        { id: 4, name: 'd', seq: 1 },
+      ]);
+    });
+
+    it('merges on a composite key', async () => {
+      const cols = [column('tenant', INT, false), column('id', INT, false), column('v', TEXT)];
+      const row = (tenant: number, id: number, v: string) =>
+        `SELECT ${tenant}::INTEGER AS tenant, ${id}::INTEGER AS id, '${v}' AS v`;
+      const base = { columns: cols, primaryKey: ['tenant', 'id'], cursorColumns: [] };
+      const f1 = await harness.parquet('c1', [row(1, 1, 'x'), row(2, 1, 'y'), row(1, 2, 'z')].join(' UNION ALL '));
+      await wh.load(request(t('multi'), [f1], 3, base));
+      const f2 = await harness.parquet('c2', [row(2, 1, 'y2'), row(2, 2, 'w')].join(' UNION ALL '));
+      expect(await wh.load(request(t('multi'), [f2], 2, base))).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 2,
+        rowsDeleted: 1,
+      });
+      expect(await rows(t('multi'), ['tenant', 'id', 'v'], ['tenant', 'id'])).toEqual([
+        { tenant: 1, id: 1, v: 'x' },
+        { tenant: 1, id: 2, v: 'z' },
+        { tenant: 2, id: 1, v: 'y2' },
+        { tenant: 2, id: 2, v: 'w' },
+      ]);
+    });
+
+    it('adds a column the source gained, and still loads requests without a column the target has', async () => {
+      await seedPeople(t('people'));
+      const withEmail = [...people, column('email', TEXT)];
+      const f = await harness.parquet(
+        'email',
+        `${peopleRow(4, 'd', '2024-01-02 00:00:00', 1)}, 'd@x'::VARCHAR AS email`,
+      );
+      await wh.load(request(t('people'), [f], 1, { columns: withEmail }));
+      const f2 = await harness.parquet('no-email', peopleRow(5, 'e', '2024-01-02 00:00:00', 1));
+      expect(await wh.load(request(t('people'), [f2], 1))).toEqual({ rowsStaged: 1, rowsLoaded: 1, rowsDeleted: 0 });
+      expect(await rows(t('people'), ['id', 'email'])).toEqual([
+        { id: 1, email: null },
+        { id: 2, email: null },
+        { id: 3, email: null },
+        { id: 4, email: 'd@x' },
+        { id: 5, email: null },
+      ]);
+    });
+
+    it('refuses a column whose type changed, naming table and column, and changes nothing', async () => {
+      await seedPeople(t('people'));
+      const changed = people.map((c) => (c.target === 'name' ? column('name', { kind: 'int64' }) : c));
+      const f = await harness.parquet(
+        'typed',
+        "SELECT 9::INTEGER AS id, 7::BIGINT AS name, TIMESTAMP '2024-02-01' AS updated_at, 1::INTEGER AS seq",
+      );
+      const err = await wh.load(request(t('people'), [f], 1, { columns: changed })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WarehouseError);
+      expect((err as Error).message).toContain(`${schema}.people`);
+      expect((err as Error).message).toContain('column name');
+      expect(await rows(t('people'), ['id', 'name'])).toEqual([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+        { id: 3, name: 'c' },
+      ]);
+    });
+
+    it('replace swaps in the new content and schema', async () => {
+      await seedPeople(t('people'));
+      const cols = [column('id', INT, false), column('label', TEXT)];
+      const f = await harness.parquet(
+        'r',
+        "SELECT 10::INTEGER AS id, 'ten' AS label UNION ALL SELECT 11::INTEGER, 'eleven'",
+      );
+      const result = await wh.load(request(t('people'), [f], 2, { mode: 'replace', columns: cols, cursorColumns: [] }));
+      expect(result).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 3 });
+      expect(await rows(t('people'), ['id', 'label'])).toEqual([
+        { id: 10, label: 'ten' },
+        { id: 11, label: 'eleven' },
+      ]);
+      const names = await wh.query(
+        'SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position',
+        [schema, 'people'],
+      );
+      expect(names.map((c) => c.column_name)).toEqual(['id', 'label']);
+      const tables = await wh.query('SELECT table_name FROM information_schema.tables WHERE table_schema = ?', [
+        schema,
+      ]);
+      expect(tables.map((r) => r.table_name)).toEqual(['people']);
+    });
+
+    it('replace without a key keeps duplicates; replace with a key keeps the newest row per key', async () => {
+      const dupes = [peopleRow(1, 'old', '2024-01-01 00:00:00', 1), peopleRow(1, 'new', '2024-01-02 00:00:00', 1)].join(
+        ' UNION ALL ',
+      );
+      const f = await harness.parquet('dupes', dupes);
+      expect(await wh.load(request(t('nokey'), [f], 2, { mode: 'replace', primaryKey: [] }))).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 2,
+        rowsDeleted: 0,
+      });
+      expect(await wh.load(request(t('keyed'), [f], 2, { mode: 'replace' }))).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 1,
+        rowsDeleted: 0,
+      });
+      expect(await rows(t('keyed'), ['id', 'name'])).toEqual([{ id: 1, name: 'new' }]);
+    });
+
+    it('a failing replace keeps the old table as it was', async () => {
+      await seedPeople(t('people'));
+      const f = await harness.parquet('r', peopleRow(10, 'x', '2024-01-01 00:00:00', 1));
+      await expect(wh.load(request(t('people'), [f], 5, { mode: 'replace' }))).rejects.toBeInstanceOf(
+        CountMismatchError,
+      );
+      await expect(
+        wh.load(request(t('people'), [harness.missingLocation('gone')], 1, { mode: 'replace' })),
+      ).rejects.toBeInstanceOf(WarehouseError);
+      expect(await rows(t('people'), ['id', 'name'])).toEqual([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+        { id: 3, name: 'c' },
+      ]);
+      const tables = await wh.query('SELECT table_name FROM information_schema.tables WHERE table_schema = ?', [
+        schema,
+      ]);
+      expect(tables.map((r) => r.table_name)).toEqual(['people']);
+    });
+
+    it('append without a key inserts every row, every time', async () => {
+      const f = await harness.parquet(
+        'ap',
+        `${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)} UNION ALL ${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)}`,
+      );
+      const req = request(t('log'), [f], 2, { mode: 'append', primaryKey: [], cursorColumns: [] });
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0 });
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0 });
+      expect(await wh.count(t('log'))).toBe(4);
+    });
+
+    it('append with a key is an upsert, so a re-run changes nothing', async () => {
+      const f = await harness.parquet(
+        'ak',
+        `${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)} UNION ALL ${peopleRow(2, 'b', '2024-01-01 00:00:00', 1)}`,
+      );
+      const req = request(t('people'), [f], 2, { mode: 'append' });
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0 });
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 2 });
+      expect(await rows(t('people'), ['id', 'name'])).toEqual([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ]);
+    });
+
+    it('a count mismatch names the table and both counts and rolls everything back, DDL included', async () => {
+      const f0 = await harness.parquet('first', peopleRow(1, 'a', '2024-01-01 00:00:00', 1));
+      const first = await wh.load(request(t('people'), [f0], 2)).catch((e: unknown) => e);
+      expect(first).toBeInstanceOf(CountMismatchError);
+      expect(await wh.count(t('people'))).toBeUndefined();
+
+      await seedPeople(t('people'));
+      const f = await harness.parquet(
+        'mm',
+        `${peopleRow(1, 'changed', '2024-02-01 00:00:00', 1)}, 'x'::VARCHAR AS email`,
+      );
+      const err = await wh
+        .load(request(t('people'), [f], 7, { columns: [...people, column('email', TEXT)] }))
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CountMismatchError);
+      expect((err as Error).message).toContain(`${schema}.people`);
+      expect((err as Error).message).toMatch(/\b1\b.*\b7\b/);
+      expect(await rows(t('people'), ['id', 'name'])).toEqual([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+        { id: 3, name: 'c' },
+      ]);
+      const cols = await wh.query(
+        'SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position',
+        [schema, 'people'],
+      );
+      expect(cols.map((c) => c.column_name)).toEqual(['id', 'name', 'updated_at', 'seq']);
+    });
+
+    it('a missing Parquet file is a WarehouseError and changes nothing', async () => {
+      const missing = harness.missingLocation('nope');
+      await expect(wh.load(request(t('people'), [missing], 1))).rejects.toBeInstanceOf(WarehouseError);
+      expect(await wh.count(t('people'))).toBeUndefined();
+      await seedPeople(t('people'));
+      const f = await harness.parquet('ok', peopleRow(1, 'changed', '2024-02-01 00:00:00', 1));
+      const err = await wh.load(request(t('people'), [f, missing], 2)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WarehouseError);
+      expect((err as Error).message).toContain(`${schema}.people`);
+      expect(await rows(t('people'), ['id', 'name'])).toEqual([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+        { id: 3, name: 'c' },
+      ]);
+    });
+
+    it('a NULL in a NOT NULL column fails the load and changes nothing', async () => {
+      await seedPeople(t('people'));
+      const f = await harness.parquet(
+        'nul',
+        "SELECT NULL::INTEGER AS id, 'x' AS name, TIMESTAMP '2024-01-01' AS updated_at, 1::INTEGER AS seq",
+      );
+      const err = await wh
+        .load(request(t('people'), [f], 1, { mode: 'append', primaryKey: [] }))
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WarehouseError);
+      expect((err as Error).message).toContain(`${schema}.people`);
+      expect(await wh.count(t('people'))).toBe(3);
+    });
+
+    it('quotes reserved-word and digit-leading names', async () => {
+      const cols = [column('order', INT, false), column('col_1st', TEXT), column('select', TS)];
+      const f = await harness.parquet(
+        'rw',
+        `SELECT 1::INTEGER AS "order", 'x' AS col_1st, TIMESTAMP '2024-01-01' AS "select" UNION ALL SELECT 1::INTEGER, 'y', TIMESTAMP '2024-01-02'`,
+      );
+      const target = t('group');
+      const req = {
+        target,
+        columns: cols,
+        primaryKey: ['order'],
+        cursorColumns: ['select'],
+        mode: 'merge',
+        files: [f],
+        expectedRows: 2,
+      } satisfies LoadRequest;
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 1, rowsDeleted: 0 });
+      expect(await rows(target, ['order', 'col_1st'], ['order'])).toEqual([{ order: 1, col_1st: 'y' }]);
+    });
+
+    it('loads an empty file list as zero rows', async () => {
+      expect(await wh.load(request(t('people'), [], 0))).toEqual({ rowsStaged: 0, rowsLoaded: 0, rowsDeleted: 0 });
+      expect(await wh.count(t('people'))).toBe(0);
+    });
+
+    it('refuses requests that cannot be carried out, before touching anything', async () => {
+      const f = await harness.parquet('v', peopleRow(1, 'a', '2024-01-01 00:00:00', 1));
+      const cases: Partial<LoadRequest>[] = [
+        { primaryKey: [] },
+        { primaryKey: ['nope'] },
+        { cursorColumns: ['nope'] },
+        { columns: [...people, column('id', INT)] },
+        { columns: [] },
+        { expectedRows: -1 },
+      ];
+      for (const extra of cases) {
+        const err = await wh.load(request(t('people'), [f], 1, extra)).catch((e: unknown) => e);
+        expect(err, JSON.stringify(extra)).toBeInstanceOf(WarehouseError);
+        expect((err as Error).message).toContain(`${schema}.people`);
+      }
+      expect(await wh.count(t('people'))).toBeUndefined();
+    });
+  });
+}

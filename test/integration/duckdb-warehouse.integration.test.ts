@@ -1,0 +1,385 @@
+/** The DuckDB warehouse on real database files: the shared contract plus what only DuckDB has (types, locks, readers). */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDuckDbWarehouse, logicalToDuckDb } from '../../lambdas/adapters/duckdb/index.js';
+import { checkInserted } from '../../lambdas/adapters/duckdb/load.js';
+import type { LogicalType } from '../../lambdas/engine/model.js';
+import type { LoadRequest } from '../../lambdas/ports/index.js';
+import { CountMismatchError, WarehouseError } from '../../lambdas/runtime/errors.js';
+import { column, describeWarehouseContract, writeParquetWithDuckDb } from '../contract/warehouse.contract.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hw-duckdb-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const unique = (name: string) => `${randomBytes(4).toString('hex')}-${name}`;
+const dbPath = () => join(dir, 'db', `${unique('wh')}.duckdb`);
+async function parquet(name: string, select: string): Promise<string> {
+  const path = join(dir, 'files', `${unique(name)}.parquet`);
+  await writeParquetWithDuckDb(path, select);
+  return path;
+}
+
+describeWarehouseContract('duckdb', {
+  open: () => createDuckDbWarehouse({ path: dbPath() }),
+  parquet,
+  missingLocation: (name) => join(dir, 'missing', `${name}.parquet`),
+});
+
+const INT: LogicalType = { kind: 'int32' };
+
+describe('DuckDB warehouse: types and DDL', () => {
+  it('maps every logical type', async () => {
+    const cases: [LogicalType, string][] = [
+      [{ kind: 'boolean' }, 'BOOLEAN'],
+      [{ kind: 'int16' }, 'SMALLINT'],
+      [{ kind: 'int32' }, 'INTEGER'],
+      [{ kind: 'int64' }, 'BIGINT'],
+      [{ kind: 'float32' }, 'REAL'],
+      [{ kind: 'float64' }, 'DOUBLE'],
+      [{ kind: 'decimal', precision: 38, scale: 10 }, 'DECIMAL(38,10)'],
+      [{ kind: 'string', maxBytes: 40 }, 'VARCHAR'],
+      [{ kind: 'json' }, 'JSON'],
+      [{ kind: 'binary', maxBytes: 16 }, 'BLOB'],
+      [{ kind: 'date' }, 'DATE'],
+      [{ kind: 'timestamp', utc: false }, 'TIMESTAMP'],
+      [{ kind: 'timestamp', utc: true }, 'TIMESTAMPTZ'],
+      [{ kind: 'time' }, 'VARCHAR'],
+    ];
+    const wh = await createDuckDbWarehouse({ path: ':memory:' });
+    try {
+      expect(wh.capabilities.name).toBe('duckdb');
+      for (const [type, ddl] of cases) {
+        expect(logicalToDuckDb(type)).toBe(ddl);
+        expect(wh.capabilities.columnType(column('c', type))).toBe(ddl);
+      }
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it('describes the CREATE TABLE a load would run, with quoted names and NOT NULL', async () => {
+    const wh = await createDuckDbWarehouse({ path: ':memory:' });
+    try {
+      const ddl = wh.describeDdl({
+        target: { schema: 'shop', name: 'order' },
+        columns: [column('id', INT, false), column('col_1st', { kind: 'decimal', precision: 15, scale: 4 })],
+        primaryKey: ['id'],
+      });
+      expect(ddl).toBe('CREATE TABLE "shop"."order" (\n  "id" INTEGER NOT NULL,\n  "col_1st" DECIMAL(15,4)\n)');
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it('round-trips DECIMAL(38,10), TIMESTAMPTZ, TIMESTAMP, BIGINT, BLOB, JSON and the rest as JSON-friendly values', async () => {
+    const wh = await createDuckDbWarehouse({ path: dbPath() });
+    try {
+      const columns = [
+        column('id', INT, false),
+        column('amount', { kind: 'decimal', precision: 38, scale: 10 }),
+        column('at_utc', { kind: 'timestamp', utc: true }),
+        column('at_local', { kind: 'timestamp', utc: false }),
+        column('big', { kind: 'int64' }),
+        column('bytes', { kind: 'binary', maxBytes: 8 }),
+        column('doc', { kind: 'json' }),
+        column('day', { kind: 'date' }),
+        column('dur', { kind: 'time' }),
+        column('flag', { kind: 'boolean' }),
+        column('ratio', { kind: 'float64' }),
+        column('small', { kind: 'int16' }),
+      ];
+      const f = await parquet(
+        'types',
+        `SELECT 1::INTEGER AS id, '-12.34'::DECIMAL(38,10) AS amount,
+                TIMESTAMPTZ '2024-01-02 03:04:05.123456+00' AS at_utc, TIMESTAMP '1969-12-31 23:59:59.5' AS at_local,
+                9007199254740993::BIGINT AS big, '\\x00\\xFFab'::BLOB AS bytes, '{"a":[1,2]}' AS doc,
+                DATE '2024-02-29' AS day, '-838:59:59' AS dur, true AS flag, 0.25::DOUBLE AS ratio, (-3)::SMALLINT AS small
+         UNION ALL
+         SELECT 2, '1234567890123456789012345678.0123456789'::DECIMAL(38,10), TIMESTAMPTZ '2024-06-30 23:00:00+00',
+                TIMESTAMP '2024-01-02 03:04:05', 42, ''::BLOB, 'null', DATE '1999-12-31', '00:00:01', false, -1.5, 7`,
+      );
+      const req: LoadRequest = {
+        target: { schema: 'types', name: 'all' },
+        columns,
+        primaryKey: ['id'],
+        cursorColumns: [],
+        mode: 'merge',
+        files: [f],
+        expectedRows: 2,
+      };
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0 });
+      const rows = await wh.query('SELECT * FROM "types"."all" ORDER BY id');
+      expect(rows).toEqual([
+        {
+          id: 1,
+          amount: '-12.3400000000',
+          at_utc: '2024-01-02 03:04:05.123456+00',
+          at_local: '1969-12-31 23:59:59.500000',
+          big: '9007199254740993',
+          bytes: Buffer.from([0x00, 0xff, 0x61, 0x62]),
+          doc: '{"a":[1,2]}',
+          day: '2024-02-29',
+          dur: '-838:59:59',
+          flag: true,
+          ratio: 0.25,
+          small: -3,
+        },
+        {
+          id: 2,
+          amount: '1234567890123456789012345678.0123456789',
+          at_utc: '2024-06-30 23:00:00+00',
+          at_local: '2024-01-02 03:04:05',
+          big: 42,
+          bytes: Buffer.alloc(0),
+          doc: 'null',
+          day: '1999-12-31',
+          dur: '00:00:01',
+          flag: false,
+          ratio: -1.5,
+          small: 7,
+        },
+      ]);
+      const types = await wh.query(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'types' AND table_name = 'all' AND column_name IN ('amount', 'at_utc', 'dur')  ORDER BY column_name",
+      );
+      expect(types).toEqual([
+        { column_name: 'amount', data_type: 'DECIMAL(38,10)' },
+        { column_name: 'at_utc', data_type: 'TIMESTAMP WITH TIME ZONE' },
+        { column_name: 'dur', data_type: 'VARCHAR' },
+      ]);
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it('converts query results and binds parameters of every supported kind', async () => {
+    const wh = await createDuckDbWarehouse({ path: ':memory:' });
+    try {
+      const [row] = await wh.query(
+        `SELECT ?::BIGINT AS neg_big, ?::HUGEINT AS huge, ? AS text, ?::BLOB AS blob, ?::TIMESTAMPTZ AS at, ? IS NULL AS was_null,
+                'infinity'::TIMESTAMP AS inf, [1, 2]::INTEGER[] AS list, {'k': 1.5::DECIMAL(4,2)} AS struct,
+                MAP {'a': 1} AS map, INTERVAL 90 MINUTE AS span, TIME '12:34:56' AS clock, TIMESTAMP_MS '2024-01-01 00:00:00.123' AS ms`,
+        [
+          -9007199254740993n,
+          170141183460469231731687303715884105727n,
+          "it's",
+          Buffer.from('hi'),
+          new Date('2024-01-02T03:04:05.678Z'),
+          null,
+        ],
+      );
+      expect(row).toEqual({
+        neg_big: '-9007199254740993',
+        huge: '170141183460469231731687303715884105727',
+        text: "it's",
+        blob: Buffer.from('hi'),
+        at: '2024-01-02 03:04:05.678000+00',
+        was_null: true,
+        inf: 'infinity',
+        list: [1, 2],
+        struct: { k: '1.50' },
+        map: [{ key: 'a', value: 1 }],
+        span: '01:30:00',
+        clock: '12:34:56',
+        ms: '2024-01-01 00:00:00.123',
+      });
+    } finally {
+      await wh.close();
+    }
+  });
+});
+
+describe('DuckDB warehouse: errors', () => {
+  it('names the problem in validation errors', async () => {
+    const wh = await createDuckDbWarehouse({ path: ':memory:' });
+    const base: LoadRequest = {
+      target: { schema: 's', name: 't' },
+      columns: [column('id', INT, false)],
+      primaryKey: ['id'],
+      cursorColumns: [],
+      mode: 'merge',
+      files: [],
+      expectedRows: 0,
+    };
+    const cases: [Partial<LoadRequest>, RegExp][] = [
+      [{ primaryKey: [] }, /load of s\.t: merge needs a primary key/],
+      [{ primaryKey: ['nope'] }, /primary key column nope is not among the loaded columns/],
+      [{ cursorColumns: ['ts'] }, /cursor column ts is not among/],
+      [{ columns: [column('id', INT), column('ID', INT)] }, /column ID is listed twice/],
+      [{ columns: [] }, /no columns given/],
+      [{ expectedRows: 1.5 }, /expectedRows must be a non-negative integer, got 1.5/],
+    ];
+    try {
+      for (const [extra, message] of cases) {
+        await expect(wh.load({ ...base, ...extra })).rejects.toThrow(message);
+      }
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it('checks that every staged key became exactly one inserted row', () => {
+    expect(() => checkInserted('s.t', 3, 3, true)).not.toThrow();
+    expect(() => checkInserted('s.t', 2, 3, true)).toThrow(CountMismatchError);
+    expect(() => checkInserted('s.t', 2, 3, true)).toThrow('load of s.t: inserted 2 rows but staged 3 distinct keys');
+    expect(() => checkInserted('s.t', 4, 3, false)).toThrow('inserted 4 rows but staged 3 rows');
+  });
+
+  it('wraps DuckDB errors, runs only single read-only statements, and refuses odd parameters', async () => {
+    const wh = await createDuckDbWarehouse({ path: ':memory:' });
+    try {
+      await expect(wh.query('SELEC 1')).rejects.toThrow(/DuckDB failed running a query: .*Parser Error: syntax error/);
+      await expect(wh.query('SELECT 1; SELECT 2')).rejects.toThrow('query must be exactly one statement, got 2');
+      const write = await wh.query('CREATE TABLE x (a INTEGER)').catch((e: unknown) => e);
+      expect(write).toBeInstanceOf(WarehouseError);
+      expect((write as Error).message).toMatch(/read-only/);
+      await expect(wh.query('SELECT ?', [{ a: 1 }])).rejects.toThrow(
+        'query parameter 1 has an unsupported type (object)',
+      );
+      expect(await wh.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await wh.close();
+    }
+    await wh.close(); // idempotent
+    await expect(wh.query('SELECT 1')).rejects.toThrow(/closed/);
+    await expect(wh.count({ schema: 's', name: 't' })).rejects.toBeInstanceOf(WarehouseError);
+  });
+
+  it('reports a file another process holds as locked, naming the path', async () => {
+    const path = dbPath();
+    const holder = await holdInChildProcess(path);
+    try {
+      const err = await createDuckDbWarehouse({ path }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WarehouseError);
+      expect((err as Error).message).toContain('another process has the warehouse open');
+      expect((err as Error).message).toContain(path);
+    } finally {
+      await release(holder);
+    }
+    const wh = await createDuckDbWarehouse({ path });
+    expect(await wh.count({ schema: 'main', name: 'held' })).toBe(1);
+    await wh.close();
+  });
+
+  it('wraps a failure to open the file', async () => {
+    const path = join(dir, `${unique('not-a-db')}.duckdb`);
+    await writeParquetWithDuckDb(path, 'SELECT 1 AS a'); // a Parquet file is not a DuckDB database
+    const err = await createDuckDbWarehouse({ path }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WarehouseError);
+    expect((err as Error).message).toContain(`opening warehouse ${path}`);
+  });
+});
+
+describe('DuckDB warehouse: files and sharing', () => {
+  it('creates the directory of the database file', async () => {
+    const path = join(dir, unique('nested'), 'a', 'b', 'wh.duckdb');
+    const wh = await createDuckDbWarehouse({ path });
+    await wh.close();
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it('shares one instance between warehouses on the same file in one process', async () => {
+    const path = dbPath();
+    const a = await createDuckDbWarehouse({ path });
+    const b = await createDuckDbWarehouse({ path });
+    const f = await parquet('share', 'SELECT 1::INTEGER AS id');
+    await a.load({
+      target: { schema: 'main', name: 'shared' },
+      columns: [column('id', INT, false)],
+      primaryKey: [],
+      cursorColumns: [],
+      mode: 'append',
+      files: [f],
+      expectedRows: 1,
+    });
+    expect(await b.count({ schema: 'main', name: 'shared' })).toBe(1);
+    await a.close();
+    expect(await b.count({ schema: 'main', name: 'shared' })).toBe(1);
+    await b.close();
+    // Fully released: another process can now open it.
+    const holder = await holdInChildProcess(path);
+    await release(holder);
+  });
+
+  it('readers on the other connection see the old or the new table during a replace, never neither', async () => {
+    const wh = await createDuckDbWarehouse({ path: dbPath() });
+    const target = { schema: 'main', name: 'big' };
+    const columns = [column('id', { kind: 'int64' }, false), column('pad', { kind: 'string', maxBytes: 64 })];
+    const replace = (files: string[], expectedRows: number): LoadRequest => ({
+      target,
+      columns,
+      primaryKey: ['id'],
+      cursorColumns: [],
+      mode: 'replace',
+      files,
+      expectedRows,
+    });
+    try {
+      const small = await parquet('small', 'SELECT range::BIGINT AS id, md5(range::VARCHAR) AS pad FROM range(1000)');
+      const large = await parquet('large', 'SELECT range::BIGINT AS id, md5(range::VARCHAR) AS pad FROM range(300000)');
+      await wh.load(replace([small], 1000));
+
+      const seen = new Set<number | undefined>();
+      let polls = 0;
+      let done = false;
+      const loading = wh.load(replace([large], 300_000)).finally(() => {
+        done = true;
+      });
+      while (!done) {
+        seen.add(await wh.count(target));
+        polls += 1;
+      }
+      expect(await loading).toEqual({ rowsStaged: 300_000, rowsLoaded: 300_000, rowsDeleted: 1000 });
+      expect(polls).toBeGreaterThan(0);
+      for (const n of seen) expect([1000, 300_000]).toContain(n);
+      expect(seen.has(1000)).toBe(true);
+      expect(await wh.count(target)).toBe(300_000);
+    } finally {
+      await wh.close();
+    }
+  });
+});
+
+/** Opens `path` in a separate Node process (which takes DuckDB's file lock) and waits until it holds it. */
+async function holdInChildProcess(path: string): Promise<ChildProcess> {
+  const script = `
+    import { DuckDBInstance } from '@duckdb/node-api';
+    const db = await DuckDBInstance.create(process.argv[1]);
+    const conn = await db.connect();
+    await conn.run('CREATE TABLE IF NOT EXISTS held AS SELECT 1 AS a');
+    process.stdout.write('ready\\n');
+    process.stdin.resume();
+    process.stdin.on('end', () => { conn.closeSync(); db.closeSync(); process.exit(0); });
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, path], {
+    cwd: process.cwd(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`lock holder exited with ${code}: ${stderr}`)));
+  });
+  return child;
+}
+
+async function release(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  child.stdin?.end();
+  await exited;
+}
