@@ -154,7 +154,7 @@ export async function runLoad(conn: DuckDBConnection, req: LoadRequest): Promise
     return result;
   } catch (e) {
     try {
-      await conn.run('COMMIT');
+      await conn.run('ROLLBACK');
     } catch {
       // A failed COMMIT already ended the transaction; the original error is the one worth reporting.
     }
