@@ -1,0 +1,13 @@
+/** The mode banner. Users' scripts grep the first line of each mode, so those strings never change. */
+import type { LoadedConfig } from './types.js';
+
+export const SINGLE_MODE_BANNER = '🔄 v1.0.0 Compatibility Mode';
+export const DEFAULT_PIPELINE_BANNER = '📋 Using default pipeline configuration';
+
+export function modeBanner(cfg: LoadedConfig, pipeline = 'default'): string[] {
+  if (cfg.mode === 'single') return [SINGLE_MODE_BANNER, `Single-connection mode: ${cfg.reason}`];
+  const lines = pipeline === 'default' ? [DEFAULT_PIPELINE_BANNER] : [];
+  lines.push(`Multi-connection mode: ${cfg.reason}`);
+  if (pipeline !== 'default') lines.push(`Using pipeline ${pipeline}`);
+  return lines;
+}

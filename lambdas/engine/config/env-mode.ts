@@ -1,0 +1,68 @@
+/** Single-connection mode: one source and one target from environment variables (and `.env`), as v1.0.0 did. */
+import { join } from 'node:path';
+import { ConfigError } from '../../runtime/errors.js';
+import { isColumnName } from './identifiers.js';
+import type { Env } from './interpolate.js';
+import type { DuckDbTarget, ProcessingConfig, SourceConnection, SshTunnelConfig } from './types.js';
+
+export const DEFAULT_PROCESSING: ProcessingConfig = {
+  maxWorkers: 4,
+  batchSize: 65536,
+  chunkRows: 100_000,
+  leaseSeconds: 3600,
+};
+
+function envPort(env: Env, name: string, dflt: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 65535) {
+    throw new ConfigError(`environment variable ${name}=${JSON.stringify(raw)} is not a port number (1–65535)`);
+  }
+  return n;
+}
+
+function envText(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** The `default` source. MYSQL_HOST may be missing here (host ''): `requireSource` refuses it only when it is used. */
+export function envSource(env: Env): SourceConnection {
+  const source: SourceConnection = {
+    name: 'default',
+    host: envText(env, 'MYSQL_HOST') ?? '',
+    port: envPort(env, 'MYSQL_PORT', 3306),
+    database: envText(env, 'MYSQL_DATABASE') ?? '',
+    username: envText(env, 'MYSQL_USER') ?? '',
+    description: 'from environment variables (MYSQL_*)',
+  };
+  // A reference, not the value: the password is read when the connection opens and never sits in a config dump.
+  if (env.MYSQL_PASSWORD !== undefined) source.password = { kind: 'env', name: 'MYSQL_PASSWORD' };
+  const bastion = envText(env, 'SSH_BASTION_HOST');
+  if (bastion !== undefined) {
+    const tunnel: SshTunnelConfig = {
+      host: bastion,
+      port: envPort(env, 'SSH_BASTION_PORT', 22),
+      username: envText(env, 'SSH_BASTION_USER') ?? '',
+      connectTimeoutSeconds: 10,
+      keepaliveSeconds: 30,
+    };
+    const keyPath = envText(env, 'SSH_BASTION_KEY_PATH');
+    if (keyPath !== undefined) tunnel.privateKeyPath = keyPath;
+    const hostKey = envText(env, 'SSH_BASTION_HOST_KEY_SHA256');
+    if (hostKey !== undefined) tunnel.hostKeySha256 = hostKey;
+    source.sshTunnel = tunnel;
+  }
+  return source;
+}
+
+export function envTarget(env: Env, home: string): DuckDbTarget {
+  const schema = envText(env, 'HIGHWATER_TARGET_SCHEMA') ?? 'public';
+  if (!isColumnName(schema)) {
+    throw new ConfigError(
+      `environment variable HIGHWATER_TARGET_SCHEMA=${JSON.stringify(schema)} may only use letters, digits, _ and $`,
+    );
+  }
+  return { type: 'duckdb', name: 'default', path: join(home, 'warehouse.duckdb'), schema };
+}

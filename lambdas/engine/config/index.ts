@@ -1,0 +1,18 @@
+/** Configuration loading for both modes of the migration guide. Everything else imports from here. */
+export { DEFAULT_PIPELINE_BANNER, modeBanner, SINGLE_MODE_BANNER } from './banner.js';
+export { parseDuration } from './duration.js';
+export { DEFAULT_PROCESSING } from './env-mode.js';
+export type { Env } from './interpolate.js';
+export { type ConfigJsonSchemas, configJsonSchema } from './json-schema.js';
+export {
+  adhocPipeline,
+  configEnv,
+  getPipeline,
+  getTableConfig,
+  type LoadConfigOptions,
+  type LoadedConfigWithWarnings,
+  loadConfig,
+  requireSource,
+  secretFromEnv,
+} from './loader.js';
+export * from './types.js';

@@ -1,0 +1,104 @@
+/** One table's YAML (already shape-checked, with default_table_config merged under it) → the engine's TableConfig. */
+import type { ConfigError } from '../../runtime/errors.js';
+import type { TableRef } from '../naming.js';
+import { targetIdentifier } from '../naming.js';
+import { isColumnName } from './identifiers.js';
+import type { TableYaml } from './schemas.js';
+import type { ProcessingConfig, TableConfig } from './types.js';
+import type { YamlPath } from './yaml-source.js';
+
+/** Makes an error located at a key of this table (a file position when the table came from YAML). */
+export type TableFail = (key: YamlPath, message: string) => ConfigError;
+
+/** Deep merge for plain objects; arrays and scalars in `over` replace, absent/null keys keep `base`. */
+export function deepMerge<T extends Record<string, unknown>>(
+  base: T | null | undefined,
+  over: T | null | undefined,
+): T {
+  const out: Record<string, unknown> = { ...(base ?? {}) };
+  for (const [k, v] of Object.entries(over ?? {})) {
+    if (v === undefined || v === null) continue;
+    const b = out[k];
+    const bothObjects = isPlainObject(b) && isPlainObject(v);
+    out[k] = bothObjects ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out as T;
+}
+
+function isPlainObject(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function columns(value: string | string[] | undefined, key: string, fail: TableFail): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value;
+  for (const c of list) {
+    if (!isColumnName(c)) throw fail([key], `column ${JSON.stringify(c)} may only use letters, digits, _ and $ (1–64)`);
+  }
+  return list;
+}
+
+function column(value: string, key: string, fail: TableFail): string {
+  return columns(value, key, fail)![0]!;
+}
+
+export function buildTableConfig(
+  name: string,
+  ref: TableRef,
+  y: TableYaml,
+  processing: ProcessingConfig,
+  fail: TableFail,
+): TableConfig {
+  const strategy = y.cdc_strategy ?? 'hybrid';
+  if (strategy === 'custom_sql' && y.custom_query === undefined) {
+    throw fail(['cdc_strategy'], 'cdc_strategy custom_sql needs custom_query (the SELECT to run)');
+  }
+  if (strategy !== 'custom_sql' && y.custom_query !== undefined) {
+    throw fail(
+      ['custom_query'],
+      `custom_query is only used with cdc_strategy: custom_sql (this table uses ${strategy})`,
+    );
+  }
+  const rawTarget = y.target_name ?? ref.table;
+  if (rawTarget.includes('.')) {
+    throw fail(
+      ['target_name'],
+      `target_name ${JSON.stringify(rawTarget)} must be a bare table name; the schema comes from the target connection`,
+    );
+  }
+  if (!isColumnName(rawTarget)) {
+    throw fail(
+      ['target_name'],
+      `target_name ${JSON.stringify(rawTarget)} may only use letters, digits, _ and $ (1–64)`,
+    );
+  }
+  const diststyle = y.diststyle;
+  const distkey = y.distkey === undefined ? undefined : column(y.distkey, 'distkey', fail);
+  if (diststyle === 'KEY' && distkey === undefined) throw fail(['diststyle'], 'diststyle KEY needs distkey');
+
+  const table: TableConfig = {
+    name,
+    sourceSchema: ref.schema,
+    sourceTable: ref.table,
+    strategy,
+    timestampColumn: column(y.cdc_timestamp_column ?? 'updated_at', 'cdc_timestamp_column', fail),
+    idColumn: column(y.cdc_id_column ?? 'id', 'cdc_id_column', fail),
+    targetName: targetIdentifier(rawTarget),
+    fullSyncMode: y.full_sync_mode === 'append' ? 'append' : 'replace',
+    timestampFormat: y.timestamp_format === 'unix' ? 'unix' : 'datetime',
+    lagSeconds: y.lag ?? 0,
+    lookbackSeconds: y.lookback ?? 0,
+    chunkRows: y.chunk_rows ?? y.processing?.chunk_rows ?? processing.chunkRows,
+    deleteDetection: y.delete_detection ?? false,
+    batchSize: y.processing?.batch_size ?? processing.batchSize,
+  };
+  if (y.custom_query !== undefined) table.customQuery = y.custom_query;
+  if (y.additional_where !== undefined) table.additionalWhere = y.additional_where;
+  const pk = columns(y.primary_key, 'primary_key', fail);
+  if (pk) table.primaryKey = pk;
+  if (distkey !== undefined) table.distkey = distkey;
+  const sortkey = columns(y.sortkey, 'sortkey', fail);
+  if (sortkey) table.sortkey = sortkey;
+  if (diststyle !== undefined) table.diststyle = diststyle;
+  return table;
+}
