@@ -1,7 +1,9 @@
 /** One table's YAML (already shape-checked, with default_table_config merged under it) → the engine's TableConfig. */
-import type { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../runtime/errors.js';
 import type { TableRef } from '../naming.js';
 import { targetIdentifier } from '../naming.js';
+import { qualifiedMysql } from '../sql.js';
+import { prepareCustomSql } from '../strategies/custom-sql.js';
 import { isColumnName } from './identifiers.js';
 import type { TableYaml } from './schemas.js';
 import type { ProcessingConfig, TableConfig } from './types.js';
@@ -58,6 +60,15 @@ export function buildTableConfig(
       ['custom_query'],
       `custom_query is only used with cdc_strategy: custom_sql (this table uses ${strategy})`,
     );
+  }
+  if (y.custom_query !== undefined) {
+    // Checked now so a bad query is reported with its file and line, not halfway through a run.
+    try {
+      prepareCustomSql(y.custom_query, qualifiedMysql(ref.schema, ref.table), name);
+    } catch (e) {
+      if (e instanceof ConfigError) throw fail(['custom_query'], e.message.replace(`${name}: `, ''));
+      throw e;
+    }
   }
   const rawTarget = y.target_name ?? ref.table;
   if (rawTarget.includes('.')) {
