@@ -60,7 +60,9 @@ export function describeStagingContract(name: string, factory: () => Promise<Sta
 
     test('an object is invisible until its stream finishes', async () => {
       const stream = staging.createWriteStream('p/pending.bin');
-      await new Promise<void>((resolve, reject) => stream.write(Buffer.from('half'), (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        stream.write(Buffer.from('half'), (e) => (e ? reject(e) : resolve())),
+      );
       expect(await listAll(staging, '')).toEqual([]);
       await expect(staging.openRead('p/pending.bin')).rejects.toThrow(StagingError);
       stream.end(Buffer.from('-done'));
@@ -77,7 +79,9 @@ export function describeStagingContract(name: string, factory: () => Promise<Sta
 
     test('a destroyed write stream leaves no object and finished() rejects with StagingError', async () => {
       const stream = staging.createWriteStream('p/broken.bin');
-      await new Promise<void>((resolve, reject) => stream.write(Buffer.alloc(1000), (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        stream.write(Buffer.alloc(1000), (e) => (e ? reject(e) : resolve())),
+      );
       stream.destroy();
       await expect(staging.finished(stream)).rejects.toThrow(StagingError);
       expect(await listAll(staging, '')).toEqual([]);
