@@ -159,6 +159,8 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
   };
   // IMMEDIATE takes the write lock before the first read, so checks and writes see one consistent state.
   const atomically = <T>(fn: () => T): T => db.transaction(fn).immediate();
+  // Multi-statement reads share one snapshot (a run and its chunks) without taking the write lock.
+  const snapshot = <T>(fn: () => T): T => db.transaction(fn).deferred();
 
   return {
     async acquireLease(tableKey, holder, ttlSeconds) {
@@ -238,7 +240,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
     },
 
     async getRun(runId) {
-      return atomically(() => readRun(runId));
+      return snapshot(() => readRun(runId));
     },
 
     async recordChunk(runId, chunk) {
@@ -271,7 +273,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
 
     async listRuns(tableKey, filter) {
       const wanted = filter?.status === undefined ? undefined : new Set(filter.status);
-      return atomically(() =>
+      return snapshot(() =>
         q.listRuns
           .all(tableKey)
           .map((row) => runFromRow(row, []))
