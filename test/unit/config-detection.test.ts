@@ -99,7 +99,9 @@ describe('mode detection', () => {
   it('forced multi mode without connections.yml is a ConfigError naming the variable and the file', async () => {
     const e = await thrown(() => loadConfig({ cwd: project(), env: { ENABLE_MULTI_SCHEMA: '1' } }));
     expect(e).toBeInstanceOf(ConfigError);
-    expect(e.message).toBe('ENABLE_MULTI_SCHEMA=1 forces multi-connection mode, but config/connections.yml does not exist');
+    expect(e.message).toBe(
+      'ENABLE_MULTI_SCHEMA=1 forces multi-connection mode, but config/connections.yml does not exist',
+    );
   });
 });
 

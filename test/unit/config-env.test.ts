@@ -49,7 +49,12 @@ describe('single-connection mode (environment)', () => {
         keepaliveSeconds: 30,
       },
     });
-    expect(p.target).toEqual({ type: 'duckdb', name: 'default', path: `${cwd}/.highwater/warehouse.duckdb`, schema: 'public' });
+    expect(p.target).toEqual({
+      type: 'duckdb',
+      name: 'default',
+      path: `${cwd}/.highwater/warehouse.duckdb`,
+      schema: 'public',
+    });
     expect(p.staging).toEqual({ type: 'local', root: `${cwd}/.highwater/staging` });
     expect(p.state).toEqual({ type: 'local', path: `${cwd}/.highwater/state.sqlite` });
     expect(p.processing).toEqual({ maxWorkers: 4, batchSize: 65536, chunkRows: 100000, leaseSeconds: 3600 });

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the YAML fixtures hold literal ${VAR} references
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   adhocPipeline,
@@ -138,7 +139,11 @@ describe('connections.yml', () => {
       port: 3306,
       database: '',
       username: '',
-      password: { kind: 'secretsmanager', secretId: 'arn:aws:secretsmanager:us-east-1:1:secret:billing', key: 'password' },
+      password: {
+        kind: 'secretsmanager',
+        secretId: 'arn:aws:secretsmanager:us-east-1:1:secret:billing',
+        key: 'password',
+      },
     });
     expect(cfg.sources.legacy?.password).toEqual({ kind: 'literal', value: 'literal-pw' });
   });
@@ -150,7 +155,12 @@ describe('connections.yml', () => {
 
   it('resolves DuckDB, Redshift Data API and legacy Redshift targets', async () => {
     const { cwd, cfg } = await load({ 'config/connections.yml': CONNECTIONS });
-    expect(cfg.targets.local).toEqual({ type: 'duckdb', name: 'local', path: `${cwd}/.highwater/data/wh.duckdb`, schema: 'public' });
+    expect(cfg.targets.local).toEqual({
+      type: 'duckdb',
+      name: 'local',
+      path: `${cwd}/.highwater/data/wh.duckdb`,
+      schema: 'public',
+    });
     expect(cfg.targets.rs).toEqual({
       type: 'redshift',
       name: 'rs',
@@ -228,7 +238,11 @@ describe('pipelines/NAME.yml', () => {
     expect(events.primaryKey).toEqual(['event_id']);
     expect(events.sortkey).toEqual(['created_at', 'event_id']);
     const countries = getTableConfig(p, 'shop.countries');
-    expect([countries.strategy, countries.fullSyncMode, countries.targetName]).toEqual(['full_sync', 'append', 'dim_countries']);
+    expect([countries.strategy, countries.fullSyncMode, countries.targetName]).toEqual([
+      'full_sync',
+      'append',
+      'dim_countries',
+    ]);
     expect(countries.lagSeconds).toBe(90);
     expect(countries.diststyle).toBe('ALL');
     const bare = getTableConfig(p, 'shop.bare'); // `shop.bare:` with no body: defaults only
@@ -251,7 +265,9 @@ describe('pipelines/NAME.yml', () => {
     const withDefault = `${TWO_CONNECTIONS}    default:\n      type: duckdb\n`;
     const second = await load({ 'config/connections.yml': withDefault });
     expect(getPipeline(second.cfg, 'default').target.name).toBe('default');
-    expect(getPipeline(second.cfg, 'default').target).toMatchObject({ path: `${second.cwd}/.highwater/warehouse.duckdb` });
+    expect(getPipeline(second.cfg, 'default').target).toMatchObject({
+      path: `${second.cwd}/.highwater/warehouse.duckdb`,
+    });
   });
 
   it('the implicit default pipeline into Redshift stages in the default (or only) s3_config', async () => {
@@ -266,11 +282,14 @@ describe('pipelines/NAME.yml', () => {
     const noS3 = text.replace(/s3_configs:\n(.*\n){5}/, '');
     const e = await thrown(async () => getPipeline((await load({ 'config/connections.yml': noS3 })).cfg, 'default'));
     expect(e).toBeInstanceOf(ConfigError);
-    expect(e.message).toContain('the default pipeline loads into Redshift target default but config/connections.yml has no s3_configs');
+    expect(e.message).toContain(
+      'the default pipeline loads into Redshift target default but config/connections.yml has no s3_configs',
+    );
   });
 
   it('a pipelines/default.yml registers unlisted tables on the fly with its default_table_config', async () => {
-    const dflt = 'pipeline:\n  source: shop\n  target: wh\n  default_table_config:\n    cdc_strategy: id_only\n    cdc_id_column: seq\ntables: {}\n';
+    const dflt =
+      'pipeline:\n  source: shop\n  target: wh\n  default_table_config:\n    cdc_strategy: id_only\n    cdc_id_column: seq\ntables: {}\n';
     const { cfg } = await load({ 'config/connections.yml': TWO_CONNECTIONS, 'config/pipelines/default.yml': dflt });
     const t = getTableConfig(getPipeline(cfg, 'default'), 'shop.new_table');
     expect([t.strategy, t.idColumn, t.name]).toEqual(['id_only', 'seq', 'shop.new_table']);
@@ -293,8 +312,19 @@ tables: {}
       'config/pipelines/loc.yml': local,
     });
     const p = getPipeline(cfg, 'aws');
-    expect(p.staging).toEqual({ type: 's3', bucket: 'b', prefix: 'p/', region: 'eu-west-1', endpoint: 'http://localhost:4566' });
-    expect(p.state).toEqual({ type: 'dynamodb', table: 'hw-state', region: 'eu-west-1', endpoint: 'http://localhost:8000' });
+    expect(p.staging).toEqual({
+      type: 's3',
+      bucket: 'b',
+      prefix: 'p/',
+      region: 'eu-west-1',
+      endpoint: 'http://localhost:4566',
+    });
+    expect(p.state).toEqual({
+      type: 'dynamodb',
+      table: 'hw-state',
+      region: 'eu-west-1',
+      endpoint: 'http://localhost:8000',
+    });
     expect(p.schedule).toBe('rate(15 minutes)');
     expect(p.description).toBe('d');
     expect(getPipeline(cfg, 'loc').state).toEqual({ type: 'local', path: `${cwd}/.highwater/st/x.sqlite` });
@@ -317,7 +347,9 @@ tables: {}
     });
     expect(cfg.pipelines).toEqual(['default', 'broken', 'ok']);
     expect(getPipeline(cfg, 'ok').name).toBe('ok');
-    expect((await thrown(() => getPipeline(cfg, 'broken'))).message).toMatch(/^config\/pipelines\/broken\.yml:\d+:\d+: malformed YAML/);
+    expect((await thrown(() => getPipeline(cfg, 'broken'))).message).toMatch(
+      /^config\/pipelines\/broken\.yml:\d+:\d+: malformed YAML/,
+    );
   });
 
   it('adhocPipeline between named connections', async () => {

@@ -83,15 +83,20 @@ export const UNREAD_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 function int(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const notInt = (input: unknown) => `expected an integer, got ${JSON.stringify(input)}`;
   return z
-    .union([z.number(), z.string().regex(/^\s*-?\d+\s*$/)], {
-      error: (iss) => `expected an integer, got ${JSON.stringify(iss.input)}`,
+    .union([z.number(), z.string()], { error: (iss) => notInt(iss.input) })
+    .transform((v, ctx) => {
+      // `${VAR}` interpolation yields strings, so "3306" is as good as 3306.
+      if (typeof v === 'number') return v;
+      if (/^\s*-?\d+\s*$/.test(v)) return Number(v.trim());
+      ctx.issues.push({ code: 'custom', message: notInt(v), input: v });
+      return z.NEVER;
     })
-    .transform((v) => (typeof v === 'string' ? Number(v.trim()) : v))
     .pipe(
       z
         .number()
-        .int({ error: 'expected an integer' })
+        .int({ error: (iss) => notInt(iss.input) })
         .min(min, { error: `must be at least ${min}` })
         .max(max, { error: `must be at most ${max}` }),
     );
