@@ -47,22 +47,37 @@ async function setUpSource(db: mysql.Connection): Promise<void> {
 async function changeSource(db: mysql.Connection): Promise<void> {
   // Updates and inserts that all share one timestamp: the keyset (updated_at, id) must not lose any of the tie.
   const tie = '2025-06-01 12:00:00';
-  await db.query('UPDATE orders SET status = ?, amount = amount + 1, updated_at = ? WHERE id % 97 = 0', ['shipped', tie]);
-  await db.query(`INSERT INTO orders
+  await db.query('UPDATE orders SET status = ?, amount = amount + 1, updated_at = ? WHERE id % 97 = 0', [
+    'shipped',
+    tie,
+  ]);
+  await db.query(
+    `INSERT INTO orders
     WITH RECURSIVE s(n) AS (SELECT 50001 UNION ALL SELECT n + 1 FROM s WHERE n < 51000)
-    SELECT n, 1 + n % 2000, 'new', 10.5, NULL, NULL, ?, ? FROM s`, [tie, tie]);
+    SELECT n, 1 + n % 2000, 'new', 10.5, NULL, NULL, ?, ? FROM s`,
+    [tie, tie],
+  );
   await db.query('UPDATE customers SET email = NULL, updated_at = ? WHERE id <= 25', [tie]);
 }
 
 async function sync(label: string): Promise<void> {
-  const env = { ...process.env, MYSQL_HOST: conn.host, MYSQL_PORT: String(conn.port), MYSQL_USER: conn.user, MYSQL_PASSWORD: conn.password, MYSQL_DATABASE: DB };
+  const env = {
+    ...process.env,
+    MYSQL_HOST: conn.host,
+    MYSQL_PORT: String(conn.port),
+    MYSQL_USER: conn.user,
+    MYSQL_PASSWORD: conn.password,
+    MYSQL_DATABASE: DB,
+  };
   const config = await loadConfig({ cwd: process.cwd(), configDir: join(home, 'no-config'), home, env });
   for (const line of modeBanner(config, 'default')) console.log(line);
   const rt = createRuntime(config, env);
   try {
     const report = await runLocal(rt, { pipeline: 'default', tables, options: { maxWorkers: 2 } });
     for (const t of report.tables) {
-      console.log(`  ${label}: ${t.table} ${t.status}, ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded in ${(t.durationMs / 1000).toFixed(2)} s${t.error ? ` — ${t.error}` : ''}`);
+      console.log(
+        `  ${label}: ${t.table} ${t.status}, ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded in ${(t.durationMs / 1000).toFixed(2)} s${t.error ? ` — ${t.error}` : ''}`,
+      );
     }
     if (report.status !== 'success') throw new Error(`demo sync ${label} failed`);
   } finally {
@@ -77,10 +92,19 @@ async function compare(db: mysql.Connection): Promise<void> {
   try {
     const wh = await rt.warehouse(rt.pipeline('default'));
     console.log('\n  table                      source rows   warehouse rows   source sum    warehouse sum');
-    for (const [t, sumCol] of [['customers', 'id'], ['orders', 'amount']] as const) {
-      const [[src]] = (await db.query(`SELECT COUNT(*) AS n, CAST(SUM(${sumCol}) AS CHAR) AS s FROM ${DB}.${t}`)) as unknown as [[{ n: number; s: string }]];
-      const [dst] = await wh.query<{ n: unknown; s: unknown }>(`SELECT COUNT(*) AS n, CAST(SUM(${sumCol}) AS VARCHAR) AS s FROM public.${t}`);
-      console.log(`  ${`${DB}.${t}`.padEnd(26)} ${String(src.n).padStart(11)}   ${String(dst?.n).padStart(14)}   ${String(src.s).padStart(11)}   ${String(dst?.s).padStart(13)}`);
+    for (const [t, sumCol] of [
+      ['customers', 'id'],
+      ['orders', 'amount'],
+    ] as const) {
+      const [[src]] = (await db.query(
+        `SELECT COUNT(*) AS n, CAST(SUM(${sumCol}) AS CHAR) AS s FROM ${DB}.${t}`,
+      )) as unknown as [[{ n: number; s: string }]];
+      const [dst] = await wh.query<{ n: unknown; s: unknown }>(
+        `SELECT COUNT(*) AS n, CAST(SUM(${sumCol}) AS VARCHAR) AS s FROM public.${t}`,
+      );
+      console.log(
+        `  ${`${DB}.${t}`.padEnd(26)} ${String(src.n).padStart(11)}   ${String(dst?.n).padStart(14)}   ${String(src.s).padStart(11)}   ${String(dst?.s).padStart(13)}`,
+      );
       if (String(src.n) !== String(dst?.n)) throw new Error(`${t}: counts differ`);
     }
   } finally {

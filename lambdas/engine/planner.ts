@@ -4,8 +4,9 @@
  * order, which would let the watermark pass rows that were not read), then split the window into primary-key
  * ranges of about chunk_rows rows.
  */
-import { ConfigError } from '../runtime/errors.js';
+
 import type { SourceReader } from '../ports/index.js';
+import { ConfigError } from '../runtime/errors.js';
 import type { ChunkSpec, RunOptions } from './manifests.js';
 import type { MappedColumn, Watermark } from './model.js';
 import { chunkPredicate, fromClause, windowPredicate } from './queries.js';
@@ -46,7 +47,11 @@ async function one(source: SourceReader, f: Fragment): Promise<Row | undefined> 
 }
 
 /** H for timestamp strategies: the newest cursor at least `lag` old, and the greatest tie-breaker at that instant. */
-async function timestampUpperBound(source: SourceReader, ctx: TableContext, from: Watermark): Promise<Watermark | null> {
+async function timestampUpperBound(
+  source: SourceReader,
+  ctx: TableContext,
+  from: Watermark,
+): Promise<Watermark | null> {
   const ts = ctx.ts!;
   const tsCol = quoteMysql(ts.source.name);
   const notTooNew =
@@ -57,13 +62,25 @@ async function timestampUpperBound(source: SourceReader, ctx: TableContext, from
   // One consistent snapshot for both reads, so H's tie-breaker belongs to the same state as H itself.
   await source.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
   try {
-    const h = str((await one(source, { sql: `SELECT MAX(${tsCol}) AS h FROM ${fromClause(ctx)} WHERE ${where.sql}`, params: where.params }))?.h);
+    const h = str(
+      (
+        await one(source, {
+          sql: `SELECT MAX(${tsCol}) AS h FROM ${fromClause(ctx)} WHERE ${where.sql}`,
+          params: where.params,
+        })
+      )?.h,
+    );
     if (h === null) return null;
     if (!ctx.id) return { ts: h, id: null };
     const idCol = quoteMysql(ctx.id.source.name);
     const atH = and([windowPredicate(ctx, from, null), { sql: `${tsCol} = ?`, params: [h] }]);
     const hid = str(
-      (await one(source, { sql: `SELECT MAX(${idCol}) AS hid FROM ${fromClause(ctx)} WHERE ${atH.sql}`, params: atH.params }))?.hid,
+      (
+        await one(source, {
+          sql: `SELECT MAX(${idCol}) AS hid FROM ${fromClause(ctx)} WHERE ${atH.sql}`,
+          params: atH.params,
+        })
+      )?.hid,
     );
     return { ts: h, id: hid };
   } finally {
@@ -74,7 +91,14 @@ async function timestampUpperBound(source: SourceReader, ctx: TableContext, from
 async function idUpperBound(source: SourceReader, ctx: TableContext, from: Watermark): Promise<Watermark | null> {
   const idCol = quoteMysql(ctx.id!.source.name);
   const where = windowPredicate(ctx, from, null);
-  const h = str((await one(source, { sql: `SELECT MAX(${idCol}) AS h FROM ${fromClause(ctx)} WHERE ${where.sql}`, params: where.params }))?.h);
+  const h = str(
+    (
+      await one(source, {
+        sql: `SELECT MAX(${idCol}) AS h FROM ${fromClause(ctx)} WHERE ${where.sql}`,
+        params: where.params,
+      })
+    )?.h,
+  );
   return h === null ? null : { ts: null, id: h };
 }
 
@@ -141,7 +165,10 @@ async function keyRanges(
   if (chunks.length > 1) {
     const last = chunks[chunks.length - 1]!;
     const probe = and([window, chunkPredicate(ctx, last)]);
-    const any = await one(source, { sql: `SELECT 1 AS x FROM ${fromClause(ctx)} WHERE ${probe.sql} LIMIT 1`, params: probe.params });
+    const any = await one(source, {
+      sql: `SELECT 1 AS x FROM ${fromClause(ctx)} WHERE ${probe.sql} LIMIT 1`,
+      params: probe.params,
+    });
     if (!any) chunks.pop();
   }
   return chunks;
@@ -162,7 +189,13 @@ export async function planWindow(
       ctx.table.timestampFormat === 'unix'
         ? await one(source, { sql: 'SELECT UNIX_TIMESTAMP() - ? AS u', params: [ctx.table.lagSeconds] })
         : await one(source, { sql: 'SELECT NOW(6) - INTERVAL ? SECOND AS u', params: [ctx.table.lagSeconds] });
-    return { from, to: from, chunks: [{ index: 0, lower: null, upper: null }], skipped: null, upperTimestamp: str(upper?.u) };
+    return {
+      from,
+      to: from,
+      chunks: [{ index: 0, lower: null, upper: null }],
+      skipped: null,
+      upperTimestamp: str(upper?.u),
+    };
   }
 
   if (strategy === 'full_sync') {
@@ -175,7 +208,8 @@ export async function planWindow(
     return { from, to: from, chunks, skipped: null, upperTimestamp: null };
   }
 
-  let to = strategy === 'id_only' ? await idUpperBound(source, ctx, from) : await timestampUpperBound(source, ctx, from);
+  let to =
+    strategy === 'id_only' ? await idUpperBound(source, ctx, from) : await timestampUpperBound(source, ctx, from);
   if (to === null) return { from, to: from, chunks: [], skipped: 'no new rows in the window', upperTimestamp: null };
   if (rowCap !== undefined) to = (await limitUpperBound(source, ctx, from, to, rowCap)) ?? to;
   const chunks = await keyRanges(source, ctx, from, to, undefined, undefined);

@@ -19,7 +19,9 @@ export interface TableContext {
 }
 
 function find(columns: readonly MappedColumn[], table: TableConfig, name: string, key: string): MappedColumn {
-  const col = columns.find((c) => c.source.name === name) ?? columns.find((c) => c.source.name.toLowerCase() === name.toLowerCase());
+  const col =
+    columns.find((c) => c.source.name === name) ??
+    columns.find((c) => c.source.name.toLowerCase() === name.toLowerCase());
   if (!col) {
     throw new DataError(
       `${table.name}: column ${JSON.stringify(name)} (${key}) does not exist; the table has ${columns.map((c) => c.source.name).join(', ')}`,
@@ -28,7 +30,11 @@ function find(columns: readonly MappedColumn[], table: TableConfig, name: string
   return col;
 }
 
-export function buildTableContext(table: TableConfig, columns: MappedColumn[], sourcePk: readonly string[]): TableContext {
+export function buildTableContext(
+  table: TableConfig,
+  columns: MappedColumn[],
+  sourcePk: readonly string[],
+): TableContext {
   const pkNames = table.primaryKey ?? sourcePk;
   const pk = pkNames.map((n) => find(columns, table, n, 'primary_key'));
   const optional = (name: string): MappedColumn | undefined =>
@@ -66,7 +72,10 @@ export function buildTableContext(table: TableConfig, columns: MappedColumn[], s
   if (mode !== 'replace' && pk.length === 0) {
     throw new DataError(
       `${table.name} has no primary key, which ${table.strategy}${table.strategy === 'full_sync' ? ' append' : ''} needs to merge rows idempotently`,
-      { suggestion: 'Declare primary_key: in the table config, or use cdc_strategy: full_sync with full_sync_mode: replace.' },
+      {
+        suggestion:
+          'Declare primary_key: in the table config, or use cdc_strategy: full_sync with full_sync_mode: replace.',
+      },
     );
   }
   return { table, columns, pk, ts, id, mode };
@@ -76,7 +85,9 @@ function checkTimestampColumn(table: TableConfig, ts: MappedColumn): void {
   const t = ts.source.dataType;
   const isInt = ['int', 'bigint', 'integer', 'mediumint'].includes(t);
   if (table.timestampFormat === 'unix' && !isInt) {
-    throw new DataError(`${table.name}: timestamp_format unix needs an integer column; ${ts.source.name} is ${ts.source.columnType}`);
+    throw new DataError(
+      `${table.name}: timestamp_format unix needs an integer column; ${ts.source.name} is ${ts.source.columnType}`,
+    );
   }
   if (table.timestampFormat === 'datetime' && !['datetime', 'timestamp', 'date'].includes(t)) {
     throw new DataError(

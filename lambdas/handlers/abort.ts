@@ -13,7 +13,12 @@ export async function abort(input: unknown, rt: Runtime): Promise<{ aborted: boo
   const now = new Date().toISOString();
   const record = await state.getRun(run.runId);
   if (record && record.status !== 'committed') {
-    await state.updateRun(run.runId, { status: 'failed', error: message.slice(0, 4000), finishedAt: now, updatedAt: now });
+    await state.updateRun(run.runId, {
+      status: 'failed',
+      error: message.slice(0, 4000),
+      finishedAt: now,
+      updatedAt: now,
+    });
   }
   await state.releaseLease(run.tableKey, run.holder);
   return { aborted: true, error: message };

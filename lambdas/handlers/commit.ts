@@ -3,7 +3,7 @@
  * this run's, advances the watermark to the run's upper bound, closes the run and releases the lease. A
  * --backup-only run instead closes as `staged` (its files wait for --redshift-only) and leaves the watermark alone.
  */
-import { type CommitOutput, CommitInputSchema } from '../engine/manifests.js';
+import { CommitInputSchema, type CommitOutput } from '../engine/manifests.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { runScope } from './shared.js';
 
@@ -29,7 +29,19 @@ export async function commit(input: unknown, rt: Runtime): Promise<CommitOutput>
   for (const id of run.stagedRunIds) {
     await state.updateRun(id, { status: 'committed', finishedAt: now, updatedAt: now });
   }
-  await state.commitRun({ runId: run.runId, tableKey: run.tableKey, holder: run.holder, rowsLoaded: load?.rowsLoaded ?? 0 });
+  await state.commitRun({
+    runId: run.runId,
+    tableKey: run.tableKey,
+    holder: run.holder,
+    rowsLoaded: load?.rowsLoaded ?? 0,
+  });
   const wm = (await state.getWatermark(run.tableKey))?.watermark ?? { ts: null, id: null };
-  return { runId: run.runId, table: run.table, status: 'committed', watermark: wm, rowsExtracted, rowsLoaded: load?.rowsLoaded ?? 0 };
+  return {
+    runId: run.runId,
+    table: run.table,
+    status: 'committed',
+    watermark: wm,
+    rowsExtracted,
+    rowsLoaded: load?.rowsLoaded ?? 0,
+  };
 }

@@ -4,7 +4,7 @@
  * newest cursor, delete+insert (or swap for full_sync replace). The ledger, not the step payload, says which
  * files belong to the run, so a payload can never smuggle in a stray file.
  */
-import { type LoadOutput, LoadInputSchema } from '../engine/manifests.js';
+import { LoadInputSchema, type LoadOutput } from '../engine/manifests.js';
 import { manifestKey } from '../engine/naming.js';
 import type { ChunkRecord } from '../ports/index.js';
 import { CountMismatchError, DataError } from '../runtime/errors.js';

@@ -4,7 +4,7 @@
  */
 import { getTableConfig } from '../engine/config/index.js';
 import type { PipelineConfig, TableConfig } from '../engine/config/types.js';
-import { type PlanOutput, PlanInputSchema, type RunContext } from '../engine/manifests.js';
+import { PlanInputSchema, type PlanOutput, type RunContext } from '../engine/manifests.js';
 import { EMPTY_WATERMARK, type MappedColumn, type Watermark } from '../engine/model.js';
 import { newRunId, parseTableName, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';

@@ -2,7 +2,7 @@
  * Runs a sync request on this machine with the same steps the state machine runs on AWS:
  * Plan → Map(chunks, max_workers) → Load → Commit per table, with Retry on transient errors and Catch → Abort.
  */
-import { type RunRequest, RunRequestSchema, type ChunkResult, type RunContext } from '../engine/manifests.js';
+import { type ChunkResult, type RunContext, type RunRequest, RunRequestSchema } from '../engine/manifests.js';
 import { describeError, HighwaterError, isHighwaterError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { type StepHandlers, stepHandlers } from './step-handlers.js';
@@ -112,11 +112,20 @@ async function runTable(rt: Runtime, req: RunRequest, table: string, opts: Local
   };
   let run: RunContext | null = null;
   try {
-    const planned = await withRetry('Plan', table, () =>
-      h.plan({ pipeline: req.pipeline, table, options: req.options, adhoc: req.adhoc }, rt),
-    retry);
+    const planned = await withRetry(
+      'Plan',
+      table,
+      () => h.plan({ pipeline: req.pipeline, table, options: req.options, adhoc: req.adhoc }, rt),
+      retry,
+    );
     run = planned.run;
-    opts.onEvent?.({ type: 'planned', table, runId: run?.runId ?? null, chunks: planned.chunks.length, skipped: planned.skipped });
+    opts.onEvent?.({
+      type: 'planned',
+      table,
+      runId: run?.runId ?? null,
+      chunks: planned.chunks.length,
+      skipped: planned.skipped,
+    });
     if (!run) {
       report.status = 'skipped';
       report.skipped = planned.skipped;
@@ -130,7 +139,15 @@ async function runTable(rt: Runtime, req: RunRequest, table: string, opts: Local
     const chunks: ChunkResult[] = await mapLimit(planned.chunks, maxWorkers, async (chunk) => {
       const r = await withRetry('ExtractChunk', table, () => h.extractChunk({ run: current, chunk }, rt), retry);
       done++;
-      opts.onEvent?.({ type: 'chunk-done', table, index: chunk.index, rows: r.rows, bytes: r.bytes, done, total: planned.chunks.length });
+      opts.onEvent?.({
+        type: 'chunk-done',
+        table,
+        index: chunk.index,
+        rows: r.rows,
+        bytes: r.bytes,
+        done,
+        total: planned.chunks.length,
+      });
       return r;
     });
     report.rowsExtracted = chunks.reduce((n, c) => n + c.rows, 0);

@@ -7,7 +7,7 @@ import { createDuckDbWarehouse } from '../adapters/duckdb/index.js';
 import { createLocalStaging } from '../adapters/local-staging/index.js';
 import { createLocalStateStore } from '../adapters/local-state/index.js';
 import { createMysqlSource } from '../adapters/mysql/index.js';
-import { adhocPipeline, getPipeline } from '../engine/config/index.js';
+import { adhocPipeline, configEnv, getPipeline, requireSource } from '../engine/config/index.js';
 import type { LoadedConfig, PipelineConfig, SecretRef } from '../engine/config/types.js';
 import type { SourceReader, Staging, StateStore, Warehouse } from '../ports/index.js';
 import { ConfigError } from './errors.js';
@@ -26,7 +26,9 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createRuntime(config: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Runtime {
+/** `env` overrides the configuration's environment (process env merged with .env) when given. */
+export function createRuntime(config: LoadedConfig, envOverride?: NodeJS.ProcessEnv): Runtime {
+  const env = envOverride ?? configEnv(config);
   const stagings = new Map<string, Staging>();
   const states = new Map<string, StateStore>();
   const warehouses = new Map<string, Promise<Warehouse>>();
@@ -54,23 +56,25 @@ export function createRuntime(config: LoadedConfig, env: NodeJS.ProcessEnv = pro
           return v;
         }
         case 'secretsmanager':
-          throw new ConfigError(`${what}: Secrets Manager references need the AWS adapters, which this build does not include yet`);
+          throw new ConfigError(
+            `${what}: Secrets Manager references need the AWS adapters, which this build does not include yet`,
+          );
       }
     },
     async openSource(p) {
-      const s = p.source;
-      if (!s.host) {
-        throw new ConfigError(`pipeline ${p.name}: the source has no host; set MYSQL_HOST (or the source's host in connections.yml)`);
-      }
+      const s = requireSource(p);
       if (s.sshTunnel) {
-        throw new ConfigError(`source ${s.name}: SSH tunnels need the tunnel adapter, which this build does not include yet`);
+        throw new ConfigError(
+          `source ${s.name}: SSH tunnels need the tunnel adapter, which this build does not include yet`,
+        );
       }
       const password = await rt.resolveSecret(s.password, `source ${s.name} password`);
       return createMysqlSource({ host: s.host, port: s.port, user: s.username, password, database: s.database });
     },
     staging(p) {
       const cfg = p.staging;
-      if (cfg.type !== 'local') throw new ConfigError(`pipeline ${p.name}: S3 staging is not available in this build yet`);
+      if (cfg.type !== 'local')
+        throw new ConfigError(`pipeline ${p.name}: S3 staging is not available in this build yet`);
       const root = resolve(config.home, cfg.root);
       let s = stagings.get(root);
       if (!s) {
@@ -84,7 +88,8 @@ export function createRuntime(config: LoadedConfig, env: NodeJS.ProcessEnv = pro
     },
     state(p) {
       const cfg = p.state;
-      if (cfg.type !== 'local') throw new ConfigError(`pipeline ${p.name}: DynamoDB state is not available in this build yet`);
+      if (cfg.type !== 'local')
+        throw new ConfigError(`pipeline ${p.name}: DynamoDB state is not available in this build yet`);
       const path = resolve(config.home, cfg.path);
       let s = states.get(path);
       if (!s) {
@@ -96,7 +101,11 @@ export function createRuntime(config: LoadedConfig, env: NodeJS.ProcessEnv = pro
     warehouse(p) {
       const t = p.target;
       if (t.type !== 'duckdb') {
-        return Promise.reject(new ConfigError(`target ${t.name}: Redshift needs the Data API adapter, which this build does not include yet`));
+        return Promise.reject(
+          new ConfigError(
+            `target ${t.name}: Redshift needs the Data API adapter, which this build does not include yet`,
+          ),
+        );
       }
       const path = resolve(config.home, t.path);
       let w = warehouses.get(path);

@@ -134,12 +134,18 @@ test('bad input is refused with a clear error and changes nothing', async () => 
   const cases: { yaml?: string; table?: string; expect: RegExp }[] = [
     { yaml: `  ${t}:\n    cdc_strategy: hybrid\n   lag: [`, expect: /test\.yml:\d+/ },
     { yaml: `  ${t}:\n    cdc_strategy: hybird`, expect: /test\.yml:\d+.*hybird/s },
-    { yaml: `  ${t}:\n    cdc_strategy: hybrid\n    cdc_timestamp_column: modified_on\n    lag: 0`, expect: /modified_on/ },
+    {
+      yaml: `  ${t}:\n    cdc_strategy: hybrid\n    cdc_timestamp_column: modified_on\n    lag: 0`,
+      expect: /modified_on/,
+    },
     {
       yaml: `  ${t}:\n    cdc_strategy: custom_sql\n    custom_query: "SELECT * FROM orders; DELETE FROM orders"`,
       expect: /single SELECT/,
     },
-    { yaml: `  ${t}:\n    cdc_strategy: custom_sql\n    custom_query: "DELETE FROM orders"`, expect: /must start with SELECT/ },
+    {
+      yaml: `  ${t}:\n    cdc_strategy: custom_sql\n    custom_query: "DELETE FROM orders"`,
+      expect: /must start with SELECT/,
+    },
     { table: `${h.db.database}.orders; DROP TABLE orders`, expect: /not schema\.table/ },
   ];
   for (const c of cases) {
@@ -150,7 +156,9 @@ test('bad input is refused with a clear error and changes nothing', async () => 
       message = rt.message;
     } else {
       await (rt as { close(): Promise<void> }).close();
-      const report = await h.sync([c.table ?? t]).catch((e: unknown) => ({ status: 'failed', tables: [{ error: String(e) }] }));
+      const report = await h
+        .sync([c.table ?? t])
+        .catch((e: unknown) => ({ status: 'failed', tables: [{ error: String(e) }] }));
       expect(report.status).toBe('failed');
       message = report.tables[0]?.error ?? '';
     }

@@ -23,18 +23,22 @@ function unix(ts: string): number {
 
 export async function insertOrders(h: Harness, ids: number[], ts: string): Promise<void> {
   for (const id of ids) {
-    await h.db.conn.query('INSERT INTO orders VALUES (?, ?, ?, ?, ?)', [id, `order ${id}`, id % 4 === 0 ? null : `${id}.25`, ts, unix(ts)]);
+    await h.db.conn.query('INSERT INTO orders VALUES (?, ?, ?, ?, ?)', [
+      id,
+      `order ${id}`,
+      id % 4 === 0 ? null : `${id}.25`,
+      ts,
+      unix(ts),
+    ]);
   }
 }
 
 export async function updateOrders(h: Harness, ids: number[], ts: string, name: string): Promise<void> {
   for (const id of ids) {
-    await h.db.conn.query('UPDATE orders SET name = ?, amount = amount + 1, updated_at = ?, updated_unix = ? WHERE id = ?', [
-      `${name} ${id}`,
-      ts,
-      unix(ts),
-      id,
-    ]);
+    await h.db.conn.query(
+      'UPDATE orders SET name = ?, amount = amount + 1, updated_at = ?, updated_unix = ? WHERE id = ?',
+      [`${name} ${id}`, ts, unix(ts), id],
+    );
   }
 }
 

@@ -4,7 +4,18 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createHarness, type Harness } from '../support/harness.js';
-import { createOrders, expectInStep, insertOrders, sourceOrders, T1, T2, T3, T4, updateOrders, warehouseOrders } from './fixtures.js';
+import {
+  createOrders,
+  expectInStep,
+  insertOrders,
+  sourceOrders,
+  T1,
+  T2,
+  T3,
+  T4,
+  updateOrders,
+  warehouseOrders,
+} from './fixtures.js';
 
 let h: Harness;
 beforeEach(async () => {

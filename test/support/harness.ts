@@ -71,7 +71,7 @@ ${tablesYaml}
     },
     async runtime() {
       const config = await loadConfig({ cwd: dir, configDir, home, env: {} });
-      return createRuntime(config, {});
+      return createRuntime(config);
     },
     async sync(tables, options = {}, runOpts = {}) {
       const rt = await h.runtime();

@@ -1,0 +1,154 @@
+/** `highwater sync`: run tables now, on this machine (local adapters or AWS adapters chosen by configuration). */
+import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { z } from 'zod';
+import type { RunRequest } from '../../../lambdas/engine/manifests.js';
+import { renderForDisplay } from '../../../lambdas/engine/queries.js';
+import { previewTable } from '../../../lambdas/orchestration/dry-run.js';
+import { type RunReport, runLocal } from '../../../lambdas/orchestration/local-runner.js';
+import { ExitCode } from '../../../lambdas/runtime/errors.js';
+import { type GlobalOptions, openContext } from '../context.js';
+import { ExitError } from '../exit.js';
+import { collect, positiveInt } from '../options.js';
+import type { Output } from '../output.js';
+import { progressReporter } from '../progress.js';
+
+const SyncOptionsSchema = z.object({
+  table: z.array(z.string()).min(1, 'give at least one table with -t schema.table'),
+  pipeline: z.string().default('default'),
+  limit: z.number().optional(),
+  maxWorkers: z.number().optional(),
+  maxChunks: z.number().optional(),
+  backupOnly: z.boolean().default(false),
+  redshiftOnly: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+  json: z.boolean().default(false),
+  jsonOutput: z.string().optional(),
+});
+type SyncOptions = z.infer<typeof SyncOptionsSchema>;
+
+function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('-t, --table <schema.table>', 'table to sync (repeat for several)', collect)
+    .option('--limit <n>', 'at most this many rows per table in this run', positiveInt('--limit'))
+    .option('--max-workers <n>', 'chunks extracted in parallel', positiveInt('--max-workers'))
+    .option('--max-chunks <n>', 'at most this many chunks per table in this run', positiveInt('--max-chunks'))
+    .option('--backup-only', 'extract and stage files only; load them later with --redshift-only')
+    .option('--redshift-only', 'load staged runs that are not loaded yet, oldest first')
+    .option('--dry-run', 'print the plan (chunks, SQL with parameters, target DDL) and change nothing')
+    .option('--json', 'print the run report as JSON on stdout')
+    .option('--json-output <file>', 'also write the run report as JSON to this file');
+}
+
+function renderReport(out: Output, report: RunReport): void {
+  for (const t of report.tables) {
+    const wm = t.watermarkAfter ? ` watermark ${t.watermarkAfter.ts ?? '-'} / ${t.watermarkAfter.id ?? '-'}` : '';
+    const what =
+      t.status === 'skipped'
+        ? `skipped: ${t.skipped}`
+        : t.status === 'failed'
+          ? `FAILED: ${t.error}`
+          : `${t.status}: ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded, ${t.files} files${wm}`;
+    out.data(`${t.table}  ${what}  (${(t.durationMs / 1000).toFixed(1)} s)`);
+  }
+}
+
+export function exitCodeOf(report: RunReport): number {
+  if (report.status === 'success') return ExitCode.ok;
+  if (report.status === 'partial_success') return ExitCode.partial;
+  return report.tables.find((t) => t.exitCode !== 0)?.exitCode ?? ExitCode.data;
+}
+
+async function runSync(
+  opts: SyncOptions,
+  global: GlobalOptions,
+  adhoc?: { source: string; target: string },
+): Promise<void> {
+  const { out, runtime } = await openContext(
+    { ...global, json: opts.json || global.json },
+    adhoc ? undefined : opts.pipeline,
+  );
+  const request: RunRequest = {
+    pipeline: opts.pipeline,
+    tables: opts.table,
+    adhoc,
+    options: {
+      limit: opts.limit,
+      maxWorkers: opts.maxWorkers,
+      maxChunks: opts.maxChunks,
+      backupOnly: opts.backupOnly,
+      redshiftOnly: opts.redshiftOnly,
+      dryRun: opts.dryRun,
+    },
+  };
+  try {
+    if (opts.dryRun) {
+      const previews = [];
+      for (const t of opts.table) previews.push(await previewTable(runtime, opts.pipeline, t, request.options, adhoc));
+      if (out.opts.json) out.json({ dryRun: true, tables: previews });
+      for (const p of previews) {
+        out.data(`${p.table} → ${p.target} (${p.strategy}, ${p.mode})`);
+        out.data(`  window: after ${JSON.stringify(p.from)} up to ${JSON.stringify(p.to)}`);
+        if (p.skipped) out.data(`  nothing to do: ${p.skipped}`);
+        for (const c of p.chunks) {
+          out.data(`  chunk ${c.index}: key > ${JSON.stringify(c.lower)} and ≤ ${JSON.stringify(c.upper)}`);
+          out.data(`    ${c.sql}`);
+          out.data(`    params ${JSON.stringify(c.params)}`);
+          out.data(`    as run: ${renderForDisplay({ sql: c.sql, params: c.params })}`);
+        }
+        out.data(`  target DDL if missing: ${p.ddl}`);
+      }
+      return;
+    }
+    const report = await runLocal(runtime, request, { onEvent: progressReporter(out) });
+    if (opts.jsonOutput) writeFileSync(opts.jsonOutput, `${JSON.stringify(report, null, 2)}\n`);
+    if (out.opts.json) out.json(report);
+    else renderReport(out, report);
+    const code = exitCodeOf(report);
+    if (code !== 0) throw new ExitError(code);
+  } finally {
+    await runtime.close();
+  }
+}
+
+export function syncCommand(global: () => GlobalOptions): Command {
+  const sync = addRunOptions(new Command('sync'))
+    .description('sync tables from MySQL to the warehouse now')
+    .option('-p, --pipeline <name>', 'pipeline (config/pipelines/NAME.yml)', 'default')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  highwater sync -t shop.orders
+  highwater sync -t shop.orders -t shop.customers --max-workers 4
+  highwater sync -t shop.orders --limit 100000 --backup-only
+  highwater sync -t shop.orders --redshift-only
+  highwater sync -t shop.orders --dry-run`,
+    )
+    .action(async (raw: unknown) => runSync(SyncOptionsSchema.parse(raw), global()));
+
+  sync.addCommand(
+    addRunOptions(new Command('pipeline'))
+      .description('sync tables of a named pipeline')
+      .requiredOption('-p, --pipeline <name>', 'pipeline name')
+      .addHelpText('after', '\nExample:\n  highwater sync pipeline -p sales -t shop.orders --max-workers 6')
+      .action(async (raw: unknown) => runSync(SyncOptionsSchema.parse(raw), global())),
+  );
+  sync.addCommand(
+    addRunOptions(new Command('connections'))
+      .description('sync tables between two named connections (an ad-hoc pipeline)')
+      .requiredOption('-s, --source <name>', 'source connection')
+      .requiredOption('-r, --target <name>', 'target connection')
+      .addHelpText(
+        'after',
+        '\nExample:\n  highwater sync connections --source mysql_default --target local -t shop.orders',
+      )
+      .action(async (raw: { source: string; target: string }) =>
+        runSync(SyncOptionsSchema.parse({ ...raw, pipeline: `adhoc_${raw.source}_to_${raw.target}` }), global(), {
+          source: raw.source,
+          target: raw.target,
+        }),
+      ),
+  );
+  return sync;
+}

@@ -1,0 +1,204 @@
+/** `highwater watermark get|set|reset|list`: read and (carefully) write a table's committed position. */
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import { getTableConfig } from '../../../lambdas/engine/config/index.js';
+import type { PipelineConfig } from '../../../lambdas/engine/config/types.js';
+import type { Watermark } from '../../../lambdas/engine/model.js';
+import { parseTableKey, tableKey } from '../../../lambdas/engine/naming.js';
+import { ConfigError } from '../../../lambdas/runtime/errors.js';
+import type { Runtime } from '../../../lambdas/runtime/runtime.js';
+import { type GlobalOptions, openContext } from '../context.js';
+import { table } from '../output.js';
+
+const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d{1,6})?)?$/;
+
+function keyFor(p: PipelineConfig, t: string): string {
+  const tc = getTableConfig(p, t);
+  return tableKey({ pipeline: p.name, source: p.source.name, table: tc.name, target: p.target.name });
+}
+
+async function withRuntime<T>(
+  global: GlobalOptions,
+  json: boolean | undefined,
+  fn: (rt: Runtime, out: Awaited<ReturnType<typeof openContext>>['out']) => Promise<T>,
+): Promise<T> {
+  const { runtime, out } = await openContext({ ...global, json: json || global.json });
+  try {
+    return await fn(runtime, out);
+  } finally {
+    await runtime.close();
+  }
+}
+
+function fmt(w: Watermark | undefined): string {
+  if (!w) return 'none (the next run starts from the beginning)';
+  return `timestamp ${w.ts ?? '-'}, id ${w.id ?? '-'}`;
+}
+
+export function watermarkCommand(global: () => GlobalOptions): Command {
+  const cmd = new Command('watermark').description("show and manage tables' committed positions");
+
+  cmd
+    .command('get')
+    .description("show a table's watermark, lease and recent runs")
+    .requiredOption('-t, --table <schema.table>', 'table')
+    .option('-p, --pipeline <name>', 'pipeline', 'default')
+    .option('--show-files', 'list the staged files of recent runs')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  highwater watermark get -t shop.orders --show-files')
+    .action(async (o: { table: string; pipeline: string; showFiles?: boolean; json?: boolean }) =>
+      withRuntime(global(), o.json, async (rt, out) => {
+        const p = rt.pipeline(o.pipeline);
+        const key = keyFor(p, o.table);
+        const state = rt.state(p);
+        const wm = await state.getWatermark(key);
+        const lease = await state.getLease(key);
+        const runs = (await state.listRuns(key)).slice(-10);
+        if (out.opts.json) {
+          out.json({
+            table: o.table,
+            key,
+            watermark: wm ?? null,
+            lease: lease ?? null,
+            runs: o.showFiles ? runs : runs.map(({ chunks: _c, ...r }) => r),
+          });
+          return;
+        }
+        out.data(`table      ${o.table}  (pipeline ${p.name}, ${p.source.name} → ${p.target.name})`);
+        out.data(`watermark  ${fmt(wm?.watermark)}${wm?.manual ? '  (set by hand)' : ''}`);
+        if (wm) out.data(`updated    ${wm.updatedAt}${wm.lastRunId ? ` by run ${wm.lastRunId}` : ''}`);
+        out.data(`lease      ${lease ? `held by ${lease.holder} until ${lease.expiresAt}` : 'free'}`);
+        if (runs.length > 0) {
+          out.data('recent runs:');
+          const rows = [['run', 'status', 'rows', 'loaded', 'files', 'up to']];
+          for (const r of runs) {
+            rows.push([
+              r.runId,
+              r.status,
+              String(r.rowsExtracted),
+              String(r.rowsLoaded ?? '-'),
+              String(r.chunks.length),
+              `${r.to.ts ?? '-'} / ${r.to.id ?? '-'}`,
+            ]);
+          }
+          for (const l of table(rows)) out.data(`  ${l}`);
+          if (o.showFiles) {
+            for (const r of runs)
+              for (const c of r.chunks) out.data(`  ${r.runId}  ${c.key}  ${c.rows} rows  ${c.bytes} bytes`);
+          }
+        }
+      }),
+    );
+
+  cmd
+    .command('set')
+    .description('set the watermark by hand (the next run starts after it)')
+    .requiredOption('-t, --table <schema.table>', 'table')
+    .option('-p, --pipeline <name>', 'pipeline', 'default')
+    .option(
+      '--timestamp <value>',
+      "cursor timestamp, 'YYYY-MM-DD HH:MM:SS[.ffffff]' (or seconds for timestamp_format unix)",
+    )
+    .option('--id <value>', 'cursor id (tie-breaker, or the cursor for id_only)')
+    .addHelpText(
+      'after',
+      `
+A half you leave out keeps its current value (it is never silently cleared).
+Examples:
+  highwater watermark set -t shop.orders --timestamp '2025-08-09 20:00:01' --id 0
+  highwater watermark set -t shop.events --id 1500000`,
+    )
+    .action(async (o: { table: string; pipeline: string; timestamp?: string; id?: string }) =>
+      withRuntime(global(), false, async (rt, out) => {
+        if (o.timestamp === undefined && o.id === undefined)
+          throw new ConfigError('watermark set needs --timestamp, --id or both');
+        const p = rt.pipeline(o.pipeline);
+        const tc = getTableConfig(p, o.table);
+        if (o.timestamp !== undefined) {
+          const ok = tc.timestampFormat === 'unix' ? /^\d+$/.test(o.timestamp) : TIMESTAMP_RE.test(o.timestamp);
+          if (!ok) {
+            throw new ConfigError(
+              `--timestamp ${JSON.stringify(o.timestamp)} is not ${tc.timestampFormat === 'unix' ? 'a whole number of seconds' : "'YYYY-MM-DD HH:MM:SS[.ffffff]'"}`,
+            );
+          }
+        }
+        if (o.id !== undefined && o.id.trim() === '') throw new ConfigError('--id must not be empty');
+        const key = keyFor(p, o.table);
+        const state = rt.state(p);
+        const current = (await state.getWatermark(key))?.watermark;
+        const next: Watermark = { ts: o.timestamp ?? current?.ts ?? null, id: o.id ?? current?.id ?? null };
+        await state.setWatermark(key, next, { manual: true });
+        if (o.timestamp === undefined && current?.ts) out.info(`kept the current timestamp ${current.ts}`);
+        if (o.id === undefined && current?.id) out.info(`kept the current id ${current.id}`);
+        if (next.ts !== null && next.id === null && (tc.strategy === 'hybrid' || tc.strategy === 'timestamp_only')) {
+          out.info(`no id: the next run starts after every row at ${next.ts}`);
+        }
+        out.data(`${o.table}: watermark set to ${fmt(next)}`);
+      }),
+    );
+
+  cmd
+    .command('reset')
+    .description(
+      'forget the watermark (the next run re-reads the whole table; the merge keeps the warehouse free of duplicates)',
+    )
+    .requiredOption('-t, --table <schema.table>', 'table')
+    .option('-p, --pipeline <name>', 'pipeline', 'default')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .addHelpText('after', '\nExample:\n  highwater watermark reset -t shop.orders --yes')
+    .action(async (o: { table: string; pipeline: string; yes?: boolean }) =>
+      withRuntime(global(), false, async (rt, out) => {
+        const p = rt.pipeline(o.pipeline);
+        const key = keyFor(p, o.table);
+        if (!o.yes) {
+          if (!process.stdin.isTTY) throw new ConfigError('watermark reset needs --yes when not run from a terminal');
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          const answer = await rl.question(`Reset the watermark of ${o.table} (pipeline ${p.name})? [y/N] `);
+          rl.close();
+          if (!/^y(es)?$/i.test(answer.trim())) {
+            out.info('left unchanged');
+            return;
+          }
+        }
+        await rt.state(p).deleteWatermark(key);
+        out.data(`${o.table}: watermark reset`);
+      }),
+    );
+
+  cmd
+    .command('list')
+    .description('list every watermark')
+    .option('-p, --pipeline <name>', 'only this pipeline')
+    .option('--json', 'print as JSON')
+    .action(async (o: { pipeline?: string; json?: boolean }) =>
+      withRuntime(global(), o.json, async (rt, out) => {
+        const p = rt.pipeline(o.pipeline ?? 'default');
+        const all = (await rt.state(p).listWatermarks()).filter(
+          (w) => !o.pipeline || parseTableKey(w.tableKey).pipeline === o.pipeline,
+        );
+        if (out.opts.json) {
+          out.json(all);
+          return;
+        }
+        if (all.length === 0) {
+          out.data('no watermarks yet');
+          return;
+        }
+        const rows = [['pipeline', 'source', 'table', 'target', 'timestamp', 'id', 'updated']];
+        for (const w of all) {
+          const k = parseTableKey(w.tableKey);
+          rows.push([
+            k.pipeline,
+            k.source,
+            k.table,
+            k.target,
+            w.watermark.ts ?? '-',
+            w.watermark.id ?? '-',
+            w.updatedAt,
+          ]);
+        }
+        for (const l of table(rows)) out.data(l);
+      }),
+    );
+  return cmd;
+}

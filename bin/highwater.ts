@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * The highwater CLI. The one place that turns errors into exit codes (0 ok, 1 config, 2 connection, 3 partial,
+ * 4 data, 5 staging, 6 warehouse) and calls process.exit.
+ */
+import { CommanderError } from 'commander';
+import { ZodError } from 'zod';
+import { ExitCode, HighwaterError } from '../lambdas/runtime/errors.js';
+import { ExitError } from './cli/exit.js';
+import { createProgram } from './cli/program.js';
+
+async function main(argv: string[]): Promise<number> {
+  const program = createProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (e) {
+    if (e instanceof ExitError) return e.exitCode;
+    if (e instanceof CommanderError) {
+      // --help and --version end through here with exit code 0; usage errors were already printed.
+      return e.exitCode === 0 ? 0 : ExitCode.config;
+    }
+    if (e instanceof HighwaterError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      if (e.suggestion) process.stderr.write(`  ${e.suggestion}\n`);
+      if (program.opts().debug && e.cause) process.stderr.write(`  cause: ${String(e.cause)}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof ZodError) {
+      for (const issue of e.issues)
+        process.stderr.write(`error: ${issue.path.join('.') || 'input'}: ${issue.message}\n`);
+      return ExitCode.config;
+    }
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (program.opts().debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return ExitCode.data;
+  }
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`fatal: ${String(e)}\n`);
+    process.exit(ExitCode.data);
+  },
+);

@@ -1,0 +1,109 @@
+/**
+ * --dry-run: the plan a sync would make — chunks, bounds, the exact SQL with its parameters, the target DDL —
+ * computed with the same planner, but without taking a lease, writing state, staging or touching the warehouse.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createDuckDbWarehouse } from '../adapters/duckdb/index.js';
+import { getTableConfig } from '../engine/config/index.js';
+import type { RunOptions } from '../engine/manifests.js';
+import { EMPTY_WATERMARK, type Watermark } from '../engine/model.js';
+import { tableKey } from '../engine/naming.js';
+import { planWindow } from '../engine/planner.js';
+import { chunkQuery } from '../engine/queries.js';
+import { describeForPlan } from '../handlers/plan.js';
+import type { Runtime } from '../runtime/runtime.js';
+
+export interface ChunkPreview {
+  index: number;
+  lower: string[] | null;
+  upper: string[] | null;
+  sql: string;
+  params: unknown[];
+}
+
+export interface TablePreview {
+  table: string;
+  strategy: string;
+  mode: string;
+  target: string;
+  from: Watermark;
+  to: Watermark;
+  skipped: string | null;
+  chunks: ChunkPreview[];
+  ddl: string;
+}
+
+export async function previewTable(
+  rt: Runtime,
+  pipelineName: string,
+  tableName: string,
+  options: RunOptions,
+  adhoc?: { source: string; target: string },
+): Promise<TablePreview> {
+  const pipeline = rt.pipeline(pipelineName, adhoc);
+  const table = getTableConfig(pipeline, tableName);
+  const key = tableKey({
+    pipeline: pipeline.name,
+    source: pipeline.source.name,
+    table: table.name,
+    target: pipeline.target.name,
+  });
+  // Reading state must not create it: a dry run on a fresh machine leaves no file behind.
+  const stateExists = pipeline.state.type !== 'local' || existsSync(resolve(rt.config.home, pipeline.state.path));
+  let from: Watermark = EMPTY_WATERMARK;
+  if (stateExists) {
+    const state = rt.state(pipeline);
+    const staged = await state.listRuns(key, { status: ['staged'] });
+    const last = staged[staged.length - 1];
+    from = last?.advancesWatermark ? last.to : ((await state.getWatermark(key))?.watermark ?? EMPTY_WATERMARK);
+  }
+  const source = await rt.openSource(pipeline);
+  try {
+    const { ctx } = await describeForPlan(source, table);
+    const window = await planWindow(source, ctx, from, options);
+    const target = { schema: pipeline.target.schema, name: table.targetName.toLowerCase() };
+    const ddlInput = {
+      target,
+      columns: ctx.columns,
+      primaryKey: ctx.pk.map((c) => c.target),
+      distkey: table.distkey,
+      sortkey: table.sortkey,
+      diststyle: table.diststyle,
+    };
+    let ddl: string;
+    if (pipeline.target.type === 'duckdb' && !existsSync(resolve(rt.config.home, pipeline.target.path))) {
+      const scratch = await createDuckDbWarehouse({ path: ':memory:' });
+      try {
+        ddl = scratch.describeDdl(ddlInput);
+      } finally {
+        await scratch.close();
+      }
+    } else {
+      ddl = (await rt.warehouse(pipeline)).describeDdl(ddlInput);
+    }
+    const custom = {
+      last_timestamp: from.ts,
+      last_id: from.id,
+      upper_timestamp: window.upperTimestamp,
+      upper_id: null,
+      limit: options.limit ?? null,
+    };
+    return {
+      table: table.name,
+      strategy: table.strategy,
+      mode: ctx.mode,
+      target: `${target.schema}.${target.name}`,
+      from: window.from,
+      to: window.to,
+      skipped: window.skipped,
+      chunks: window.chunks.map((c) => {
+        const q = chunkQuery(ctx, window.from, window.to, c, table.strategy === 'custom_sql' ? custom : undefined);
+        return { index: c.index, lower: c.lower, upper: c.upper, sql: q.sql, params: q.params };
+      }),
+      ddl,
+    };
+  } finally {
+    await source.close();
+  }
+}
