@@ -24,8 +24,9 @@ async function setUpSource(db: mysql.Connection): Promise<void> {
   await db.query(`DROP DATABASE IF EXISTS ${DB}`);
   await db.query(`CREATE DATABASE ${DB} CHARACTER SET utf8mb4`);
   await db.query(`USE ${DB}`);
-  // MySQL 8 caps recursive CTEs at 1,000 rows by default; MariaDB has no such variable.
-  await db.query(`SET SESSION cte_max_recursion_depth = 100000`).catch(() => undefined);
+  // Recursive CTEs are capped at 1,000 rows by default (MySQL: cte_max_recursion_depth; MariaDB: max_recursive_iterations).
+  await db.query('SET SESSION cte_max_recursion_depth = 100000').catch(() => undefined);
+  await db.query('SET SESSION max_recursive_iterations = 100000').catch(() => undefined);
   await db.query(`CREATE TABLE customers (
     id INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(100) NOT NULL, email VARCHAR(200), country CHAR(2),
     updated_at DATETIME NOT NULL)`);
