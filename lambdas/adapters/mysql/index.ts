@@ -1,0 +1,153 @@
+/**
+ * The MySQL/MariaDB source: a lazy session for small queries, and raw text-protocol streaming for extraction.
+ * Uses mysql2's callback API because only it exposes `query().stream()` (see reference/test-stack.md §5).
+ */
+import type { Duplex } from 'node:stream';
+import mysql from 'mysql2';
+import type { TableSchema } from '../../engine/model.js';
+import type { RawRow, SourceReader } from '../../ports/index.js';
+import { ConnectionError } from '../../runtime/errors.js';
+import { describeTable } from './describe.js';
+import { mapMysqlError } from './errors.js';
+
+export interface MysqlSourceOptions {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database?: string;
+  connectTimeoutMs?: number;
+  /**
+   * A ready transport (e.g. an SSH-forwarded channel) instead of a TCP connection. A single Duplex carries one
+   * session, so every call shares it; a factory gives each stream its own session like a TCP connection does.
+   */
+  stream?: Duplex | (() => Duplex);
+}
+
+/** Rows buffered by the mysql2 Readable before the socket is paused. */
+const STREAM_HIGH_WATER_MARK = 1000;
+const SESSION_SQL = "SET NAMES utf8mb4, time_zone = '+00:00'";
+
+interface Session {
+  conn: mysql.Connection;
+  /** False once the connection errored or was closed; a new session is opened next time. */
+  alive: boolean;
+}
+
+export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
+  const where = `${opts.host}:${opts.port}`;
+  const sharedTransport = opts.stream !== undefined && typeof opts.stream !== 'function';
+  let transportUsed = false;
+  let shared: Promise<Session> | undefined;
+  const dedicated = new Set<Session>();
+  let closed = false;
+
+  const fail = (e: unknown, what: string) => mapMysqlError(e, where, what, opts.password);
+
+  async function open(): Promise<Session> {
+    if (closed) throw new ConnectionError(`MySQL at ${where}: the source was closed`);
+    if (sharedTransport && transportUsed) {
+      throw new ConnectionError(`MySQL at ${where}: the tunnel stream was already used by a session that ended`, {
+        suggestion: 'Open a new tunnel (or pass a stream factory) for a new session.',
+      });
+    }
+    transportUsed = true;
+    const conn = mysql.createConnection({
+      host: opts.host,
+      port: opts.port,
+      user: opts.user,
+      password: opts.password ?? '',
+      ...(opts.database === undefined ? {} : { database: opts.database }),
+      ...(opts.stream === undefined ? {} : { stream: opts.stream }),
+      connectTimeout: opts.connectTimeoutMs ?? 10_000,
+      charset: 'utf8mb4',
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      decimalNumbers: false,
+      multipleStatements: false,
+    });
+    const session: Session = { conn, alive: true };
+    // A fatal error on an idle connection is emitted, not thrown; mark the session dead instead of crashing.
+    conn.on('error', () => {
+      session.alive = false;
+    });
+    conn.on('end', () => {
+      session.alive = false;
+    });
+    try {
+      await conn.promise().query(SESSION_SQL);
+    } catch (e) {
+      session.alive = false;
+      conn.destroy();
+      throw fail(e, 'connect');
+    }
+    return session;
+  }
+
+  async function sharedSession(): Promise<Session> {
+    if (shared) {
+      const s = await shared.catch(() => undefined);
+      if (s?.alive) return s;
+    }
+    shared = open();
+    return shared;
+  }
+
+  async function runQuery<T extends Record<string, unknown>>(sql: string, params: readonly unknown[]): Promise<T[]> {
+    const s = await sharedSession();
+    try {
+      const [rows] = await s.conn.promise().query(sql, params as unknown[]);
+      return Array.isArray(rows) ? (rows as T[]) : [];
+    } catch (e) {
+      throw fail(e, 'query');
+    }
+  }
+
+  async function* stream(sql: string, params: readonly unknown[] = []): AsyncGenerator<RawRow> {
+    // A stream gets its own session unless a single transport must be shared, so query() stays usable meanwhile.
+    const session = sharedTransport ? await sharedSession() : await open();
+    if (!sharedTransport) dedicated.add(session);
+    const query = session.conn.query({ sql, values: params as unknown[], rowsAsArray: true, typeCast: false });
+    const readable = query.stream({ highWaterMark: STREAM_HIGH_WATER_MARK });
+    let completed = false;
+    try {
+      for await (const row of readable) yield row as RawRow;
+      completed = true;
+    } catch (e) {
+      throw fail(e, 'streaming query');
+    } finally {
+      if (!sharedTransport) {
+        dedicated.delete(session);
+        session.alive = false;
+        // Abandoned early: destroy rather than let mysql2 drain the rest of a possibly huge result.
+        if (completed) session.conn.end();
+        else session.conn.destroy();
+      } else if (!completed) {
+        readable.destroy(); // mysql2 then discards the rest of the result and the shared session stays usable.
+      }
+    }
+  }
+
+  return {
+    describeTable(schema: string, table: string): Promise<TableSchema> {
+      return describeTable(runQuery, schema, table);
+    },
+    query: runQuery,
+    stream,
+    async close(): Promise<void> {
+      closed = true;
+      for (const s of dedicated) s.conn.destroy();
+      dedicated.clear();
+      const s = await shared?.catch(() => undefined);
+      shared = undefined;
+      if (s?.alive) {
+        s.alive = false;
+        await s.conn
+          .promise()
+          .end()
+          .catch(() => s.conn.destroy());
+      }
+    },
+  };
+}

@@ -1,0 +1,315 @@
+/**
+ * Column builders: decode one column's raw MySQL text-protocol values straight into Arrow buffers for one row
+ * group. Variable-width bytes are copied as they are (never decoded to JS strings); numbers and dates are parsed
+ * from ASCII. A builder throws DecodeError with the reason; the batch names the column and row.
+ */
+import type { MappedColumn } from '../../engine/model.js';
+import {
+  decimalLimit,
+  parseBigInt,
+  parseDate,
+  parseDateTimeMicros,
+  parseDecimalUnscaled,
+  parseSmallInt,
+  writeDecimal128,
+  writeInt64BigInt,
+  writeInt64Number,
+  ZERO_DATE,
+} from './ascii.js';
+import type { ColumnPayload } from './protocol.js';
+
+export class DecodeError extends Error {}
+
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+
+function text(v: Uint8Array): string {
+  const s = Buffer.from(v.buffer, v.byteOffset, v.length).toString('utf8');
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+export abstract class ColumnBuilder {
+  protected validity: Uint8Array | null = null;
+  protected nullCount = 0;
+  constructor(
+    protected readonly nullable: boolean,
+    protected readonly capacity: number,
+  ) {}
+
+  /** Appends the value of row `i` (0-based within the batch). */
+  abstract append(v: Uint8Array | null, i: number): void;
+  /** Hands over this batch's buffers (the builder must not be used afterwards). */
+  abstract finish(length: number): ColumnPayload;
+  /** Bytes held for variable-width data (fixed-width columns are bounded by the capacity). */
+  varBytes(): number {
+    return 0;
+  }
+
+  protected setNull(i: number): void {
+    if (!this.nullable) throw new DecodeError('NULL in a column the source declares NOT NULL');
+    if (this.validity === null) {
+      this.validity = new Uint8Array((this.capacity + 7) >>> 3).fill(0xff);
+    }
+    this.validity[i >>> 3]! &= ~(1 << (i & 7));
+    this.nullCount++;
+  }
+
+  protected validityPayload(length: number): Pick<ColumnPayload, 'nullCount' | 'validity'> {
+    return {
+      nullCount: this.nullCount,
+      validity: this.validity === null ? null : this.validity.subarray(0, (length + 7) >>> 3),
+    };
+  }
+}
+
+class BoolBuilder extends ColumnBuilder {
+  private readonly bits: Uint8Array;
+  constructor(
+    nullable: boolean,
+    capacity: number,
+    private readonly fromBits: boolean,
+  ) {
+    super(nullable, capacity);
+    this.bits = new Uint8Array((capacity + 7) >>> 3);
+  }
+  append(v: Uint8Array | null, i: number): void {
+    if (v === null) return this.setNull(i);
+    let on: boolean;
+    if (this.fromBits) {
+      on = false;
+      for (let k = 0; k < v.length; k++) if (v[k] !== 0) on = true;
+    } else {
+      const n = parseSmallInt(v);
+      if (!Number.isFinite(n)) throw new DecodeError(`not a boolean: ${text(v)}`);
+      on = n !== 0; // MySQL's BOOLEAN is TINYINT(1): any non-zero value is true
+    }
+    if (on) this.bits[i >>> 3]! |= 1 << (i & 7);
+  }
+  finish(length: number): ColumnPayload {
+    return { ...this.validityPayload(length), values: this.bits.subarray(0, (length + 7) >>> 3), offsets: null };
+  }
+}
+
+class SmallIntBuilder extends ColumnBuilder {
+  private readonly values: Int16Array | Int32Array;
+  private readonly min: number;
+  private readonly max: number;
+  constructor(nullable: boolean, capacity: number, bits: 16 | 32) {
+    super(nullable, capacity);
+    this.values = bits === 16 ? new Int16Array(capacity) : new Int32Array(capacity);
+    this.max = bits === 16 ? 32767 : 2147483647;
+    this.min = -this.max - 1;
+  }
+  append(v: Uint8Array | null, i: number): void {
+    if (v === null) return this.setNull(i);
+    const n = parseSmallInt(v);
+    if (!(n >= this.min && n <= this.max)) throw new DecodeError(`not an integer in range: ${text(v)}`);
+    this.values[i] = n;
+  }
+  finish(length: number): ColumnPayload {
+    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
+  }
+}
+
+class Int64Builder extends ColumnBuilder {
+  private readonly values: BigInt64Array;
+  private readonly words: Int32Array;
+  constructor(
+    nullable: boolean,
+    capacity: number,
+    private readonly fromBits: boolean,
+  ) {
+    super(nullable, capacity);
+    this.values = new BigInt64Array(capacity);
+    this.words = new Int32Array(this.values.buffer);
+  }
+  append(v: Uint8Array | null, i: number): void {
+    if (v === null) return this.setNull(i);
+    if (this.fromBits) return this.appendBits(v, i);
+    const n = parseSmallInt(v);
+    if (Number.isFinite(n)) return writeInt64Number(this.words, i * 2, n);
+    const big = Number.isNaN(n) ? undefined : parseBigInt(v);
+    if (big === undefined || big > INT64_MAX || big < INT64_MIN) {
+      throw new DecodeError(`not a 64-bit integer: ${text(v)}`);
+    }
+    writeInt64BigInt(this.words, i * 2, big);
+  }
+  /** BIT(n) arrives as ceil(n/8) big-endian bytes. */
+  private appendBits(v: Uint8Array, i: number): void {
+    let hi = 0;
+    let lo = 0;
+    const n = v.length;
+    for (let k = 0; k < n; k++) {
+      const shiftOut = n - 1 - k; // byte position from the right
+      if (shiftOut >= 8) {
+        if (v[k] !== 0) throw new DecodeError(`BIT value wider than 64 bits`);
+      } else if (shiftOut >= 4) hi = hi * 256 + v[k]!;
+      else lo = lo * 256 + v[k]!;
+    }
+    if (hi > 0x7fffffff) throw new DecodeError('BIT value ≥ 2^63 does not fit a signed 64-bit integer');
+    this.words[i * 2] = lo;
+    this.words[i * 2 + 1] = hi;
+  }
+  finish(length: number): ColumnPayload {
+    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
+  }
+}
+
+class FloatBuilder extends ColumnBuilder {
+  private readonly values: Float32Array | Float64Array;
+  constructor(nullable: boolean, capacity: number, bits: 32 | 64) {
+    super(nullable, capacity);
+    this.values = bits === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
+  }
+  append(v: Uint8Array | null, i: number): void {
+    if (v === null) return this.setNull(i);
+    const s = Buffer.from(v.buffer, v.byteOffset, v.length).toString('latin1');
+    const n = s.length === 0 ? Number.NaN : Number(s);
+    if (Number.isNaN(n)) throw new DecodeError(`not a number: ${text(v)}`);
+    this.values[i] = n;
+  }
+  finish(length: number): ColumnPayload {
+    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
+  }
+}
+
+class DecimalBuilder extends ColumnBuilder {
+  private readonly words: Uint32Array;
+  private readonly limit: bigint;
+  constructor(
+    nullable: boolean,
+    capacity: number,
+    private readonly precision: number,
+    private readonly scale: number,
+  ) {
+    super(nullable, capacity);
+    this.words = new Uint32Array(capacity * 4);
+    this.limit = decimalLimit(precision);
+  }
+  append(v: Uint8Array | null, i: number): void {
+    if (v === null) return this.setNull(i);
+    const u = parseDecimalUnscaled(v, this.scale);
+    if (u === undefined) throw new DecodeError(`not a DECIMAL(${this.precision},${this.scale}): ${text(v)}`);
+    if (typeof u === 'bigint' && (u >= this.limit || u <= -this.limit)) {
+      throw new DecodeError(`value exceeds DECIMAL(${this.precision},${this.scale}): ${text(v)}`);
+    }
+    writeDecimal128(this.words, i * 4, u);
+  }
+  finish(length: number): ColumnPayload {
+    return { ...this.validityPayload(length), values: this.words.subarray(0, length * 4), offsets: null };
+  }
+}
+
+class DateBuilder extends ColumnBuilder {
+  private readonly values: Int32Array;
+  constructor(nullable: boolean, capacity: number) {
+    super(nullable, capacity);
+    this.values = new Int32Array(capacity);
+  }
+  append(v: Uint8Array | null, i: number): void {
+    if (v === null) return this.setNull(i);
+    const d = parseDate(v);
+    if (d === ZERO_DATE) return this.setNull(i);
+    if (Number.isNaN(d) || v.length !== 10) throw new DecodeError(`not a valid DATE: ${text(v)}`);
+    this.values[i] = d;
+  }
+  finish(length: number): ColumnPayload {
+    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
+  }
+}
+
+class TimestampBuilder extends ColumnBuilder {
+  private readonly values: BigInt64Array;
+  private readonly words: Int32Array;
+  constructor(nullable: boolean, capacity: number) {
+    super(nullable, capacity);
+    this.values = new BigInt64Array(capacity);
+    this.words = new Int32Array(this.values.buffer);
+  }
+  append(v: Uint8Array | null, i: number): void {
+    if (v === null) return this.setNull(i);
+    const t = parseDateTimeMicros(v);
+    if (t === ZERO_DATE) return this.setNull(i);
+    if (typeof t === 'bigint') return writeInt64BigInt(this.words, i * 2, t);
+    if (Number.isNaN(t)) throw new DecodeError(`not a valid DATETIME/TIMESTAMP: ${text(v)}`);
+    writeInt64Number(this.words, i * 2, t);
+  }
+  finish(length: number): ColumnPayload {
+    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
+  }
+}
+
+/** Bytes copied verbatim (UTF-8 text, JSON, TIME text, binary). */
+class BytesBuilder extends ColumnBuilder {
+  private readonly offsets: Int32Array;
+  private data: Uint8Array;
+  private pos = 0;
+  constructor(nullable: boolean, capacity: number) {
+    super(nullable, capacity);
+    this.offsets = new Int32Array(capacity + 1);
+    this.data = new Uint8Array(Math.max(1024, capacity * 16));
+  }
+  append(v: Uint8Array | null, i: number): void {
+    if (v === null) {
+      this.setNull(i);
+    } else {
+      const n = v.length;
+      const end = this.pos + n;
+      if (end > this.data.length) this.grow(end);
+      if (n < 24) {
+        const d = this.data;
+        for (let k = 0, p = this.pos; k < n; k++, p++) d[p] = v[k]!;
+      } else {
+        this.data.set(v, this.pos);
+      }
+      this.pos = end;
+    }
+    this.offsets[i + 1] = this.pos;
+  }
+  private grow(need: number): void {
+    if (need > 0x7fffffff) throw new DecodeError('more than 2 GiB of data in one row group');
+    const next = new Uint8Array(Math.min(0x7fffffff, Math.max(need, this.data.length * 2)));
+    next.set(this.data.subarray(0, this.pos));
+    this.data = next;
+  }
+  override varBytes(): number {
+    return this.pos;
+  }
+  finish(length: number): ColumnPayload {
+    return {
+      ...this.validityPayload(length),
+      values: this.data.subarray(0, this.pos),
+      offsets: this.offsets.subarray(0, length + 1),
+    };
+  }
+}
+
+export function createBuilder(col: MappedColumn, capacity: number): ColumnBuilder {
+  const t = col.type;
+  const bits = col.source.dataType === 'bit';
+  switch (t.kind) {
+    case 'boolean':
+      return new BoolBuilder(col.nullable, capacity, bits);
+    case 'int16':
+      return new SmallIntBuilder(col.nullable, capacity, 16);
+    case 'int32':
+      return new SmallIntBuilder(col.nullable, capacity, 32);
+    case 'int64':
+      return new Int64Builder(col.nullable, capacity, bits);
+    case 'float32':
+      return new FloatBuilder(col.nullable, capacity, 32);
+    case 'float64':
+      return new FloatBuilder(col.nullable, capacity, 64);
+    case 'decimal':
+      return new DecimalBuilder(col.nullable, capacity, t.precision, t.scale);
+    case 'date':
+      return new DateBuilder(col.nullable, capacity);
+    case 'timestamp':
+      return new TimestampBuilder(col.nullable, capacity);
+    case 'string':
+    case 'json':
+    case 'time':
+    case 'binary':
+      return new BytesBuilder(col.nullable, capacity);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The encode worker: turns the column buffers the main thread decoded into Arrow record batches and feeds them to
+ * parquet-wasm's streaming writer (arrow-rs: v1 pages, SNAPPY/ZSTD), posting the file bytes back as they come.
+ * One Parquet file per worker. Batches are converted only when the writer asks for one (`pull`), so at most one
+ * batch sits in wasm memory besides the row group being written.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as arrow from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+import type { BatchPayload, ColumnPayload, ColumnSpec, EncoderInit, FromWorker, ToWorker } from './protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('encode-worker must run in a worker thread');
+const init = workerData as EncoderInit;
+
+function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(msg, transfer);
+}
+
+function arrowType(c: ColumnSpec): arrow.DataType {
+  switch (c.kind) {
+    case 'bool':
+      return new arrow.Bool();
+    case 'int16':
+      return new arrow.Int16();
+    case 'int32':
+      return new arrow.Int32();
+    case 'int64':
+      return new arrow.Int64();
+    case 'float32':
+      return new arrow.Float32();
+    case 'float64':
+      return new arrow.Float64();
+    case 'decimal':
+      return new arrow.Decimal(c.scale, c.precision, 128);
+    case 'utf8':
+      return new arrow.Utf8();
+    case 'binary':
+      return new arrow.Binary();
+    case 'date32':
+      return new arrow.DateDay();
+    case 'timestamp':
+      return c.utc ? new arrow.TimestampMicrosecond('UTC') : new arrow.TimestampMicrosecond();
+  }
+}
+
+const fields = init.columns.map((c) => new arrow.Field(c.name, arrowType(c), c.nullable));
+const schema = new arrow.Schema(fields);
+const structType = new arrow.Struct(fields);
+
+function columnData(field: arrow.Field, length: number, p: ColumnPayload): arrow.Data {
+  const common = {
+    type: field.type,
+    length,
+    nullCount: p.nullCount,
+    ...(p.validity === null ? {} : { nullBitmap: p.validity }),
+  };
+  if (p.offsets !== null) return arrow.makeData({ ...common, valueOffsets: p.offsets, data: p.values as Uint8Array });
+  return arrow.makeData({ ...common, data: p.values } as Parameters<typeof arrow.makeData>[0]);
+}
+
+/** Arrow JS → IPC → wasm RecordBatch (the IPC copy is a memcpy per buffer). */
+function toWasmBatch(batch: BatchPayload): pw.RecordBatch {
+  const children = batch.columns.map((p, i) => columnData(fields[i]!, batch.length, p));
+  const data = arrow.makeData({ type: structType, length: batch.length, nullCount: 0, children });
+  const ipc = arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(schema, data)]), 'stream');
+  const table = pw.Table.fromIPCStream(ipc);
+  const rb = table.recordBatch(0);
+  table.free();
+  if (rb === undefined) throw new Error('parquet-wasm returned no record batch');
+  return rb;
+}
+
+const pending: BatchPayload[] = [];
+let ended = false;
+let wake: (() => void) | undefined;
+let taken = 0;
+
+const input = new ReadableStream<pw.RecordBatch>(
+  {
+    async pull(controller) {
+      // The writer asks for the next batch only after it wrote the previous one: that is the main thread's credit.
+      if (taken > 0) post({ type: 'ack' });
+      while (pending.length === 0 && !ended) await new Promise<void>((r) => (wake = r));
+      const next = pending.shift();
+      if (next === undefined) return controller.close();
+      taken++;
+      controller.enqueue(toWasmBatch(next));
+    },
+  },
+  { highWaterMark: 0 },
+);
+
+const props = new pw.WriterPropertiesBuilder()
+  .setCompression(init.compression === 'zstd' ? pw.Compression.ZSTD : pw.Compression.SNAPPY)
+  .setWriterVersion(pw.WriterVersion.V1)
+  .setMaxRowGroupSize(init.rowGroupRows)
+  .setCreatedBy('highwater (parquet-wasm 0.8.0 / arrow-rs)')
+  .build();
+
+async function run(): Promise<void> {
+  // transformParquetStream resolves only once it has read the first batch: never await it before feeding input.
+  const output = await pw.transformParquetStream(input, props);
+  const reader = output.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const chunk = value as Uint8Array;
+    // Copy unless the chunk owns its whole buffer, so the transfer can never detach anything else.
+    const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
+    post({ type: 'bytes', chunk: own }, [own.buffer as ArrayBuffer]);
+  }
+  post({ type: 'finished' });
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'batch') pending.push(msg.batch);
+  else ended = true;
+  const w = wake;
+  wake = undefined;
+  w?.();
+});
+
+run().catch((e: unknown) => {
+  post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+});

@@ -1,0 +1,138 @@
+/**
+ * Streaming Parquet writer: raw MySQL rows in, one Parquet file out, row group by row group. The main thread
+ * decodes bytes into Arrow column buffers; a worker thread encodes Parquet (parquet-wasm), so decoding and
+ * encoding overlap. Memory stays flat: one batch being filled, at most two with the worker, and `out`'s
+ * backpressure stops the reading of rows.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { MappedColumn } from '../../engine/model.js';
+import type { RawRow } from '../../ports/index.js';
+import { DataError, HighwaterError, StagingError } from '../../runtime/errors.js';
+import { type ColumnBuilder, createBuilder, DecodeError } from './column-builders.js';
+import { Encoder, EncoderError } from './encoder.js';
+import { type BatchPayload, columnSpec } from './protocol.js';
+
+export interface WriteParquetOptions {
+  /** Rows per row group (default 65,536). A group also closes early once its text/binary data passes ~32 MiB. */
+  rowGroupRows?: number;
+  compression?: 'snappy' | 'zstd';
+}
+
+export interface WriteParquetResult {
+  rows: number;
+  bytes: number;
+}
+
+export const DEFAULT_ROW_GROUP_ROWS = 65_536;
+/** Variable-width bytes per batch before it is sent early (bounds memory for wide TEXT/BLOB rows). */
+const MAX_BATCH_VAR_BYTES = 32 * 1024 * 1024;
+/** How often (rows) the variable-width size is checked. */
+const VAR_CHECK_EVERY = 1024;
+
+class Batch {
+  readonly builders: ColumnBuilder[];
+  length = 0;
+  constructor(
+    columns: readonly MappedColumn[],
+    readonly capacity: number,
+  ) {
+    this.builders = columns.map((c) => createBuilder(c, capacity));
+  }
+  varBytes(): number {
+    let n = 0;
+    for (const b of this.builders) n += b.varBytes();
+    return n;
+  }
+  finish(): BatchPayload {
+    return { length: this.length, columns: this.builders.map((b) => b.finish(this.length)) };
+  }
+}
+
+export async function writeParquet(
+  rows: AsyncIterable<RawRow>,
+  columns: MappedColumn[],
+  out: Writable,
+  opts: WriteParquetOptions = {},
+): Promise<WriteParquetResult> {
+  const capacity = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+  if (!Number.isInteger(capacity) || capacity < 1) throw new DataError(`rowGroupRows must be a positive integer`);
+  if (columns.length === 0) throw new DataError('cannot write a Parquet file without columns');
+  const ncols = columns.length;
+  let bytes = 0;
+  let needDrain = false;
+  let outError: Error | undefined;
+  const onOutError = (e: Error) => {
+    outError ??= e;
+  };
+  out.on('error', onOutError);
+
+  const encoder = new Encoder(
+    { columns: columns.map(columnSpec), compression: opts.compression ?? 'snappy', rowGroupRows: capacity },
+    (chunk) => {
+      bytes += chunk.byteLength;
+      if (!out.write(chunk)) needDrain = true;
+    },
+  );
+
+  const flush = async (batch: Batch) => {
+    await encoder.send(batch.finish());
+    if (needDrain && !outError) {
+      needDrain = false;
+      await once(out, 'drain');
+    }
+    if (outError) throw outError;
+  };
+
+  let total = 0;
+  try {
+    let batch = new Batch(columns, capacity);
+    for await (const row of rows) {
+      if (row.length !== ncols) {
+        throw new DataError(`row ${total + 1} has ${row.length} values for ${ncols} Parquet columns`);
+      }
+      const i = batch.length;
+      let c = 0;
+      try {
+        for (; c < ncols; c++) batch.builders[c]!.append(row[c]!, i);
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+        const col = columns[c]!;
+        throw new DataError(`column ${col.source.name} (→ ${col.target}), row ${total + 1}: ${e.message}`, {
+          suggestion: 'Fix the source value or exclude the column; the row number counts from 1 within this chunk.',
+        });
+      }
+      batch.length++;
+      total++;
+      if (batch.length === capacity || (batch.length % VAR_CHECK_EVERY === 0 && batch.varBytes() > MAX_BATCH_VAR_BYTES)) {
+        await flush(batch);
+        batch = new Batch(columns, capacity);
+      }
+    }
+    // An empty result still gets a file with the schema (one empty batch carries it).
+    if (batch.length > 0 || total === 0) await flush(batch);
+    await encoder.finish();
+    if (outError) throw outError;
+    out.end();
+    await finished(out);
+    out.off('error', onOutError);
+    return { rows: total, bytes };
+  } catch (e) {
+    // onOutError stays attached: destroy() emits 'error' on the next tick.
+    const err = asHighwaterError(e, outError);
+    out.destroy(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  } finally {
+    await encoder.close();
+  }
+}
+
+function asHighwaterError(e: unknown, outError: Error | undefined): unknown {
+  if (e instanceof HighwaterError) return e;
+  if (outError !== undefined && e === outError) {
+    return new StagingError(`writing the Parquet file failed: ${outError.message}`);
+  }
+  if (e instanceof EncoderError) return new DataError(e.message);
+  return e;
+}
