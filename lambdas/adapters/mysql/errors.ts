@@ -56,7 +56,8 @@ export function mapMysqlError(e: unknown, where: string, what: string, password?
   const detail = redact(`${code}${typeof f.errno === 'number' ? ` (${f.errno})` : ''}: ${text}`, password);
   if (isConnectionFailure(e)) {
     return new ConnectionError(`MySQL at ${where}: ${what} failed, connection unavailable: ${detail}`, {
-      suggestion: 'Check that the server (or SSH tunnel) is reachable and the credentials are right; retrying may help.',
+      suggestion:
+        'Check that the server (or SSH tunnel) is reachable and the credentials are right; retrying may help.',
     });
   }
   return new DataError(`MySQL at ${where}: ${what} failed: ${detail}`);

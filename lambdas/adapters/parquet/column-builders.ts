@@ -73,7 +73,10 @@ class BoolBuilder extends ColumnBuilder {
     this.bits = new Uint8Array((capacity + 7) >>> 3);
   }
   append(v: Uint8Array | null, i: number): void {
-    if (v === null) return this.setNull(i);
+    if (v === null) {
+      this.setNull(i);
+      return;
+    }
     let on: boolean;
     if (this.fromBits) {
       on = false;
@@ -101,7 +104,10 @@ class SmallIntBuilder extends ColumnBuilder {
     this.min = -this.max - 1;
   }
   append(v: Uint8Array | null, i: number): void {
-    if (v === null) return this.setNull(i);
+    if (v === null) {
+      this.setNull(i);
+      return;
+    }
     const n = parseSmallInt(v);
     if (!(n >= this.min && n <= this.max)) throw new DecodeError(`not an integer in range: ${text(v)}`);
     this.values[i] = n;
@@ -124,10 +130,19 @@ class Int64Builder extends ColumnBuilder {
     this.words = new Int32Array(this.values.buffer);
   }
   append(v: Uint8Array | null, i: number): void {
-    if (v === null) return this.setNull(i);
-    if (this.fromBits) return this.appendBits(v, i);
+    if (v === null) {
+      this.setNull(i);
+      return;
+    }
+    if (this.fromBits) {
+      this.appendBits(v, i);
+      return;
+    }
     const n = parseSmallInt(v);
-    if (Number.isFinite(n)) return writeInt64Number(this.words, i * 2, n);
+    if (Number.isFinite(n)) {
+      writeInt64Number(this.words, i * 2, n);
+      return;
+    }
     const big = Number.isNaN(n) ? undefined : parseBigInt(v);
     if (big === undefined || big > INT64_MAX || big < INT64_MIN) {
       throw new DecodeError(`not a 64-bit integer: ${text(v)}`);
@@ -162,7 +177,10 @@ class FloatBuilder extends ColumnBuilder {
     this.values = bits === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
   }
   append(v: Uint8Array | null, i: number): void {
-    if (v === null) return this.setNull(i);
+    if (v === null) {
+      this.setNull(i);
+      return;
+    }
     const s = Buffer.from(v.buffer, v.byteOffset, v.length).toString('latin1');
     const n = s.length === 0 ? Number.NaN : Number(s);
     if (Number.isNaN(n)) throw new DecodeError(`not a number: ${text(v)}`);
@@ -187,7 +205,10 @@ class DecimalBuilder extends ColumnBuilder {
     this.limit = decimalLimit(precision);
   }
   append(v: Uint8Array | null, i: number): void {
-    if (v === null) return this.setNull(i);
+    if (v === null) {
+      this.setNull(i);
+      return;
+    }
     const u = parseDecimalUnscaled(v, this.scale);
     if (u === undefined) throw new DecodeError(`not a DECIMAL(${this.precision},${this.scale}): ${text(v)}`);
     if (typeof u === 'bigint' && (u >= this.limit || u <= -this.limit)) {
@@ -207,9 +228,15 @@ class DateBuilder extends ColumnBuilder {
     this.values = new Int32Array(capacity);
   }
   append(v: Uint8Array | null, i: number): void {
-    if (v === null) return this.setNull(i);
+    if (v === null) {
+      this.setNull(i);
+      return;
+    }
     const d = parseDate(v);
-    if (d === ZERO_DATE) return this.setNull(i);
+    if (d === ZERO_DATE) {
+      this.setNull(i);
+      return;
+    }
     if (Number.isNaN(d) || v.length !== 10) throw new DecodeError(`not a valid DATE: ${text(v)}`);
     this.values[i] = d;
   }
@@ -227,10 +254,19 @@ class TimestampBuilder extends ColumnBuilder {
     this.words = new Int32Array(this.values.buffer);
   }
   append(v: Uint8Array | null, i: number): void {
-    if (v === null) return this.setNull(i);
+    if (v === null) {
+      this.setNull(i);
+      return;
+    }
     const t = parseDateTimeMicros(v);
-    if (t === ZERO_DATE) return this.setNull(i);
-    if (typeof t === 'bigint') return writeInt64BigInt(this.words, i * 2, t);
+    if (t === ZERO_DATE) {
+      this.setNull(i);
+      return;
+    }
+    if (typeof t === 'bigint') {
+      writeInt64BigInt(this.words, i * 2, t);
+      return;
+    }
     if (Number.isNaN(t)) throw new DecodeError(`not a valid DATETIME/TIMESTAMP: ${text(v)}`);
     writeInt64Number(this.words, i * 2, t);
   }

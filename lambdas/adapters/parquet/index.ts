@@ -105,7 +105,10 @@ export async function writeParquet(
       }
       batch.length++;
       total++;
-      if (batch.length === capacity || (batch.length % VAR_CHECK_EVERY === 0 && batch.varBytes() > MAX_BATCH_VAR_BYTES)) {
+      if (
+        batch.length === capacity ||
+        (batch.length % VAR_CHECK_EVERY === 0 && batch.varBytes() > MAX_BATCH_VAR_BYTES)
+      ) {
         await flush(batch);
         batch = new Batch(columns, capacity);
       }
