@@ -50,7 +50,14 @@ export const TYPE_MAP_ROWS: readonly TypeMapRow[] = [
     duckdb: 'SMALLINT',
     notes: '',
   },
-  { mysql: 'SMALLINT', logical: 'int16', parquet: 'INT32 (INT(16))', redshift: 'SMALLINT', duckdb: 'SMALLINT', notes: '' },
+  {
+    mysql: 'SMALLINT',
+    logical: 'int16',
+    parquet: 'INT32 (INT(16))',
+    redshift: 'SMALLINT',
+    duckdb: 'SMALLINT',
+    notes: '',
+  },
   {
     mysql: 'SMALLINT UNSIGNED',
     logical: 'int32',
@@ -247,7 +254,11 @@ export function logicalType(col: SourceColumn, opts: MapOptions = {}, table = 't
       const precision = col.numericPrecision ?? 10;
       const scale = col.numericScale ?? 0;
       if (precision > MAX_DECIMAL_PRECISION) {
-        throw unsupported(table, col, `${col.columnType} has precision ${precision}; at most 38 fits Parquet and Redshift`);
+        throw unsupported(
+          table,
+          col,
+          `${col.columnType} has precision ${precision}; at most 38 fits Parquet and Redshift`,
+        );
       }
       return { kind: 'decimal', precision, scale };
     }

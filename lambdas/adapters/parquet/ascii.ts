@@ -78,7 +78,7 @@ export function parseDecimalUnscaled(b: Uint8Array, scale: number): number | big
     if (frac >= 0) frac++;
   }
   if (digits === 0) return undefined;
-  const f = frac < 0 ? 0 : frac;
+  const f = Math.max(frac, 0);
   if (f > scale) return undefined;
   const pad = scale - f;
   if (digits + pad <= SAFE_DIGITS) {

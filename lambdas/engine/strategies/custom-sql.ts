@@ -118,7 +118,7 @@ export function prepareCustomSql(query: string, quotedTable: string, where: stri
   }
   const body = semis.length === 1 ? tokens.slice(0, -1) : tokens;
   const first = body[0];
-  if (!first || first.kind !== 'word' || (first.text !== 'select' && first.text !== 'with')) {
+  if (first?.kind !== 'word' || (first.text !== 'select' && first.text !== 'with')) {
     throw new ConfigError(`${where}: custom_query must start with SELECT (or WITH … SELECT)`);
   }
   for (const [idx, t] of body.entries()) {
