@@ -9,6 +9,7 @@ import type { RawRow, SourceReader } from '../../ports/index.js';
 import { ConnectionError } from '../../runtime/errors.js';
 import { describeTable } from './describe.js';
 import { mapMysqlError } from './errors.js';
+import { RowIterator } from './row-iterator.js';
 
 export interface MysqlSourceOptions {
   host: string;
@@ -104,29 +105,30 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
     }
   }
 
-  async function* stream(sql: string, params: readonly unknown[] = []): AsyncGenerator<RawRow> {
-    // A stream gets its own session unless a single transport must be shared, so query() stays usable meanwhile.
-    const session = sharedTransport ? await sharedSession() : await open();
-    if (!sharedTransport) dedicated.add(session);
-    const query = session.conn.query({ sql, values: params as unknown[], rowsAsArray: true, typeCast: false });
-    const readable = query.stream({ highWaterMark: STREAM_HIGH_WATER_MARK });
-    let completed = false;
-    try {
-      for await (const row of readable) yield row as RawRow;
-      completed = true;
-    } catch (e) {
-      throw fail(e, 'streaming query');
-    } finally {
-      if (!sharedTransport) {
-        dedicated.delete(session);
-        session.alive = false;
-        // Abandoned early: destroy rather than let mysql2 drain the rest of a possibly huge result.
-        if (completed) session.conn.end();
-        else session.conn.destroy();
-      } else if (!completed) {
-        readable.destroy(); // mysql2 then discards the rest of the result and the shared session stays usable.
-      }
-    }
+  function stream(sql: string, params: readonly unknown[] = []): AsyncIterable<RawRow> {
+    return {
+      [Symbol.asyncIterator]: () => {
+        let session: Session | undefined;
+        return new RowIterator({
+          async start() {
+            // Its own session unless a single transport must be shared, so query() stays usable meanwhile.
+            session = sharedTransport ? await sharedSession() : await open();
+            if (!sharedTransport) dedicated.add(session);
+            const query = session.conn.query({ sql, values: params as unknown[], rowsAsArray: true, typeCast: false });
+            return query.stream({ highWaterMark: STREAM_HIGH_WATER_MARK });
+          },
+          done(completed) {
+            if (session === undefined || sharedTransport) return; // a shared session drains the rest itself
+            dedicated.delete(session);
+            session.alive = false;
+            // Abandoned early: destroy rather than let mysql2 read the rest of a possibly huge result.
+            if (completed) session.conn.end();
+            else session.conn.destroy();
+          },
+          mapError: (e) => fail(e, 'streaming query'),
+        });
+      },
+    };
   }
 
   return {

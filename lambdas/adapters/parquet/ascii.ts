@@ -30,11 +30,50 @@ export function parseSmallInt(b: Uint8Array): number {
   return neg ? -x : x;
 }
 
+/** Exact powers of ten as doubles (10^22 is the largest). */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * A float as MySQL prints it. Plain `[-]digits[.digits]` with at most 15 digits takes the exact fast path
+ * (mantissa / 10^k is correctly rounded, so it equals Number(text)); anything else goes through Number().
+ */
+export function parseFloatAscii(b: Buffer): number {
+  const n = b.length;
+  let i = 0;
+  let neg = false;
+  if (n > 0 && b[0] === MINUS) {
+    neg = true;
+    i = 1;
+  }
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < n; i++) {
+    const c = b[i]!;
+    if (c === DOT && frac < 0) {
+      frac = 0;
+      continue;
+    }
+    const d = c - ZERO;
+    if (d < 0 || d > 9 || digits === SAFE_DIGITS) return n === 0 ? Number.NaN : Number(b.toString('latin1'));
+    m = m * 10 + d;
+    digits++;
+    if (frac >= 0) frac++;
+  }
+  if (digits === 0) return Number.NaN;
+  const v = frac > 0 ? m / POW10[frac]! : m;
+  return neg ? -v : v;
+}
+
 const INT_TEXT_RE = /^-?\d+$/;
+
+function latin1(b: Uint8Array): string {
+  return Buffer.isBuffer(b) ? b.toString('latin1') : Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+}
 
 /** Any integer as BigInt, or undefined for bad text. */
 export function parseBigInt(b: Uint8Array): bigint | undefined {
-  const s = Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+  const s = latin1(b);
   return INT_TEXT_RE.test(s) ? BigInt(s) : undefined;
 }
 
@@ -85,7 +124,7 @@ export function parseDecimalUnscaled(b: Uint8Array, scale: number): number | big
     const v = x * 10 ** pad;
     return neg ? -v : v;
   }
-  const text = Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1').replace('.', '');
+  const text = latin1(b).replace('.', '');
   return BigInt(text) * 10n ** BigInt(pad);
 }
 

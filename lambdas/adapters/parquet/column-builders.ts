@@ -10,6 +10,7 @@ import {
   parseDate,
   parseDateTimeMicros,
   parseDecimalUnscaled,
+  parseFloatAscii,
   parseSmallInt,
   writeDecimal128,
   writeInt64BigInt,
@@ -23,8 +24,8 @@ export class DecodeError extends Error {}
 const INT64_MAX = (1n << 63n) - 1n;
 const INT64_MIN = -(1n << 63n);
 
-function text(v: Uint8Array): string {
-  const s = Buffer.from(v.buffer, v.byteOffset, v.length).toString('utf8');
+function text(v: Buffer): string {
+  const s = v.toString('utf8');
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
@@ -37,7 +38,7 @@ export abstract class ColumnBuilder {
   ) {}
 
   /** Appends the value of row `i` (0-based within the batch). */
-  abstract append(v: Uint8Array | null, i: number): void;
+  abstract append(v: Buffer | null, i: number): void;
   /** Hands over this batch's buffers (the builder must not be used afterwards). */
   abstract finish(length: number): ColumnPayload;
   /** Bytes held for variable-width data (fixed-width columns are bounded by the capacity). */
@@ -72,7 +73,7 @@ class BoolBuilder extends ColumnBuilder {
     super(nullable, capacity);
     this.bits = new Uint8Array((capacity + 7) >>> 3);
   }
-  append(v: Uint8Array | null, i: number): void {
+  append(v: Buffer | null, i: number): void {
     if (v === null) {
       this.setNull(i);
       return;
@@ -103,7 +104,7 @@ class SmallIntBuilder extends ColumnBuilder {
     this.max = bits === 16 ? 32767 : 2147483647;
     this.min = -this.max - 1;
   }
-  append(v: Uint8Array | null, i: number): void {
+  append(v: Buffer | null, i: number): void {
     if (v === null) {
       this.setNull(i);
       return;
@@ -129,7 +130,7 @@ class Int64Builder extends ColumnBuilder {
     this.values = new BigInt64Array(capacity);
     this.words = new Int32Array(this.values.buffer);
   }
-  append(v: Uint8Array | null, i: number): void {
+  append(v: Buffer | null, i: number): void {
     if (v === null) {
       this.setNull(i);
       return;
@@ -150,7 +151,7 @@ class Int64Builder extends ColumnBuilder {
     writeInt64BigInt(this.words, i * 2, big);
   }
   /** BIT(n) arrives as ceil(n/8) big-endian bytes. */
-  private appendBits(v: Uint8Array, i: number): void {
+  private appendBits(v: Buffer, i: number): void {
     let hi = 0;
     let lo = 0;
     const n = v.length;
@@ -176,13 +177,12 @@ class FloatBuilder extends ColumnBuilder {
     super(nullable, capacity);
     this.values = bits === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
   }
-  append(v: Uint8Array | null, i: number): void {
+  append(v: Buffer | null, i: number): void {
     if (v === null) {
       this.setNull(i);
       return;
     }
-    const s = Buffer.from(v.buffer, v.byteOffset, v.length).toString('latin1');
-    const n = s.length === 0 ? Number.NaN : Number(s);
+    const n = parseFloatAscii(v);
     if (Number.isNaN(n)) throw new DecodeError(`not a number: ${text(v)}`);
     this.values[i] = n;
   }
@@ -204,7 +204,7 @@ class DecimalBuilder extends ColumnBuilder {
     this.words = new Uint32Array(capacity * 4);
     this.limit = decimalLimit(precision);
   }
-  append(v: Uint8Array | null, i: number): void {
+  append(v: Buffer | null, i: number): void {
     if (v === null) {
       this.setNull(i);
       return;
@@ -227,7 +227,7 @@ class DateBuilder extends ColumnBuilder {
     super(nullable, capacity);
     this.values = new Int32Array(capacity);
   }
-  append(v: Uint8Array | null, i: number): void {
+  append(v: Buffer | null, i: number): void {
     if (v === null) {
       this.setNull(i);
       return;
@@ -253,7 +253,7 @@ class TimestampBuilder extends ColumnBuilder {
     this.values = new BigInt64Array(capacity);
     this.words = new Int32Array(this.values.buffer);
   }
-  append(v: Uint8Array | null, i: number): void {
+  append(v: Buffer | null, i: number): void {
     if (v === null) {
       this.setNull(i);
       return;
@@ -285,14 +285,14 @@ class BytesBuilder extends ColumnBuilder {
     this.offsets = new Int32Array(capacity + 1);
     this.data = new Uint8Array(Math.max(1024, capacity * 16));
   }
-  append(v: Uint8Array | null, i: number): void {
+  append(v: Buffer | null, i: number): void {
     if (v === null) {
       this.setNull(i);
     } else {
       const n = v.length;
       const end = this.pos + n;
       if (end > this.data.length) this.grow(end);
-      if (n < 24) {
+      if (n < 16) {
         const d = this.data;
         for (let k = 0, p = this.pos; k < n; k++, p++) d[p] = v[k]!;
       } else {

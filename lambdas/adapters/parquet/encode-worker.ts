@@ -4,10 +4,15 @@
  * One Parquet file per worker. Batches are converted only when the writer asks for one (`pull`), so at most one
  * batch sits in wasm memory besides the row group being written.
  */
+import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import * as arrow from 'apache-arrow';
-import * as pw from 'parquet-wasm';
 import type { BatchPayload, ColumnPayload, ColumnSpec, EncoderInit, FromWorker, ToWorker } from './protocol.js';
+
+// CommonJS builds through require(): they load in ~170 ms, and under tsx they skip the ESM loader hooks, which
+// made the worker take ~1 s to start.
+const require = createRequire(import.meta.url);
+const arrow = require('apache-arrow') as typeof import('apache-arrow');
+const pw = require('parquet-wasm') as typeof import('parquet-wasm');
 
 const port = parentPort;
 if (port === null) throw new Error('encode-worker must run in a worker thread');
@@ -17,7 +22,7 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
 }
 
-function arrowType(c: ColumnSpec): arrow.DataType {
+function arrowType(c: ColumnSpec): import('apache-arrow').DataType {
   switch (c.kind) {
     case 'bool':
       return new arrow.Bool();
@@ -48,7 +53,11 @@ const fields = init.columns.map((c) => new arrow.Field(c.name, arrowType(c), c.n
 const schema = new arrow.Schema(fields);
 const structType = new arrow.Struct(fields);
 
-function columnData(field: arrow.Field, length: number, p: ColumnPayload): arrow.Data {
+function columnData(
+  field: import('apache-arrow').Field,
+  length: number,
+  p: ColumnPayload,
+): import('apache-arrow').Data {
   const common = {
     type: field.type,
     length,
@@ -60,7 +69,7 @@ function columnData(field: arrow.Field, length: number, p: ColumnPayload): arrow
 }
 
 /** Arrow JS → IPC → wasm RecordBatch (the IPC copy is a memcpy per buffer). */
-function toWasmBatch(batch: BatchPayload): pw.RecordBatch {
+function toWasmBatch(batch: BatchPayload): import('parquet-wasm').RecordBatch {
   const children = batch.columns.map((p, i) => columnData(fields[i]!, batch.length, p));
   const data = arrow.makeData({ type: structType, length: batch.length, nullCount: 0, children });
   const ipc = arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(schema, data)]), 'stream');
@@ -76,7 +85,7 @@ let ended = false;
 let wake: (() => void) | undefined;
 let taken = 0;
 
-const input = new ReadableStream<pw.RecordBatch>(
+const input = new ReadableStream<import('parquet-wasm').RecordBatch>(
   {
     async pull(controller) {
       // The writer asks for the next batch only after it wrote the previous one: that is the main thread's credit.
@@ -91,12 +100,21 @@ const input = new ReadableStream<pw.RecordBatch>(
   { highWaterMark: 0 },
 );
 
-const props = new pw.WriterPropertiesBuilder()
+/**
+ * Dictionary encoding only where values repeat by construction (ENUM/SET): in parquet-wasm it costs ~5× the CPU
+ * of the rest of the encode, and on typical columns (ids, amounts, timestamps, free text) it falls back to plain
+ * anyway and ends up larger (measured: 17.1 MB with dictionaries vs 13.6 MB without, 300k rows). Statistics at
+ * chunk level: readers prune row groups with them; page indexes are not needed.
+ */
+let builder = new pw.WriterPropertiesBuilder()
   .setCompression(init.compression === 'zstd' ? pw.Compression.ZSTD : pw.Compression.SNAPPY)
   .setWriterVersion(pw.WriterVersion.V1)
   .setMaxRowGroupSize(init.rowGroupRows)
-  .setCreatedBy('highwater (parquet-wasm 0.8.0 / arrow-rs)')
-  .build();
+  .setDictionaryEnabled(false)
+  .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+  .setCreatedBy('highwater (parquet-wasm 0.8.0 / arrow-rs)');
+for (const c of init.columns) if (c.dictionary) builder = builder.setColumnDictionaryEnabled(c.name, true);
+const props = builder.build();
 
 async function run(): Promise<void> {
   // transformParquetStream resolves only once it has read the first batch: never await it before feeding input.

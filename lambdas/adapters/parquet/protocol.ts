@@ -25,6 +25,8 @@ export interface ColumnSpec {
   scale: number;
   /** For timestamps: isAdjustedToUTC. */
   utc: boolean;
+  /** Dictionary-encode this column (ENUM/SET: few distinct values by construction). */
+  dictionary: boolean;
 }
 
 export interface ColumnPayload {
@@ -90,5 +92,6 @@ export function columnSpec(col: MappedColumn): ColumnSpec {
     precision: t.kind === 'decimal' ? t.precision : 0,
     scale: t.kind === 'decimal' ? t.scale : 0,
     utc: t.kind === 'timestamp' ? t.utc : false,
+    dictionary: col.source.dataType === 'enum' || col.source.dataType === 'set',
   };
 }
