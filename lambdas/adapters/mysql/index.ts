@@ -109,16 +109,23 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
     return {
       [Symbol.asyncIterator]: () => {
         let session: Session | undefined;
+        let onConnError: ((e: Error) => void) | undefined;
         return new RowIterator({
           async start() {
             // Its own session unless a single transport must be shared, so query() stays usable meanwhile.
             session = sharedTransport ? await sharedSession() : await open();
             if (!sharedTransport) dedicated.add(session);
             const query = session.conn.query({ sql, values: params as unknown[], rowsAsArray: true, typeCast: false });
-            return query.stream({ highWaterMark: STREAM_HIGH_WATER_MARK });
+            const readable = query.stream({ highWaterMark: STREAM_HIGH_WATER_MARK });
+            // mysql2 reports a lost connection to the connection, not to a query without a callback: pass it on.
+            onConnError = (e: Error) => readable.destroy(e);
+            session.conn.on('error', onConnError);
+            return readable;
           },
           done(completed) {
-            if (session === undefined || sharedTransport) return; // a shared session drains the rest itself
+            if (session === undefined) return;
+            if (onConnError) session.conn.off('error', onConnError);
+            if (sharedTransport) return; // a shared session drains the rest of the result itself
             dedicated.delete(session);
             session.alive = false;
             // Abandoned early: destroy rather than let mysql2 read the rest of a possibly huge result.
