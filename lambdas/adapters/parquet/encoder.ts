@@ -64,6 +64,8 @@ export class Encoder {
     this.worker = new Worker(target.code, {
       workerData: { ...init, ...target.extraData },
       eval: typeof target.code === 'string',
+      // The parent's flags are not for the worker (e.g. `--input-type` without `--eval` makes it fail to start).
+      execArgv: [],
     });
     this.worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     this.worker.on('error', (e) => this.fail(new EncoderError(`Parquet encoder crashed: ${e.message}`)));
