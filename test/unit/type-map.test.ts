@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import type { LogicalType, SourceColumn } from '../../lambdas/engine/model.js';
 import {
@@ -162,4 +163,11 @@ describe('warehouse DDL types', () => {
     }
     for (const k of ['binary', 'date', 'timestamp', 'time']) expect(logical).toContain(k);
   });
+});
+
+test('docs/type-map.md shows every row of the code’s table', () => {
+  const doc = readFileSync(new URL('../../docs/type-map.md', import.meta.url), 'utf8');
+  for (const r of TYPE_MAP_ROWS) {
+    expect(doc).toContain(`| ${r.mysql} | ${r.logical} | ${r.parquet} | ${r.redshift} | ${r.duckdb} |`);
+  }
 });
