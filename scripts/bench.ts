@@ -19,7 +19,10 @@ import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import { createMysqlSource } from '../lambdas/adapters/mysql/index.js';
 import { writeParquet } from '../lambdas/adapters/parquet/index.js';
+import { loadConfig } from '../lambdas/engine/config/index.js';
 import { mapColumns, selectExpression } from '../lambdas/engine/type-map.js';
+import { runLocal } from '../lambdas/orchestration/local-runner.js';
+import { createRuntime } from '../lambdas/runtime/runtime.js';
 import { startMariaDb } from '../test/support/mariadb.js';
 
 interface Server {
@@ -113,24 +116,56 @@ async function extractOnce(server: Server, file: string): Promise<Measurement> {
   });
 }
 
-/** (b) in a fresh process (same tsx loader flags), so (a)'s memory does not count against its peak RSS. */
-async function extractInChild(server: Server, dir: string): Promise<Measurement> {
-  const file = join(dir, 'extract.parquet');
+/**
+ * The body of (c), run in the child: a full local sync of the table (single-connection mode, default chunking,
+ * max_workers 2) — plan, parallel extracts to Parquet on disk, DuckDB load and merge, commit.
+ */
+async function syncOnce(server: Server, home: string): Promise<Measurement> {
+  const env = {
+    MYSQL_HOST: server.host,
+    MYSQL_PORT: String(server.port),
+    MYSQL_USER: server.user,
+    MYSQL_PASSWORD: server.password,
+    MYSQL_DATABASE: server.database,
+  };
+  const config = await loadConfig({ cwd: home, configDir: join(home, 'no-config'), home, env });
+  const rt = createRuntime(config, env);
+  const t0 = performance.now();
+  try {
+    const report = await runLocal(rt, {
+      pipeline: 'default',
+      tables: [`${server.database}.${TABLE}`],
+      options: { maxWorkers: 2 },
+    });
+    const t = report.tables[0]!;
+    if (report.status !== 'success') throw new Error(`sync failed: ${t.error}`);
+    return measurement('c_full_local_sync', t.rowsLoaded, (performance.now() - t0) / 1000, {
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      fileBytes: t.bytes,
+    });
+  } finally {
+    await rt.close();
+  }
+}
+
+/** Runs one measurement body in a fresh process (same tsx loader flags), so its peak RSS is its own. */
+async function inChild(mode: string, arg: unknown): Promise<Measurement> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, self, 'extract-child', JSON.stringify({ server, file })],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, [...process.execArgv, self, mode, JSON.stringify(arg)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`extract child exited with ${code}: ${out}`);
+  if (code !== 0) throw new Error(`${mode} child exited with ${code}: ${out}`);
   return JSON.parse(out.trim().split('\n').pop()!) as Measurement;
+}
+
+/** (b) in its own process, so (a)'s memory does not count against its peak RSS. */
+function extractInChild(server: Server, dir: string): Promise<Measurement> {
+  return inChild('extract-child', { server, file: join(dir, 'extract.parquet') });
 }
 
 function median(ms: Measurement[]): Measurement {
@@ -172,12 +207,14 @@ async function main(): Promise<void> {
     const measurements: Record<string, () => Promise<Measurement>> = {
       a: () => rawMysql2Stream(server),
       b: () => extractInChild(server, dir),
+      c: () => inChild('sync-child', { server, home: mkdtempSync(join(dir, 'home-')) }),
     };
     const results: Record<string, Measurement> = {};
     for (const [key, fn] of Object.entries(measurements)) results[key] = await repeat(times, fn);
 
     const a = results.a!;
     const b = results.b!;
+    const c = results.c!;
     const ratio = round(b.rowsPerSecond / a.rowsPerSecond, 3);
     const report = {
       date: new Date().toISOString(),
@@ -187,11 +224,15 @@ async function main(): Promise<void> {
       loadSeconds: round(loadSeconds, 2),
       results,
       ratioExtractToRawStream: ratio,
+      ratioSyncToRawStream: round(c.rowsPerSecond / a.rowsPerSecond, 3),
       goals: { ratio: 0.6, peakRssMb: 300 },
       met: ratio >= 0.6 && (b.peakRssMb ?? Number.POSITIVE_INFINITY) <= 300,
     };
     console.log(`(a) raw mysql2 stream: ${a.rowsPerSecond} rows/s`);
     console.log(`(b) extract → Parquet: ${b.rowsPerSecond} rows/s, peak RSS ${b.peakRssMb} MB, file ${b.fileBytes} B`);
+    console.log(
+      `(c) full local sync: ${c.rowsPerSecond} rows/s, peak RSS ${c.peakRssMb} MB, ratio c/a = ${report.ratioSyncToRawStream}`,
+    );
     console.log(`ratio b/a = ${ratio} (goal ≥ 0.6); goals ${report.met ? 'met' : 'NOT met'}`);
     mkdirSync('bench-results', { recursive: true });
     writeFileSync('bench-results/bench.json', `${JSON.stringify(report, null, 2)}\n`);
@@ -201,7 +242,11 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === 'extract-child') {
+if (process.argv[2] === 'sync-child') {
+  const { server, home } = JSON.parse(process.argv[3]!) as { server: Server; home: string };
+  const m = await syncOnce(server, home);
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+} else if (process.argv[2] === 'extract-child') {
   const { server, file } = JSON.parse(process.argv[3]!) as { server: Server; file: string };
   const m = await extractOnce(server, file);
   process.stdout.write(`${JSON.stringify(m)}\n`);
