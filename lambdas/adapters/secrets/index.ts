@@ -1,0 +1,3 @@
+export { mapSecretsManagerError } from './aws-errors.js';
+export { redact } from './redact.js';
+export { createSecretResolver, type SecretResolver, type SecretResolverOptions } from './resolver.js';
