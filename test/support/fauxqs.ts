@@ -2,6 +2,8 @@
  * An S3 stand-in for tests: fauxqs (in-memory S3/SQS/SNS) in its own Node process, bound to 127.0.0.1 on a free
  * port. Its own process keeps its memory (the stored objects) out of the test's measurements, lets a test stop it
  * mid-request, and lets us fix its key order without touching the test process.
+ * fauxqs 1.9.2 has no ListMultipartUploads (GET ?uploads answers as an empty plain listing) and no ListParts:
+ * to check that an upload is gone, abort it again and expect NoSuchUpload.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
