@@ -17,18 +17,23 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 export interface HighwaterErrorOptions extends ErrorOptions {
   /** What the user can do about it, printed under the message. */
   suggestion?: string;
+  /** Overrides the class's default retry classification (e.g. S3 AccessDenied is a StagingError that is not transient). */
+  transient?: boolean;
 }
 
 export class HighwaterError extends Error {
   readonly code: string = 'HIGHWATER_ERROR';
   readonly exitCode: ExitCode = ExitCode.data;
-  readonly transient: boolean = false;
+  /** Whether a retry may succeed; from the options, else the class's `transientByDefault`. */
+  readonly transient: boolean;
   readonly suggestion: string | undefined;
+  static readonly transientByDefault: boolean = false;
 
   constructor(message: string, options: HighwaterErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.suggestion = options.suggestion;
+    this.transient = options.transient ?? (new.target as typeof HighwaterError).transientByDefault;
   }
 
   toJSON(): Record<string, unknown> {
@@ -46,7 +51,7 @@ export class ConfigError extends HighwaterError {
 export class ConnectionError extends HighwaterError {
   override readonly code: string = 'CONNECTION';
   override readonly exitCode = ExitCode.connection;
-  override readonly transient = true;
+  static override readonly transientByDefault: boolean = true;
 }
 
 /** The data itself is wrong for the requested operation: missing column, no primary key, count mismatch. */
@@ -64,7 +69,7 @@ export class CountMismatchError extends DataError {
 export class StagingError extends HighwaterError {
   override readonly code: string = 'STAGING';
   override readonly exitCode = ExitCode.staging;
-  override readonly transient = true;
+  static override readonly transientByDefault: boolean = true;
 }
 
 /** The warehouse (DuckDB or Redshift) refused or failed a statement. */

@@ -2,13 +2,20 @@
  * The adapters one invocation works with, chosen by configuration alone. Handlers receive a Runtime and never
  * construct adapters themselves, so the same handler runs locally, in a Lambda, or in a test with a faulty() wrapper.
  */
+
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createDuckDbWarehouse } from '../adapters/duckdb/index.js';
+import { createDynamoDbStateStore } from '../adapters/dynamodb-state/index.js';
 import { createLocalStaging } from '../adapters/local-staging/index.js';
 import { createLocalStateStore } from '../adapters/local-state/index.js';
 import { createMysqlSource } from '../adapters/mysql/index.js';
+import { createRedshiftWarehouse } from '../adapters/redshift/index.js';
+import { createS3Staging } from '../adapters/s3-staging/index.js';
+import { createSecretResolver, type SecretResolver } from '../adapters/secrets/index.js';
+import { createTunneledMysqlSource, openTunnel, type Tunnel } from '../adapters/ssh-tunnel/index.js';
 import { adhocPipeline, configEnv, getPipeline, requireSource } from '../engine/config/index.js';
-import type { LoadedConfig, PipelineConfig, SecretRef } from '../engine/config/types.js';
+import type { LoadedConfig, PipelineConfig, SecretRef, SourceConnection } from '../engine/config/types.js';
 import type { SourceReader, Staging, StateStore, Warehouse } from '../ports/index.js';
 import { ConfigError } from './errors.js';
 
@@ -27,12 +34,61 @@ export interface Runtime {
 }
 
 /** `env` overrides the configuration's environment (process env merged with .env) when given. */
+/** `env` overrides the configuration's environment (process env merged with .env) when given. */
 export function createRuntime(config: LoadedConfig, envOverride?: NodeJS.ProcessEnv): Runtime {
   const env = envOverride ?? configEnv(config);
   const stagings = new Map<string, Staging>();
   const states = new Map<string, StateStore>();
   const warehouses = new Map<string, Promise<Warehouse>>();
   const pipelines = new Map<string, PipelineConfig>();
+  const tunnels = new Map<string, Promise<Tunnel>>();
+  let secrets: SecretResolver | undefined;
+  const resolver = (): SecretResolver => {
+    secrets ??= createSecretResolver({ env, region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION });
+    return secrets;
+  };
+
+  /** One tunnel per source per invocation, reopened if it dropped. */
+  async function tunnelFor(s: SourceConnection): Promise<Tunnel> {
+    const t = s.sshTunnel!;
+    const cached = tunnels.get(s.name);
+    if (cached) {
+      const open = await cached.catch(() => undefined);
+      if (open && !open.closed) return open;
+    }
+    const opening = (async () => {
+      const privateKey = t.privateKey
+        ? await resolver().resolve(t.privateKey, `source ${s.name} ssh_tunnel.private_key`)
+        : t.privateKeyPath
+          ? await readFile(t.privateKeyPath).catch((e: unknown) => {
+              throw new ConfigError(
+                `source ${s.name}: cannot read ssh_tunnel.private_key_path ${t.privateKeyPath}: ${(e as Error).message}`,
+              );
+            })
+          : undefined;
+      if (privateKey === undefined) {
+        throw new ConfigError(`source ${s.name}: ssh_tunnel needs private_key_path or private_key`);
+      }
+      const tunnel = await openTunnel({
+        host: t.host,
+        port: t.port,
+        username: t.username,
+        privateKey,
+        hostKeySha256: t.hostKeySha256,
+        connectTimeoutSeconds: t.connectTimeoutSeconds,
+        keepaliveSeconds: t.keepaliveSeconds,
+      });
+      if (!tunnel.hostKeyPinned) {
+        process.emitWarning(
+          `source ${s.name}: the bastion's host key is not pinned; add ssh_tunnel.host_key_sha256: ${tunnel.hostKeySha256}`,
+        );
+      }
+      return tunnel;
+    })();
+    tunnels.set(s.name, opening);
+    opening.catch(() => tunnels.delete(s.name));
+    return opening;
+  }
 
   const rt: Runtime = {
     config,
@@ -47,39 +103,25 @@ export function createRuntime(config: LoadedConfig, envOverride?: NodeJS.Process
     },
     async resolveSecret(ref, what) {
       if (!ref) return undefined;
-      switch (ref.kind) {
-        case 'literal':
-          return ref.value;
-        case 'env': {
-          const v = env[ref.name];
-          if (v === undefined) throw new ConfigError(`${what}: environment variable ${ref.name} is not set`);
-          return v;
-        }
-        case 'secretsmanager':
-          throw new ConfigError(
-            `${what}: Secrets Manager references need the AWS adapters, which this build does not include yet`,
-          );
-      }
+      return resolver().resolve(ref, what);
     },
     async openSource(p) {
       const s = requireSource(p);
-      if (s.sshTunnel) {
-        throw new ConfigError(
-          `source ${s.name}: SSH tunnels need the tunnel adapter, which this build does not include yet`,
-        );
-      }
       const password = await rt.resolveSecret(s.password, `source ${s.name} password`);
-      return createMysqlSource({ host: s.host, port: s.port, user: s.username, password, database: s.database });
+      const base = { host: s.host, port: s.port, user: s.username, password, database: s.database };
+      if (!s.sshTunnel) return createMysqlSource(base);
+      return createTunneledMysqlSource({ ...base, tunnel: await tunnelFor(s) });
     },
     staging(p) {
       const cfg = p.staging;
-      if (cfg.type !== 'local')
-        throw new ConfigError(`pipeline ${p.name}: S3 staging is not available in this build yet`);
-      const root = resolve(config.home, cfg.root);
-      let s = stagings.get(root);
+      const id = cfg.type === 'local' ? resolve(config.home, cfg.root) : `s3:${cfg.endpoint ?? ''}:${cfg.bucket}`;
+      let s = stagings.get(id);
       if (!s) {
-        s = createLocalStaging({ root });
-        stagings.set(root, s);
+        s =
+          cfg.type === 'local'
+            ? createLocalStaging({ root: id })
+            : createS3Staging({ bucket: cfg.bucket, region: cfg.region, endpoint: cfg.endpoint });
+        stagings.set(id, s);
       }
       return s;
     },
@@ -88,31 +130,43 @@ export function createRuntime(config: LoadedConfig, envOverride?: NodeJS.Process
     },
     state(p) {
       const cfg = p.state;
-      if (cfg.type !== 'local')
-        throw new ConfigError(`pipeline ${p.name}: DynamoDB state is not available in this build yet`);
-      const path = resolve(config.home, cfg.path);
-      let s = states.get(path);
+      const id = cfg.type === 'local' ? resolve(config.home, cfg.path) : `dynamodb:${cfg.endpoint ?? ''}:${cfg.table}`;
+      let s = states.get(id);
       if (!s) {
-        s = createLocalStateStore({ path });
-        states.set(path, s);
+        s =
+          cfg.type === 'local'
+            ? createLocalStateStore({ path: id })
+            : createDynamoDbStateStore({ table: cfg.table, region: cfg.region, endpoint: cfg.endpoint });
+        states.set(id, s);
       }
       return s;
     },
     warehouse(p) {
       const t = p.target;
-      if (t.type !== 'duckdb') {
-        return Promise.reject(
-          new ConfigError(
-            `target ${t.name}: Redshift needs the Data API adapter, which this build does not include yet`,
-          ),
-        );
-      }
-      const path = resolve(config.home, t.path);
-      let w = warehouses.get(path);
+      const id = t.type === 'duckdb' ? resolve(config.home, t.path) : `redshift:${t.name}`;
+      let w = warehouses.get(id);
       if (!w) {
-        w = createDuckDbWarehouse({ path });
-        warehouses.set(path, w);
-        w.catch(() => warehouses.delete(path));
+        if (t.type === 'duckdb') {
+          w = createDuckDbWarehouse({ path: id });
+        } else {
+          if (!t.iamRoleArn) {
+            return Promise.reject(new ConfigError(`target ${t.name}: iam_role_arn is required for COPY from S3`));
+          }
+          w = Promise.resolve().then(() =>
+            createRedshiftWarehouse({
+              database: t.database,
+              workgroupName: t.workgroup,
+              clusterIdentifier: t.clusterIdentifier,
+              secretArn: t.secretArn,
+              dbUser: t.dbUser,
+              iamRoleArn: t.iamRoleArn!,
+              region: t.region,
+              endpoint: t.endpoint,
+            }),
+          );
+        }
+        warehouses.set(id, w);
+        w.catch(() => warehouses.delete(id));
       }
       return w;
     },
@@ -120,8 +174,12 @@ export function createRuntime(config: LoadedConfig, envOverride?: NodeJS.Process
       const ws = await Promise.allSettled([...warehouses.values()]);
       for (const w of ws) if (w.status === 'fulfilled') await w.value.close();
       for (const s of states.values()) await s.close();
+      for (const t of await Promise.allSettled([...tunnels.values()]))
+        if (t.status === 'fulfilled') await t.value.close();
+      secrets?.close();
       warehouses.clear();
       states.clear();
+      tunnels.clear();
     },
   };
   return rt;
