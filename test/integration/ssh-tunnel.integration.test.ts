@@ -272,6 +272,33 @@ describe('failures', () => {
     await tunnel.close();
   });
 
+  test('a bastion that stops answering is detected by keepalives, and the stream rejects', async () => {
+    const tunnel = await openTunnel(tunnelOptions({ keepaliveSeconds: 1 }));
+    const source = await createTunneledMysqlSource({ ...db, tunnel });
+    let frozenAt = 0;
+    const err = await rejection(
+      (async () => {
+        for await (const _ of source.stream('SELECT * FROM big ORDER BY id')) {
+          if (frozenAt === 0) {
+            await sshd.freezeConnections();
+            frozenAt = Date.now();
+          }
+        }
+      })(),
+    );
+    const tookMs = Date.now() - frozenAt;
+    await sshd.killConnections(); // the stopped processes are of no further use
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).transient).toBe(true);
+    expect(err.message).toContain(`SSH tunnel ${tunnel.target} dropped: Keepalive timeout`);
+    // Three unanswered keepalives one second apart, then the fourth tick gives up.
+    expect(tookMs).toBeGreaterThanOrEqual(2_500);
+    expect(tookMs).toBeLessThan(8_000);
+    console.info(`tunnel freeze: iteration rejected ${tookMs} ms after the bastion stopped answering`);
+    await source.close();
+    await tunnel.close();
+  });
+
   test('a server that accepts TCP but never speaks SSH times out after about connectTimeoutSeconds', async () => {
     const silent = createServer((s) => s.on('error', () => undefined));
     const held: Socket[] = [];

@@ -24,6 +24,8 @@ export interface SshdInstance {
   log(): string;
   /** Kills the per-connection sshd processes (not the listener): every open tunnel drops mid-stream. */
   killConnections(): Promise<void>;
+  /** Stops (SIGSTOP) the per-connection processes: the sockets stay open but nothing answers, like a dead link. */
+  freezeConnections(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +99,18 @@ function descendants(root: number): number[] {
   return out;
 }
 
+/** Signals every process below the listener: its per-connection sshd processes. */
+function signalChildren(proc: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (proc.pid === undefined) return;
+  for (const pid of descendants(proc.pid)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 export async function startSshd(opts: { permitOpen: string[] }): Promise<SshdInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'hw-sshd-'));
   // No systemd tmpfiles here: sshd refuses to start without its privilege separation directory.
@@ -148,19 +162,15 @@ export async function startSshd(opts: { permitOpen: string[] }): Promise<SshdIns
     hostKeySha256: await fingerprint(`${hostKey}.pub`),
     log: () => readLog(logFile),
     async killConnections() {
-      if (proc.pid === undefined) return;
-      for (const pid of descendants(proc.pid)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
+      signalChildren(proc);
+    },
+    async freezeConnections() {
+      signalChildren(proc, 'SIGSTOP');
     },
     async stop() {
       if (proc.exitCode === null) {
         const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-        if (proc.pid !== undefined) for (const pid of descendants(proc.pid)) process.kill(pid, 'SIGKILL');
+        signalChildren(proc);
         proc.kill('SIGTERM');
         await exited;
       }
