@@ -1,0 +1,216 @@
+/**
+ * Item ↔ record mapping. Items are parsed with zod on the way out, so a hand-edited or foreign item fails loudly
+ * with the table and key named, and an item written by a newer schema version is refused rather than misread.
+ */
+import { z } from 'zod';
+import type { ChunkRecord, Lease, RunRecord, WatermarkRecord } from '../../ports/index.js';
+import { DataError } from '../../runtime/errors.js';
+import { RUN_STATUSES } from '../local-state/rows.js';
+import {
+  chunkKey,
+  type Item,
+  leaseKey,
+  runKey,
+  runRefKey,
+  SCHEMA_VERSION,
+  WATERMARK_INDEX_PK,
+  watermarkKey,
+} from './keys.js';
+import { STATE_TABLE_TTL_ATTRIBUTE } from './table.js';
+
+/** DynamoDB may delete an expired lease this long after expiry; its holder may still renew it until then. */
+export const LEASE_TTL_GRACE_SECONDS = 24 * 60 * 60;
+
+const count = z.number().int().nonnegative();
+const base = { pk: z.string(), sk: z.string(), schemaVersion: z.literal(SCHEMA_VERSION) };
+const watermarkValue = z.object({ ts: z.string().nullable(), id: z.string().nullable() });
+
+const leaseItem = z.object({ ...base, tableKey: z.string(), holder: z.string(), expiresAt: z.string() });
+const watermarkItem = z.object({
+  ...base,
+  tableKey: z.string(),
+  watermark: watermarkValue,
+  updatedAt: z.string(),
+  lastRunId: z.string().nullable(),
+  manual: z.boolean(),
+});
+const chunkItem = z.object({ ...base, runId: z.string(), index: count, key: z.string(), rows: count, bytes: count });
+const runRefItem = z.object({ ...base, runId: z.string(), tableKey: z.string() });
+const runItem = z.object({
+  ...base,
+  runId: z.string(),
+  tableKey: z.string(),
+  pipeline: z.string(),
+  table: z.string(),
+  strategy: z.string(),
+  status: z.enum(RUN_STATUSES),
+  from: watermarkValue,
+  to: watermarkValue,
+  advancesWatermark: z.boolean(),
+  plannedChunks: count,
+  rowsExtracted: count,
+  rowsLoaded: count.nullable(),
+  bytes: count,
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  cleanedAt: z.string().nullable(),
+  // Sums of the chunk items, kept exact by every chunk write (rowsExtracted/bytes may be set apart from them).
+  chunkRows: count,
+  chunkBytes: count,
+  // Bumped by every write to the run item: commitRun and putRun are conditional on it.
+  version: count,
+});
+
+export type RunItem = z.output<typeof runItem>;
+
+function parseItem<S extends z.ZodType>(schema: S, table: string, what: string, item: Item): z.output<S> {
+  const parsed = schema.safeParse(item);
+  if (!parsed.success) {
+    throw new DataError(
+      `DynamoDB state table ${table}: malformed ${what} item ${String(item.pk)} / ${String(item.sk)}: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return parsed.data;
+}
+
+// ── Leases ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+export function leaseToItem(lease: Lease): Item {
+  const expiresMs = Date.parse(lease.expiresAt);
+  return {
+    ...leaseKey(lease.tableKey),
+    itemType: 'lease',
+    schemaVersion: SCHEMA_VERSION,
+    tableKey: lease.tableKey,
+    holder: lease.holder,
+    expiresAt: lease.expiresAt,
+    [STATE_TABLE_TTL_ATTRIBUTE]: Math.ceil(expiresMs / 1000) + LEASE_TTL_GRACE_SECONDS,
+  };
+}
+
+export function leaseFromItem(table: string, item: Item): Lease {
+  const r = parseItem(leaseItem, table, 'lease', item);
+  return { tableKey: r.tableKey, holder: r.holder, expiresAt: r.expiresAt };
+}
+
+// ── Watermarks ────────────────────────────────────────────────────────────────────────────────────────────────
+
+export function watermarkToItem(record: WatermarkRecord): Item {
+  return {
+    ...watermarkKey(record.tableKey),
+    itemType: 'watermark',
+    schemaVersion: SCHEMA_VERSION,
+    gsi1pk: WATERMARK_INDEX_PK,
+    gsi1sk: record.tableKey,
+    tableKey: record.tableKey,
+    watermark: { ts: record.watermark.ts, id: record.watermark.id },
+    updatedAt: record.updatedAt,
+    lastRunId: record.lastRunId,
+    manual: record.manual,
+  };
+}
+
+export function watermarkFromItem(table: string, item: Item): WatermarkRecord {
+  const r = parseItem(watermarkItem, table, 'watermark', item);
+  return {
+    tableKey: r.tableKey,
+    watermark: { ts: r.watermark.ts, id: r.watermark.id },
+    updatedAt: r.updatedAt,
+    lastRunId: r.lastRunId,
+    manual: r.manual,
+  };
+}
+
+// ── Runs and chunks ───────────────────────────────────────────────────────────────────────────────────────────
+
+export function runRefToItem(runId: string, tableKey: string): Item {
+  return { ...runRefKey(runId), itemType: 'runRef', schemaVersion: SCHEMA_VERSION, runId, tableKey };
+}
+
+export function runRefFromItem(table: string, item: Item): string {
+  return parseItem(runRefItem, table, 'run reference', item).tableKey;
+}
+
+export function chunkToItem(tableKey: string, runId: string, chunk: ChunkRecord): Item {
+  return {
+    ...chunkKey(tableKey, runId, chunk.index),
+    itemType: 'chunk',
+    schemaVersion: SCHEMA_VERSION,
+    runId,
+    index: chunk.index,
+    key: chunk.key,
+    rows: chunk.rows,
+    bytes: chunk.bytes,
+  };
+}
+
+export function chunkFromItem(table: string, item: Item): ChunkRecord {
+  const r = parseItem(chunkItem, table, 'chunk', item);
+  return { index: r.index, key: r.key, rows: r.rows, bytes: r.bytes };
+}
+
+/** The run's own attributes (everything in RunRecord except the chunk list, which lives in chunk items). */
+export function runAttributes(run: RunRecord): Item {
+  return {
+    runId: run.runId,
+    tableKey: run.tableKey,
+    pipeline: run.pipeline,
+    table: run.table,
+    strategy: run.strategy,
+    status: run.status,
+    from: { ts: run.from.ts, id: run.from.id },
+    to: { ts: run.to.ts, id: run.to.id },
+    advancesWatermark: run.advancesWatermark,
+    plannedChunks: run.plannedChunks,
+    rowsExtracted: run.rowsExtracted,
+    rowsLoaded: run.rowsLoaded,
+    bytes: run.bytes,
+    startedAt: run.startedAt,
+    updatedAt: run.updatedAt,
+    finishedAt: run.finishedAt,
+    error: run.error,
+    cleanedAt: run.cleanedAt,
+  };
+}
+
+export function runToItem(run: RunRecord, version: number): Item {
+  return {
+    ...runKey(run.tableKey, run.runId),
+    itemType: 'run',
+    schemaVersion: SCHEMA_VERSION,
+    ...runAttributes(run),
+    chunkRows: run.chunks.reduce((s, c) => s + c.rows, 0),
+    chunkBytes: run.chunks.reduce((s, c) => s + c.bytes, 0),
+    version,
+  };
+}
+
+export function runItemFrom(table: string, item: Item): RunItem {
+  return parseItem(runItem, table, 'run', item);
+}
+
+export function runFromItem(r: RunItem, chunks: ChunkRecord[]): RunRecord {
+  return {
+    runId: r.runId,
+    tableKey: r.tableKey,
+    pipeline: r.pipeline,
+    table: r.table,
+    strategy: r.strategy,
+    status: r.status,
+    from: { ts: r.from.ts, id: r.from.id },
+    to: { ts: r.to.ts, id: r.to.id },
+    advancesWatermark: r.advancesWatermark,
+    chunks,
+    plannedChunks: r.plannedChunks,
+    rowsExtracted: r.rowsExtracted,
+    rowsLoaded: r.rowsLoaded,
+    bytes: r.bytes,
+    startedAt: r.startedAt,
+    updatedAt: r.updatedAt,
+    finishedAt: r.finishedAt,
+    error: r.error,
+    cleanedAt: r.cleanedAt,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Primary keys of the state table's items. Table keys and run ids are embedded in sort keys after a `#`
+ * separator, so `%` and `#` inside them are percent-escaped: two different ids can never produce one key, and
+ * one id's key is never a prefix-match for another's chunks.
+ */
+export const SCHEMA_VERSION = 1;
+/** gsi1pk of every watermark item: the index partition that listWatermarks queries. */
+export const WATERMARK_INDEX_PK = 'WATERMARK';
+
+/** An item as the DocumentClient reads and writes it. */
+export type Item = Record<string, unknown>;
+
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+export function escapeKeyPart(s: string): string {
+  return s.replace(/%/g, '%25').replace(/#/g, '%23');
+}
+
+export function tablePk(tableKey: string): string {
+  return `TABLE#${escapeKeyPart(tableKey)}`;
+}
+
+export function leaseKey(tableKey: string): ItemKey {
+  return { pk: tablePk(tableKey), sk: 'LEASE' };
+}
+
+export function watermarkKey(tableKey: string): ItemKey {
+  return { pk: tablePk(tableKey), sk: 'WATERMARK' };
+}
+
+export const RUN_SK_PREFIX = 'RUN#';
+export const CHUNK_SK_PREFIX = 'CHUNK#';
+
+export function runKey(tableKey: string, runId: string): ItemKey {
+  return { pk: tablePk(tableKey), sk: `${RUN_SK_PREFIX}${escapeKeyPart(runId)}` };
+}
+
+/** All chunk items of one run start with this sort-key prefix (it ends in `#`, so it never matches another run). */
+export function chunkPrefix(runId: string): string {
+  return `${CHUNK_SK_PREFIX}${escapeKeyPart(runId)}#`;
+}
+
+/** Ten digits keep chunks in index order within the run's item collection. */
+export function chunkKey(tableKey: string, runId: string, index: number): ItemKey {
+  return { pk: tablePk(tableKey), sk: `${chunkPrefix(runId)}${String(index).padStart(10, '0')}` };
+}
+
+/** The run reference: getRun(runId) has no table key, so this item says which table partition holds the run. */
+export function runRefKey(runId: string): ItemKey {
+  return { pk: `RUNREF#${escapeKeyPart(runId)}`, sk: 'RUNREF' };
+}
