@@ -34,6 +34,7 @@ export function fingerprintsMatch(expected: string, actual: string): boolean {
  */
 export class HostKeyMismatchError extends ConnectionError {
   override readonly code: string = 'SSH_HOST_KEY_MISMATCH';
+  static override readonly transientByDefault: boolean = false;
   readonly expected: string;
   readonly actual: string;
 
@@ -47,7 +48,5 @@ export class HostKeyMismatchError extends ConnectionError {
     );
     this.expected = expected;
     this.actual = actual;
-    // ConnectionError types `transient` as the literal `true`, so a subclass cannot declare `false`; set it here.
-    Object.defineProperty(this, 'transient', { value: false, enumerable: true });
   }
 }
