@@ -3,8 +3,6 @@
  * aborting (its lease blocks a second run until it expires); a concurrent run refused; bad input refused with
  * nothing changed.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
 import { createHarness, type Harness } from '../support/harness.js';
@@ -23,7 +21,7 @@ afterEach(async () => h.cleanup());
 async function watermark() {
   const rt = await h.runtime();
   try {
-    return (await rt.state(rt.pipeline('test')).getWatermark(`test/mysql_test/${t}/local`))?.watermark;
+    return (await rt.state(rt.pipeline('test')).getWatermark(h.stateKey(t)))?.watermark;
   } finally {
     await rt.close();
   }
@@ -78,10 +76,12 @@ test.each(['after-extract', 'after-load', 'before-commit'] as const)(
 );
 
 test('a run that dies without aborting holds its lease: a second run is refused until the lease expires', async () => {
-  h.writePipeline(`  ${t}:\n    cdc_strategy: hybrid\n    chunk_rows: 3\n    lag: 0`, '  # short lease for this test');
-  writeFileSync(
-    join(h.configDir, 'pipelines', 'test.yml'),
-    `pipeline:\n  name: test\n  source: mysql_test\n  target: local\n  processing:\n    lease_seconds: 2\ntables:\n  ${t}:\n    cdc_strategy: hybrid\n    chunk_rows: 3\n    lag: 0\n`,
+  h.writePipeline(
+    `  ${t}:
+    cdc_strategy: hybrid
+    chunk_rows: 3
+    lag: 0`,
+    { leaseSeconds: 2 },
   );
   await insertOrders(h, [1, 2, 3, 4], T1);
   // The process "dies" after loading: no commit, and no abort either.

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../lambdas/engine/config/index.js';
 import { type LocalRunOptions, type RunReport, runLocal } from '../../lambdas/orchestration/local-runner.js';
 import { createRuntime, type Runtime } from '../../lambdas/runtime/runtime.js';
+import type { AwsStandins } from './aws-standins.js';
 import { createTestDatabase, type TestDatabase } from './test-db.js';
 
 export interface Harness {
@@ -16,8 +17,10 @@ export interface Harness {
   dir: string;
   configDir: string;
   home: string;
+  /** The state key of a table in the test pipeline. */
+  stateKey(table: string): string;
   /** Writes config/pipelines/test.yml with this `tables:` body (YAML, indented by two spaces per level). */
-  writePipeline(tablesYaml: string, extra?: string): void;
+  writePipeline(tablesYaml: string, opts?: { leaseSeconds?: number }): void;
   /** Opens a runtime on the current config; close it (or use sync(), which does). */
   runtime(): Promise<Runtime>;
   sync(tables: string[], options?: Record<string, unknown>, runOpts?: LocalRunOptions): Promise<RunReport>;
@@ -25,8 +28,13 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function createHarness(prefix = 'e2e'): Promise<Harness> {
+/**
+ * `aws`: stage in S3, keep state in DynamoDB and load Redshift through the Data API — all on the stand-ins
+ * (fauxqs, DynamoDB Local, the Data API stand-in over PostgreSQL) — instead of disk, SQLite and DuckDB.
+ */
+export async function createHarness(prefix = 'e2e', aws?: AwsStandins): Promise<Harness> {
   const db = await createTestDatabase(prefix);
+  const fresh = aws ? await aws.fresh() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'hw-e2e-'));
   const configDir = join(dir, 'config');
   const home = join(dir, 'home');
@@ -42,10 +50,22 @@ export async function createHarness(prefix = 'e2e'): Promise<Harness> {
       username: ${db.user}
       password: "${db.password}"
   targets:
-    local:
+${
+  aws && fresh
+    ? `    warehouse:
+      type: redshift
+      workgroup: hw-test
+      database: postgres
+      schema: ${fresh.schema}
+      secret_arn: arn:aws:secretsmanager:us-east-1:123456789012:secret:hw-test
+      iam_role_arn: arn:aws:iam::123456789012:role/hw-copy
+      region: us-east-1
+      endpoint: ${aws.redshift.endpoint}`
+    : `    warehouse:
       type: duckdb
       path: warehouse.duckdb
-      schema: public
+      schema: public`
+}
 `,
   );
   const h: Harness = {
@@ -53,17 +73,33 @@ export async function createHarness(prefix = 'e2e'): Promise<Harness> {
     dir,
     configDir,
     home,
-    writePipeline(tablesYaml, extra = '') {
+    stateKey(table) {
+      return `test/mysql_test/${table}/warehouse`;
+    },
+    writePipeline(tablesYaml, opts = {}) {
+      const awsBlocks =
+        aws && fresh
+          ? `  s3:
+    bucket: ${fresh.bucket}
+    prefix: hw
+    region: us-east-1
+    endpoint: ${aws.s3.endpoint}
+  state:
+    type: dynamodb
+    table: ${fresh.stateTable}
+    region: us-east-1
+    endpoint: ${aws.dynamo.endpoint}
+`
+          : '';
       writeFileSync(
         join(configDir, 'pipelines', 'test.yml'),
         `pipeline:
   name: test
   source: mysql_test
-  target: local
-  processing:
+  target: warehouse
+${awsBlocks}  processing:
     max_workers: 2
-    lease_seconds: 60
-${extra}
+    lease_seconds: ${opts.leaseSeconds ?? 60}
 tables:
 ${tablesYaml}
 `,
@@ -85,7 +121,8 @@ ${tablesYaml}
       const rt = await h.runtime();
       try {
         const w = await rt.warehouse(rt.pipeline('test'));
-        return await w.query(`SELECT * FROM ${table} ORDER BY ${orderBy}`);
+        const name = aws && fresh ? table.replace(/^public\./, `${fresh.schema}.`) : table;
+        return await w.query(`SELECT * FROM ${name} ORDER BY ${orderBy}`);
       } finally {
         await rt.close();
       }
