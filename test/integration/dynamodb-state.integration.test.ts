@@ -7,7 +7,7 @@ import {
   TransactionCanceledException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { translateAwsError, translateCancellation } from '../../lambdas/adapters/dynamodb-state/errors.js';
 import {
@@ -258,6 +258,29 @@ describe('dynamodb state store: table behaviour', () => {
     for (const r of runs) await store.putRun(r);
     expect(await store.listRuns(KEY)).toEqual(runs);
     expect(await store.listRuns(KEY, { status: ['staged'] })).toEqual(runs.filter((_, i) => i % 2 === 1));
+  });
+
+  test('the same run put by several stores at once ends as one run with one set of chunks', async () => {
+    const run = sampleRun({ chunks: [{ index: 0, key: 'k0', rows: 3, bytes: 4 }], rowsExtracted: 3, bytes: 4 });
+    const stores = Array.from({ length: 5 }, () => anotherStore());
+    await Promise.all(stores.map((s) => s.putRun(run)));
+    expect(await store.getRun(run.runId)).toEqual(run);
+    await store.recordChunk(run.runId, { index: 1, key: 'k1', rows: 1, bytes: 1 });
+    expect((await store.getRun(run.runId))?.rowsExtracted).toBe(4);
+    const raw = await ddb.client.send(new ScanCommand({ TableName: table, Select: 'COUNT' }));
+    expect(raw.Count).toBe(4);
+  });
+
+  test('a run reference whose run item is gone reads as no run, and writes to it are refused', async () => {
+    const run = sampleRun();
+    await store.putRun(run);
+    const doc = DynamoDBDocumentClient.from(ddb.client);
+    await doc.send(new DeleteCommand({ TableName: table, Key: { pk: `TABLE#${KEY}`, sk: `RUN#${run.runId}` } }));
+    expect(await store.getRun(run.runId)).toBeUndefined();
+    await expect(store.recordChunk(run.runId, { index: 0, key: 'k', rows: 1, bytes: 1 })).rejects.toThrow(
+      new RegExp(`run ${run.runId} is not in the DynamoDB state table ${table}`),
+    );
+    await expect(store.updateRun(run.runId, { status: 'failed' })).rejects.toThrow(DataError);
   });
 
   test('a run moved to another table by putRun leaves nothing behind', async () => {

@@ -52,3 +52,8 @@ export function chunkKey(tableKey: string, runId: string, index: number): ItemKe
 export function runRefKey(runId: string): ItemKey {
   return { pk: `RUNREF#${escapeKeyPart(runId)}`, sk: 'RUNREF' };
 }
+
+/** Byte order of UTF-8, as DynamoDB and SQLite sort keys. */
+export function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}

@@ -22,9 +22,17 @@ import {
   runRefToItem,
   runToItem,
 } from './items.js';
-import { CHUNK_SK_PREFIX, chunkKey, chunkPrefix, RUN_SK_PREFIX, runKey, runRefKey, tablePk } from './keys.js';
+import {
+  CHUNK_SK_PREFIX,
+  chunkKey,
+  chunkPrefix,
+  compareBytes,
+  RUN_SK_PREFIX,
+  runKey,
+  runRefKey,
+  tablePk,
+} from './keys.js';
 import { RetryAttempt, withOptimisticRetry } from './retry.js';
-import { compareBytes } from './watermarks.js';
 
 /** Above this many runs, listRuns reads the table's chunks in one query instead of one query per run. */
 const PER_RUN_CHUNK_QUERIES = 16;

@@ -10,7 +10,7 @@ import type { StoreContext } from './context.js';
 import { attributeNames, type TransactItem } from './db.js';
 import { failedCondition } from './errors.js';
 import { watermarkFromItem, watermarkToItem } from './items.js';
-import { leaseKey, WATERMARK_INDEX_PK, watermarkKey } from './keys.js';
+import { compareBytes, leaseKey, WATERMARK_INDEX_PK, watermarkKey } from './keys.js';
 import { LEASE_FREE_CONDITION, leaseHeld } from './leases.js';
 import { withOptimisticRetry } from './retry.js';
 import { STATE_TABLE_GSI } from './table.js';
@@ -21,11 +21,6 @@ function checkWatermark(tableKey: string, watermark: Watermark): Watermark {
     throw new DataError(`watermark for ${tableKey}: ts and id must each be a string or null`);
   }
   return parsed.data;
-}
-
-/** Byte order of UTF-8, as DynamoDB and SQLite sort keys. */
-export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 export async function getWatermark(ctx: StoreContext, tableKey: string): Promise<WatermarkRecord | undefined> {
