@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,6 +18,7 @@ import {
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedshiftWarehouse, type RedshiftWarehouseOptions } from '../../lambdas/adapters/redshift/index.js';
 import type { LogicalType } from '../../lambdas/engine/model.js';
@@ -123,7 +126,13 @@ const JSON_TYPE: LogicalType = { kind: 'json' };
 
 const schemaName = () => `r_${randomBytes(4).toString('hex')}`;
 
-function request(schema: string, name: string, files: string[], expectedRows: number, extra: Partial<LoadRequest> = {}) {
+function request(
+  schema: string,
+  name: string,
+  files: string[],
+  expectedRows: number,
+  extra: Partial<LoadRequest> = {},
+) {
   return {
     target: { schema, name },
     columns: [column('id', INT, false), column('name', TEXT), column('updated_at', TS)],
@@ -162,7 +171,11 @@ describe('Redshift warehouse: DDL', () => {
     const schema = schemaName();
     const f = await parquet('dist', personRow(1, 'a'));
     const attrs = { distkey: 'id', sortkey: ['updated_at', 'id'] };
-    expect(await wh.load(request(schema, 'orders', [f], 1, attrs))).toEqual({ rowsStaged: 1, rowsLoaded: 1, rowsDeleted: 0 });
+    expect(await wh.load(request(schema, 'orders', [f], 1, attrs))).toEqual({
+      rowsStaged: 1,
+      rowsLoaded: 1,
+      rowsDeleted: 0,
+    });
     const create = standin.sqlLog.find((s) => s.startsWith(`CREATE TABLE "${schema}"."orders" (`));
     expect(create).toBe(
       `CREATE TABLE "${schema}"."orders" (\n  "id" INTEGER NOT NULL,\n  "name" VARCHAR(64),\n  "updated_at" TIMESTAMP\n)\nDISTSTYLE KEY DISTKEY ("id") COMPOUND SORTKEY ("updated_at", "id")`,
@@ -227,13 +240,21 @@ describe('Redshift warehouse: DDL', () => {
     const wh = openRaw();
     const schema = schemaName();
     const f = await parquet('long', personRow(1, 'a'));
-    const long = await wh.load({ ...request(schema, 'x'.repeat(110), [f], 1), manifest: await writeManifest([f]) }).catch((e: unknown) => e);
+    const long = await wh
+      .load({ ...request(schema, 'x'.repeat(110), [f], 1), manifest: await writeManifest([f]) })
+      .catch((e: unknown) => e);
     expect(long).toBeInstanceOf(WarehouseError);
-    expect((long as Error).message).toMatch(/staging table name x+__hw_stage_\w+ is longer than Redshift's 127-byte identifier limit/);
+    expect((long as Error).message).toMatch(
+      /staging table name x+__hw_stage_\w+ is longer than Redshift's 127-byte identifier limit/,
+    );
     await expect(wh.load(request(schema, 't', [f], 1))).rejects.toThrow(
       `load of ${schema}.t: Redshift COPY needs a manifest of the 1 files`,
     );
-    for (const manifest of ["s3://hw-redshift-standin/m.json' IAM_ROLE 'x", 'https://example.com/m.json', 's3://b/k\\x']) {
+    for (const manifest of [
+      "s3://hw-redshift-standin/m.json' IAM_ROLE 'x",
+      'https://example.com/m.json',
+      's3://b/k\\x',
+    ]) {
       const err = await wh.load({ ...request(schema, 't', [f], 1), manifest }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WarehouseError);
       expect((err as Error).message).toContain('is not an s3://bucket/key URI');
@@ -274,7 +295,9 @@ describe('Redshift warehouse: types', () => {
     );
     const req = { ...request(schema, 'docs', [f], 3), columns, cursorColumns: [] };
     expect(await wh.load(req)).toEqual({ rowsStaged: 3, rowsLoaded: 3, rowsDeleted: 0 });
-    const rows = await wh.query<{ id: number; doc: string | null }>(`SELECT id, doc FROM "${schema}"."docs" ORDER BY id`);
+    const rows = await wh.query<{ id: number; doc: string | null }>(
+      `SELECT id, doc FROM "${schema}"."docs" ORDER BY id`,
+    );
     expect(rows.map((r) => [r.id, r.doc === null ? null : JSON.parse(r.doc)])).toEqual([
       [1, { a: [1, 2], b: 'x' }],
       [2, [true, null]],
@@ -287,7 +310,9 @@ describe('Redshift warehouse: types', () => {
     );
     expect(type).toEqual({ t: 'super' });
     const ours = standin.sqlLog.filter((s) => s.includes(`"${schema}"."docs`));
-    expect(ours.find((s) => s.startsWith(`CREATE TABLE "${schema}"."docs__hw_stage_`))).toMatch(/"doc" VARCHAR\(65535\)\)$/);
+    expect(ours.find((s) => s.startsWith(`CREATE TABLE "${schema}"."docs__hw_stage_`))).toMatch(
+      /"doc" VARCHAR\(65535\)\)$/,
+    );
     expect(ours.find((s) => s.startsWith(`INSERT INTO "${schema}"."docs"`))).toContain('JSON_PARSE("doc")');
     // A second load compares SUPER with SUPER and merges.
     expect(await wh.load(req)).toEqual({ rowsStaged: 3, rowsLoaded: 3, rowsDeleted: 3 });
@@ -298,7 +323,11 @@ describe('Redshift warehouse: types', () => {
     const wh = withManifests(openRaw({ jsonAs: 'varchar' }));
     const schema = schemaName();
     const f = await parquet('jsonv', `SELECT 1::INTEGER AS id, '{"a": 1}'::VARCHAR AS doc`);
-    const req = { ...request(schema, 'docs', [f], 1), columns: [column('id', INT, false), column('doc', JSON_TYPE)], cursorColumns: [] };
+    const req = {
+      ...request(schema, 'docs', [f], 1),
+      columns: [column('id', INT, false), column('doc', JSON_TYPE)],
+      cursorColumns: [],
+    };
     await wh.load(req);
     expect(await wh.query(`SELECT doc FROM "${schema}"."docs"`)).toEqual([{ doc: '{"a": 1}' }]);
     expect(standin.sqlLog.find((s) => s.startsWith(`INSERT INTO "${schema}"."docs"`))).not.toContain('JSON_PARSE');
@@ -309,11 +338,17 @@ describe('Redshift warehouse: types', () => {
     const wh = withManifests(openRaw());
     const schema = schemaName();
     const f = await parquet('badjson', `SELECT 1::INTEGER AS id, 'not json'::VARCHAR AS doc`);
-    const req = { ...request(schema, 'docs', [f], 1), columns: [column('id', INT, false), column('doc', JSON_TYPE)], cursorColumns: [] };
+    const req = {
+      ...request(schema, 'docs', [f], 1),
+      columns: [column('id', INT, false), column('doc', JSON_TYPE)],
+      cursorColumns: [],
+    };
     const err = await wh.load(req).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WarehouseError);
     expect((err as Error).message).toMatch(
-      new RegExp(`^Redshift failed loading ${schema}\\.docs: statement 3 of 4 \\(INSERT INTO "${schema}"\\."docs" .*\\) failed: ERROR: invalid input syntax for type json`),
+      new RegExp(
+        `^Redshift failed loading ${schema}\\.docs: statement 3 of 4 \\(INSERT INTO "${schema}"\\."docs" .*\\) failed: ERROR: invalid input syntax for type json`,
+      ),
     );
     expect(await wh.count(req.target)).toBeUndefined();
     expect(await tablesIn(wh, schema)).toEqual([]);
@@ -360,5 +395,593 @@ describe('Redshift warehouse: types', () => {
       small: -3,
     });
     await wh.close();
+  });
+});
+
+describe('Redshift warehouse: statements, parameters and errors', () => {
+  it('cancels a load batch that runs past statementTimeoutMs; the stand-in aborts and rolls it back', async () => {
+    const wh = withManifests(openRaw({ statementTimeoutMs: 400 }));
+    const schema = schemaName();
+    const f = await parquet('hang', personRow(1, 'a'));
+    standin.hangWhen((sql) => sql.startsWith('COPY '));
+    const started = Date.now();
+    let err: unknown;
+    try {
+      err = await wh.load(request(schema, 'slow', [f], 1)).catch((e: unknown) => e);
+    } finally {
+      standin.hangWhen(undefined);
+    }
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(err).toBeInstanceOf(WarehouseError);
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^Redshift failed loading ${schema}\\.slow: a batch of 4 statements did not finish within 400 ms; statement [0-9a-f-]+ was cancelled$`,
+      ),
+    );
+    const cancel = standin.requests.filter((r) => r.operation === 'CancelStatement').at(-1);
+    const id = String(cancel?.body.Id);
+    expect((err as Error).message).toContain(id);
+    const d = await settled(dataClient(), id);
+    expect(d.Status).toBe('ABORTED');
+    expect(d.SubStatements?.map((s) => s.Status)).toEqual(['FINISHED', 'FINISHED', 'ABORTED', 'ABORTED']);
+    expect(d.Error).toBe("ERROR: Query cancelled on user's request");
+    // The batch's transaction rolled back: not even the schema it created is left.
+    expect(await wh.query('SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = ?', [schema])).toEqual([]);
+    await wh.close();
+  });
+
+  it('cancels a query past the timeout, naming the statement', async () => {
+    const wh = openRaw({ statementTimeoutMs: 200 });
+    standin.hangWhen((sql) => sql.includes('hang_here'));
+    try {
+      await expect(wh.query('SELECT 1 AS hang_here')).rejects.toThrow(
+        /^Redshift failed running a query: SELECT 1 AS hang_here did not finish within 200 ms; statement [0-9a-f-]+ was cancelled$/,
+      );
+    } finally {
+      standin.hangWhen(undefined);
+    }
+    await wh.close();
+  });
+
+  it('errors carry Redshift’s message and the failing statement', async () => {
+    const wh = withManifests(openRaw());
+    const schema = schemaName();
+    const q = await wh.query('SELECT * FROM "nowhere"."nothing"').catch((e: unknown) => e);
+    expect(q).toBeInstanceOf(WarehouseError);
+    expect((q as Error).message).toBe(
+      'Redshift failed running a query: SELECT * FROM "nowhere"."nothing" failed: ERROR: relation "nowhere.nothing" does not exist',
+    );
+    await wh.load(request(schema, 'people', [await parquet('e1', personRow(1, 'a'))], 1));
+    const err = await wh
+      .load(request(schema, 'people', [await parquet('e2', personRow(null, 'x'))], 1))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WarehouseError);
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^Redshift failed loading ${schema}\\.people: statement 2 of 3 \\(INSERT INTO "${schema}"\\."people" \\("id", "name", "updated_at"\\) SELECT .*\\) failed: ERROR: null value in column "id" of relation "people" violates not-null constraint`,
+      ),
+    );
+    expect(await tablesIn(wh, schema)).toEqual(['people']);
+    await wh.close();
+  });
+
+  it('turns ? into named parameters; NULL and the empty string become literals; ? in literals and comments stays', async () => {
+    const wh = openRaw();
+    const sql =
+      "SELECT ? AS a, ?::INTEGER + 1 AS b, ? AS c, ? IS NULL AS d, '?' AS e, ?::TIMESTAMPTZ AS f, ? AS g /* ? */";
+    const rows = await wh.query(sql, ['x', 41, '', null, new Date('2024-01-02T03:04:05Z'), true]);
+    expect(rows).toEqual([{ a: 'x', b: 42, c: '', d: true, e: '?', f: '2024-01-02 03:04:05+00', g: 'true' }]);
+    const sent = standin.requests.filter((r) => r.operation === 'ExecuteStatement').at(-1)?.body;
+    expect(sent?.Sql).toBe(
+      "SELECT :p1 AS a, :p2::INTEGER + 1 AS b, '' AS c, NULL IS NULL AS d, '?' AS e, :p5::TIMESTAMPTZ AS f, :p6 AS g /* ? */",
+    );
+    expect(sent?.Parameters).toEqual([
+      { name: 'p1', value: 'x' },
+      { name: 'p2', value: '41' },
+      { name: 'p5', value: '2024-01-02T03:04:05.000Z' },
+      { name: 'p6', value: 'true' },
+    ]);
+    await wh.close();
+  });
+
+  it('refuses what it cannot run as one read, before sending anything', async () => {
+    const wh = openRaw();
+    const before = standin.sqlLog.length;
+    await expect(wh.query('SELECT 1; SELECT 2')).rejects.toThrow('query must be exactly one statement');
+    await expect(wh.query('DELETE FROM x')).rejects.toThrow(
+      'query must be a read-only SELECT (or WITH … SELECT), got DELETE',
+    );
+    await expect(wh.query('SELECT ?', [{ a: 1 }])).rejects.toThrow(
+      'query parameter 1 has an unsupported type (object)',
+    );
+    await expect(wh.query('SELECT ?', [Buffer.from('x')])).rejects.toThrow('unsupported type (binary)');
+    await expect(wh.query('SELECT ?', [Number.NaN])).rejects.toThrow('query parameter 1 is not a finite number (NaN)');
+    await expect(wh.query('SELECT ?, ?', [1])).rejects.toThrow(
+      'query has 2 ? placeholders but 1 parameters were given',
+    );
+    expect(standin.sqlLog.length).toBe(before);
+    expect(await wh.query("SELECT 'a;b' AS s; ")).toEqual([{ s: 'a;b' }]);
+    await wh.close();
+  });
+
+  it('reads every page of a result (NextToken)', async () => {
+    const wh = openRaw();
+    const pages = () => standin.requests.filter((r) => r.operation === 'GetStatementResult').length;
+    const before = pages();
+    const rows = await wh.query(
+      'SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 ORDER BY n',
+    );
+    expect(rows.map((r) => r.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(pages() - before).toBe(3);
+    await wh.close();
+  });
+
+  it('connects to a cluster with dbUser through the endpoint option, COPYs with IAM_ROLE default, and closes', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', DATA_API_CREDENTIALS.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', DATA_API_CREDENTIALS.secretAccessKey);
+    try {
+      const raw = createRedshiftWarehouse({
+        database: 'postgres',
+        clusterIdentifier: 'hw-cluster',
+        dbUser: 'loader',
+        iamRoleArn: 'default',
+        endpoint: standin.endpoint,
+        region: 'us-east-1',
+        pollIntervalMs: 5,
+      });
+      const wh = withManifests(raw);
+      const schema = schemaName();
+      expect(await wh.load(request(schema, 'c', [await parquet('cl', personRow(1, 'a'))], 1))).toMatchObject({
+        rowsLoaded: 1,
+      });
+      const sent = standin.requests.filter((r) => r.operation === 'BatchExecuteStatement').at(-1)?.body;
+      expect(sent).toMatchObject({ ClusterIdentifier: 'hw-cluster', DbUser: 'loader', Database: 'postgres' });
+      expect(sent).not.toHaveProperty('WorkgroupName');
+      expect(sent).not.toHaveProperty('SecretArn');
+      expect(standin.sqlLog.find((s) => s.startsWith(`COPY "${schema}"`))).toMatch(
+        / IAM_ROLE default FORMAT AS PARQUET MANIFEST$/,
+      );
+      await raw.close();
+      await raw.close(); // idempotent
+      await expect(raw.query('SELECT 1')).rejects.toThrow('cannot run a query: the Redshift warehouse is closed');
+      await expect(raw.count({ schema, name: 'c' })).rejects.toBeInstanceOf(WarehouseError);
+      await expect(raw.load(request(schema, 'c', [], 0))).rejects.toThrow(/cannot load .*closed/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('reports a Data API call that fails (nothing listening) as a WarehouseError with the SDK’s message', async () => {
+    const dead = createRedshiftWarehouse({
+      database: 'postgres',
+      workgroupName: 'w',
+      iamRoleArn: ROLE_ARN,
+      client: new RedshiftDataClient({
+        endpoint: 'http://127.0.0.1:9',
+        region: 'us-east-1',
+        credentials: DATA_API_CREDENTIALS,
+        maxAttempts: 1,
+      }),
+    });
+    const err = await dead.query('SELECT 1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WarehouseError);
+    expect((err as Error).message).toMatch(/^Redshift failed running a query: Redshift Data API \w+: .*ECONNREFUSED/);
+    await dead.close();
+  });
+
+  it('checks its options', () => {
+    const base: RedshiftWarehouseOptions = { database: 'dev', workgroupName: 'w', iamRoleArn: ROLE_ARN };
+    const cases: [Partial<RedshiftWarehouseOptions>, RegExp][] = [
+      [{ database: '' }, /database is required/],
+      [{ clusterIdentifier: 'c' }, /exactly one of workgroupName \(Serverless\) or clusterIdentifier/],
+      [{ workgroupName: undefined }, /exactly one of workgroupName/],
+      [{ dbUser: 'u' }, /dbUser applies to provisioned clusters only/],
+      [{ workgroupName: undefined, clusterIdentifier: 'c' }, /a cluster needs exactly one of secretArn or dbUser/],
+      [
+        { workgroupName: undefined, clusterIdentifier: 'c', dbUser: 'u', secretArn: SECRET_ARN },
+        /exactly one of secretArn or dbUser/,
+      ],
+      [{ iamRoleArn: "arn:aws:iam::123456789012:role/x' CREDENTIALS 'y" }, /is not an IAM role ARN/],
+      [{ iamRoleArn: 'arn:aws:iam::12345:role/x' }, /is not an IAM role ARN/],
+      [{ pollIntervalMs: 0 }, /pollIntervalMs must be a positive integer, got 0/],
+      [{ statementTimeoutMs: 1.5 }, /statementTimeoutMs must be a positive integer, got 1.5/],
+      [{ jsonAs: 'text' as 'varchar' }, /jsonAs must be super or varchar, got "text"/],
+    ];
+    for (const [extra, message] of cases) {
+      const make = () => createRedshiftWarehouse({ ...base, ...extra });
+      expect(make, JSON.stringify(extra)).toThrow(ConfigError);
+      expect(make).toThrow(message);
+    }
+    expect(() =>
+      createRedshiftWarehouse({ ...base, iamRoleArn: 'arn:aws-cn:iam::123456789012:role/path/to/role-1' }).close(),
+    ).not.toThrow();
+  });
+});
+
+describe('Redshift Data API stand-in', () => {
+  const connection = { Database: 'postgres', WorkgroupName: 'hw-test' };
+
+  it('runs statements asynchronously: SUBMITTED, then FINISHED with HasResultSet, ResultRows and typed records', async () => {
+    const slow = await startRedshiftDataStandin({
+      connectionString: pgServer.connectionString,
+      s3: s3.client,
+      startDelayMs: 300,
+    });
+    const client = new RedshiftDataClient({
+      endpoint: slow.endpoint,
+      region: 'us-east-1',
+      credentials: DATA_API_CREDENTIALS,
+    });
+    try {
+      const { Id } = await client.send(
+        new ExecuteStatementCommand({
+          ...connection,
+          Sql: "SELECT 1 AS i, 2.5::float8 AS d, true AS b, NULL::int AS n, 'x' AS s, :v AS v",
+          Parameters: [{ name: 'v', value: 'bound' }],
+        }),
+      );
+      expect((await client.send(new DescribeStatementCommand({ Id }))).Status).toBe('SUBMITTED');
+      const d = await settled(client, String(Id));
+      expect(d).toMatchObject({
+        Status: 'FINISHED',
+        HasResultSet: true,
+        ResultRows: 1,
+        QueryParameters: [{ name: 'v', value: 'bound' }],
+      });
+      const r = await client.send(new GetStatementResultCommand({ Id }));
+      expect(r.Records).toEqual([
+        [
+          { longValue: 1 },
+          { doubleValue: 2.5 },
+          { booleanValue: true },
+          { isNull: true },
+          { stringValue: 'x' },
+          { stringValue: 'bound' },
+        ],
+      ]);
+      expect(r.ColumnMetadata?.map((c) => [c.name, c.typeName])).toEqual([
+        ['i', 'int4'],
+        ['d', 'float8'],
+        ['b', 'bool'],
+        ['n', 'int4'],
+        ['s', 'text'],
+        ['v', 'text'],
+      ]);
+    } finally {
+      client.destroy();
+      await slow.stop();
+    }
+  });
+
+  it('answers unknown ids, early result requests and late cancels as the service does', async () => {
+    const client = dataClient();
+    await expect(client.send(new DescribeStatementCommand({ Id: 'no-such-id' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+      ResourceId: 'no-such-id',
+    });
+    await expect(client.send(new GetStatementResultCommand({ Id: 'no-such-id:1' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    const { Id } = await client.send(
+      new ExecuteStatementCommand({ ...connection, Sql: 'CREATE TEMP TABLE t (a int)' }),
+    );
+    await expect(client.send(new GetStatementResultCommand({ Id }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
+    expect((await settled(client, String(Id))).Status).toBe('FINISHED');
+    await expect(client.send(new GetStatementResultCommand({ Id }))).rejects.toThrow(/Query does not have result/);
+    await expect(client.send(new CancelStatementCommand({ Id }))).rejects.toThrow(/already in FINISHED state/);
+    await expect(
+      client.send(
+        new ExecuteStatementCommand({ ...connection, Sql: 'SELECT :v', Parameters: [{ name: 'v', value: '' }] }),
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(
+      client.send(
+        new ExecuteStatementCommand({
+          Database: 'postgres',
+          WorkgroupName: 'w',
+          ClusterIdentifier: 'c',
+          Sql: 'SELECT 1',
+        }),
+      ),
+    ).rejects.toThrow(/Either ClusterIdentifier or WorkgroupName/);
+    await expect(
+      client.send(
+        new BatchExecuteStatementCommand({ ...connection, Sqls: Array.from({ length: 41 }, () => 'SELECT 1') }),
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+    client.destroy();
+  });
+
+  it('runs a batch as one transaction and names the failing sub-statement; one ExecuteStatement runs one statement', async () => {
+    const client = dataClient();
+    const schema = schemaName();
+    const { Id } = await client.send(
+      new BatchExecuteStatementCommand({
+        ...connection,
+        Sqls: [
+          `CREATE SCHEMA "${schema}"`,
+          `CREATE TABLE "${schema}".t (a int)`,
+          'SELECT nope FROM nowhere',
+          'SELECT 1',
+        ],
+      }),
+    );
+    const d = await settled(client, String(Id));
+    expect(d.Status).toBe('FAILED');
+    expect(d.Error).toBe('ERROR: relation "nowhere" does not exist');
+    expect(d.SubStatements?.map((s) => [s.Id, s.Status])).toEqual([
+      [`${Id}:1`, 'FINISHED'],
+      [`${Id}:2`, 'FINISHED'],
+      [`${Id}:3`, 'FAILED'],
+      [`${Id}:4`, 'ABORTED'],
+    ]);
+    expect(d.SubStatements?.[2]?.Error).toBe('ERROR: relation "nowhere" does not exist');
+    const check = await client.send(
+      new ExecuteStatementCommand({
+        ...connection,
+        Sql: 'SELECT COUNT(*) AS n FROM pg_namespace WHERE nspname = :s',
+        Parameters: [{ name: 's', value: schema }],
+      }),
+    );
+    await settled(client, String(check.Id));
+    expect((await client.send(new GetStatementResultCommand({ Id: check.Id }))).Records).toEqual([[{ longValue: 0 }]]);
+
+    const two = await client.send(new ExecuteStatementCommand({ ...connection, Sql: 'SELECT 1; SELECT 2' }));
+    expect(await settled(client, String(two.Id))).toMatchObject({
+      Status: 'FAILED',
+      Error: expect.stringMatching(/one statement per SQL string/),
+    });
+    const unbound = await client.send(new ExecuteStatementCommand({ ...connection, Sql: 'SELECT :missing' }));
+    expect(await settled(client, String(unbound.Id))).toMatchObject({
+      Error: 'ERROR: no value for parameter :missing',
+    });
+    client.destroy();
+  });
+
+  it('translates VARBYTE, GETDATE and table attributes; leaves everything else to PostgreSQL', async () => {
+    const client = dataClient();
+    const schema = schemaName();
+    const { Id } = await client.send(
+      new BatchExecuteStatementCommand({
+        ...connection,
+        Sqls: [
+          `CREATE SCHEMA "${schema}"`,
+          `CREATE TABLE "${schema}".t (b VARBYTE(8), "diststyle" int) DISTSTYLE EVEN INTERLEAVED SORTKEY ("diststyle")`,
+          `INSERT INTO "${schema}".t VALUES ('\\x00ff'::bytea, 1)`,
+          `SELECT b, GETDATE() IS NOT NULL AS now_ok FROM "${schema}".t`,
+          `SELECT 1 FROM "${schema}".t DISTKEY`,
+        ],
+      }),
+    );
+    const d = await settled(client, String(Id));
+    expect(d.SubStatements?.map((s) => s.Status)).toEqual(['FINISHED', 'FINISHED', 'FINISHED', 'FINISHED', 'FINISHED']);
+    const r = await client.send(new GetStatementResultCommand({ Id: `${Id}:4` }));
+    expect(r.Records).toEqual([[{ stringValue: '00ff' }, { booleanValue: true }]]);
+    expect(r.ColumnMetadata?.[0]?.typeName).toBe('varbyte');
+    const unknown = await client.send(
+      new ExecuteStatementCommand({ ...connection, Sql: 'SELECT 1 FROM t DISTSTYLE EVEN' }),
+    );
+    expect((await settled(client, String(unknown.Id))).Error).toMatch(/^ERROR: syntax error at or near "EVEN"/);
+    client.destroy();
+  });
+
+  it('COPY reads the manifest and Parquet from S3, counts with pg_last_copy_count(), and fails as Redshift would', async () => {
+    const client = dataClient();
+    const schema = schemaName();
+    const f = await parquet('copy', `${personRow(1, 'a')} UNION ALL ${personRow(2, 'b')}`);
+    const manifest = await writeManifest([f]);
+    const copy = (table: string, cols: string, from = manifest) =>
+      `COPY "${schema}".${table} (${cols}) FROM '${from}' IAM_ROLE '${ROLE_ARN}' FORMAT AS PARQUET MANIFEST`;
+    const run = async (Sqls: string[]) => {
+      const out = await client.send(new BatchExecuteStatementCommand({ ...connection, Sqls }));
+      return { id: String(out.Id), d: await settled(client, String(out.Id)) };
+    };
+    const ok = await run([
+      `CREATE SCHEMA "${schema}"`,
+      `CREATE TABLE "${schema}".t (id INTEGER, name VARCHAR(10), updated_at TIMESTAMP)`,
+      copy('t', 'id, name, updated_at'),
+      'SELECT pg_last_copy_count() AS n',
+    ]);
+    expect(ok.d.Status).toBe('FINISHED');
+    expect(ok.d.SubStatements?.[2]?.ResultRows).toBe(2);
+    expect((await client.send(new GetStatementResultCommand({ Id: `${ok.id}:4` }))).Records).toEqual([
+      [{ longValue: 2 }],
+    ]);
+
+    const noLength = await writeManifest([f]).then(async () =>
+      putObject(`manifests/${unique('nolen')}.json`, JSON.stringify({ entries: [{ url: f, mandatory: true }] })),
+    );
+    const failures: [string[], RegExp][] = [
+      [
+        [`COPY "${schema}".t FROM '${f}' ACCESS_KEY_ID 'AKIA' SECRET_ACCESS_KEY 'x' FORMAT AS PARQUET`],
+        /the stand-in understands only COPY <table> \(<columns>\)/,
+      ],
+      [
+        [`CREATE TABLE "${schema}".one (id INTEGER)`, copy('one', 'id')],
+        /has 3 columns but the COPY column list names 1/,
+      ],
+      [
+        [
+          `CREATE TABLE "${schema}".d (id DATE, name VARCHAR(10), updated_at TIMESTAMP)`,
+          copy('d', 'id, name, updated_at'),
+        ],
+        /incompatible Parquet schema for column 'id' in .*: column 'id' has type INTEGER, the table column is date/,
+      ],
+      [[copy('t', 'id, name, updated_at', noLength)], /meta\.content_length is required for columnar formats/],
+      [
+        [copy('t', 'id, name, updated_at', `s3://${BUCKET}/manifests/none.json`)],
+        /^ERROR: Problem reading manifest file/,
+      ],
+      [[copy('t', 'id, nope, updated_at')], /column "nope" of relation "\w+"\.t does not exist/],
+    ];
+    for (const [sqls, message] of failures) {
+      const { d } = await run(sqls);
+      expect(d.Status, sqls.join('; ')).toBe('FAILED');
+      expect(d.Error).toMatch(message);
+    }
+    const count = await client.send(
+      new ExecuteStatementCommand({ ...connection, Sql: `SELECT COUNT(*) AS n FROM "${schema}".t` }),
+    );
+    await settled(client, String(count.Id));
+    expect((await client.send(new GetStatementResultCommand({ Id: count.Id }))).Records).toEqual([[{ longValue: 2 }]]);
+    client.destroy();
+  });
+});
+
+describe('Redshift warehouse: an insert that lands fewer rows than staged keys', () => {
+  it('fails the load with CountMismatchError after the batch (committed: the re-run merge repairs it)', async () => {
+    const wh = withManifests(openRaw());
+    const schema = schemaName();
+    await wh.load(request(schema, 'people', [await parquet('t1', personRow(2, 'b'))], 1));
+    // Redshift has no triggers; here one makes the INSERT drop odd ids, so the insert count disagrees for real.
+    const admin = new pg.Client({ connectionString: pgServer.connectionString });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE FUNCTION "${schema}".skip_odd() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN IF NEW.id % 2 = 1 THEN RETURN NULL; END IF; RETURN NEW; END $$`);
+      await admin.query(
+        `CREATE TRIGGER skip_odd BEFORE INSERT ON "${schema}".people FOR EACH ROW EXECUTE FUNCTION "${schema}".skip_odd()`,
+      );
+    } finally {
+      await admin.end();
+    }
+    const f = await parquet('t2', `${personRow(3, 'c')} UNION ALL ${personRow(4, 'd')}`);
+    const err = await wh.load(request(schema, 'people', [f], 2)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CountMismatchError);
+    expect((err as Error).message).toContain(`load of ${schema}.people: inserted 1 rows but staged 2 distinct keys`);
+    expect(await wh.count({ schema, name: 'people' })).toBe(2);
+    await wh.close();
+  });
+});
+
+/** A hand-written fake Data API that answers each call from a script, to drive what the real service rarely does. */
+async function scriptedDataApi(
+  answer: (operation: string, body: Record<string, unknown>) => { status?: number; body: Record<string, unknown> },
+): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const op = String(req.headers['x-amz-target'] ?? '').replace('RedshiftData.', '');
+      const out = answer(op, JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>);
+      res.writeHead(out.status ?? 200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify(out.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('Redshift warehouse against a scripted fake Data API (hand-written, not the stand-in)', () => {
+  const openOn = (endpoint: string, extra: Partial<RedshiftWarehouseOptions> = {}) =>
+    createRedshiftWarehouse({
+      database: 'dev',
+      workgroupName: 'w',
+      iamRoleArn: ROLE_ARN,
+      client: new RedshiftDataClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: DATA_API_CREDENTIALS,
+        maxAttempts: 1,
+      }),
+      pollIntervalMs: 5,
+      ...extra,
+    });
+  const finished = (id: string, extra: Record<string, unknown> = {}) => ({
+    body: { Id: id, Status: 'FINISHED', HasResultSet: true, ...extra },
+  });
+
+  it('a missing statement id, an abort without a message, and a failed cancel are WarehouseErrors that say so', async () => {
+    let mode: 'no-id' | 'aborted' | 'stuck' = 'no-id';
+    const fake = await scriptedDataApi((op) => {
+      if (op === 'ExecuteStatement') return { body: mode === 'no-id' ? {} : { Id: 's1' } };
+      if (op === 'DescribeStatement') return { body: { Id: 's1', Status: mode === 'aborted' ? 'ABORTED' : 'STARTED' } };
+      return {
+        status: 400,
+        body: { __type: 'ValidationException', Message: 'Could not cancel a query that is already in FINISHED state.' },
+      };
+    });
+    const wh = openOn(fake.endpoint, { statementTimeoutMs: 50 });
+    try {
+      await expect(wh.query('SELECT 1')).rejects.toThrow(
+        'Redshift failed running a query: the Data API returned no statement id',
+      );
+      mode = 'aborted';
+      await expect(wh.query('SELECT 1')).rejects.toThrow('SELECT 1 failed: statement aborted without an error message');
+      mode = 'stuck';
+      await expect(wh.query('SELECT 1')).rejects.toThrow(
+        /did not finish within 50 ms; cancelling statement s1 failed too \(Could not cancel a query that is already in FINISHED state\.\)$/,
+      );
+    } finally {
+      await wh.close();
+      await fake.stop();
+    }
+  });
+
+  it('refuses counts that are not counts, and a batch that reports no row count', async () => {
+    let counts: unknown[] = [{ stringValue: 'many' }, { longValue: 1 }];
+    const fake = await scriptedDataApi((op, body) => {
+      const id = String(body.Id ?? '');
+      if (op === 'ExecuteStatement') return { body: { Id: 'exists' } };
+      if (op === 'BatchExecuteStatement')
+        return { body: { Id: (body.Sqls as string[])[0]?.startsWith('CREATE SCHEMA') ? 'stage' : 'apply' } };
+      if (op === 'DescribeStatement')
+        return id === 'apply' ? finished(id, { SubStatements: [{ Id: 'apply:1', Status: 'FINISHED' }] }) : finished(id);
+      if (op === 'GetStatementResult')
+        return { body: { Records: id === 'stage:3' ? [counts] : [], ColumnMetadata: [] } };
+      return { status: 400, body: { __type: 'ValidationException', Message: 'unexpected' } };
+    });
+    const wh = openOn(fake.endpoint);
+    const req = { ...request('s', 't', [], 1), mode: 'append' as const, primaryKey: [], cursorColumns: [] };
+    try {
+      await expect(wh.load(req)).rejects.toThrow(
+        'Redshift failed loading s.t: expected a row count for staged rows, got "many"',
+      );
+      counts = [{ longValue: 1 }, { longValue: 1 }];
+      await expect(wh.load(req)).rejects.toThrow('the Data API reported no row count for the insert (statement 2)');
+    } finally {
+      await wh.close();
+      await fake.stop();
+    }
+  });
+});
+
+// Runs last (tests in a file run in order): looks at every SQL text the stand-in received from this file.
+describe('Redshift warehouse: no credentials in SQL', () => {
+  it('never puts credentials into SQL; COPY names only the manifest and the role, and every call carries the connection', () => {
+    const secrets = [
+      FAUXQS_CREDENTIALS.accessKeyId,
+      FAUXQS_CREDENTIALS.secretAccessKey,
+      DATA_API_CREDENTIALS.accessKeyId,
+      DATA_API_CREDENTIALS.secretAccessKey,
+    ];
+    const adapterSql = standin.requests
+      .filter(
+        (r) =>
+          (r.operation === 'ExecuteStatement' || r.operation === 'BatchExecuteStatement') &&
+          r.body.SecretArn === SECRET_ARN,
+      )
+      .flatMap((r) => (Array.isArray(r.body.Sqls) ? r.body.Sqls.map(String) : [String(r.body.Sql)]));
+    expect(adapterSql.length).toBeGreaterThan(100);
+    for (const sql of adapterSql) {
+      expect(sql).not.toMatch(/ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|CREDENTIALS|aws_access_key|aws_secret/i);
+      for (const secret of secrets) expect(sql).not.toContain(secret);
+    }
+    const copies = adapterSql.filter((s) => s.startsWith('COPY '));
+    expect(copies.length).toBeGreaterThan(10);
+    for (const copy of copies) {
+      expect(copy).toMatch(
+        /^COPY "[^"]+"\."[^"]+__hw_stage_[0-9a-z]{12}" \("[^)]+"\) FROM 's3:\/\/hw-redshift-standin\/manifests\/[0-9a-f]{8}-manifest\.json' IAM_ROLE 'arn:aws:iam::123456789012:role\/highwater-copy' FORMAT AS PARQUET MANIFEST$/,
+      );
+    }
+    for (const r of standin.requests.filter((x) => x.body.SecretArn === SECRET_ARN)) {
+      expect(r.body).toMatchObject({ Database: 'postgres', WorkgroupName: 'hw-test' });
+    }
   });
 });

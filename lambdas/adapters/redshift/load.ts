@@ -52,11 +52,11 @@ interface Plan {
   oldCountAt?: number;
 }
 
-function subRows(subs: readonly SubStatementData[], index: number | undefined, what: string): number {
+function subRows(subs: readonly SubStatementData[], index: number | undefined, what: string, context: string): number {
   if (index === undefined) return 0;
   const n = subs[index]?.ResultRows;
   if (n === undefined || !Number.isSafeInteger(n) || n < 0) {
-    throw new WarehouseError(`the Data API reported no row count for the ${what} (statement ${index + 1})`);
+    throw new WarehouseError(`${context}: the Data API reported no row count for the ${what} (statement ${index + 1})`);
   }
   return n;
 }
@@ -148,8 +148,8 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
     const staged = await api.batch(context, stageSqls);
     stageExists = true;
     const counts = await api.results(context, `${staged.id}:${stageSqls.length}`);
-    const rowsStaged = countAt(counts, 0, 'staged rows');
-    const keysStaged = countAt(counts, 1, 'staged keys');
+    const rowsStaged = countAt(counts, 0, 'staged rows', context);
+    const keysStaged = countAt(counts, 1, 'staged keys', context);
     if (rowsStaged !== req.expectedRows) {
       throw new CountMismatchError(
         `load of ${table}: the files hold ${rowsStaged} rows but the ledger expects ${req.expectedRows}; nothing was loaded`,
@@ -159,11 +159,11 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
     const applied = await api.batch(context, plan.sqls);
     stageExists = false; // dropped by the batch's last statement
     const subs = applied.description.SubStatements ?? [];
-    const rowsLoaded = subRows(subs, plan.insertAt, 'insert');
+    const rowsLoaded = subRows(subs, plan.insertAt, 'insert', context);
     const rowsDeleted =
       plan.oldCountAt === undefined
-        ? subRows(subs, plan.deleteAt, 'delete')
-        : countAt(await api.results(context, `${applied.id}:${plan.oldCountAt + 1}`), 0, 'old table rows');
+        ? subRows(subs, plan.deleteAt, 'delete', context)
+        : countAt(await api.results(context, `${applied.id}:${plan.oldCountAt + 1}`), 0, 'old table rows', context);
     // Committed already: a disagreement here fails the run (the watermark stays) and the re-run's merge repairs it.
     checkInserted(table, rowsLoaded, keyed ? keysStaged : rowsStaged, keyed);
     return { rowsStaged, rowsLoaded, rowsDeleted };

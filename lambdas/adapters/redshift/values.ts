@@ -30,12 +30,12 @@ export function toObjects(result: ResultSet): Record<string, RedshiftValue>[] {
 }
 
 /** The single number a `SELECT COUNT(*) …` returned in column `index` of its first row. */
-export function countAt(result: ResultSet, index: number, what: string): number {
+export function countAt(result: ResultSet, index: number, what: string, context: string): number {
   const f = result.rows[0]?.[index];
   const v = f === undefined ? null : fieldValue(f);
   const n = typeof v === 'string' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-    throw new WarehouseError(`expected a row count for ${what}, got ${JSON.stringify(v)}`);
+    throw new WarehouseError(`${context}: expected a row count for ${what}, got ${JSON.stringify(v)}`);
   }
   return n;
 }

@@ -52,7 +52,7 @@ class RedshiftWarehouse implements Warehouse {
     this.ensureOpen(`count ${tableLabel(target)}`);
     const context = `Redshift failed counting ${tableLabel(target)}`;
     if (!(await tableExists(this.api, context, target))) return undefined;
-    return countAt(await this.api.select(context, countSql(target)), 0, tableLabel(target));
+    return countAt(await this.api.select(context, countSql(target)), 0, 'the table', context);
   }
 
   async query<T extends Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
