@@ -98,6 +98,8 @@ export async function extractChunk(input: unknown, rt: Runtime): Promise<ChunkRe
   try {
     const out = staging.createWriteStream(key);
     const done = staging.finished(out);
+    // The writer may fail the stream before we get to await `done`; mark it handled now, await it below.
+    done.catch(() => undefined);
     try {
       written = await writeParquet(counted(source.stream(query.sql, query.params), read, tracker), run.columns, out, {
         rowGroupRows: ctx.table.batchSize,

@@ -32,7 +32,15 @@ export interface Harness {
  * `aws`: stage in S3, keep state in DynamoDB and load Redshift through the Data API — all on the stand-ins
  * (fauxqs, DynamoDB Local, the Data API stand-in over PostgreSQL) — instead of disk, SQLite and DuckDB.
  */
-export async function createHarness(prefix = 'e2e', aws?: AwsStandins): Promise<Harness> {
+export interface HarnessTunnel {
+  host: string;
+  port: number;
+  username: string;
+  privateKeyPath: string;
+  hostKeySha256: string;
+}
+
+export async function createHarness(prefix = 'e2e', aws?: AwsStandins, tunnel?: HarnessTunnel): Promise<Harness> {
   const db = await createTestDatabase(prefix);
   const fresh = aws ? await aws.fresh() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'hw-e2e-'));
@@ -49,6 +57,19 @@ export async function createHarness(prefix = 'e2e', aws?: AwsStandins): Promise<
       database: ${db.database}
       username: ${db.user}
       password: "${db.password}"
+${
+  tunnel
+    ? `      ssh_tunnel:
+        enabled: true
+        host: ${tunnel.host}
+        port: ${tunnel.port}
+        username: ${tunnel.username}
+        private_key_path: ${tunnel.privateKeyPath}
+        host_key_sha256: "${tunnel.hostKeySha256}"
+        connect_timeout: 5
+        keepalive: 1`
+    : ''
+}
   targets:
 ${
   aws && fresh
