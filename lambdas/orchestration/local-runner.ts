@@ -57,14 +57,15 @@ async function withRetry<T>(
   step: string,
   table: string,
   fn: () => Promise<T>,
-  opts: Required<Pick<LocalRunOptions, 'maxAttempts' | 'backoffMs'>> & Pick<LocalRunOptions, 'onEvent'>,
+  opts: Required<Pick<LocalRunOptions, 'maxAttempts' | 'backoffMs'>> &
+    Pick<LocalRunOptions, 'onEvent'> & { redact(text: string): string },
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
       if (!isTransient(e) || attempt >= opts.maxAttempts) throw e;
-      opts.onEvent?.({ type: 'retry', table, step, attempt, error: describeError(e) });
+      opts.onEvent?.({ type: 'retry', table, step, attempt, error: opts.redact(describeError(e)) });
       const delay = Math.random() * opts.backoffMs * 2 ** (attempt - 1);
       await new Promise((r) => setTimeout(r, delay));
     }
@@ -93,7 +94,12 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 async function runTable(rt: Runtime, req: RunRequest, table: string, opts: LocalRunOptions): Promise<TableReport> {
   const h = opts.handlers ?? stepHandlers;
-  const retry = { maxAttempts: opts.maxAttempts ?? 3, backoffMs: opts.backoffMs ?? 500, onEvent: opts.onEvent };
+  const retry = {
+    maxAttempts: opts.maxAttempts ?? 3,
+    backoffMs: opts.backoffMs ?? 500,
+    onEvent: opts.onEvent,
+    redact: (text: string) => rt.redact(text),
+  };
   const started = Date.now();
   const report: TableReport = {
     table,
@@ -168,7 +174,7 @@ async function runTable(rt: Runtime, req: RunRequest, table: string, opts: Local
     return report;
   } catch (e) {
     report.status = 'failed';
-    report.error = describeError(e);
+    report.error = rt.redact(describeError(e));
     report.exitCode = e instanceof HighwaterError ? e.exitCode : 4;
     opts.onEvent?.({ type: 'failed', table, error: report.error });
     const errorName = e instanceof Error ? e.name : 'Error';

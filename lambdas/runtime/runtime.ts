@@ -30,6 +30,8 @@ export interface Runtime {
   /** The staging root prefix used in keys (the S3 prefix; empty for a local directory). */
   stagingPrefix(p: PipelineConfig): string;
   resolveSecret(ref: SecretRef | undefined, what: string): Promise<string | undefined>;
+  /** `text` with every secret this runtime resolved replaced by `***` (for errors, logs and reports). */
+  redact(text: string): string;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,9 @@ export function createRuntime(config: LoadedConfig, envOverride?: NodeJS.Process
     async resolveSecret(ref, what) {
       if (!ref) return undefined;
       return resolver().resolve(ref, what);
+    },
+    redact(text) {
+      return secrets ? secrets.redact(text) : text;
     },
     async openSource(p) {
       const s = requireSource(p);
