@@ -1,0 +1,54 @@
+/**
+ * The body every function shares: get the container's runtime, run one step handler, log the outcome, and rethrow
+ * a failure unchanged (its `name` is what the state machine's Retry and Catch match on).
+ */
+import { describeError } from '../runtime/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { logger } from './powertools.js';
+import { functionRuntime } from './runtime.js';
+
+export type Step = 'Plan' | 'ExtractChunk' | 'Load' | 'Commit' | 'Abort';
+
+/** The few routing fields of an event worth logging (names, never row data or connection details). */
+function eventSummary(event: unknown): Record<string, unknown> {
+  if (typeof event !== 'object' || event === null) return {};
+  const e = event as Record<string, unknown>;
+  const run = (typeof e.run === 'object' && e.run !== null ? e.run : {}) as Record<string, unknown>;
+  const chunk = (typeof e.chunk === 'object' && e.chunk !== null ? e.chunk : {}) as Record<string, unknown>;
+  const pick = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? v : undefined);
+  return {
+    pipeline: pick(e.pipeline) ?? pick(run.pipeline),
+    table: pick(e.table) ?? pick(run.table),
+    runId: pick(run.runId),
+    chunk: pick(chunk.index),
+  };
+}
+
+export async function invokeStep<T>(
+  step: Step,
+  event: unknown,
+  handler: (input: unknown, rt: Runtime) => Promise<T>,
+  after?: (output: T) => void,
+): Promise<T> {
+  const started = Date.now();
+  const fields = { step, ...eventSummary(event) };
+  let rt: Runtime | undefined;
+  try {
+    rt = await functionRuntime();
+    logger.info(`${step} started`, fields);
+    const output = await handler(event, rt);
+    after?.(output);
+    logger.info(`${step} done`, { ...fields, durationMs: Date.now() - started });
+    return output;
+  } catch (e) {
+    const message = describeError(e);
+    logger.error(`${step} failed`, {
+      ...fields,
+      durationMs: Date.now() - started,
+      errorName: e instanceof Error ? e.name : 'Error',
+      // Only the message, redacted: an error's cause or stack may carry a resolved secret.
+      errorMessage: rt ? rt.redact(message) : message,
+    });
+    throw e;
+  }
+}
