@@ -6,7 +6,7 @@ export default defineConfig({
     // Integration tests share one private MariaDB per worker; keep the pool small on a 2-core machine.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 60_000,
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     globalSetup: ['test/support/global-setup.ts'],
   },
