@@ -1,0 +1,273 @@
+/**
+ * The one state machine (Amazon States Language, JSONPath) that runs a sync request: the CDK stack deploys it and
+ * the local runner executes it with aws-local-stepfunctions. Plain data, no CDK import, so both can build it
+ * cheaply. See docs/state-machine.md for the diagram and the policies.
+ */
+import { isHighwaterError } from '../runtime/errors.js';
+
+export interface DefinitionArns {
+  plan: string;
+  extract: string;
+  load: string;
+  commit: string;
+  abort: string;
+}
+
+export interface DefinitionOptions {
+  /** Chunk concurrency when the request's `options.maxWorkers` is absent. */
+  defaultMaxConcurrency?: number;
+  /** Tables run at once by the outer Map (1 = one after another, like the CLI always did). */
+  tableConcurrency?: number;
+  /** Retry MaxAttempts (retries after the first attempt) on transient errors. */
+  retryMaxAttempts?: number;
+  /** First retry delay; doubled per attempt, with full jitter. */
+  retryIntervalSeconds?: number;
+  /** TimeoutSeconds of every Task (Lambda's own limit is 900 s). */
+  taskTimeoutSeconds?: number;
+}
+
+/** The task states and the handler each one invokes. */
+export const TASK_STATES = {
+  Plan: 'plan',
+  ExtractChunk: 'extract',
+  Load: 'load',
+  Commit: 'commit',
+  Abort: 'abort',
+} as const satisfies Record<string, keyof DefinitionArns>;
+export type TaskStateName = keyof typeof TASK_STATES;
+
+/** Transient error names: the Highwater classes that are transient by default, Lambda's own, and a timeout. */
+export const TRANSIENT_ERRORS = [
+  'ConnectionError',
+  'StagingError',
+  'Highwater.Transient',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'States.Timeout',
+] as const;
+
+const NODE_TRANSIENT_CODES = ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST'];
+
+/**
+ * The error name a step failure must carry for Retry/Catch to classify it as the runtime does: a transient error
+ * whose class is not in TRANSIENT_ERRORS becomes `Highwater.Transient`; an instance marked not transient of a
+ * transient class (S3 AccessDenied is a StagingError) becomes `<Class>.Permanent`. A Lambda entry point should set
+ * `err.name` to this before rethrowing.
+ */
+export function aslErrorName(e: unknown): string {
+  const name = e instanceof Error ? e.name : 'Error';
+  const listed = (TRANSIENT_ERRORS as readonly string[]).includes(name);
+  const code = (e as { code?: unknown } | null)?.code;
+  const transient = isHighwaterError(e) ? e.transient : typeof code === 'string' && NODE_TRANSIENT_CODES.includes(code);
+  if (transient) return listed ? name : 'Highwater.Transient';
+  return listed ? `${name}.Permanent` : name;
+}
+
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+
+function task(
+  arn: string,
+  payload: Record<string, unknown>,
+  o: Required<DefinitionOptions>,
+  rest: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    Type: 'Task',
+    Resource: LAMBDA_INVOKE,
+    Parameters: { FunctionName: arn, ...payload },
+    TimeoutSeconds: o.taskTimeoutSeconds,
+    Retry: [
+      {
+        ErrorEquals: [...TRANSIENT_ERRORS],
+        IntervalSeconds: o.retryIntervalSeconds,
+        BackoffRate: 2,
+        MaxAttempts: o.retryMaxAttempts,
+        MaxDelaySeconds: 60,
+        JitterStrategy: 'FULL',
+      },
+    ],
+    ...rest,
+  };
+}
+
+/** Any failure of a table's run goes to Abort with the error at $.error (run context at $.plan.run). */
+const CATCH_TO_ABORT = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }];
+
+/** The table's outcome: every end of the per-table iterator emits one of these into the outer Map's result. */
+function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Record<string, unknown> {
+  return {
+    Plan: task(arns.plan, { 'Payload.$': 'States.JsonMerge($.request, $.item, false)' }, o, {
+      ResultSelector: { 'run.$': '$.Payload.run', 'chunks.$': '$.Payload.chunks', 'skipped.$': '$.Payload.skipped' },
+      ResultPath: '$.plan',
+      Catch: CATCH_TO_ABORT,
+      Next: 'HasWork',
+    }),
+    HasWork: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.run', IsNull: true, Next: 'TableSkipped' }],
+      Default: 'ExtractChunks',
+    },
+    TableSkipped: {
+      Type: 'Pass',
+      Parameters: { 'table.$': '$.item.table', status: 'skipped', 'skipped.$': '$.plan.skipped' },
+      End: true,
+    },
+    ExtractChunks: {
+      Type: 'Map',
+      ItemsPath: '$.plan.chunks',
+      ItemSelector: { 'run.$': '$.plan.run', 'chunk.$': '$$.Map.Item.Value' },
+      MaxConcurrencyPath: '$.options.maxWorkers',
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'INLINE' },
+        StartAt: 'ExtractChunk',
+        States: {
+          ExtractChunk: task(arns.extract, { 'Payload.$': '$' }, o, { OutputPath: '$.Payload', End: true }),
+        },
+      },
+      ResultPath: '$.chunks',
+      Catch: CATCH_TO_ABORT,
+      Next: 'BackupOnly',
+    },
+    BackupOnly: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.run.backupOnly', BooleanEquals: true, Next: 'SkipLoad' }],
+      Default: 'Load',
+    },
+    SkipLoad: { Type: 'Pass', Result: { output: null }, ResultPath: '$.loaded', Next: 'Commit' },
+    Load: task(arns.load, { Payload: { 'run.$': '$.plan.run', 'chunks.$': '$.chunks' } }, o, {
+      ResultSelector: { 'output.$': '$.Payload' },
+      ResultPath: '$.loaded',
+      Catch: CATCH_TO_ABORT,
+      Next: 'Commit',
+    }),
+    Commit: task(arns.commit, { Payload: { 'run.$': '$.plan.run', 'load.$': '$.loaded.output' } }, o, {
+      ResultSelector: { 'output.$': '$.Payload' },
+      ResultPath: '$.committed',
+      Catch: CATCH_TO_ABORT,
+      Next: 'TableCommitted',
+    }),
+    TableCommitted: {
+      Type: 'Pass',
+      Parameters: {
+        'table.$': '$.item.table',
+        'status.$': '$.committed.output.status',
+        'runId.$': '$.plan.run.runId',
+        'watermarkBefore.$': '$.plan.run.from',
+        'watermarkAfter.$': '$.committed.output.watermark',
+        'rowsExtracted.$': '$.committed.output.rowsExtracted',
+        'rowsLoaded.$': '$.committed.output.rowsLoaded',
+        'chunks.$': 'States.ArrayLength($.chunks)',
+        'load.$': '$.loaded.output',
+      },
+      End: true,
+    },
+    Abort: task(arns.abort, { Payload: { 'run.$': '$.plan.run', 'error.$': '$.error' } }, o, {
+      ResultSelector: { 'output.$': '$.Payload' },
+      ResultPath: '$.abort',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.abortError', Next: 'AbortFailed' }],
+      Next: 'TableFailed',
+    }),
+    TableFailed: {
+      Type: 'Pass',
+      Parameters: {
+        'table.$': '$.item.table',
+        status: 'failed',
+        'run.$': '$.plan.run',
+        'error.$': '$.error',
+        abortError: null,
+      },
+      End: true,
+    },
+    AbortFailed: {
+      Type: 'Pass',
+      Parameters: {
+        'table.$': '$.item.table',
+        status: 'failed',
+        'run.$': '$.plan.run',
+        'error.$': '$.error',
+        'abortError.$': '$.abortError',
+      },
+      End: true,
+    },
+  };
+}
+
+/** The state machine for a RunRequest ({pipeline, tables[], options, adhoc?}); see docs/state-machine.md. */
+export function stateMachineDefinition(arns: DefinitionArns, opts: DefinitionOptions = {}): Record<string, unknown> {
+  const o: Required<DefinitionOptions> = {
+    defaultMaxConcurrency: opts.defaultMaxConcurrency ?? 4,
+    tableConcurrency: opts.tableConcurrency ?? 1,
+    retryMaxAttempts: opts.retryMaxAttempts ?? 3,
+    retryIntervalSeconds: opts.retryIntervalSeconds ?? 2,
+    taskTimeoutSeconds: opts.taskTimeoutSeconds ?? 900,
+  };
+  return {
+    Comment: 'Highwater: Plan → Map(ExtractChunk) → Load → Commit per table; any failure → Abort',
+    StartAt: 'Defaults',
+    States: {
+      // JSONPath has no defaults: merge the request over them (pipeline, options, options.maxWorkers).
+      Defaults: {
+        Type: 'Pass',
+        Parameters: {
+          defaults: {
+            pipeline: 'default',
+            options: { maxWorkers: o.defaultMaxConcurrency, backupOnly: false, redshiftOnly: false, dryRun: false },
+          },
+          'input.$': '$',
+        },
+        Next: 'MergeRequest',
+      },
+      MergeRequest: {
+        Type: 'Pass',
+        Parameters: { 'defaults.$': '$.defaults', 'request.$': 'States.JsonMerge($.defaults, $.input, false)' },
+        Next: 'MergeOptions',
+      },
+      MergeOptions: {
+        Type: 'Pass',
+        Parameters: {
+          'request.$': '$.request',
+          'options.$': 'States.JsonMerge($.defaults.options, $.request.options, false)',
+        },
+        Next: 'Tables',
+      },
+      Tables: {
+        Type: 'Map',
+        ItemsPath: '$.request.tables',
+        MaxConcurrency: o.tableConcurrency,
+        ItemSelector: {
+          'request.$': '$.request',
+          'options.$': '$.options',
+          item: { 'table.$': '$$.Map.Item.Value' },
+          // Abort reads $.plan.run; a failed Plan leaves this null run in place.
+          plan: { run: null, chunks: [], skipped: null },
+        },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: 'Plan',
+          States: tableStates(arns, o),
+        },
+        ResultPath: '$.tables',
+        Next: 'Summarize',
+      },
+      Summarize: {
+        Type: 'Pass',
+        Parameters: {
+          'tables.$': '$.tables',
+          'report.$': 'States.JsonToString($.tables)',
+        },
+        Next: 'AnyTableFailed',
+      },
+      AnyTableFailed: {
+        Type: 'Choice',
+        // In the JSON text only a real status field reads "status":"failed" (quotes inside a Cause are escaped).
+        Choices: [{ Variable: '$.report', StringMatches: '*"status":"failed"*', Next: 'TablesFailed' }],
+        Default: 'Done',
+      },
+      // Failing the execution makes CloudWatch's ExecutionsFailed alarm fire; the Cause carries every table's result.
+      TablesFailed: { Type: 'Fail', Error: 'Highwater.TablesFailed', CausePath: '$.report' },
+      Done: { Type: 'Pass', Parameters: { 'tables.$': '$.tables' }, End: true },
+    },
+  };
+}
