@@ -203,32 +203,35 @@ export function stateMachineDefinition(arns: DefinitionArns, opts: DefinitionOpt
     retryIntervalSeconds: opts.retryIntervalSeconds ?? 2,
     taskTimeoutSeconds: opts.taskTimeoutSeconds ?? 900,
   };
+  const optionDefaults = { maxWorkers: o.defaultMaxConcurrency, backupOnly: false, redshiftOnly: false, dryRun: false };
   return {
     Comment: 'Highwater: Plan → Map(ExtractChunk) → Load → Commit per table; any failure → Abort',
     StartAt: 'Defaults',
     States: {
-      // JSONPath has no defaults: merge the request over them (pipeline, options, options.maxWorkers).
+      // JSONPath has no defaults: merge the request over them (pipeline, options, options.maxWorkers). Two copies of
+      // the option defaults, because aws-local-stepfunctions' JsonMerge mutates its first argument.
       Defaults: {
         Type: 'Pass',
         Parameters: {
-          defaults: {
-            pipeline: 'default',
-            options: { maxWorkers: o.defaultMaxConcurrency, backupOnly: false, redshiftOnly: false, dryRun: false },
-          },
+          defaults: { pipeline: 'default', options: optionDefaults },
+          optionDefaults,
           'input.$': '$',
         },
         Next: 'MergeRequest',
       },
       MergeRequest: {
         Type: 'Pass',
-        Parameters: { 'defaults.$': '$.defaults', 'request.$': 'States.JsonMerge($.defaults, $.input, false)' },
+        Parameters: {
+          'optionDefaults.$': '$.optionDefaults',
+          'request.$': 'States.JsonMerge($.defaults, $.input, false)',
+        },
         Next: 'MergeOptions',
       },
       MergeOptions: {
         Type: 'Pass',
         Parameters: {
           'request.$': '$.request',
-          'options.$': 'States.JsonMerge($.defaults.options, $.request.options, false)',
+          'options.$': 'States.JsonMerge($.optionDefaults, $.request.options, false)',
         },
         Next: 'Tables',
       },

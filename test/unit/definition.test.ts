@@ -1,0 +1,271 @@
+/**
+ * The state machine definition: its structure (states, Retry/Catch, JSONPath only, Map concurrency path) and its
+ * data flow, executed by aws-local-stepfunctions with small in-test Lambda stand-ins for the five handlers.
+ */
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { expect, test } from 'vitest';
+import {
+  aslErrorName,
+  type DefinitionArns,
+  stateMachineDefinition,
+  TRANSIENT_ERRORS,
+} from '../../lambdas/orchestration/definition.js';
+import { LOCAL_ARNS } from '../../lambdas/orchestration/sfn-local-runner.js';
+import { ConfigError, ConnectionError, StagingError } from '../../lambdas/runtime/errors.js';
+
+type State = Record<string, unknown> & { Type: string };
+const ARNS: DefinitionArns = LOCAL_ARNS;
+
+function states(def: Record<string, unknown>): Record<string, State> {
+  return def.States as Record<string, State>;
+}
+function tableStates(def: Record<string, unknown>): Record<string, State> {
+  return (states(def).Tables!.ItemProcessor as { States: Record<string, State> }).States;
+}
+
+test('the top level normalizes the request, maps over the tables and fails the execution when a table failed', () => {
+  const def = stateMachineDefinition(ARNS);
+  expect(def.StartAt).toBe('Defaults');
+  expect(Object.keys(states(def))).toEqual([
+    'Defaults',
+    'MergeRequest',
+    'MergeOptions',
+    'Tables',
+    'Summarize',
+    'AnyTableFailed',
+    'TablesFailed',
+    'Done',
+  ]);
+  const tables = states(def).Tables!;
+  expect(tables.Type).toBe('Map');
+  expect(tables.ItemsPath).toBe('$.request.tables');
+  expect(tables.MaxConcurrency).toBe(1);
+  expect(states(def).TablesFailed).toMatchObject({ Type: 'Fail', Error: 'Highwater.TablesFailed' });
+});
+
+test('per table: Plan → HasWork → ExtractChunks → BackupOnly → Load → Commit, every step caught into Abort', () => {
+  const def = stateMachineDefinition(ARNS);
+  const t = tableStates(def);
+  expect(Object.keys(t).sort()).toEqual(
+    [
+      'Plan',
+      'HasWork',
+      'TableSkipped',
+      'ExtractChunks',
+      'BackupOnly',
+      'SkipLoad',
+      'Load',
+      'Commit',
+      'TableCommitted',
+      'Abort',
+      'TableFailed',
+      'AbortFailed',
+    ].sort(),
+  );
+  expect(t.Plan!.Next).toBe('HasWork');
+  expect(t.ExtractChunks!.Next).toBe('BackupOnly');
+  expect(t.Load!.Next).toBe('Commit');
+  expect(t.SkipLoad!.Next).toBe('Commit');
+  expect(t.Commit!.Next).toBe('TableCommitted');
+  for (const name of ['Plan', 'ExtractChunks', 'Load', 'Commit']) {
+    expect(t[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }]);
+  }
+  expect(t.Abort!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.abortError', Next: 'AbortFailed' }]);
+  expect(t.Abort!.Parameters).toEqual({
+    FunctionName: ARNS.abort,
+    Payload: { 'run.$': '$.plan.run', 'error.$': '$.error' },
+  });
+});
+
+test('every Task invokes its own function through lambda:invoke and retries transient errors with full jitter', () => {
+  const def = stateMachineDefinition(ARNS, { retryMaxAttempts: 5, retryIntervalSeconds: 3, taskTimeoutSeconds: 120 });
+  const t = tableStates(def);
+  const extract = (t.ExtractChunks!.ItemProcessor as { States: Record<string, State> }).States.ExtractChunk!;
+  const tasks: [State, string][] = [
+    [t.Plan!, ARNS.plan],
+    [extract, ARNS.extract],
+    [t.Load!, ARNS.load],
+    [t.Commit!, ARNS.commit],
+    [t.Abort!, ARNS.abort],
+  ];
+  for (const [state, arn] of tasks) {
+    expect(state.Resource).toBe('arn:aws:states:::lambda:invoke');
+    expect((state.Parameters as { FunctionName: string }).FunctionName).toBe(arn);
+    expect(state.TimeoutSeconds).toBe(120);
+    expect(state.Retry).toEqual([
+      {
+        ErrorEquals: [...TRANSIENT_ERRORS],
+        IntervalSeconds: 3,
+        BackoffRate: 2,
+        MaxAttempts: 5,
+        MaxDelaySeconds: 60,
+        JitterStrategy: 'FULL',
+      },
+    ]);
+  }
+  expect(TRANSIENT_ERRORS).toEqual(
+    expect.arrayContaining(['ConnectionError', 'StagingError', 'Lambda.TooManyRequestsException', 'States.Timeout']),
+  );
+});
+
+test('the chunk Map takes its concurrency from the request options, defaulted by the definition', () => {
+  const def = stateMachineDefinition(ARNS, { defaultMaxConcurrency: 7 });
+  const map = tableStates(def).ExtractChunks!;
+  expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.chunks', MaxConcurrencyPath: '$.options.maxWorkers' });
+  expect(map.MaxConcurrency).toBeUndefined();
+  expect(JSON.stringify(states(def).Defaults)).toContain('"maxWorkers":7');
+});
+
+test('JSONPath only: no JSONata anywhere, and the library validates it with ARN and path checks', () => {
+  const text = JSON.stringify(stateMachineDefinition(ARNS));
+  expect(text).not.toMatch(/JSONata|QueryLanguage|"Arguments"|"Output"|\{%/);
+  expect(
+    () =>
+      new StateMachine(stateMachineDefinition(ARNS) as unknown as StateMachineDefinition, {
+        validationOptions: { checkArn: true, checkPaths: true },
+      }),
+  ).not.toThrow();
+});
+
+test('error names: transient classes keep their name, others are renamed so Retry classifies them as the runtime does', () => {
+  expect(aslErrorName(new ConnectionError('down'))).toBe('ConnectionError');
+  expect(aslErrorName(new StagingError('slow down'))).toBe('StagingError');
+  expect(aslErrorName(new StagingError('AccessDenied', { transient: false }))).toBe('StagingError.Permanent');
+  expect(aslErrorName(new ConfigError('bad'))).toBe('ConfigError');
+  expect(aslErrorName(new ConfigError('flaky', { transient: true }))).toBe('Highwater.Transient');
+  expect(aslErrorName(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe('Highwater.Transient');
+  expect(aslErrorName(new TypeError('x'))).toBe('TypeError');
+  expect(aslErrorName('a string')).toBe('Error');
+});
+
+// --- executed: the data flow between states, with in-test Lambda stand-ins ----------------------------------------
+
+type Payload = Record<string, unknown>;
+function lambda(fn: (p: Payload) => unknown | Promise<unknown>) {
+  return async (input: unknown) => ({ StatusCode: 200, Payload: await fn((input as { Payload: Payload }).Payload) });
+}
+function run(name: string, extra: Payload = {}) {
+  return { runId: `run-${name}`, table: name, backupOnly: false, from: { ts: null, id: '0' }, ...extra };
+}
+
+async function execute(input: unknown, handlers: Record<string, (p: Payload) => unknown>) {
+  const sm = new StateMachine(stateMachineDefinition(ARNS, { defaultMaxConcurrency: 3 }) as never);
+  const wrapped = Object.fromEntries(Object.entries(handlers).map(([k, f]) => [k, lambda(f)]));
+  const ex = sm.run(input as never, {
+    overrides: { taskResourceLocalHandlers: wrapped, retryIntervalOverrides: { ExtractChunk: 0, Plan: 0 } },
+  });
+  return ex.result.then(
+    (output) => ({ ok: true as const, output }),
+    (e: { cause?: { name: string } }) => ({ ok: false as const, error: e.cause?.name }),
+  );
+}
+
+test('executed: defaults fill pipeline and options, adhoc reaches Plan, chunk concurrency follows the default', async () => {
+  const plans: Payload[] = [];
+  let inFlight = 0;
+  let peak = 0;
+  const r = await execute(
+    { tables: ['s.a'], adhoc: { source: 'src', target: 'dst' } },
+    {
+      Plan: (p) => {
+        plans.push(p);
+        return { run: run('s.a'), chunks: [0, 1, 2, 3, 4, 5].map((index) => ({ index })), skipped: null };
+      },
+      ExtractChunk: async (p) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((res) => setTimeout(res, 15));
+        inFlight--;
+        return { index: (p.chunk as { index: number }).index, rows: 2, bytes: 10 };
+      },
+      Load: (p) => ({ rowsLoaded: (p.chunks as unknown[]).length * 2, rowsStaged: 12, rowsDeleted: 0, files: 6 }),
+      Commit: (p) => ({
+        status: 'committed',
+        watermark: { ts: null, id: '9' },
+        rowsExtracted: 12,
+        rowsLoaded: (p.load as { rowsLoaded: number }).rowsLoaded,
+      }),
+    },
+  );
+  expect(plans[0]).toMatchObject({
+    pipeline: 'default',
+    table: 's.a',
+    adhoc: { source: 'src', target: 'dst' },
+    options: { maxWorkers: 3, backupOnly: false },
+  });
+  expect(peak).toBe(3);
+  expect(r).toEqual({
+    ok: true,
+    output: {
+      tables: [
+        {
+          table: 's.a',
+          status: 'committed',
+          runId: 'run-s.a',
+          watermarkBefore: { ts: null, id: '0' },
+          watermarkAfter: { ts: null, id: '9' },
+          rowsExtracted: 12,
+          rowsLoaded: 12,
+          chunks: 6,
+          load: { rowsLoaded: 12, rowsStaged: 12, rowsDeleted: 0, files: 6 },
+        },
+      ],
+    },
+  });
+});
+
+test('executed: options.maxWorkers bounds the chunk Map; backup-only skips Load and commits with load null', async () => {
+  let inFlight = 0;
+  let peak = 0;
+  const commits: Payload[] = [];
+  const r = await execute(
+    { pipeline: 'p', tables: ['s.a'], options: { maxWorkers: 2, backupOnly: true } },
+    {
+      Plan: () => ({
+        run: run('s.a', { backupOnly: true }),
+        chunks: [0, 1, 2, 3].map((index) => ({ index })),
+        skipped: null,
+      }),
+      ExtractChunk: async (p) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((res) => setTimeout(res, 15));
+        inFlight--;
+        return { index: (p.chunk as { index: number }).index, rows: 1, bytes: 1 };
+      },
+      Load: () => {
+        throw new Error('Load must not run for a backup-only run');
+      },
+      Commit: (p) => {
+        commits.push(p);
+        return { status: 'staged', watermark: { ts: null, id: null }, rowsExtracted: 4, rowsLoaded: 0 };
+      },
+    },
+  );
+  expect(peak).toBe(2);
+  expect(commits).toEqual([{ run: run('s.a', { backupOnly: true }), load: null }]);
+  expect(r.ok && (r.output as { tables: { status: string }[] }).tables[0]?.status).toBe('staged');
+});
+
+test('executed: one table failing is aborted and reported while the others commit or skip; the execution fails', async () => {
+  const aborts: Payload[] = [];
+  const r = await execute(
+    { pipeline: 'p', tables: ['s.ok', 's.bad', 's.none'], options: {} },
+    {
+      Plan: (p) => {
+        if (p.table === 's.none') return { run: null, chunks: [], skipped: 'no new rows' };
+        if (p.table === 's.bad') throw Object.assign(new Error('unknown column "x"'), { name: 'ConfigError' });
+        return { run: run(p.table as string), chunks: [{ index: 0 }], skipped: null };
+      },
+      ExtractChunk: () => ({ index: 0, rows: 1, bytes: 1 }),
+      Load: () => ({ rowsLoaded: 1, rowsStaged: 1, rowsDeleted: 0, files: 1 }),
+      Commit: () => ({ status: 'committed', watermark: { ts: null, id: '1' }, rowsExtracted: 1, rowsLoaded: 1 }),
+      Abort: (p) => {
+        aborts.push(p);
+        return { aborted: false, error: 'x' };
+      },
+    },
+  );
+  expect(r).toEqual({ ok: false, error: 'Highwater.TablesFailed' });
+  expect(aborts).toEqual([{ run: null, error: { Error: 'ConfigError', Cause: 'unknown column "x"' } }]);
+});
