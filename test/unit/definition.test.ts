@@ -2,7 +2,7 @@
  * The state machine definition: its structure (states, Retry/Catch, JSONPath only, Map concurrency path) and its
  * data flow, executed by aws-local-stepfunctions with small in-test Lambda stand-ins for the five handlers.
  */
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { expect, test } from 'vitest';
 import {
   aslErrorName,
@@ -141,6 +141,7 @@ test('error names: transient classes keep their name, others are renamed so Retr
 // --- executed: the data flow between states, with in-test Lambda stand-ins ----------------------------------------
 
 type Payload = Record<string, unknown>;
+type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 function lambda(fn: (p: Payload) => unknown | Promise<unknown>) {
   return async (input: unknown) => ({ StatusCode: 200, Payload: await fn((input as { Payload: Payload }).Payload) });
 }
@@ -150,7 +151,7 @@ function run(name: string, extra: Payload = {}) {
 
 async function execute(input: unknown, handlers: Record<string, (p: Payload) => unknown>) {
   const sm = new StateMachine(stateMachineDefinition(ARNS, { defaultMaxConcurrency: 3 }) as never);
-  const wrapped = Object.fromEntries(Object.entries(handlers).map(([k, f]) => [k, lambda(f)]));
+  const wrapped = Object.fromEntries(Object.entries(handlers).map(([k, f]) => [k, lambda(f)])) as LocalHandlers;
   const ex = sm.run(input as never, {
     overrides: { taskResourceLocalHandlers: wrapped, retryIntervalOverrides: { ExtractChunk: 0, Plan: 0 } },
   });
