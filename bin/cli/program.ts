@@ -1,5 +1,6 @@
 /** The command tree. Each command lives in its own file; this only wires them up. */
 import { Command } from 'commander';
+import { executionsCommand } from './commands/executions.js';
 import { syncCommand } from './commands/sync.js';
 import { watermarkCommand } from './commands/watermark.js';
 import type { GlobalOptions } from './context.js';
@@ -17,5 +18,6 @@ export function createProgram(): Command {
   const global = (): GlobalOptions => program.opts<GlobalOptions>();
   program.addCommand(syncCommand(global));
   program.addCommand(watermarkCommand(global));
+  program.addCommand(executionsCommand(global));
   return program;
 }

@@ -1,8 +1,10 @@
-/** `highwater sync`: run tables now, on this machine (local adapters or AWS adapters chosen by configuration). */
+/**
+ * `highwater sync`: run tables now, on this machine (local adapters or AWS adapters chosen by configuration), or
+ * with --state-machine-arn / HIGHWATER_STATE_MACHINE_ARN as an execution of the deployed state machine.
+ */
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { RunRequest } from '../../../lambdas/engine/manifests.js';
 import { renderForDisplay } from '../../../lambdas/engine/queries.js';
 import { previewTable } from '../../../lambdas/orchestration/dry-run.js';
 import { type RunReport, runLocal } from '../../../lambdas/orchestration/local-runner.js';
@@ -10,8 +12,13 @@ import { ExitCode } from '../../../lambdas/runtime/errors.js';
 import { type GlobalOptions, openContext } from '../context.js';
 import { ExitError } from '../exit.js';
 import { collect, positiveInt } from '../options.js';
-import type { Output } from '../output.js';
+import { Output } from '../output.js';
 import { progressReporter } from '../progress.js';
+import { createSfnClient } from '../remote/client.js';
+import { runRemoteSync } from '../remote/remote-sync.js';
+import { buildRunRequest } from '../remote/run-request.js';
+import { terminalView } from '../remote/view.js';
+import { stateMachineArnFrom } from './executions.js';
 
 const SyncOptionsSchema = z.object({
   table: z.array(z.string()).min(1, 'give at least one table with -t schema.table'),
@@ -24,6 +31,8 @@ const SyncOptionsSchema = z.object({
   dryRun: z.boolean().default(false),
   json: z.boolean().default(false),
   jsonOutput: z.string().optional(),
+  stateMachineArn: z.string().optional(),
+  wait: z.boolean().default(true),
 });
 type SyncOptions = z.infer<typeof SyncOptionsSchema>;
 
@@ -37,7 +46,12 @@ function addRunOptions(cmd: Command): Command {
     .option('--redshift-only', 'load staged runs that are not loaded yet, oldest first')
     .option('--dry-run', 'print the plan (chunks, SQL with parameters, target DDL) and change nothing')
     .option('--json', 'print the run report as JSON on stdout')
-    .option('--json-output <file>', 'also write the run report as JSON to this file');
+    .option('--json-output <file>', 'also write the run report as JSON to this file')
+    .option(
+      '--state-machine-arn <arn>',
+      'run on AWS as an execution of this state machine (or HIGHWATER_STATE_MACHINE_ARN)',
+    )
+    .option('--no-wait', 'with a state machine: print the execution ARN and return at once');
 }
 
 function renderReport(out: Output, report: RunReport): void {
@@ -64,23 +78,27 @@ async function runSync(
   global: GlobalOptions,
   adhoc?: { source: string; target: string },
 ): Promise<void> {
+  const request = buildRunRequest(opts, adhoc);
+  // --dry-run always plans here: it reads the source but changes nothing, so there is nothing to run remotely.
+  const stateMachineArn = opts.dryRun ? undefined : stateMachineArnFrom(opts.stateMachineArn);
+  if (stateMachineArn) {
+    const g = { ...global, json: opts.json || global.json };
+    const out = new Output({ quiet: Boolean(g.quiet), debug: Boolean(g.debug), json: Boolean(g.json) });
+    await runRemoteSync({
+      client: createSfnClient(stateMachineArn),
+      out,
+      stateMachineArn,
+      request,
+      wait: opts.wait,
+      jsonOutput: opts.jsonOutput,
+      view: out.isTty && !out.opts.quiet && !out.opts.json ? terminalView((s) => process.stderr.write(s)) : undefined,
+    });
+    return;
+  }
   const { out, runtime } = await openContext(
     { ...global, json: opts.json || global.json },
     adhoc ? undefined : opts.pipeline,
   );
-  const request: RunRequest = {
-    pipeline: opts.pipeline,
-    tables: opts.table,
-    adhoc,
-    options: {
-      limit: opts.limit,
-      maxWorkers: opts.maxWorkers,
-      maxChunks: opts.maxChunks,
-      backupOnly: opts.backupOnly,
-      redshiftOnly: opts.redshiftOnly,
-      dryRun: opts.dryRun,
-    },
-  };
   try {
     if (opts.dryRun) {
       const previews = [];
@@ -123,7 +141,9 @@ Examples:
   highwater sync -t shop.orders -t shop.customers --max-workers 4
   highwater sync -t shop.orders --limit 100000 --backup-only
   highwater sync -t shop.orders --redshift-only
-  highwater sync -t shop.orders --dry-run`,
+  highwater sync -t shop.orders --dry-run
+  highwater sync -t shop.orders --state-machine-arn arn:aws:states:eu-west-1:123456789012:stateMachine:highwater-prod
+  highwater sync -t shop.orders --no-wait --json   (with HIGHWATER_STATE_MACHINE_ARN set)`,
     )
     .action(async (raw: unknown) => runSync(SyncOptionsSchema.parse(raw), global()));
 

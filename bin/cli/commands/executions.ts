@@ -1,0 +1,178 @@
+/** `highwater executions list|describe|stop`: the state machine's executions on AWS. */
+import { type ExecutionListItem, ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { ConfigError } from '../../../lambdas/runtime/errors.js';
+import type { GlobalOptions } from '../context.js';
+import { positiveInt } from '../options.js';
+import { Output, table } from '../output.js';
+import {
+  createSfnClient,
+  describeRemoteExecution,
+  fetchHistory,
+  listRemoteExecutions,
+  stopRemoteExecution,
+} from '../remote/client.js';
+import { type ProgressModel, summarizeHistory } from '../remote/history.js';
+import { renderProgress } from '../remote/render.js';
+
+export const STATE_MACHINE_ENV = 'HIGHWATER_STATE_MACHINE_ARN';
+
+/** --state-machine-arn, else HIGHWATER_STATE_MACHINE_ARN; undefined when neither is set. */
+export function stateMachineArnFrom(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const arn = option ?? env[STATE_MACHINE_ENV];
+  if (arn === undefined || arn === '') return undefined;
+  if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/.test(arn)) {
+    throw new ConfigError(
+      `${option !== undefined ? '--state-machine-arn' : STATE_MACHINE_ENV} is not a state machine ARN: ${JSON.stringify(arn)}`,
+      { suggestion: 'It looks like arn:aws:states:eu-west-1:123456789012:stateMachine:highwater-prod.' },
+    );
+  }
+  return arn;
+}
+
+const ListOptionsSchema = z.object({
+  stateMachineArn: z.string().optional(),
+  status: z.enum(Object.values(ExecutionStatus) as [ExecutionStatus, ...ExecutionStatus[]]).optional(),
+  max: z.number().int().positive().default(20),
+  json: z.boolean().default(false),
+});
+
+export interface ExecutionRow {
+  name: string;
+  status: string;
+  startDate: string | null;
+  stopDate: string | null;
+  executionArn: string;
+}
+
+export function collectExecutionRows(items: readonly ExecutionListItem[]): ExecutionRow[] {
+  return items.map((i) => ({
+    name: i.name ?? '',
+    status: i.status ?? '',
+    startDate: i.startDate?.toISOString() ?? null,
+    stopDate: i.stopDate?.toISOString() ?? null,
+    executionArn: i.executionArn ?? '',
+  }));
+}
+
+export function renderExecutionRows(rows: readonly ExecutionRow[]): string[] {
+  if (rows.length === 0) return ['no executions'];
+  return table([
+    ['NAME', 'STATUS', 'STARTED', 'STOPPED'],
+    ...rows.map((r) => [r.name, r.status, r.startDate ?? '-', r.stopDate ?? '-']),
+  ]);
+}
+
+export interface ExecutionDetail {
+  executionArn: string;
+  name: string | null;
+  status: string;
+  startDate: string | null;
+  stopDate: string | null;
+  input: unknown;
+  output: unknown;
+  error: string | null;
+  cause: string | null;
+  progress: ProgressModel;
+}
+
+function json(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export async function collectExecutionDetail(client: SFNClient, executionArn: string): Promise<ExecutionDetail> {
+  const d = await describeRemoteExecution(client, executionArn);
+  const progress = summarizeHistory(await fetchHistory(client, executionArn));
+  return {
+    executionArn,
+    name: d.name ?? null,
+    status: d.status ?? 'UNKNOWN',
+    startDate: d.startDate?.toISOString() ?? null,
+    stopDate: d.stopDate?.toISOString() ?? null,
+    input: json(d.input),
+    output: json(d.output),
+    error: d.error ?? null,
+    cause: d.cause ?? null,
+    progress,
+  };
+}
+
+export function renderExecutionDetail(d: ExecutionDetail): string[] {
+  return [
+    `${d.name ?? d.executionArn}  ${d.status}`,
+    `  arn      ${d.executionArn}`,
+    `  started  ${d.startDate ?? '-'}`,
+    `  stopped  ${d.stopDate ?? '-'}`,
+    `  input    ${JSON.stringify(d.input)}`,
+    ...(d.error ? [`  error    ${d.error}${d.cause ? `: ${d.cause}` : ''}`] : []),
+    ...renderProgress(d.progress),
+  ];
+}
+
+/** Commands get their client from here, so tests can hand them one whose answers are canned. */
+export type SfnClientFactory = (arn: string) => SFNClient;
+
+export function executionsCommand(global: () => GlobalOptions, clientFor: SfnClientFactory = createSfnClient): Command {
+  const outFor = (json: boolean) => {
+    const g = global();
+    return new Output({ quiet: Boolean(g.quiet), debug: Boolean(g.debug), json: json || Boolean(g.json) });
+  };
+  const cmd = new Command('executions').description('executions of the deployed state machine on AWS');
+
+  cmd.addCommand(
+    new Command('list')
+      .description('recent executions, newest first')
+      .option('--state-machine-arn <arn>', `state machine (default: ${STATE_MACHINE_ENV})`)
+      .option('--status <status>', `only these: ${Object.values(ExecutionStatus).join(', ')}`)
+      .option('--max <n>', 'at most this many (default 20)', positiveInt('--max'))
+      .option('--json', 'print JSON on stdout')
+      .action(async (raw: unknown) => {
+        const opts = ListOptionsSchema.parse(raw);
+        const arn = stateMachineArnFrom(opts.stateMachineArn);
+        if (!arn) {
+          throw new ConfigError(`executions list needs --state-machine-arn or ${STATE_MACHINE_ENV}`);
+        }
+        const out = outFor(opts.json);
+        const rows = collectExecutionRows(
+          await listRemoteExecutions(clientFor(arn), arn, { status: opts.status, max: opts.max }),
+        );
+        if (out.opts.json) out.json(rows);
+        else for (const l of renderExecutionRows(rows)) out.data(l);
+      }),
+  );
+  cmd.addCommand(
+    new Command('describe')
+      .description('one execution: status, input, output and per-table progress')
+      .argument('<execution-arn>')
+      .option('--json', 'print JSON on stdout')
+      .action(async (arn: string, raw: unknown) => {
+        const opts = z.object({ json: z.boolean().default(false) }).parse(raw);
+        const out = outFor(opts.json);
+        const detail = await collectExecutionDetail(clientFor(arn), arn);
+        if (out.opts.json) out.json(detail);
+        else for (const l of renderExecutionDetail(detail)) out.data(l);
+      }),
+  );
+  cmd.addCommand(
+    new Command('stop')
+      .description('stop a running execution (watermarks stay where they were; its leases expire)')
+      .argument('<execution-arn>')
+      .option('--cause <text>', 'why, recorded on the execution')
+      .action(async (arn: string, raw: unknown) => {
+        const opts = z.object({ cause: z.string().optional() }).parse(raw);
+        const out = outFor(false);
+        const { stopDate } = await stopRemoteExecution(clientFor(arn), arn, opts.cause);
+        out.info(`stopped ${arn}${stopDate ? ` at ${stopDate}` : ''}`);
+      }),
+  );
+  return cmd;
+}

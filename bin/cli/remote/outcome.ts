@@ -1,0 +1,107 @@
+/**
+ * A finished execution → the CLI's exit code (0 ok, 3 partial, else the failing table's code, 4 if none can be
+ * told). The state machine's output is read leniently: a RunReport-like `{status, tables}`, or the array its
+ * per-table Map returns (Commit outputs, skipped plans, Abort outputs).
+ */
+import { z } from 'zod';
+import { ExitCode } from '../../../lambdas/runtime/errors.js';
+
+/** Error class name → exit code, for errors known only by name (a remote step's `Error`). */
+const CODE_BY_ERROR: Record<string, number> = {
+  ConfigError: ExitCode.config,
+  ZodError: ExitCode.config,
+  ConnectionError: ExitCode.connection,
+  LeaseHeldError: ExitCode.partial,
+  LeaseLostError: ExitCode.partial,
+  DataError: ExitCode.data,
+  CountMismatchError: ExitCode.data,
+  StagingError: ExitCode.staging,
+  WarehouseError: ExitCode.warehouse,
+};
+
+export function exitCodeOfErrorName(name: string | null | undefined): number | null {
+  if (!name) return null;
+  return CODE_BY_ERROR[name] ?? null;
+}
+
+/** `ConfigError: …` (an Abort's `error`, a table report's `error`) → the name before the colon. */
+function leadingErrorName(text: string | null | undefined): string | null {
+  const m = text ? /^([A-Za-z][A-Za-z0-9_.]*Error)\b/.exec(text) : null;
+  return m ? m[1]! : null;
+}
+
+const TableResultSchema = z.looseObject({
+  table: z.string().optional(),
+  status: z.string().optional(),
+  exitCode: z.number().int().optional(),
+  aborted: z.boolean().optional(),
+  error: z
+    .union([z.string(), z.looseObject({ Error: z.string(), Cause: z.string().optional() })])
+    .nullable()
+    .optional(),
+});
+type TableResult = z.infer<typeof TableResultSchema>;
+
+const ReportSchema = z.looseObject({
+  status: z.enum(['success', 'partial_success', 'failed']).optional(),
+  tables: z.array(TableResultSchema),
+});
+
+export interface ExecutionOutcome {
+  /** DescribeExecution's status. */
+  status: string;
+  /** DescribeExecution's output (a JSON string) or the parsed value. */
+  output?: unknown;
+  /** DescribeExecution's error name, for a failed execution. */
+  error?: string | null;
+}
+
+function isFailed(t: TableResult): boolean {
+  if (t.status === 'failed' || t.aborted === true) return true;
+  if (t.status && ['committed', 'staged', 'skipped', 'success'].includes(t.status)) return false;
+  return t.error !== undefined && t.error !== null;
+}
+
+function codeOf(t: TableResult): number | null {
+  if (t.exitCode !== undefined && t.exitCode !== 0) return t.exitCode;
+  const err = typeof t.error === 'string' ? leadingErrorName(t.error) : (t.error?.Error ?? null);
+  return exitCodeOfErrorName(err);
+}
+
+function tableResults(output: unknown): { status?: string; tables: TableResult[] } | null {
+  const value = typeof output === 'string' ? safeJson(output) : output;
+  const report = ReportSchema.safeParse(value);
+  if (report.success) return report.data;
+  if (Array.isArray(value)) {
+    const rows = value.flat(2).map((v) => TableResultSchema.safeParse(v));
+    if (rows.every((r) => r.success)) return { tables: rows.map((r) => r.data!) };
+  }
+  return null;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function outcomeExitCode(outcome: ExecutionOutcome): number {
+  const results = tableResults(outcome.output);
+  if (outcome.status !== 'SUCCEEDED') {
+    const fromTables = results?.tables
+      .filter(isFailed)
+      .map(codeOf)
+      .find((c) => c !== null);
+    return fromTables ?? exitCodeOfErrorName(outcome.error) ?? ExitCode.data;
+  }
+  if (!results) return ExitCode.ok;
+  const failed = results.tables.filter(isFailed);
+  const status =
+    results.status ??
+    (failed.length === 0 ? 'success' : failed.length === results.tables.length ? 'failed' : 'partial_success');
+  if (status === 'success') return ExitCode.ok;
+  if (status === 'partial_success') return ExitCode.partial;
+  return failed.map(codeOf).find((c) => c !== null) ?? ExitCode.data;
+}
