@@ -1,0 +1,140 @@
+/** One environment's Highwater: composes the constructs; resource details live in lib/constructs/. */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
+import type { Construct } from 'constructs';
+import type { EnvironmentContext } from './app-context.js';
+import { Alarms } from './constructs/alarms.js';
+import { HighwaterDashboard } from './constructs/dashboard.js';
+import { HighwaterFunction, type HighwaterFunctionProps } from './constructs/highwater-function.js';
+import { Schedules } from './constructs/schedules.js';
+import { StagingBucket } from './constructs/staging-bucket.js';
+import { StateTable } from './constructs/state-table.js';
+import { SyncStateMachine } from './constructs/sync-state-machine.js';
+import { WarehouseAccess } from './constructs/warehouse-access.js';
+import type { DeployedPipelines } from './deployed-pipelines.js';
+import { type DefinitionArns, interimStateMachineDefinition } from './interim-definition.js';
+
+export type FunctionName = 'plan' | 'extract' | 'load' | 'commit' | 'abort';
+
+export interface HighwaterStackProps extends StackProps {
+  readonly settings: EnvironmentContext;
+  readonly pipelines: DeployedPipelines;
+  readonly projectRoot: string;
+  /** The configuration directory bundled into the functions. */
+  readonly configDir: string;
+  /**
+   * The handler module of each function, relative to `projectRoot`.
+   * @default lambdas/functions/<name>.ts
+   */
+  readonly entries?: Partial<Record<FunctionName, string>>;
+  /** @default the interim definition (until lambdas/orchestration/definition.ts exists) */
+  readonly definition?: (arns: DefinitionArns) => Record<string, unknown>;
+  /** @default false: bucket, table and log groups are retained */
+  readonly removeDataOnDestroy?: boolean;
+}
+
+const FUNCTION_SIZING: Record<
+  FunctionName,
+  Pick<HighwaterFunctionProps, 'timeout' | 'memorySize' | 'parquetWorker'>
+> = {
+  plan: { timeout: Duration.minutes(5), memorySize: 512 },
+  // One vCPU at 1769 MB: encoding Parquet is CPU-bound.
+  extract: { timeout: Duration.minutes(15), memorySize: 1769, parquetWorker: true },
+  load: { timeout: Duration.minutes(15), memorySize: 512 },
+  commit: { timeout: Duration.minutes(1), memorySize: 256 },
+  abort: { timeout: Duration.minutes(1), memorySize: 256 },
+};
+
+export class HighwaterStack extends Stack {
+  public readonly staging: StagingBucket;
+  public readonly state: StateTable;
+  public readonly functions: Readonly<Record<FunctionName, HighwaterFunction>>;
+  public readonly warehouse: WarehouseAccess;
+  public readonly sync: SyncStateMachine;
+  public readonly schedules: Schedules;
+  public readonly alarms: Alarms;
+  public readonly dashboard: HighwaterDashboard;
+
+  constructor(scope: Construct, id: string, props: HighwaterStackProps) {
+    super(scope, id, props);
+    const s = props.settings;
+    const destroy = props.removeDataOnDestroy ?? false;
+    this.staging = new StagingBucket(this, 'Staging', {
+      stagedFileExpiryDays: s.stagedFileExpiryDays,
+      removeOnDestroy: destroy,
+    });
+    this.state = new StateTable(this, 'State', { removeOnDestroy: destroy });
+    this.warehouse = new WarehouseAccess(this, 'Warehouse', {
+      bucket: this.staging,
+      workgroups: props.pipelines.redshiftWorkgroups,
+      workgroupArns: s.redshiftWorkgroupArns,
+      clusters: props.pipelines.redshiftClusters,
+      secretIds: props.pipelines.secretIds,
+    });
+
+    // Subnets and security groups by id: no VPC lookup, so synth needs no AWS credentials. The functions name their
+    // subnets explicitly, so the imported VPC's zone list is never consulted (it only has to be non-empty).
+    const vpc = s.vpcId
+      ? Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: s.vpcId, availabilityZones: [`${s.region}a`] })
+      : undefined;
+    const subnets = s.subnetIds?.map((id, i) => Subnet.fromSubnetId(this, `Subnet${i}`, id));
+    const securityGroups = s.securityGroupIds?.map((id, i) =>
+      SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id, { mutable: false }),
+    );
+
+    const make = (name: FunctionName): HighwaterFunction =>
+      new HighwaterFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}`, {
+        entry: props.entries?.[name] ?? `lambdas/functions/${name}.ts`,
+        projectRoot: props.projectRoot,
+        configDir: props.configDir,
+        ...FUNCTION_SIZING[name],
+        environment: {
+          HIGHWATER_STAGING_BUCKET: this.staging.bucket.bucketName,
+          HIGHWATER_STATE_TABLE: this.state.table.tableName,
+        },
+        vpc,
+        vpcSubnets: subnets ? { subnets } : undefined,
+        securityGroups,
+        removeOnDestroy: destroy,
+      });
+    this.functions = {
+      plan: make('plan'),
+      extract: make('extract'),
+      load: make('load'),
+      commit: make('commit'),
+      abort: make('abort'),
+    };
+
+    // What each step touches (lambdas/handlers): every step reads and writes state; plan and extract open the
+    // source, load the warehouse; only extract and load touch staged files.
+    for (const f of Object.values(this.functions)) this.state.grantStateAccess(f.role);
+    for (const name of ['plan', 'extract', 'load'] as const) this.warehouse.grantSecrets(this.functions[name].role);
+    this.staging.grantStagingAccess(this.functions.extract.role);
+    this.staging.grantStagingAccess(this.functions.load.role);
+    this.warehouse.grantDataApi(this.functions.load.role);
+
+    this.sync = new SyncStateMachine(this, 'Sync', {
+      functions: {
+        plan: this.functions.plan.function,
+        extract: this.functions.extract.function,
+        load: this.functions.load.function,
+        commit: this.functions.commit.function,
+        abort: this.functions.abort.function,
+      },
+      definition: props.definition ?? interimStateMachineDefinition,
+      removeOnDestroy: destroy,
+    });
+    this.schedules = new Schedules(this, 'Schedules', {
+      stateMachine: this.sync.stateMachine,
+      schedules: props.pipelines.schedules,
+    });
+    this.alarms = new Alarms(this, 'Alarms', { stateMachine: this.sync.stateMachine, email: s.alarmEmail });
+    this.dashboard = new HighwaterDashboard(this, 'Dashboard', { stateMachine: this.sync.stateMachine });
+
+    new CfnOutput(this, 'StateMachineArn', { value: this.sync.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StagingBucketName', { value: this.staging.bucket.bucketName });
+    new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
+    new CfnOutput(this, 'CopyRoleArn', { value: this.warehouse.copyRole.roleArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+  }
+}
