@@ -71,6 +71,32 @@ export function runContextOf(
   };
 }
 
+/** The ledger entry a plan opens for its run. */
+function newRunRecord(run: RunContext, status: RunRecord['status'], plannedChunks: number): RunRecord {
+  const now = new Date().toISOString();
+  return {
+    runId: run.runId,
+    tableKey: run.tableKey,
+    pipeline: run.pipeline,
+    table: run.table,
+    strategy: run.strategy,
+    status,
+    from: run.from,
+    to: run.to,
+    advancesWatermark: run.advancesWatermark,
+    chunks: [],
+    plannedChunks,
+    rowsExtracted: 0,
+    rowsLoaded: null,
+    bytes: 0,
+    startedAt: now,
+    updatedAt: now,
+    finishedAt: null,
+    error: null,
+    cleanedAt: null,
+  };
+}
+
 export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
   const req = PlanInputSchema.parse(input);
   parseTableName(req.table, 'table');
@@ -107,28 +133,7 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
     // full_sync replaces the table: older staged runs are superseded, not loaded.
     const stagedIds = table.strategy === 'full_sync' || req.options.backupOnly ? [] : staged.map((r) => r.runId);
     const run = runContextOf(tablePlan, runId, stagedIds, req.options, req.adhoc);
-    const now = new Date().toISOString();
-    await state.putRun({
-      runId,
-      tableKey: key,
-      pipeline: pipeline.name,
-      table: table.name,
-      strategy: table.strategy,
-      status: 'extracting',
-      from: run.from,
-      to: run.to,
-      advancesWatermark: run.advancesWatermark,
-      chunks: [],
-      plannedChunks: tablePlan.window.chunks.length,
-      rowsExtracted: 0,
-      rowsLoaded: null,
-      bytes: 0,
-      startedAt: now,
-      updatedAt: now,
-      finishedAt: null,
-      error: null,
-      cleanedAt: null,
-    });
+    await state.putRun(newRunRecord(run, 'extracting', tablePlan.window.chunks.length));
     return { run, chunks: tablePlan.window.chunks, skipped: null };
   } catch (e) {
     await state.releaseLease(key, runId);
@@ -169,27 +174,6 @@ async function planLoadOnly(
     { backupOnly: false, redshiftOnly: true },
     adhoc,
   );
-  const now = new Date().toISOString();
-  await state.putRun({
-    runId,
-    tableKey: key,
-    pipeline: pipeline.name,
-    table: table.name,
-    strategy: table.strategy,
-    status: 'staged',
-    from: run.from,
-    to: run.to,
-    advancesWatermark: run.advancesWatermark,
-    chunks: [],
-    plannedChunks: 0,
-    rowsExtracted: 0,
-    rowsLoaded: null,
-    bytes: 0,
-    startedAt: now,
-    updatedAt: now,
-    finishedAt: null,
-    error: null,
-    cleanedAt: null,
-  });
+  await state.putRun(newRunRecord(run, 'staged', 0));
   return { run, chunks: [], skipped: null };
 }

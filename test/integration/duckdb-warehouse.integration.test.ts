@@ -6,10 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDbWarehouse, logicalToDuckDb } from '../../lambdas/adapters/duckdb/index.js';
-import { checkInserted } from '../../lambdas/adapters/duckdb/load.js';
+import { createDuckDbWarehouse } from '../../lambdas/adapters/duckdb/index.js';
 import type { LogicalType } from '../../lambdas/engine/model.js';
+import { duckdbType } from '../../lambdas/engine/type-map.js';
 import type { LoadRequest } from '../../lambdas/ports/index.js';
+import { checkInserted } from '../../lambdas/ports/load-request.js';
 import { CountMismatchError, WarehouseError } from '../../lambdas/runtime/errors.js';
 import { column, describeWarehouseContract, writeParquetWithDuckDb } from '../contract/warehouse.contract.js';
 
@@ -59,7 +60,7 @@ describe('DuckDB warehouse: types and DDL', () => {
     try {
       expect(wh.capabilities.name).toBe('duckdb');
       for (const [type, ddl] of cases) {
-        expect(logicalToDuckDb(type)).toBe(ddl);
+        expect(duckdbType(type)).toBe(ddl);
         expect(wh.capabilities.columnType(column('c', type))).toBe(ddl);
       }
     } finally {

@@ -4,8 +4,6 @@
  */
 import type { Warehouse } from '../../ports/index.js';
 
-export { logicalToDuckDb } from './type-map.js';
-
 export interface DuckDbWarehouseOptions {
   /** The database file; its directory is created if missing. `:memory:` gives a private in-memory database. */
   path: string;

@@ -1,8 +1,8 @@
 /** SQL text for one load, built from a validated LoadRequest. Identifiers are always quoted; values never appear. */
 import type { MappedColumn } from '../../engine/model.js';
 import { qualifiedAnsi, quoteAnsi } from '../../engine/sql.js';
+import { duckdbType } from '../../engine/type-map.js';
 import type { TargetTable } from '../../ports/index.js';
-import { logicalToDuckDb } from './type-map.js';
 
 export function qualifiedTarget(target: TargetTable): string {
   return qualifiedAnsi(target.schema, target.name);
@@ -14,15 +14,13 @@ export function columnList(names: readonly string[]): string {
 
 /** NOT NULL follows the source; no PRIMARY KEY (DuckDB's ART index refuses delete+insert of a key in one transaction). */
 export function createTableSql(qualifiedName: string, columns: readonly MappedColumn[]): string {
-  const defs = columns.map(
-    (c) => `  ${quoteAnsi(c.target)} ${logicalToDuckDb(c.type)}${c.nullable ? '' : ' NOT NULL'}`,
-  );
+  const defs = columns.map((c) => `  ${quoteAnsi(c.target)} ${duckdbType(c.type)}${c.nullable ? '' : ' NOT NULL'}`);
   return `CREATE TABLE ${qualifiedName} (\n${defs.join(',\n')}\n)`;
 }
 
 /** Staging columns take the target types but no constraints, so bad rows fail at the insert with the target named. */
 export function createStagingSql(stageName: string, columns: readonly MappedColumn[]): string {
-  const defs = columns.map((c) => `${quoteAnsi(c.target)} ${logicalToDuckDb(c.type)}`);
+  const defs = columns.map((c) => `${quoteAnsi(c.target)} ${duckdbType(c.type)}`);
   return `CREATE TEMP TABLE ${quoteAnsi(stageName)} (${defs.join(', ')})`;
 }
 
@@ -62,5 +60,5 @@ export function insertSql(qualifiedName: string, sourceName: string, columns: re
 
 /** Added columns are nullable: DuckDB cannot add a constrained column, and existing rows have no value anyway. */
 export function addColumnSql(qualifiedName: string, column: MappedColumn): string {
-  return `ALTER TABLE ${qualifiedName} ADD COLUMN ${quoteAnsi(column.target)} ${logicalToDuckDb(column.type)}`;
+  return `ALTER TABLE ${qualifiedName} ADD COLUMN ${quoteAnsi(column.target)} ${duckdbType(column.type)}`;
 }

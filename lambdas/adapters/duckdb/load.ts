@@ -5,7 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { type DuckDBConnection, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { quoteAnsi } from '../../engine/sql.js';
+import { duckdbType } from '../../engine/type-map.js';
 import type { LoadRequest, LoadResult } from '../../ports/index.js';
+import { checkInserted, tableLabel, validateRequest } from '../../ports/load-request.js';
 import { CountMismatchError, WarehouseError } from '../../runtime/errors.js';
 import { canonicalTypes, existingColumns, tableExists } from './catalog.js';
 import { wrapDuckDbError } from './errors.js';
@@ -19,49 +21,6 @@ import {
   insertSql,
   qualifiedTarget,
 } from './load-sql.js';
-import { logicalToDuckDb } from './type-map.js';
-
-function tableLabel(req: Pick<LoadRequest, 'target'>): string {
-  return `${req.target.schema}.${req.target.name}`;
-}
-
-/** Rejects requests no warehouse could carry out, before anything is touched. */
-export function validateRequest(req: LoadRequest): void {
-  const table = tableLabel(req);
-  if (req.columns.length === 0) throw new WarehouseError(`load of ${table}: no columns given`);
-  const names = new Set<string>();
-  for (const c of req.columns) {
-    const key = c.target.toLowerCase();
-    if (names.has(key)) throw new WarehouseError(`load of ${table}: column ${c.target} is listed twice`);
-    names.add(key);
-  }
-  for (const [role, list] of [
-    ['primary key', req.primaryKey],
-    ['cursor', req.cursorColumns],
-  ] as const) {
-    for (const name of list) {
-      if (!names.has(name.toLowerCase())) {
-        throw new WarehouseError(`load of ${table}: ${role} column ${name} is not among the loaded columns`);
-      }
-    }
-  }
-  if (req.mode === 'merge' && req.primaryKey.length === 0) {
-    throw new WarehouseError(`load of ${table}: merge needs a primary key and none was given`, {
-      suggestion: 'Declare a primary key for the table, or use full_sync.',
-    });
-  }
-  if (!Number.isSafeInteger(req.expectedRows) || req.expectedRows < 0) {
-    throw new WarehouseError(`load of ${table}: expectedRows must be a non-negative integer, got ${req.expectedRows}`);
-  }
-}
-
-/** The last hand-off check: every distinct staged key (or staged row, without a key) became exactly one row. */
-export function checkInserted(table: string, inserted: number, expected: number, keyed: boolean): void {
-  if (inserted === expected) return;
-  throw new CountMismatchError(
-    `load of ${table}: inserted ${inserted} rows but staged ${expected} ${keyed ? 'distinct keys' : 'rows'}; rolled back`,
-  );
-}
 
 async function scalarCount(conn: DuckDBConnection, sql: string): Promise<number> {
   const reader = await conn.runAndReadAll(sql);
@@ -73,7 +32,7 @@ async function evolveTable(conn: DuckDBConnection, req: LoadRequest, qualified: 
   const existing = await existingColumns(conn, req.target);
   const wanted = await canonicalTypes(
     conn,
-    req.columns.map((c) => logicalToDuckDb(c.type)),
+    req.columns.map((c) => duckdbType(c.type)),
   );
   for (const [i, column] of req.columns.entries()) {
     const have = existing.get(column.target.toLowerCase());

@@ -5,6 +5,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { blobValue, timestampTZValue } from '@duckdb/node-api';
 import type { MappedColumn } from '../../engine/model.js';
+import { duckdbType } from '../../engine/type-map.js';
 import type { LoadRequest, LoadResult, TargetTable, Warehouse, WarehouseCapabilities } from '../../ports/index.js';
 import { WarehouseError } from '../../runtime/errors.js';
 import { tableExists } from './catalog.js';
@@ -13,7 +14,6 @@ import { acquireInstance, type InstanceLease } from './instance-registry.js';
 import { runLoad } from './load.js';
 import { createTableSql, qualifiedTarget } from './load-sql.js';
 import { Serial } from './serial.js';
-import { logicalToDuckDb } from './type-map.js';
 import { toJsRow } from './values.js';
 
 /** DuckDB has no practical identifier limit; this keeps names portable to Redshift's 127 bytes. */
@@ -22,7 +22,7 @@ const MAX_IDENTIFIER_LENGTH = 127;
 export const duckDbCapabilities: WarehouseCapabilities = {
   name: 'duckdb',
   maxIdentifierLength: MAX_IDENTIFIER_LENGTH,
-  columnType: (column: MappedColumn) => logicalToDuckDb(column.type),
+  columnType: (column: MappedColumn) => duckdbType(column.type),
 };
 
 export function describeDuckDbDdl(request: Pick<LoadRequest, 'target' | 'columns'>): string {

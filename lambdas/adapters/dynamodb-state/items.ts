@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import type { ChunkRecord, Lease, RunRecord, WatermarkRecord } from '../../ports/index.js';
+import { RUN_STATUSES } from '../../ports/records.js';
 import { DataError } from '../../runtime/errors.js';
-import { RUN_STATUSES } from '../local-state/rows.js';
 import {
   chunkKey,
   type Item,

@@ -6,8 +6,8 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChunkRecord, RunRecord, RunStatus } from '../../ports/index.js';
+import { checkRunRecord, chunkSchema } from '../../ports/records.js';
 import { DataError } from '../../runtime/errors.js';
-import { checkRunRecord, chunkSchema } from '../local-state/rows.js';
 import { FINISHED, type StoreContext } from './context.js';
 import { attributeNames, MAX_TRANSACT_ITEMS, type TransactItem } from './db.js';
 import { failedCondition, rawStringAttribute } from './errors.js';

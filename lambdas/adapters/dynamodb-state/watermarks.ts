@@ -4,8 +4,8 @@
  */
 import type { Watermark } from '../../engine/model.js';
 import type { WatermarkRecord } from '../../ports/index.js';
+import { watermarkSchema } from '../../ports/records.js';
 import { DataError } from '../../runtime/errors.js';
-import { watermarkSchema } from '../local-state/rows.js';
 import type { StoreContext } from './context.js';
 import { attributeNames, type TransactItem } from './db.js';
 import { failedCondition } from './errors.js';

@@ -7,17 +7,9 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Watermark } from '../../engine/model.js';
 import type { ChunkRecord, Lease, RunRecord, RunStatus, StateStore, WatermarkRecord } from '../../ports/index.js';
+import { checkRunRecord, chunkSchema, watermarkSchema } from '../../ports/records.js';
 import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../runtime/errors.js';
-import {
-  checkRunRecord,
-  chunkFromRow,
-  chunkSchema,
-  leaseFromRow,
-  runFromRow,
-  runToParams,
-  watermarkFromRow,
-  watermarkSchema,
-} from './rows.js';
+import { chunkFromRow, leaseFromRow, runFromRow, runToParams, watermarkFromRow } from './rows.js';
 import { openStateDatabase } from './schema.js';
 
 export interface LocalStateStoreOptions {

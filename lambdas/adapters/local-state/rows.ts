@@ -3,18 +3,10 @@
  * file fails loudly with the table named instead of handing the engine a half-typed record.
  */
 import { z } from 'zod';
-import type { ChunkRecord, Lease, RunRecord, RunStatus, WatermarkRecord } from '../../ports/index.js';
-import { DataError } from '../../runtime/errors.js';
+import type { ChunkRecord, Lease, RunRecord, WatermarkRecord } from '../../ports/index.js';
+import { RUN_STATUSES, } from '../../ports/records.js';
 
-export const RUN_STATUSES = [
-  'planned',
-  'extracting',
-  'staged',
-  'loaded',
-  'committed',
-  'failed',
-  'cleaned',
-] as const satisfies readonly RunStatus[];
+import { DataError } from '../../runtime/errors.js';
 
 const flag = z.union([z.literal(0), z.literal(1)]).transform((v) => v === 1);
 const count = z.number().int().nonnegative();
@@ -56,32 +48,6 @@ const runRowSchema = z.object({
 });
 
 const chunkRowSchema = z.object({ idx: count, key: text, rows: count, bytes: count });
-
-/** What the engine may write: checked before it reaches the file, so a bad record never becomes a bad row. */
-const watermarkSchema = z.object({ ts: nullableText, id: nullableText });
-const chunkSchema = z.object({ index: count, key: text, rows: count, bytes: count });
-export const runRecordSchema = z.object({
-  runId: text.min(1),
-  tableKey: text.min(1),
-  pipeline: text,
-  table: text,
-  strategy: text,
-  status: z.enum(RUN_STATUSES),
-  from: watermarkSchema,
-  to: watermarkSchema,
-  advancesWatermark: z.boolean(),
-  chunks: z.array(chunkSchema),
-  plannedChunks: count,
-  rowsExtracted: count,
-  rowsLoaded: count.nullable(),
-  bytes: count,
-  startedAt: text,
-  updatedAt: text,
-  finishedAt: nullableText,
-  error: nullableText,
-  cleanedAt: nullableText,
-});
-export { chunkSchema, watermarkSchema };
 
 function parseRow<S extends z.ZodType>(schema: S, table: string, row: unknown): z.output<S> {
   const parsed = schema.safeParse(row);
@@ -161,11 +127,4 @@ export function runToParams(run: RunRecord): Record<string, string | number | nu
     error: run.error,
     cleaned_at: run.cleanedAt,
   };
-}
-
-/** Validates a record the engine hands in; `what` names the operation and run for the error. */
-export function checkRunRecord(what: string, run: unknown): RunRecord {
-  const parsed = runRecordSchema.safeParse(run);
-  if (!parsed.success) throw new DataError(`${what}: invalid run record: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
 }

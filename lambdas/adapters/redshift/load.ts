@@ -13,8 +13,8 @@
 import type { SubStatementData } from '@aws-sdk/client-redshift-data';
 import { newRunId, stagingTableName } from '../../engine/naming.js';
 import type { LoadRequest, LoadResult, TargetTable } from '../../ports/index.js';
+import { checkInserted, validateRequest } from '../../ports/load-request.js';
 import { CountMismatchError, describeError, HighwaterError, WarehouseError } from '../../runtime/errors.js';
-import { checkInserted, validateRequest } from '../duckdb/load.js';
 import { existingColumns, tableExists } from './catalog.js';
 import type { DataApi } from './data-api.js';
 import {

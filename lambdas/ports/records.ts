@@ -1,0 +1,53 @@
+/**
+ * The ledger's record shapes as zod schemas, shared by every StateStore adapter: records are checked before they
+ * are written, so a bad record never becomes a bad row or item.
+ */
+import { z } from 'zod';
+import { DataError } from '../runtime/errors.js';
+import type { RunRecord, RunStatus } from './index.js';
+
+export const RUN_STATUSES = [
+  'planned',
+  'extracting',
+  'staged',
+  'loaded',
+  'committed',
+  'failed',
+  'cleaned',
+] as const satisfies readonly RunStatus[];
+
+const count = z.number().int().nonnegative();
+const text = z.string();
+const nullableText = z.string().nullable();
+
+/** What the engine may write: checked before it reaches the file, so a bad record never becomes a bad row. */
+export const watermarkSchema = z.object({ ts: nullableText, id: nullableText });
+export const chunkSchema = z.object({ index: count, key: text, rows: count, bytes: count });
+export const runRecordSchema = z.object({
+  runId: text.min(1),
+  tableKey: text.min(1),
+  pipeline: text,
+  table: text,
+  strategy: text,
+  status: z.enum(RUN_STATUSES),
+  from: watermarkSchema,
+  to: watermarkSchema,
+  advancesWatermark: z.boolean(),
+  chunks: z.array(chunkSchema),
+  plannedChunks: count,
+  rowsExtracted: count,
+  rowsLoaded: count.nullable(),
+  bytes: count,
+  startedAt: text,
+  updatedAt: text,
+  finishedAt: nullableText,
+  error: nullableText,
+  cleanedAt: nullableText,
+});
+
+/** Validates a record the engine hands in; `what` names the operation and run for the error. */
+export function checkRunRecord(what: string, run: unknown): RunRecord {
+  const parsed = runRecordSchema.safeParse(run);
+  if (!parsed.success) throw new DataError(`${what}: invalid run record: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
