@@ -17,6 +17,7 @@ import { ZodError } from 'zod';
 import { executionsCommand, stateMachineArnFrom } from '../../bin/cli/commands/executions.js';
 import { ExitError } from '../../bin/cli/exit.js';
 import { Output } from '../../bin/cli/output.js';
+import { createProgram } from '../../bin/cli/program.js';
 import { sfnError } from '../../bin/cli/remote/errors.js';
 import { summarizeHistory } from '../../bin/cli/remote/history.js';
 import { outcomeExitCode } from '../../bin/cli/remote/outcome.js';
@@ -728,5 +729,21 @@ describe('sfnError', () => {
       'x: no such state machine',
     );
     expect(sfnError(Object.assign(new Error('m'), { name: 'InvalidArn' }), 'x').message).toBe('x: InvalidArn: m');
+  });
+});
+
+describe('sync wiring', () => {
+  it('takes the remote path from HIGHWATER_STATE_MACHINE_ARN and refuses a malformed one before reading config', async () => {
+    vi.stubEnv('HIGHWATER_STATE_MACHINE_ARN', 'bogus');
+    try {
+      const err = await createProgram()
+        .exitOverride()
+        .parseAsync(['sync', '-t', 'shop.orders', '--no-wait'], { from: 'user' })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toBe('HIGHWATER_STATE_MACHINE_ARN is not a state machine ARN: "bogus"');
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
