@@ -2,6 +2,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
+import { type DefinitionArns, stateMachineDefinition } from '../lambdas/orchestration/definition.js';
 import type { EnvironmentContext } from './app-context.js';
 import { Alarms } from './constructs/alarms.js';
 import { HighwaterDashboard } from './constructs/dashboard.js';
@@ -12,7 +13,6 @@ import { StateTable } from './constructs/state-table.js';
 import { SyncStateMachine } from './constructs/sync-state-machine.js';
 import { WarehouseAccess } from './constructs/warehouse-access.js';
 import type { DeployedPipelines } from './deployed-pipelines.js';
-import { type DefinitionArns, interimStateMachineDefinition } from './interim-definition.js';
 
 export type FunctionName = 'plan' | 'extract' | 'load' | 'commit' | 'abort';
 
@@ -27,7 +27,7 @@ export interface HighwaterStackProps extends StackProps {
    * @default lambdas/functions/<name>.ts
    */
   readonly entries?: Partial<Record<FunctionName, string>>;
-  /** @default the interim definition (until lambdas/orchestration/definition.ts exists) */
+  /** @default stateMachineDefinition of lambdas/orchestration/definition.ts (the ASL the local runner executes) */
   readonly definition?: (arns: DefinitionArns) => Record<string, unknown>;
   /** @default false: bucket, table and log groups are retained */
   readonly removeDataOnDestroy?: boolean;
@@ -121,7 +121,7 @@ export class HighwaterStack extends Stack {
         commit: this.functions.commit.function,
         abort: this.functions.abort.function,
       },
-      definition: props.definition ?? interimStateMachineDefinition,
+      definition: props.definition ?? ((arns) => stateMachineDefinition(arns)),
       removeOnDestroy: destroy,
     });
     this.schedules = new Schedules(this, 'Schedules', {

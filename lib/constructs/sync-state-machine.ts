@@ -4,7 +4,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { DefinitionArns } from '../interim-definition.js';
+import type { DefinitionArns } from '../../lambdas/orchestration/definition.js';
 
 export interface SyncFunctions {
   readonly plan: IFunction;
@@ -18,7 +18,7 @@ export interface SyncStateMachineProps {
   readonly functions: SyncFunctions;
   /** Builds the ASL (JSONPath) from the functions' ARNs; tokens are resolved by the stack. */
   readonly definition: (arns: DefinitionArns) => Record<string, unknown>;
-  /** @default Duration.hours(2) */
+  /** A run of a whole pipeline goes table after table, each bounded by its lease. @default Duration.hours(6) */
   readonly timeout?: Duration;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
@@ -47,7 +47,7 @@ export class SyncStateMachine extends Construct {
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       definitionBody: DefinitionBody.fromString(Stack.of(this).toJsonString(asl)),
-      timeout: props.timeout ?? Duration.hours(2),
+      timeout: props.timeout ?? Duration.hours(6),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
     });

@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stateTableDefinition } from '../../lambdas/adapters/dynamodb-state/table.js';
+import { stateMachineDefinition } from '../../lambdas/orchestration/definition.js';
 import type { HighwaterStack } from '../../lib/highwater-stack.js';
 import { buildTestApp } from './build-app.js';
 
@@ -278,6 +279,42 @@ describe('state machine', () => {
     const sm = Object.values(dev.findResources('AWS::StepFunctions::StateMachine'))[0]!;
     const definition = JSON.stringify(sm.Properties.DefinitionString);
     for (const id of Object.keys(dev.findResources('AWS::Lambda::Function'))) expect(definition).toContain(id);
+  });
+});
+
+/** Resolves the intrinsics CDK leaves in a DefinitionString (fixed env: account and region are literal). */
+function resolveIntrinsics(v: unknown): string {
+  if (typeof v === 'string') return v;
+  const o = v as Record<string, unknown>;
+  if (o['Fn::Join']) {
+    const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+    return parts.map(resolveIntrinsics).join(sep);
+  }
+  if (o['Fn::GetAtt']) {
+    const [id, attr] = o['Fn::GetAtt'] as [string, string];
+    if (attr !== 'Arn') throw new Error(`unexpected GetAtt ${id}.${attr}`);
+    return `arn:aws:lambda:us-east-1:123456789012:function:${id}`;
+  }
+  if (o.Ref === 'AWS::Partition') return 'aws';
+  throw new Error(`unexpected intrinsic ${JSON.stringify(v)}`);
+}
+
+describe('state machine definition', () => {
+  it('is exactly lambdas/orchestration stateMachineDefinition() over the deployed function ARNs', () => {
+    const sm = Object.values(dev.findResources('AWS::StepFunctions::StateMachine'))[0]!;
+    const deployed = JSON.parse(resolveIntrinsics(sm.Properties.DefinitionString));
+    const arn = (prefix: string) =>
+      `arn:aws:lambda:us-east-1:123456789012:function:${logicalId(dev, 'AWS::Lambda::Function', `${prefix}Function`)}`;
+    expect(deployed).toEqual(
+      stateMachineDefinition({
+        plan: arn('Plan'),
+        extract: arn('Extract'),
+        load: arn('Load'),
+        commit: arn('Commit'),
+        abort: arn('Abort'),
+      }),
+    );
+    expect(sm.Properties.DefinitionString).toBeDefined();
   });
 });
 
