@@ -138,12 +138,12 @@ class ExecutionTracker {
     const retried = (TRANSIENT_ERRORS as readonly string[]).includes(failure.name) && n <= this.maxRetries;
     if (retried) {
       this.emit({ type: 'retry', table, step: state, attempt: n, error: message });
-    } else if (state !== 'Abort') {
+    } else if (state !== 'Abort' && !this.failedEmitted.has(table)) {
+      // The first terminal failure is the one Catch sends to Abort; chunks still running after it only fail on
+      // the released lease, and must not replace it in the report.
       this.lastError.set(table, failure);
-      if (!this.failedEmitted.has(table)) {
-        this.failedEmitted.add(table);
-        this.emit({ type: 'failed', table, error: message });
-      }
+      this.failedEmitted.add(table);
+      this.emit({ type: 'failed', table, error: message });
     }
     return failure;
   }

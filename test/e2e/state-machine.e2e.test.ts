@@ -186,3 +186,33 @@ test('one table failing is aborted while another commits: the report is a partia
   expect(report.tables[1]?.bytes).toBeGreaterThan(0);
   await expectInStep(h);
 });
+
+test('an Abort that fails itself is reported next to the error; the lease then blocks until it expires', async () => {
+  h.writePipeline(`  ${t}:\n    cdc_strategy: hybrid\n    chunk_rows: 3\n    lag: 0`, { leaseSeconds: 2 });
+  await insertOrders(h, [1, 2, 3, 4], T1);
+  let aborts = 0;
+  const broken: StepHandlers = {
+    ...stepHandlers,
+    async load() {
+      throw new TypeError('warehouse client crashed');
+    },
+    async abort() {
+      aborts++;
+      throw new TypeError('state store gone');
+    },
+  };
+  const report = await h.sync([t], {}, { handlers: broken });
+  expect(report.status).toBe('failed');
+  expect(report.tables[0]).toMatchObject({
+    status: 'failed',
+    exitCode: 4,
+    error: 'warehouse client crashed (and Abort failed: state store gone)',
+  });
+  // TypeError is not transient: neither Load nor Abort is retried.
+  expect(aborts).toBe(1);
+  expect(await watermark()).toBeUndefined();
+  expect((await h.sync([t])).tables[0]?.error).toMatch(/refusing a second concurrent run/);
+  await new Promise((r) => setTimeout(r, 2100));
+  expect((await h.sync([t])).status).toBe('success');
+  await expectInStep(h);
+});
