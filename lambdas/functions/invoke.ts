@@ -1,7 +1,10 @@
 /**
  * The body every function shares: get the container's runtime, run one step handler, log the outcome, and rethrow
- * a failure unchanged (its `name` is what the state machine's Retry and Catch match on).
+ * the failure itself. Its `name` is what the state machine's Retry and Catch match on, so it is set to
+ * aslErrorName(): unchanged for most errors, `Highwater.Transient` / `<Class>.Permanent` where the instance's
+ * retry class differs from its class's (see lambdas/orchestration/definition.ts).
  */
+import { aslErrorName } from '../orchestration/definition.js';
 import { describeError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { logger } from './powertools.js';
@@ -42,6 +45,7 @@ export async function invokeStep<T>(
     return output;
   } catch (e) {
     const message = describeError(e);
+    if (e instanceof Error) e.name = aslErrorName(e);
     logger.error(`${step} failed`, {
       ...fields,
       durationMs: Date.now() - started,

@@ -107,8 +107,11 @@ class HistoryBuilder {
     prev: number,
     payload: unknown,
     outcome: { output: unknown } | { error: string; errorType: string; message: string },
+    stateInput: unknown = {},
   ): number {
-    const entered = this.add('TaskStateEntered', prev, { stateEnteredEventDetails: { name: state, input: '{}' } });
+    const entered = this.add('TaskStateEntered', prev, {
+      stateEnteredEventDetails: { name: state, input: JSON.stringify(stateInput) },
+    });
     const scheduled = this.add('TaskScheduled', entered, {
       taskScheduledEventDetails: {
         resourceType: 'lambda',
@@ -404,6 +407,71 @@ describe('summarizeHistory', () => {
   });
 });
 
+describe('summarizeHistory with the state machine of lambdas/orchestration/definition.ts', () => {
+  it('fails the table whose Plan failed, named by its iteration input, and counts failed tables', () => {
+    const h = new HistoryBuilder();
+    const s = h.started({ pipeline: 'sales', tables: ['shop.orders', 'shop.customers'] });
+    const item = { request: { pipeline: 'sales', tables: ['shop.orders', 'shop.customers'] }, item: {} };
+    const ordersIn = { ...item, item: { table: 'shop.orders' }, plan: { run: null, chunks: [], skipped: null } };
+    const planPayload = { pipeline: 'sales', tables: ['shop.orders', 'shop.customers'], options: {} };
+    const p1 = h.task(
+      'Plan',
+      s,
+      { ...planPayload, table: 'shop.orders' },
+      {
+        error: 'ConfigError',
+        errorType: 'ConfigError',
+        message: 'table shop.orders is not in pipeline sales',
+      },
+    );
+    const cause = JSON.stringify({
+      errorType: 'ConfigError',
+      errorMessage: 'table shop.orders is not in pipeline sales',
+    });
+    const a1 = h.task(
+      'Abort',
+      p1,
+      { run: null, error: { Error: 'ConfigError', Cause: cause } },
+      { output: { aborted: false, error: 'ConfigError: table shop.orders is not in pipeline sales' } },
+      { ...ordersIn, error: { Error: 'ConfigError', Cause: cause } },
+    );
+    const p2 = h.task(
+      'Plan',
+      a1,
+      { ...planPayload, table: 'shop.customers' },
+      {
+        output: { run: null, chunks: [], skipped: 'no new rows' },
+      },
+    );
+    const tables = [
+      {
+        table: 'shop.orders',
+        status: 'failed',
+        run: null,
+        error: { Error: 'ConfigError', Cause: cause },
+        abortError: null,
+      },
+      { table: 'shop.customers', status: 'skipped', skipped: 'no new rows' },
+    ];
+    h.end('ExecutionFailed', p2, {
+      executionFailedEventDetails: { error: 'Highwater.TablesFailed', cause: JSON.stringify(tables) },
+    });
+    const m = summarizeHistory(h.events);
+    expect(m.error).toBe('Highwater.TablesFailed: 1 of 2 tables failed');
+    expect(m.tables.map((t) => [t.table, t.phase, t.error])).toEqual([
+      ['shop.orders', 'failed', 'ConfigError: table shop.orders is not in pipeline sales'],
+      ['shop.customers', 'skipped', null],
+    ]);
+    // The same execution's outcome: one table failed, one did not → partial.
+    expect(outcomeExitCode({ status: 'FAILED', error: 'Highwater.TablesFailed', cause: JSON.stringify(tables) })).toBe(
+      3,
+    );
+    expect(
+      outcomeExitCode({ status: 'FAILED', error: 'Highwater.TablesFailed', cause: JSON.stringify(tables.slice(0, 1)) }),
+    ).toBe(1);
+  });
+});
+
 describe('renderProgress', () => {
   it('renders one line per table, a cell per chunk and the chunks still in flight', () => {
     expect(renderProgress(summarizeHistory(successfulHistory(true)))).toEqual([
@@ -453,6 +521,15 @@ describe('outcomeExitCode', () => {
       { aborted: true, error: 'WarehouseError: x' },
     ];
     expect(outcomeExitCode({ status: 'SUCCEEDED', output })).toBe(5);
+    const failed = {
+      table: 'a.b',
+      status: 'failed',
+      run: null,
+      error: { Error: 'WarehouseError.Permanent', Cause: '{}' },
+    };
+    expect(
+      outcomeExitCode({ status: 'FAILED', error: 'Highwater.TablesFailed', cause: JSON.stringify([failed]) }),
+    ).toBe(6);
     const report = { status: 'failed', tables: [{ table: 'a.b', status: 'failed', exitCode: 6, error: 'x' }] };
     expect(outcomeExitCode({ status: 'SUCCEEDED', output: JSON.stringify(report) })).toBe(6);
   });
@@ -463,6 +540,7 @@ describe('outcomeExitCode', () => {
     expect(outcomeExitCode({ status: 'FAILED', error: 'States.TaskFailed' })).toBe(4);
     expect(outcomeExitCode({ status: 'TIMED_OUT', error: null })).toBe(4);
     expect(outcomeExitCode({ status: 'ABORTED' })).toBe(4);
+    expect(outcomeExitCode({ status: 'FAILED', error: 'StagingError.Permanent' })).toBe(5);
   });
 });
 

@@ -109,6 +109,16 @@ function errorText(error: string | undefined, cause: string | undefined): string
   return msg ? `${error ?? 'Error'}: ${msg}` : (error ?? 'Error');
 }
 
+/** The state machine fails with Highwater.TablesFailed and every table's result as the Cause: count, don't dump. */
+function executionFailure(error: string | undefined, cause: string | undefined): string {
+  const tables = z.array(z.looseObject({ status: z.string().optional() })).safeParse(parseJson(cause));
+  if (tables.success) {
+    const failed = tables.data.filter((t) => t.status === 'failed').length;
+    return `${error ?? 'Error'}: ${failed} of ${tables.data.length} table${tables.data.length === 1 ? '' : 's'} failed`;
+  }
+  return errorText(error, cause);
+}
+
 export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel {
   const byId = new Map<number, HistoryEvent>();
   for (const e of events) if (e.id !== undefined) byId.set(e.id, e);
@@ -155,9 +165,20 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
     return undefined;
   };
 
-  const onScheduled = (id: number | undefined, payload: unknown) => {
+  /** The table of the Map iteration a task runs in: `item.table` in the input of the state that scheduled it. */
+  const iterationTable = (scheduledEvent: HistoryEvent): string | null => {
+    const entered = byId.get(scheduledEvent.previousEventId ?? -1);
+    const input = parseJson(entered?.stateEnteredEventDetails?.input);
+    const parsed = z.object({ item: z.object({ table: z.string() }) }).safeParse(input);
+    return parsed.success ? parsed.data.item.table : null;
+  };
+
+  const onScheduled = (e: HistoryEvent, payload: unknown) => {
+    const id = e.id;
     const s = classify(payload);
     if (!s || id === undefined) return;
+    // An Abort after a failed Plan has no run context; the iteration's input still names the table.
+    if (s.table === null) s.table = iterationTable(e);
     scheduled.set(id, s);
     if (s.step === 'Abort') {
       const targets = s.table ? [tableOf(s.table)] : [...tables.values()].filter((t) => t.error !== null);
@@ -233,10 +254,10 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
         break;
       }
       case 'TaskScheduled':
-        onScheduled(e.id, unwrap(parseJson(e.taskScheduledEventDetails?.parameters)));
+        onScheduled(e, unwrap(parseJson(e.taskScheduledEventDetails?.parameters)));
         break;
       case 'LambdaFunctionScheduled':
-        onScheduled(e.id, parseJson(e.lambdaFunctionScheduledEventDetails?.input));
+        onScheduled(e, parseJson(e.lambdaFunctionScheduledEventDetails?.input));
         break;
       case 'TaskSucceeded':
         onSucceeded(e, unwrap(parseJson(e.taskSucceededEventDetails?.output)));
@@ -261,7 +282,7 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
         break;
       case 'ExecutionFailed':
         model.status = 'FAILED';
-        model.error = errorText(e.executionFailedEventDetails?.error, e.executionFailedEventDetails?.cause);
+        model.error = executionFailure(e.executionFailedEventDetails?.error, e.executionFailedEventDetails?.cause);
         break;
       case 'ExecutionTimedOut':
         model.status = 'TIMED_OUT';

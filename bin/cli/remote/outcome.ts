@@ -1,7 +1,7 @@
 /**
  * A finished execution → the CLI's exit code (0 ok, 3 partial, else the failing table's code, 4 if none can be
- * told). The state machine's output is read leniently: a RunReport-like `{status, tables}`, or the array its
- * per-table Map returns (Commit outputs, skipped plans, Abort outputs).
+ * told). Table results are read leniently from the output (`{tables}` / a RunReport-like `{status, tables}` / the
+ * per-table Map's array) or, for a failed execution, from its Cause (`Highwater.TablesFailed` carries them there).
  */
 import { z } from 'zod';
 import { ExitCode } from '../../../lambdas/runtime/errors.js';
@@ -19,9 +19,10 @@ const CODE_BY_ERROR: Record<string, number> = {
   WarehouseError: ExitCode.warehouse,
 };
 
+/** `StagingError.Permanent` (an instance the state machine must not retry) maps like `StagingError`. */
 export function exitCodeOfErrorName(name: string | null | undefined): number | null {
   if (!name) return null;
-  return CODE_BY_ERROR[name] ?? null;
+  return CODE_BY_ERROR[name.replace(/\.Permanent$/, '')] ?? null;
 }
 
 /** `ConfigError: …` (an Abort's `error`, a table report's `error`) → the name before the colon. */
@@ -54,6 +55,8 @@ export interface ExecutionOutcome {
   output?: unknown;
   /** DescribeExecution's error name, for a failed execution. */
   error?: string | null;
+  /** DescribeExecution's cause: for `Highwater.TablesFailed`, every table's result as JSON. */
+  cause?: string | null;
 }
 
 function isFailed(t: TableResult): boolean {
@@ -88,14 +91,18 @@ function safeJson(text: string): unknown {
 }
 
 export function outcomeExitCode(outcome: ExecutionOutcome): number {
-  const results = tableResults(outcome.output);
   if (outcome.status !== 'SUCCEEDED') {
-    const fromTables = results?.tables
-      .filter(isFailed)
-      .map(codeOf)
-      .find((c) => c !== null);
-    return fromTables ?? exitCodeOfErrorName(outcome.error) ?? ExitCode.data;
+    // The state machine fails the execution when any table failed (so alarms fire); its Cause lists every table.
+    const results = tableResults(outcome.cause ?? undefined) ?? tableResults(outcome.output);
+    if (results && results.tables.length > 0) {
+      const failed = results.tables.filter(isFailed);
+      if (failed.length > 0 && failed.length < results.tables.length) return ExitCode.partial;
+      const code = failed.map(codeOf).find((c) => c !== null);
+      if (code !== undefined) return code;
+    }
+    return exitCodeOfErrorName(outcome.error) ?? ExitCode.data;
   }
+  const results = tableResults(outcome.output);
   if (!results) return ExitCode.ok;
   const failed = results.tables.filter(isFailed);
   const status =

@@ -79,7 +79,7 @@ export async function runRemoteSync(opts: RemoteSyncOptions): Promise<RemoteRunS
   view.end();
   const status = execution.status ?? 'UNKNOWN';
   const output = parseOutput(execution.output);
-  const exitCode = outcomeExitCode({ status, output, error: execution.error });
+  const exitCode = outcomeExitCode({ status, output, error: execution.error, cause: execution.cause });
   const summary: RemoteRunSummary = {
     executionArn: started.executionArn,
     name: started.name,
