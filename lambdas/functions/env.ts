@@ -11,6 +11,9 @@ export const FunctionEnvSchema = z.object({
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default('highwater'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default('Highwater'),
   POWERTOOLS_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+  /** Set by the stack; the bundled YAML refers to them as ${HIGHWATER_STAGING_BUCKET} / ${HIGHWATER_STATE_TABLE}. */
+  HIGHWATER_STAGING_BUCKET: z.string().min(1).optional(),
+  HIGHWATER_STATE_TABLE: z.string().min(1).optional(),
 });
 export type FunctionEnv = z.infer<typeof FunctionEnvSchema>;
 
