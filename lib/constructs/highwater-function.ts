@@ -7,8 +7,11 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-/** Local-only modules: the Lambda code path must never load them (see docs/deploy.md). */
-export const LOCAL_ONLY_MODULES = ['@duckdb/node-api', 'better-sqlite3'] as const;
+/** Local-only native modules and the stand-ins the Lambda bundles get instead (see lib/lambda-stubs/unavailable.ts). */
+export const LOCAL_ONLY_MODULES = {
+  '@duckdb/node-api': 'lib/lambda-stubs/duckdb-node-api.ts',
+  'better-sqlite3': 'lib/lambda-stubs/better-sqlite3.ts',
+} as const;
 
 // ESM bundles have no `require`; some CommonJS dependencies (mysql2, ssh2) still call it.
 const REQUIRE_BANNER =
@@ -95,7 +98,10 @@ export class HighwaterFunction extends Construct {
         mainFields: ['module', 'main'],
         banner: REQUIRE_BANNER,
         // ssh2's native add-ons are optional (it falls back to JavaScript when their require throws).
-        externalModules: ['@aws-sdk/*', ...LOCAL_ONLY_MODULES, 'cpu-features', '*.node'],
+        externalModules: ['@aws-sdk/*', 'cpu-features', '*.node'],
+        esbuildArgs: Object.fromEntries(
+          Object.entries(LOCAL_ONLY_MODULES).map(([m, stub]) => [`--alias:${m}`, join(props.projectRoot, stub)]),
+        ),
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

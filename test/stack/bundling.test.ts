@@ -1,0 +1,81 @@
+/**
+ * Real bundling (local esbuild, no Docker) of the extract function: the asset must hold everything the Lambda
+ * loads at run time — the ESM handler as index.js, the Parquet encode worker, parquet-wasm with its .wasm, Arrow,
+ * and the pipeline YAML — and nothing local-only.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../lambdas/runtime/errors.js';
+import { HighwaterFunction, LOCAL_ONLY_MODULES } from '../../lib/constructs/highwater-function.js';
+import { projectRoot } from './build-app.js';
+
+let assetDir: string;
+
+beforeAll(() => {
+  const outdir = mkdtempSync(join(tmpdir(), 'hw-bundle-'));
+  const app = new App({ outdir, builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'Bundle', { env: { account: '123456789012', region: 'us-east-1' } });
+  new HighwaterFunction(stack, 'Extract', {
+    entry: 'lambdas/functions/extract.ts',
+    projectRoot,
+    configDir: join(projectRoot, 'pipelines'),
+    parquetWorker: true,
+  });
+  const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0]!;
+  const key = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+  assetDir = join(outdir, `asset.${key}`);
+}, 120_000);
+
+describe('extract function bundle', () => {
+  it('is an ESM index.js (so the encoder finds encode-worker.js beside it)', () => {
+    expect(existsSync(join(assetDir, 'index.js'))).toBe(true);
+    expect(existsSync(join(assetDir, 'index.mjs'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(assetDir, 'package.json'), 'utf8'))).toEqual({ type: 'module' });
+    expect(existsSync(join(assetDir, 'encode-worker.js'))).toBe(true);
+  });
+
+  it("resolves the worker's parquet-wasm (with its wasm) and apache-arrow from the bundle alone", () => {
+    const req = createRequire(join(assetDir, 'encode-worker.js'));
+    expect(req.resolve('parquet-wasm')).toBe(join(assetDir, 'node_modules', 'parquet-wasm', 'index.js'));
+    expect(existsSync(join(assetDir, 'node_modules', 'parquet-wasm', 'parquet_wasm_bg.wasm'))).toBe(true);
+    const pw = req('parquet-wasm') as { writeParquet?: unknown };
+    expect(typeof pw.writeParquet).toBe('function');
+    const arrow = req('apache-arrow') as { tableFromArrays?: unknown };
+    expect(typeof arrow.tableFromArrays).toBe('function');
+    // The worker bundle itself carries no other package import.
+    const worker = readFileSync(join(assetDir, 'encode-worker.js'), 'utf8');
+    expect([...worker.matchAll(/^import .* from "([^".][^"]*)";$/gm)].map((m) => m[1]).sort()).toEqual([
+      'node:module',
+      'node:worker_threads',
+    ]);
+  });
+
+  it('carries the pipeline YAML under config/, and no .env', () => {
+    expect(readdirSync(join(assetDir, 'config')).sort()).toEqual(['connections.yml', 'pipelines']);
+    expect(readdirSync(join(assetDir, 'config', 'pipelines')).sort()).toEqual([
+      'default.yml',
+      'local_dev.yml',
+      'sales.yml',
+    ]);
+  });
+
+  it('imports no local-only module: the stand-ins replace them, and fail by name when used', async () => {
+    const bundle = readFileSync(join(assetDir, 'index.js'), 'utf8');
+    for (const m of Object.keys(LOCAL_ONLY_MODULES)) {
+      for (const loader of [`from "${m}"`, `require("${m}")`, `import("${m}")`])
+        expect(bundle, m).not.toContain(loader);
+    }
+    expect(bundle).toContain('is local-only and not in the Lambda bundle');
+    const { DuckDBInstance } = await import('../../lib/lambda-stubs/duckdb-node-api.js');
+    const { default: Database } = await import('../../lib/lambda-stubs/better-sqlite3.js');
+    expect(() => (DuckDBInstance as unknown as { create(): unknown }).create()).toThrow(
+      '@duckdb/node-api is local-only and not in the Lambda bundle',
+    );
+    expect(() => new Database()).toThrow(ConfigError);
+  });
+});
