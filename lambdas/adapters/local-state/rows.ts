@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ChunkRecord, Lease, RunRecord, WatermarkRecord } from '../../ports/index.js';
-import { RUN_STATUSES, } from '../../ports/records.js';
+import { RUN_STATUSES } from '../../ports/records.js';
 
 import { DataError } from '../../runtime/errors.js';
 
