@@ -3,21 +3,22 @@
  * loads at run time — the ESM handler as index.js, the Parquet encode worker, parquet-wasm with its .wasm, Arrow,
  * and the pipeline YAML — and nothing local-only.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambdas/runtime/errors.js';
 import { HighwaterFunction, LOCAL_ONLY_MODULES } from '../../lib/constructs/highwater-function.js';
 import { projectRoot } from './build-app.js';
 
 let assetDir: string;
+let outdir: string;
 
 beforeAll(() => {
-  const outdir = mkdtempSync(join(tmpdir(), 'hw-bundle-'));
+  outdir = mkdtempSync(join(tmpdir(), 'hw-bundle-'));
   const app = new App({ outdir, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Bundle', { env: { account: '123456789012', region: 'us-east-1' } });
   new HighwaterFunction(stack, 'Extract', {
@@ -30,6 +31,8 @@ beforeAll(() => {
   const key = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
   assetDir = join(outdir, `asset.${key}`);
 }, 120_000);
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe('extract function bundle', () => {
   it('is an ESM index.js (so the encoder finds encode-worker.js beside it)', () => {
