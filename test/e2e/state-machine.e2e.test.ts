@@ -25,14 +25,7 @@ beforeEach(async () => {
 });
 afterEach(async () => h.cleanup());
 
-async function watermark() {
-  const rt = await h.runtime();
-  try {
-    return (await rt.state(rt.pipeline('test')).getWatermark(h.stateKey(t)))?.watermark;
-  } finally {
-    await rt.close();
-  }
-}
+const watermark = () => h.watermark(t);
 
 type Step = 'Plan' | 'ExtractChunk' | 'Load' | 'Commit';
 

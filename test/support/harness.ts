@@ -19,6 +19,8 @@ export interface Harness {
   home: string;
   /** The state key of a table in the test pipeline. */
   stateKey(table: string): string;
+  /** The committed watermark of a table in the test pipeline (undefined when none). */
+  watermark(table: string): Promise<{ ts: string | null; id: string | null } | undefined>;
   /** Writes config/pipelines/test.yml with this `tables:` body (YAML, indented by two spaces per level). */
   writePipeline(tablesYaml: string, opts?: { leaseSeconds?: number }): void;
   /** Opens a runtime on the current config; close it (or use sync(), which does). */
@@ -96,6 +98,14 @@ ${
     home,
     stateKey(table) {
       return `test/mysql_test/${table}/warehouse`;
+    },
+    async watermark(table) {
+      const rt = await h.runtime();
+      try {
+        return (await rt.state(rt.pipeline('test')).getWatermark(h.stateKey(table)))?.watermark;
+      } finally {
+        await rt.close();
+      }
     },
     writePipeline(tablesYaml, opts = {}) {
       const awsBlocks =
