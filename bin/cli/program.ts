@@ -1,8 +1,15 @@
 /** The command tree. Each command lives in its own file; this only wires them up. */
 import { Command } from 'commander';
+import { configCommand } from './commands/config.js';
+import { connectionsCommand } from './commands/connections.js';
 import { executionsCommand } from './commands/executions.js';
+import { featuresCommand } from './commands/features.js';
+import { s3cleanCommand } from './commands/s3clean.js';
+import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
+import { versionCommand } from './commands/version.js';
 import { watermarkCommand } from './commands/watermark.js';
+import { watermarkCountCommand } from './commands/watermark-count.js';
 import type { GlobalOptions } from './context.js';
 import { VERSION } from './version.js';
 
@@ -14,10 +21,18 @@ export function createProgram(): Command {
     .option('--home <dir>', 'local state, staging and warehouse (default: ./.highwater, or HIGHWATER_HOME)')
     .option('--debug', 'print debug detail')
     .option('-q, --quiet', 'print only results and errors')
+    .option('--json', 'print results as JSON on stdout (every read command)')
     .showHelpAfterError();
   const global = (): GlobalOptions => program.opts<GlobalOptions>();
   program.addCommand(syncCommand(global));
   program.addCommand(watermarkCommand(global));
+  program.addCommand(watermarkCountCommand(global));
+  program.addCommand(s3cleanCommand(global));
+  program.addCommand(connectionsCommand(global));
+  program.addCommand(configCommand(global));
+  program.addCommand(statusCommand(global));
+  program.addCommand(versionCommand(global));
+  program.addCommand(featuresCommand(global));
   program.addCommand(executionsCommand(global));
   return program;
 }
