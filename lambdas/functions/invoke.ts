@@ -6,7 +6,7 @@
  */
 import { aslErrorName } from '../orchestration/definition.js';
 import { describeError } from '../runtime/errors.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime-core.js';
 import { logger } from './powertools.js';
 import { functionRuntime } from './runtime.js';
 

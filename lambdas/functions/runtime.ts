@@ -5,7 +5,8 @@
  */
 import { dirname } from 'node:path';
 import { loadConfig } from '../engine/config/index.js';
-import { createRuntime, type Runtime } from '../runtime/runtime.js';
+import { awsAdapters } from '../runtime/aws-adapters.js';
+import { createRuntimeWith, type Runtime } from '../runtime/runtime-core.js';
 import { functionEnv } from './env.js';
 
 let cached: Promise<Runtime> | undefined;
@@ -18,7 +19,8 @@ async function build(): Promise<Runtime> {
     home: functionEnv.HIGHWATER_HOME,
     env: process.env,
   });
-  return createRuntime(config);
+  // AWS adapters only: the bundle never carries DuckDB or SQLite, and a local kind in the YAML fails by name.
+  return createRuntimeWith(awsAdapters, config);
 }
 
 export function functionRuntime(): Promise<Runtime> {

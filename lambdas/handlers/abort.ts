@@ -3,7 +3,7 @@
  * touches the watermark, so the next run re-reads the same window.
  */
 import { AbortInputSchema } from '../engine/manifests.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime-core.js';
 
 export async function abort(input: unknown, rt: Runtime): Promise<{ aborted: boolean; error: string }> {
   const { run, error } = AbortInputSchema.parse(input);

@@ -10,7 +10,7 @@ import { chunkKey } from '../engine/naming.js';
 import { chunkQuery } from '../engine/queries.js';
 import type { RawRow } from '../ports/index.js';
 import { CountMismatchError } from '../runtime/errors.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime-core.js';
 import { runScope } from './shared.js';
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'year']);

@@ -8,7 +8,7 @@ import { LoadInputSchema, type LoadOutput } from '../engine/manifests.js';
 import { manifestKey } from '../engine/naming.js';
 import type { ChunkRecord } from '../ports/index.js';
 import { CountMismatchError, DataError } from '../runtime/errors.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime-core.js';
 import { runScope } from './shared.js';
 
 export async function load(input: unknown, rt: Runtime): Promise<LoadOutput> {

@@ -12,7 +12,7 @@ import { advancesWatermark, buildTableContext, cursorColumns, type TableContext 
 import { mapColumns } from '../engine/type-map.js';
 import type { RunRecord, SourceReader, StateStore } from '../ports/index.js';
 import { ConfigError } from '../runtime/errors.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime-core.js';
 
 export interface TablePlan {
   pipeline: PipelineConfig;

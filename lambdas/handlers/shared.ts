@@ -4,7 +4,7 @@ import type { PipelineConfig } from '../engine/config/types.js';
 import type { RunContext } from '../engine/manifests.js';
 import { parseTableKey } from '../engine/naming.js';
 import { buildTableContext, type TableContext } from '../engine/table-context.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime-core.js';
 
 export interface RunScope {
   pipeline: PipelineConfig;

@@ -12,7 +12,7 @@ import { tableKey } from '../engine/naming.js';
 import { planWindow } from '../engine/planner.js';
 import { chunkQuery } from '../engine/queries.js';
 import { describeForPlan } from '../handlers/plan.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime-core.js';
 
 export interface ChunkPreview {
   index: number;

@@ -6,7 +6,7 @@ import { commit } from '../handlers/commit.js';
 import { extractChunk } from '../handlers/extract.js';
 import { load } from '../handlers/load.js';
 import { plan } from '../handlers/plan.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime-core.js';
 
 export interface StepHandlers {
   plan(input: unknown, rt: Runtime): Promise<PlanOutput>;

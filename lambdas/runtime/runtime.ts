@@ -1,191 +1,27 @@
 /**
- * The adapters one invocation works with, chosen by configuration alone. Handlers receive a Runtime and never
- * construct adapters themselves, so the same handler runs locally, in a Lambda, or in a test with a faulty() wrapper.
+ * The runtime the CLI, the local runner, scripts and tests use: every adapter kind, local (directory staging,
+ * SQLite state, DuckDB) and AWS. Lambda functions build theirs from runtime-core.ts with the AWS set only.
  */
-
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { createDuckDbWarehouse } from '../adapters/duckdb/index.js';
-import { createDynamoDbStateStore } from '../adapters/dynamodb-state/index.js';
 import { createLocalStaging } from '../adapters/local-staging/index.js';
 import { createLocalStateStore } from '../adapters/local-state/index.js';
-import { createMysqlSource } from '../adapters/mysql/index.js';
-import { createRedshiftWarehouse } from '../adapters/redshift/index.js';
-import { createS3Staging } from '../adapters/s3-staging/index.js';
-import { createSecretResolver, type SecretResolver } from '../adapters/secrets/index.js';
-import { createTunneledMysqlSource, openTunnel, type Tunnel } from '../adapters/ssh-tunnel/index.js';
-import { adhocPipeline, configEnv, getPipeline, requireSource } from '../engine/config/index.js';
-import type { LoadedConfig, PipelineConfig, SecretRef, SourceConnection } from '../engine/config/types.js';
-import type { SourceReader, Staging, StateStore, Warehouse } from '../ports/index.js';
-import { ConfigError } from './errors.js';
+import type { LoadedConfig } from '../engine/config/types.js';
+import type { AdapterSet } from './adapter-set.js';
+import { awsAdapters } from './aws-adapters.js';
+import { createRuntimeWith, type Runtime } from './runtime-core.js';
 
-export interface Runtime {
-  readonly config: LoadedConfig;
-  pipeline(name: string, adhoc?: { source: string; target: string }): PipelineConfig;
-  /** A new source connection; the caller closes it. */
-  openSource(p: PipelineConfig): Promise<SourceReader>;
-  staging(p: PipelineConfig): Staging;
-  state(p: PipelineConfig): StateStore;
-  warehouse(p: PipelineConfig): Promise<Warehouse>;
-  /** The staging root prefix used in keys (the S3 prefix; empty for a local directory). */
-  stagingPrefix(p: PipelineConfig): string;
-  resolveSecret(ref: SecretRef | undefined, what: string): Promise<string | undefined>;
-  /** `text` with every secret this runtime resolved replaced by `***` (for errors, logs and reports). */
-  redact(text: string): string;
-  close(): Promise<void>;
-}
+export type { Runtime } from './runtime-core.js';
 
-/** `env` overrides the configuration's environment (process env merged with .env) when given. */
-/** `env` overrides the configuration's environment (process env merged with .env) when given. */
+export const allAdapters: AdapterSet = {
+  staging: (cfg, location) =>
+    cfg.type === 'local' ? createLocalStaging({ root: location }) : awsAdapters.staging(cfg, location),
+  state: (cfg, location) =>
+    cfg.type === 'local' ? createLocalStateStore({ path: location }) : awsAdapters.state(cfg, location),
+  warehouse: (t, location) =>
+    t.type === 'duckdb' ? createDuckDbWarehouse({ path: location }) : awsAdapters.warehouse(t, location),
+};
+
+/** `envOverride` replaces the configuration's environment (process env merged with .env) when given. */
 export function createRuntime(config: LoadedConfig, envOverride?: NodeJS.ProcessEnv): Runtime {
-  const env = envOverride ?? configEnv(config);
-  const stagings = new Map<string, Staging>();
-  const states = new Map<string, StateStore>();
-  const warehouses = new Map<string, Promise<Warehouse>>();
-  const pipelines = new Map<string, PipelineConfig>();
-  const tunnels = new Map<string, Promise<Tunnel>>();
-  let secrets: SecretResolver | undefined;
-  const resolver = (): SecretResolver => {
-    secrets ??= createSecretResolver({ env, region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION });
-    return secrets;
-  };
-
-  /** One tunnel per source per invocation, reopened if it dropped. */
-  async function tunnelFor(s: SourceConnection): Promise<Tunnel> {
-    const t = s.sshTunnel!;
-    const cached = tunnels.get(s.name);
-    if (cached) {
-      const open = await cached.catch(() => undefined);
-      if (open && !open.closed) return open;
-    }
-    const opening = (async () => {
-      const privateKey = t.privateKey
-        ? await resolver().resolve(t.privateKey, `source ${s.name} ssh_tunnel.private_key`)
-        : t.privateKeyPath
-          ? await readFile(t.privateKeyPath).catch((e: unknown) => {
-              throw new ConfigError(
-                `source ${s.name}: cannot read ssh_tunnel.private_key_path ${t.privateKeyPath}: ${(e as Error).message}`,
-              );
-            })
-          : undefined;
-      if (privateKey === undefined) {
-        throw new ConfigError(`source ${s.name}: ssh_tunnel needs private_key_path or private_key`);
-      }
-      const tunnel = await openTunnel({
-        host: t.host,
-        port: t.port,
-        username: t.username,
-        privateKey,
-        hostKeySha256: t.hostKeySha256,
-        connectTimeoutSeconds: t.connectTimeoutSeconds,
-        keepaliveSeconds: t.keepaliveSeconds,
-      });
-      if (!tunnel.hostKeyPinned) {
-        process.emitWarning(
-          `source ${s.name}: the bastion's host key is not pinned; add ssh_tunnel.host_key_sha256: ${tunnel.hostKeySha256}`,
-        );
-      }
-      return tunnel;
-    })();
-    tunnels.set(s.name, opening);
-    opening.catch(() => tunnels.delete(s.name));
-    return opening;
-  }
-
-  const rt: Runtime = {
-    config,
-    pipeline(name, adhoc) {
-      const key = adhoc ? `adhoc:${adhoc.source}:${adhoc.target}` : name;
-      let p = pipelines.get(key);
-      if (!p) {
-        p = adhoc ? adhocPipeline(config, adhoc.source, adhoc.target) : getPipeline(config, name);
-        pipelines.set(key, p);
-      }
-      return p;
-    },
-    async resolveSecret(ref, what) {
-      if (!ref) return undefined;
-      return resolver().resolve(ref, what);
-    },
-    redact(text) {
-      return secrets ? secrets.redact(text) : text;
-    },
-    async openSource(p) {
-      const s = requireSource(p);
-      const password = await rt.resolveSecret(s.password, `source ${s.name} password`);
-      const base = { host: s.host, port: s.port, user: s.username, password, database: s.database };
-      if (!s.sshTunnel) return createMysqlSource(base);
-      return createTunneledMysqlSource({ ...base, tunnel: await tunnelFor(s) });
-    },
-    staging(p) {
-      const cfg = p.staging;
-      const id = cfg.type === 'local' ? resolve(config.home, cfg.root) : `s3:${cfg.endpoint ?? ''}:${cfg.bucket}`;
-      let s = stagings.get(id);
-      if (!s) {
-        s =
-          cfg.type === 'local'
-            ? createLocalStaging({ root: id })
-            : createS3Staging({ bucket: cfg.bucket, region: cfg.region, endpoint: cfg.endpoint });
-        stagings.set(id, s);
-      }
-      return s;
-    },
-    stagingPrefix(p) {
-      return p.staging.type === 's3' ? p.staging.prefix : '';
-    },
-    state(p) {
-      const cfg = p.state;
-      const id = cfg.type === 'local' ? resolve(config.home, cfg.path) : `dynamodb:${cfg.endpoint ?? ''}:${cfg.table}`;
-      let s = states.get(id);
-      if (!s) {
-        s =
-          cfg.type === 'local'
-            ? createLocalStateStore({ path: id })
-            : createDynamoDbStateStore({ table: cfg.table, region: cfg.region, endpoint: cfg.endpoint });
-        states.set(id, s);
-      }
-      return s;
-    },
-    warehouse(p) {
-      const t = p.target;
-      const id = t.type === 'duckdb' ? resolve(config.home, t.path) : `redshift:${t.name}`;
-      let w = warehouses.get(id);
-      if (!w) {
-        if (t.type === 'duckdb') {
-          w = createDuckDbWarehouse({ path: id });
-        } else {
-          if (!t.iamRoleArn) {
-            return Promise.reject(new ConfigError(`target ${t.name}: iam_role_arn is required for COPY from S3`));
-          }
-          w = Promise.resolve().then(() =>
-            createRedshiftWarehouse({
-              database: t.database,
-              workgroupName: t.workgroup,
-              clusterIdentifier: t.clusterIdentifier,
-              secretArn: t.secretArn,
-              dbUser: t.dbUser,
-              iamRoleArn: t.iamRoleArn!,
-              region: t.region,
-              endpoint: t.endpoint,
-            }),
-          );
-        }
-        warehouses.set(id, w);
-        w.catch(() => warehouses.delete(id));
-      }
-      return w;
-    },
-    async close() {
-      const ws = await Promise.allSettled([...warehouses.values()]);
-      for (const w of ws) if (w.status === 'fulfilled') await w.value.close();
-      for (const s of states.values()) await s.close();
-      for (const t of await Promise.allSettled([...tunnels.values()]))
-        if (t.status === 'fulfilled') await t.value.close();
-      secrets?.close();
-      warehouses.clear();
-      states.clear();
-      tunnels.clear();
-    },
-  };
-  return rt;
+  return createRuntimeWith(allAdapters, config, envOverride);
 }

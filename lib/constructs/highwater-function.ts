@@ -7,11 +7,11 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-/** Local-only native modules and the stand-ins the Lambda bundles get instead (see lib/lambda-stubs/unavailable.ts). */
-export const LOCAL_ONLY_MODULES = {
-  '@duckdb/node-api': 'lib/lambda-stubs/duckdb-node-api.ts',
-  'better-sqlite3': 'lib/lambda-stubs/better-sqlite3.ts',
-} as const;
+/**
+ * Native modules only the local adapters use. Lambda entry points build their runtime from the AWS adapter set
+ * (lambdas/runtime/aws-adapters.ts), so no bundle imports these; the bundling test checks that.
+ */
+export const LOCAL_ONLY_MODULES = ['@duckdb/node-api', 'better-sqlite3'] as const;
 
 // ESM bundles have no `require`; some CommonJS dependencies (mysql2, ssh2) still call it.
 const REQUIRE_BANNER =
@@ -99,9 +99,6 @@ export class HighwaterFunction extends Construct {
         banner: REQUIRE_BANNER,
         // ssh2's native add-ons are optional (it falls back to JavaScript when their require throws).
         externalModules: ['@aws-sdk/*', 'cpu-features', '*.node'],
-        esbuildArgs: Object.fromEntries(
-          Object.entries(LOCAL_ONLY_MODULES).map(([m, stub]) => [`--alias:${m}`, join(props.projectRoot, stub)]),
-        ),
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

@@ -1,8 +1,8 @@
 /**
  * The Lambda entry points in lambdas/functions/, invoked the way the state machine's lambda:invoke tasks invoke
- * them (the event is the step's Payload), against a real local configuration: a temp config dir in
- * multi-connection mode, the private MariaDB as the source and a DuckDB file as the target. The local staging and
- * state adapters stand in for S3 and DynamoDB here; which adapters run is decided by configuration alone.
+ * them (the event is the step's Payload), against a real configuration: a temp config dir in multi-connection
+ * mode, the private MariaDB as the source, and the AWS adapters on their stand-ins (S3 on fauxqs, DynamoDB Local,
+ * the Redshift Data API stand-in over PostgreSQL) — a Lambda's runtime has no other adapters.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { ZodError } from 'zod';
 import type { ChunkResult, CommitOutput, LoadOutput, PlanOutput } from '../../lambdas/engine/manifests.js';
 import { ConfigError } from '../../lambdas/runtime/errors.js';
 import { createOrders, insertOrders, T1 } from '../e2e/fixtures.js';
+import { type AwsStandins, startAwsStandins } from '../support/aws-standins.js';
 import { createHarness, type Harness } from '../support/harness.js';
 
 type Handler = (event: unknown) => Promise<unknown>;
@@ -25,6 +26,7 @@ interface Functions {
   parseFunctionEnv: typeof import('../../lambdas/functions/env.js').parseFunctionEnv;
 }
 
+let aws: AwsStandins;
 let h: Harness;
 let fn: Functions;
 let table: string;
@@ -63,7 +65,8 @@ function parseJsonLines(text: string): Record<string, unknown>[] {
 }
 
 beforeAll(async () => {
-  h = await createHarness('fn');
+  aws = await startAwsStandins();
+  h = await createHarness('fn', aws);
   await createOrders(h);
   table = `${h.db.database}.orders`;
   h.writePipeline(
@@ -92,6 +95,7 @@ afterAll(async () => {
   await fn?.close();
   process.env = saved;
   await h?.cleanup();
+  await aws?.stop();
 });
 
 describe('Lambda functions', () => {

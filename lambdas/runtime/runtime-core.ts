@@ -1,0 +1,168 @@
+/**
+ * The adapters one invocation works with, chosen by configuration alone. Handlers receive a Runtime and never
+ * construct adapters themselves, so the same handler runs locally, in a Lambda, or in a test with a faulty() wrapper.
+ * Which adapter kinds exist is the AdapterSet's business: the CLI gets local and AWS ones (runtime.ts), a Lambda
+ * only the AWS ones (aws-adapters.ts), so its bundle never carries DuckDB or SQLite.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createMysqlSource } from '../adapters/mysql/index.js';
+import { createSecretResolver, type SecretResolver } from '../adapters/secrets/index.js';
+import { createTunneledMysqlSource, openTunnel, type Tunnel } from '../adapters/ssh-tunnel/index.js';
+import { adhocPipeline, configEnv, getPipeline, requireSource } from '../engine/config/index.js';
+import type { LoadedConfig, PipelineConfig, SecretRef, SourceConnection } from '../engine/config/types.js';
+import type { SourceReader, Staging, StateStore, Warehouse } from '../ports/index.js';
+import type { AdapterSet } from './adapter-set.js';
+import { ConfigError } from './errors.js';
+
+export interface Runtime {
+  readonly config: LoadedConfig;
+  pipeline(name: string, adhoc?: { source: string; target: string }): PipelineConfig;
+  /** A new source connection; the caller closes it. */
+  openSource(p: PipelineConfig): Promise<SourceReader>;
+  staging(p: PipelineConfig): Staging;
+  state(p: PipelineConfig): StateStore;
+  warehouse(p: PipelineConfig): Promise<Warehouse>;
+  /** The staging root prefix used in keys (the S3 prefix; empty for a local directory). */
+  stagingPrefix(p: PipelineConfig): string;
+  resolveSecret(ref: SecretRef | undefined, what: string): Promise<string | undefined>;
+  /** `text` with every secret this runtime resolved replaced by `***` (for errors, logs and reports). */
+  redact(text: string): string;
+  close(): Promise<void>;
+}
+
+/** `envOverride` replaces the configuration's environment (process env merged with .env) when given. */
+export function createRuntimeWith(
+  adapters: AdapterSet,
+  config: LoadedConfig,
+  envOverride?: NodeJS.ProcessEnv,
+): Runtime {
+  const env = envOverride ?? configEnv(config);
+  const stagings = new Map<string, Staging>();
+  const states = new Map<string, StateStore>();
+  const warehouses = new Map<string, Promise<Warehouse>>();
+  const pipelines = new Map<string, PipelineConfig>();
+  const tunnels = new Map<string, Promise<Tunnel>>();
+  let secrets: SecretResolver | undefined;
+  const resolver = (): SecretResolver => {
+    secrets ??= createSecretResolver({ env, region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION });
+    return secrets;
+  };
+
+  /** One tunnel per source per invocation, reopened if it dropped. */
+  async function tunnelFor(s: SourceConnection): Promise<Tunnel> {
+    const t = s.sshTunnel!;
+    const cached = tunnels.get(s.name);
+    if (cached) {
+      const open = await cached.catch(() => undefined);
+      if (open && !open.closed) return open;
+    }
+    const opening = (async () => {
+      const privateKey = t.privateKey
+        ? await resolver().resolve(t.privateKey, `source ${s.name} ssh_tunnel.private_key`)
+        : t.privateKeyPath
+          ? await readFile(t.privateKeyPath).catch((e: unknown) => {
+              throw new ConfigError(
+                `source ${s.name}: cannot read ssh_tunnel.private_key_path ${t.privateKeyPath}: ${(e as Error).message}`,
+              );
+            })
+          : undefined;
+      if (privateKey === undefined) {
+        throw new ConfigError(`source ${s.name}: ssh_tunnel needs private_key_path or private_key`);
+      }
+      const tunnel = await openTunnel({
+        host: t.host,
+        port: t.port,
+        username: t.username,
+        privateKey,
+        hostKeySha256: t.hostKeySha256,
+        connectTimeoutSeconds: t.connectTimeoutSeconds,
+        keepaliveSeconds: t.keepaliveSeconds,
+      });
+      if (!tunnel.hostKeyPinned) {
+        process.emitWarning(
+          `source ${s.name}: the bastion's host key is not pinned; add ssh_tunnel.host_key_sha256: ${tunnel.hostKeySha256}`,
+        );
+      }
+      return tunnel;
+    })();
+    tunnels.set(s.name, opening);
+    opening.catch(() => tunnels.delete(s.name));
+    return opening;
+  }
+
+  const rt: Runtime = {
+    config,
+    pipeline(name, adhoc) {
+      const key = adhoc ? `adhoc:${adhoc.source}:${adhoc.target}` : name;
+      let p = pipelines.get(key);
+      if (!p) {
+        p = adhoc ? adhocPipeline(config, adhoc.source, adhoc.target) : getPipeline(config, name);
+        pipelines.set(key, p);
+      }
+      return p;
+    },
+    async resolveSecret(ref, what) {
+      if (!ref) return undefined;
+      return resolver().resolve(ref, what);
+    },
+    redact(text) {
+      return secrets ? secrets.redact(text) : text;
+    },
+    async openSource(p) {
+      const s = requireSource(p);
+      const password = await rt.resolveSecret(s.password, `source ${s.name} password`);
+      const base = { host: s.host, port: s.port, user: s.username, password, database: s.database };
+      if (!s.sshTunnel) return createMysqlSource(base);
+      return createTunneledMysqlSource({ ...base, tunnel: await tunnelFor(s) });
+    },
+    staging(p) {
+      const cfg = p.staging;
+      const id = cfg.type === 'local' ? resolve(config.home, cfg.root) : `s3:${cfg.endpoint ?? ''}:${cfg.bucket}`;
+      let s = stagings.get(id);
+      if (!s) {
+        s = adapters.staging(cfg, id);
+        stagings.set(id, s);
+      }
+      return s;
+    },
+    stagingPrefix(p) {
+      return p.staging.type === 's3' ? p.staging.prefix : '';
+    },
+    state(p) {
+      const cfg = p.state;
+      const id = cfg.type === 'local' ? resolve(config.home, cfg.path) : `dynamodb:${cfg.endpoint ?? ''}:${cfg.table}`;
+      let s = states.get(id);
+      if (!s) {
+        s = adapters.state(cfg, id);
+        states.set(id, s);
+      }
+      return s;
+    },
+    warehouse(p) {
+      const t = p.target;
+      const id = t.type === 'duckdb' ? resolve(config.home, t.path) : `redshift:${t.name}`;
+      let w = warehouses.get(id);
+      if (!w) {
+        // A factory that throws (a kind this set lacks, a missing setting) becomes a rejected promise like the rest.
+        w = Promise.resolve().then(() => adapters.warehouse(t, id));
+        warehouses.set(id, w);
+        w.catch(() => warehouses.delete(id));
+      }
+      return w;
+    },
+    async close() {
+      const ws = await Promise.allSettled([...warehouses.values()]);
+      for (const w of ws) if (w.status === 'fulfilled') await w.value.close();
+      for (const s of states.values()) await s.close();
+      for (const t of await Promise.allSettled([...tunnels.values()]))
+        if (t.status === 'fulfilled') await t.value.close();
+      secrets?.close();
+      warehouses.clear();
+      states.clear();
+      tunnels.clear();
+    },
+  };
+  return rt;
+}
