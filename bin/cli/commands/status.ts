@@ -1,9 +1,273 @@
-/** `highwater status`: placeholder wired into the command tree; being built for issue 5. */
+/**
+ * `highwater status`: for each pipeline and table, the watermark, the last run, how far the source is ahead of the
+ * watermark, and when the schedule fires next. Read-only: it never writes state (a local state file that does not
+ * exist yet is not created).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
-import type { GlobalOptions } from '../context.js';
+import { z } from 'zod';
+import {
+  describeSchedule,
+  getTableConfig,
+  type LoadedConfig,
+  nextFireTime,
+  type PipelineConfig,
+  parseSchedule,
+  type TableConfig,
+} from '../../../lambdas/engine/config/index.js';
+import { computeLag, type Lag, lagCursor } from '../../../lambdas/engine/config/lag.js';
+import { parseTableKey, tableKey } from '../../../lambdas/engine/naming.js';
+import { qualifiedMysql, quoteMysql } from '../../../lambdas/engine/sql.js';
+import type { RunRecord, SourceReader, StateStore, WatermarkRecord } from '../../../lambdas/ports/index.js';
+import { ConfigError, ConnectionError, HighwaterError } from '../../../lambdas/runtime/errors.js';
+import type { Runtime } from '../../../lambdas/runtime/runtime.js';
+import { type GlobalOptions, openContext } from '../context.js';
+import { table } from '../output.js';
 
-export function statusCommand(_global: () => GlobalOptions): Command {
-  return new Command('status').description('(being built)').action(() => {
-    throw new Error('status is being built');
-  });
+const MaxRow = z.object({ m: z.union([z.string(), z.number(), z.bigint(), z.null()]) });
+
+interface TableStatus {
+  table: string;
+  strategy: string;
+  watermark: WatermarkRecord['watermark'] | null;
+  watermarkUpdatedAt: string | null;
+  lastRun: { runId: string; status: string; at: string; rows: number } | null;
+  lag: Lag | { state: 'source-unreachable' | 'unknown'; text: string };
+}
+
+interface PipelineStatus {
+  pipeline: string;
+  source: string;
+  target: string;
+  file: string;
+  schedule: { expression: string; description: string; next: string | null; note?: string } | null;
+  /** Why the tables could not be listed (no state yet, state store unreachable). */
+  note?: string;
+  tables: TableStatus[];
+}
+
+/** The tables to report: the pipeline's listed tables, plus any the state knows for it (on-the-fly default tables). */
+function tablesOf(p: PipelineConfig, watermarks: WatermarkRecord[]): TableConfig[] {
+  const out = new Map<string, TableConfig>();
+  for (const t of p.tables) out.set(t.name.toLowerCase(), t);
+  for (const w of watermarks) {
+    const k = parseTableKey(w.tableKey);
+    if (k.pipeline !== p.name || k.source !== p.source.name || k.target !== p.target.name) continue;
+    if (out.has(k.table.toLowerCase())) continue;
+    try {
+      out.set(k.table.toLowerCase(), getTableConfig(p, k.table));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e; // a table no longer in the pipeline: not reported
+    }
+  }
+  return [...out.values()];
+}
+
+function stateExists(cfg: LoadedConfig, p: PipelineConfig): boolean {
+  return p.state.type !== 'local' || existsSync(resolve(cfg.home, p.state.path));
+}
+
+async function sourceMax(src: SourceReader, t: TableConfig): Promise<string | null> {
+  const cursor = lagCursor(t);
+  if (!cursor) return null;
+  const sql = `SELECT MAX(${quoteMysql(cursor.column)}) AS m FROM ${qualifiedMysql(t.sourceSchema, t.sourceTable)}`;
+  const [row] = await src.query(sql);
+  const m = MaxRow.parse(row ?? { m: null }).m;
+  return m === null ? null : String(m);
+}
+
+async function pipelineStatus(rt: Runtime, p: PipelineConfig, now: Date): Promise<PipelineStatus> {
+  const status: PipelineStatus = {
+    pipeline: p.name,
+    source: p.source.name,
+    target: p.target.name,
+    file: p.origin,
+    schedule: null,
+    tables: [],
+  };
+  let state: StateStore | undefined;
+  let watermarks: WatermarkRecord[] = [];
+  if (!stateExists(rt.config, p)) {
+    status.note = 'no state yet (nothing has been synced)';
+  } else {
+    try {
+      state = rt.state(p);
+      watermarks = await state.listWatermarks();
+    } catch (e) {
+      if (!(e instanceof HighwaterError)) throw e;
+      status.note = `state store unreachable: ${rt.redact(e.message)}`;
+      state = undefined;
+    }
+  }
+  const tables = tablesOf(p, state ? watermarks : []);
+  let lastStart: Date | undefined;
+
+  // One source connection for the whole pipeline, opened only if there is something to compare.
+  let source: SourceReader | undefined;
+  let unreachable: string | undefined;
+  const openSource = async (): Promise<SourceReader | undefined> => {
+    if (source || unreachable !== undefined) return source;
+    try {
+      const s = await rt.openSource(p);
+      source = s;
+      await s.query('SELECT 1 AS ok');
+    } catch (e) {
+      if (!(e instanceof ConnectionError || e instanceof ConfigError)) throw e;
+      unreachable = rt.redact(e.message);
+      await source?.close().catch(() => undefined);
+      source = undefined;
+    }
+    return source;
+  };
+
+  try {
+    for (const t of tables) {
+      const key = tableKey({ pipeline: p.name, source: p.source.name, table: t.name, target: p.target.name });
+      const wm = watermarks.find((w) => w.tableKey === key);
+      let runs: RunRecord[] = [];
+      if (state) runs = await state.listRuns(key);
+      const last = runs[runs.length - 1];
+      const started = last ? new Date(last.startedAt) : undefined;
+      if (started && (!lastStart || started > lastStart)) lastStart = started;
+      const ts: TableStatus = {
+        table: t.name,
+        strategy: t.strategy,
+        watermark: wm?.watermark ?? null,
+        watermarkUpdatedAt: wm?.updatedAt ?? null,
+        lastRun: last
+          ? {
+              runId: last.runId,
+              status: last.status,
+              at: last.finishedAt ?? last.updatedAt,
+              rows: last.rowsLoaded ?? last.rowsExtracted,
+            }
+          : null,
+        lag: { state: 'unknown', text: '-' },
+      };
+      if (!lagCursor(t)) {
+        ts.lag = computeLag(t, wm?.watermark, null);
+      } else {
+        const src = await openSource();
+        if (!src) {
+          ts.lag = { state: 'source-unreachable', text: 'source unreachable' };
+        } else {
+          try {
+            ts.lag = computeLag(t, wm?.watermark, await sourceMax(src, t));
+          } catch (e) {
+            if (!(e instanceof HighwaterError)) throw e;
+            ts.lag = { state: 'unknown', text: `unknown: ${rt.redact(e.message)}` };
+          }
+        }
+      }
+      status.tables.push(ts);
+    }
+  } finally {
+    await source?.close();
+  }
+  if (unreachable !== undefined) status.note = `source ${p.source.name} unreachable: ${unreachable}`;
+
+  if (p.schedule !== undefined) {
+    try {
+      const s = parseSchedule(p.schedule);
+      const next = nextFireTime(s, now, lastStart);
+      status.schedule = {
+        expression: s.expression,
+        description: describeSchedule(s),
+        next: next?.toISOString() ?? null,
+      };
+      if (s.kind === 'rate') {
+        status.schedule.note = next
+          ? 'estimated from the last run (a rate counts from when the schedule was created)'
+          : 'no run yet to count from';
+      }
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      status.schedule = { expression: p.schedule, description: 'invalid', next: null, note: e.message };
+    }
+  }
+  return status;
+}
+
+function fmtWatermark(w: TableStatus['watermark']): string {
+  if (!w) return 'none';
+  if (w.ts !== null && w.id !== null) return `${w.ts} / ${w.id}`;
+  return w.ts ?? w.id ?? 'none';
+}
+
+export function statusCommand(global: () => GlobalOptions): Command {
+  return new Command('status')
+    .description('watermark, last run, lag behind the source and next scheduled run of every table')
+    .option('-p, --pipeline <name>', 'only this pipeline')
+    .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      `
+Lag compares the source's MAX of the cursor column with the watermark (when the source is reachable). Schedules are
+EventBridge expressions evaluated in UTC. Nothing is written.
+Examples:
+  highwater status
+  highwater status -p sales --json`,
+    )
+    .action(async (o: { pipeline?: string; json?: boolean }) => {
+      const g = global();
+      const { out, config: cfg, runtime } = await openContext({ ...g, json: o.json || g.json });
+      try {
+        const names = o.pipeline ? [o.pipeline] : cfg.pipelines;
+        const now = new Date();
+        const pipelines: PipelineStatus[] = [];
+        const invalid: { pipeline: string; error: string }[] = [];
+        for (const name of names) {
+          let p: PipelineConfig;
+          try {
+            p = runtime.pipeline(name);
+          } catch (e) {
+            // An unknown -p is an error; a broken file among many is reported and the rest still shown.
+            if (o.pipeline || !(e instanceof ConfigError)) throw e;
+            invalid.push({ pipeline: name, error: e.message });
+            continue;
+          }
+          pipelines.push(await pipelineStatus(runtime, p, now));
+        }
+        const configSource =
+          cfg.mode === 'single' ? 'environment variables and .env' : `${cfg.configDir} (connections.yml, pipelines/)`;
+        if (out.opts.json) {
+          out.json({ mode: cfg.mode, reason: cfg.reason, config: configSource, home: cfg.home, pipelines, invalid });
+          return;
+        }
+        out.data(`mode    ${cfg.mode === 'single' ? 'single-connection' : 'multi-connection'}: ${cfg.reason}`);
+        out.data(`config  ${configSource}`);
+        for (const ps of pipelines) {
+          out.data('');
+          out.data(`pipeline ${ps.pipeline}  ${ps.source} → ${ps.target}  (${ps.file})`);
+          if (ps.schedule) {
+            const next = ps.schedule.next ? `next ${ps.schedule.next}` : 'next unknown';
+            out.data(
+              `  schedule ${ps.schedule.description}, ${next}${ps.schedule.note ? ` (${ps.schedule.note})` : ''}`,
+            );
+          } else {
+            out.data('  schedule none');
+          }
+          if (ps.note) out.data(`  ${ps.note}`);
+          if (ps.tables.length === 0) {
+            out.data('  no tables yet');
+            continue;
+          }
+          const rows = [['table', 'strategy', 'watermark', 'last run', 'lag']];
+          for (const t of ps.tables) {
+            rows.push([
+              t.table,
+              t.strategy,
+              fmtWatermark(t.watermark),
+              t.lastRun ? `${t.lastRun.status} ${t.lastRun.at} (${t.lastRun.rows} rows)` : 'never',
+              t.lag.text,
+            ]);
+          }
+          for (const l of table(rows)) out.data(`  ${l}`);
+        }
+        for (const i of invalid) out.error(`pipeline ${i.pipeline}: ${i.error}`);
+      } finally {
+        await runtime.close();
+      }
+    });
 }

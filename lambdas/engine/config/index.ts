@@ -15,4 +15,5 @@ export {
   requireSource,
   secretFromEnv,
 } from './loader.js';
+export { describeSchedule, nextFireTime, type ParsedSchedule, parseSchedule } from './schedule.js';
 export * from './types.js';

@@ -1,0 +1,162 @@
+/**
+ * The files `config setup` writes, made from the examples in pipelines/ (no I/O here): connections.yml and
+ * pipelines/*.yml with a `yaml-language-server` line pointing at the JSON Schemas written next to them. When the
+ * environment holds a single-connection setup (MYSQL_HOST …), it becomes the `default` source and a `default` DuckDB
+ * target, and the default pipeline uses them — so the state keys (pipeline, source, target) stay the same and the
+ * watermarks carry over. Secrets are written as `${VAR}` references, never as values.
+ */
+import { parseDocument } from 'yaml';
+import type { Env } from './interpolate.js';
+import { configJsonSchema } from './json-schema.js';
+
+// A `${VAR}` reference, spelled out so it is not read as a template placeholder.
+const PASSWORD_REF = '$' + '{MYSQL_PASSWORD}';
+
+export const CONNECTIONS_SCHEMA_FILE = 'connections.schema.json';
+export const PIPELINE_SCHEMA_FILE = 'pipeline.schema.json';
+
+export interface SetupFile {
+  /** Relative to the config directory, `/`-separated. */
+  path: string;
+  content: string;
+  /** Generated files are rewritten freely; the YAML files are the user's and are never overwritten silently. */
+  generated: boolean;
+}
+
+export interface SetupExamples {
+  connections: string;
+  /** File name (`default.yml`) → text. */
+  pipelines: Record<string, string>;
+}
+
+export interface SetupPlan {
+  files: SetupFile[];
+  /** Set when the default source was filled in from these environment variables. */
+  prefilledFrom?: string[];
+}
+
+/** The committed JSON Schema files' text (schema/*.json and the copies `config setup` writes). */
+export function jsonSchemaFiles(): Record<string, string> {
+  const s = configJsonSchema();
+  return {
+    [CONNECTIONS_SCHEMA_FILE]: `${JSON.stringify(s.connections, null, 2)}\n`,
+    [PIPELINE_SCHEMA_FILE]: `${JSON.stringify(s.pipeline, null, 2)}\n`,
+  };
+}
+
+const SCHEMA_LINE_RE = /^# yaml-language-server: \$schema=.*\n/;
+
+/** `text` with its first line pointing editors at the JSON Schema (replacing one it already has). */
+function withSchemaLine(relative: string, text: string): string {
+  return `# yaml-language-server: $schema=${relative}\n${text.replace(SCHEMA_LINE_RE, '')}`;
+}
+
+function text(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function envPort(env: Env, name: string): number | undefined {
+  const v = text(env, name);
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** The `default` source from MYSQL_* / SSH_BASTION_*; undefined without MYSQL_HOST. */
+function envSourceYaml(env: Env): { value: Record<string, unknown>; from: string[] } | undefined {
+  const host = text(env, 'MYSQL_HOST');
+  if (host === undefined) return undefined;
+  const from = ['MYSQL_HOST'];
+  const value: Record<string, unknown> = { host, port: envPort(env, 'MYSQL_PORT') ?? 3306 };
+  if (env.MYSQL_PORT !== undefined) from.push('MYSQL_PORT');
+  const database = text(env, 'MYSQL_DATABASE');
+  if (database !== undefined) {
+    value.database = database;
+    from.push('MYSQL_DATABASE');
+  }
+  const user = text(env, 'MYSQL_USER');
+  if (user !== undefined) {
+    value.username = user;
+    from.push('MYSQL_USER');
+  }
+  if (env.MYSQL_PASSWORD !== undefined) {
+    value.password = PASSWORD_REF; // read from the environment when a sync connects
+    from.push('MYSQL_PASSWORD (as a reference)');
+  }
+  value.description = 'Prefilled by highwater config setup from the single-connection environment (MYSQL_*)';
+  const bastion = text(env, 'SSH_BASTION_HOST');
+  if (bastion !== undefined) {
+    const tunnel: Record<string, unknown> = {
+      enabled: true,
+      host: bastion,
+      port: envPort(env, 'SSH_BASTION_PORT') ?? 22,
+    };
+    const u = text(env, 'SSH_BASTION_USER');
+    if (u !== undefined) tunnel.username = u;
+    const k = text(env, 'SSH_BASTION_KEY_PATH');
+    if (k !== undefined) tunnel.private_key_path = k;
+    const fp = text(env, 'SSH_BASTION_HOST_KEY_SHA256');
+    if (fp !== undefined) tunnel.host_key_sha256 = fp;
+    value.ssh_tunnel = tunnel;
+    from.push('SSH_BASTION_*');
+  }
+  return { value, from };
+}
+
+function addNamed(doc: ReturnType<typeof parseDocument>, path: string[], name: string, value: unknown, note: string) {
+  const map = doc.getIn(path, true);
+  const pair = doc.createPair(name, value);
+  const key = doc.createNode(name);
+  key.commentBefore = ` ${note}`;
+  key.spaceBefore = true;
+  pair.key = key;
+  if (map && typeof map === 'object' && 'items' in map && Array.isArray(map.items)) {
+    // A map the example already has: keep its comments, add ours at the end.
+    (map.items as unknown[]).push(pair);
+  } else {
+    doc.setIn(path, doc.createNode({ [name]: value }));
+  }
+}
+
+export function planSetup(examples: SetupExamples, env: Env): SetupPlan {
+  const prefill = envSourceYaml(env);
+  let connections = examples.connections;
+  const pipelines = { ...examples.pipelines };
+  if (prefill) {
+    const doc = parseDocument(connections);
+    addNamed(
+      doc,
+      ['connections', 'sources'],
+      'default',
+      prefill.value,
+      'Your single-connection source (MYSQL_*), used by the default pipeline.',
+    );
+    const schema = text(env, 'HIGHWATER_TARGET_SCHEMA') ?? 'public';
+    addNamed(
+      doc,
+      ['connections', 'targets'],
+      'default',
+      { type: 'duckdb', path: 'warehouse.duckdb', schema },
+      'The single-connection target: <home>/warehouse.duckdb, so existing watermarks carry over.',
+    );
+    connections = doc.toString();
+    const def = parseDocument(pipelines['default.yml'] ?? 'pipeline: {}\ntables: {}\n');
+    def.setIn(['pipeline', 'description'], 'Your single-connection setup: MYSQL_* source into <home>/warehouse.duckdb');
+    def.setIn(['pipeline', 'source'], 'default');
+    def.setIn(['pipeline', 'target'], 'default');
+    pipelines['default.yml'] = def.toString();
+  }
+  const files: SetupFile[] = [
+    { path: 'connections.yml', content: withSchemaLine(`./${CONNECTIONS_SCHEMA_FILE}`, connections), generated: false },
+  ];
+  for (const name of Object.keys(pipelines).sort()) {
+    files.push({
+      path: `pipelines/${name}`,
+      content: withSchemaLine(`../${PIPELINE_SCHEMA_FILE}`, pipelines[name] ?? ''),
+      generated: false,
+    });
+  }
+  for (const [name, content] of Object.entries(jsonSchemaFiles())) files.push({ path: name, content, generated: true });
+  const plan: SetupPlan = { files };
+  if (prefill) plan.prefilledFrom = prefill.from;
+  return plan;
+}
