@@ -294,7 +294,7 @@ test('health checks everything at once: a line per connection, exit 2 when any i
   });
 });
 
-test('info shows every setting with secrets masked: literal as ***, ${ENV} as the reference', async () => {
+test('info shows every setting with secrets masked: literal as ***, an env reference as the reference', async () => {
   const down = await hw('connections', 'info', 'mysql_down');
   expect(down.code, down.err).toBe(0);
   expect(down.out).toMatch(/host\s+127\.0\.0\.1/);

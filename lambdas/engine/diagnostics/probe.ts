@@ -71,6 +71,7 @@ export class HopTimeoutError extends Error {
 }
 
 function formatSeconds(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
   return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
