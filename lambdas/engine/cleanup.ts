@@ -327,13 +327,15 @@ export interface CleanupResult {
 /**
  * Carries out a plan. Runs that stop being loadable are marked failed BEFORE their files go (a crash midway never
  * leaves a `staged` run pointing at missing files); runs that become `cleaned` are marked after. When the plan
- * touches runs that are not loaded yet, the table's lease is held for the duration so no sync starts meanwhile.
+ * touches staged runs, the table's lease is held for the duration so no sync (or --redshift-only load) starts
+ * meanwhile; a live lease of another run makes it refuse (ConfigError) before anything changes.
  */
 export async function applyCleanup(scope: CleanupScope, plan: CleanupPlan): Promise<CleanupResult> {
   const key = tableKey(scope.parts);
   const unloadable = plan.runUpdates.filter((u) => u.to === 'failed' && u.from !== 'failed');
   const holder = `s3clean-${newRunId()}`;
-  const leased = unloadable.length > 0;
+  // Only staged runs can be picked up by a load; abandoned and failed runs are never read again.
+  const leased = unloadable.some((u) => u.from === 'staged');
   if (leased) {
     try {
       await scope.state.acquireLease(key, holder, scope.leaseSeconds);

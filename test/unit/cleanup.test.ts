@@ -231,6 +231,20 @@ describe('cleaning', () => {
     expect(existsSync(join(dir, 'staging', staged.chunks[0]!.key))).toBe(true);
   });
 
+  test('an abandoned run is cleaned while a newer run holds the lease, which stays that run’s', async () => {
+    const abandoned = await run('extracting');
+    const live = await run('extracting');
+    await state.acquireLease(KEY, live.runId, 60);
+    const plan = planCleanup(await listStagedFiles(scope), { force: false });
+    expect(plan.delete.map((f) => f.runId)).toEqual([abandoned.runId]);
+    expect(plan.kept.map((f) => f.runId)).toEqual([live.runId]);
+    await applyCleanup(scope, plan);
+    expect((await state.getRun(abandoned.runId))?.status).toBe('failed');
+    expect((await state.getRun(live.runId))?.status).toBe('extracting');
+    expect((await state.getLease(KEY))?.holder).toBe(live.runId);
+    expect(existsSync(join(dir, 'staging', live.chunks[0]!.key))).toBe(true);
+  });
+
   test('failed and abandoned runs keep or get status failed, with cleanedAt', async () => {
     const failed = await run('failed', 1, { error: 'boom' });
     const abandoned = await run('extracting');
