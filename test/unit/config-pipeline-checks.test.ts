@@ -16,6 +16,9 @@ import { project, removeProjects, TWO_CONNECTIONS } from './config-fixture.js';
 
 afterAll(removeProjects);
 
+/** `${NAME}` as written in YAML. */
+const ref = (name: string) => `\${${name}}`;
+
 async function pipeline(yml: string, connections = TWO_CONNECTIONS): Promise<PipelineConfig> {
   const cwd = project({ 'config/connections.yml': connections, 'config/pipelines/p.yml': yml });
   return getPipeline(await loadConfig({ cwd, env: { SHOP_PW: 'x' } }), 'p');
@@ -156,11 +159,11 @@ describe('lag', () => {
 
 describe('pipelineView', () => {
   test('masks a literal password and shows references as written', async () => {
-    const literal = TWO_CONNECTIONS.replace('password: ${SHOP_PW}', 'password: Sup3r-Literal');
+    const literal = TWO_CONNECTIONS.replace(`password: ${ref('SHOP_PW')}`, 'password: Sup3r-Literal');
     const p = await pipeline(HEAD, literal);
     const view = JSON.stringify(pipelineView(p));
     expect(view).not.toContain('Sup3r-Literal');
     expect(view).toContain(`"password":"${MASK}"`);
-    expect(JSON.stringify(pipelineView(await pipeline(HEAD)))).toContain('"password":"${SHOP_PW}"');
+    expect(JSON.stringify(pipelineView(await pipeline(HEAD)))).toContain(`"password":"${ref('SHOP_PW')}"`);
   });
 });

@@ -9,6 +9,9 @@ import { project, removeProjects } from './config-fixture.js';
 
 afterAll(removeProjects);
 
+/** `${NAME}` as written in YAML. */
+const ref = (name: string) => `\${${name}}`;
+
 const EXAMPLES = join(import.meta.dirname, '../../pipelines');
 function examples(): SetupExamples {
   const pipelines: Record<string, string> = {};
@@ -59,7 +62,7 @@ describe('planSetup', () => {
     expect(plan.prefilledFrom).toContain('MYSQL_HOST');
     for (const f of plan.files) expect(f.content).not.toContain('n0t-in-any-file');
     const connections = plan.files.find((f) => f.path === 'connections.yml')!.content;
-    expect(connections).toContain('password: ${MYSQL_PASSWORD}');
+    expect(connections).toContain(`password: ${ref('MYSQL_PASSWORD')}`);
     expect(connections).toContain('# A MySQL read replica reached through an SSH bastion.'); // comments kept
 
     const cwd = project();
