@@ -16,7 +16,7 @@
  */
 import type { Lease, RunRecord, RunStatus, StagedObject, Staging, StateStore } from '../ports/index.js';
 import { ConfigError, LeaseHeldError } from '../runtime/errors.js';
-import { newRunId, parseStagingKey, type TableKeyParts, tableKey, tableStagingPrefix } from './naming.js';
+import { isRunId, newRunId, parseStagingKey, type TableKeyParts, tableKey, tableStagingPrefix } from './naming.js';
 
 export interface CleanupScope {
   staging: Staging;
@@ -190,7 +190,9 @@ export async function listStagedFiles(scope: CleanupScope, filter: CleanupFilter
     const relativeKey = o.key.slice(prefix.length);
     const parsed = parseStagingKey(scope.rootPrefix, o.key);
     const ours = parsed && tableKey(parsed.parts) === key ? parsed : undefined;
-    const runId = ours?.runId ?? null;
+    // A stray object inside a run's folder still belongs to that run (never an orphan of a run still needed).
+    const folder = /^run=([^/]+)\//.exec(relativeKey)?.[1];
+    const runId = ours?.runId ?? (folder !== undefined && isRunId(folder) ? folder : null);
     const found = runId ? byId.get(runId) : undefined;
     let verdict: Verdict;
     if (found) {

@@ -127,7 +127,9 @@ export async function validateCounts(
   }
   if (ledger.rowsLoaded > warehouse) {
     notes.push(
-      'the ledger counts rows per run; rows updated between runs are loaded again and merged, so it can exceed the warehouse',
+      table.strategy === 'full_sync'
+        ? 'the ledger sums every full_sync run, each of which loads the whole table again, so it exceeds the warehouse'
+        : 'the ledger counts rows per run; rows updated between runs are loaded again and merged, so it can exceed the warehouse',
     );
   }
   if (table.strategy === 'custom_sql') notes.push('custom_sql: the source count is the rows the custom query returns');

@@ -146,6 +146,14 @@ describe('listing', () => {
     expect(later.files.find((f) => f.runId === live.runId)).toMatchObject({ safe: true, inUse: false });
   });
 
+  test('a stray object inside a staged run’s folder belongs to that run, not to the orphans', async () => {
+    const staged = await run('staged');
+    const stray = `${tableStagingPrefix('', parts)}run=${staged.runId}/extra/notes.json`;
+    await put(stray);
+    const f = (await listStagedFiles(scope)).files.find((x) => x.key === stray)!;
+    expect(f).toMatchObject({ runId: staged.runId, runStatus: 'staged', kind: 'other', safe: false });
+  });
+
   test('a full_sync staged run followed by a newer one is superseded; the newest is not', async () => {
     const old = await run('staged', 1, { strategy: 'full_sync' });
     const newest = await run('staged', 1, { strategy: 'full_sync' });
