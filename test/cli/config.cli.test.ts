@@ -108,7 +108,10 @@ describe('config setup and reset switch between the two modes', () => {
 
     const forced = hw(cwd, ['config', 'setup', '--force', '--json']);
     expect(forced.code, forced.err).toBe(0);
-    expect(JSON.parse(forced.out)).toMatchObject({ mode: 'multi', prefilledFrom: expect.arrayContaining(['MYSQL_HOST']) });
+    expect(JSON.parse(forced.out)).toMatchObject({
+      mode: 'multi',
+      prefilledFrom: expect.arrayContaining(['MYSQL_HOST']),
+    });
     expect(readdirSync(join(cwd, 'config')).some((f) => f.startsWith('connections.yml.bak-'))).toBe(true);
 
     const noYes = hw(cwd, ['config', 'reset']);
