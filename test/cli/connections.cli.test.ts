@@ -193,6 +193,38 @@ test('single-connection mode lists the environment connections and says so; test
   expect(noHost.out + noHost.err).toContain('MYSQL_HOST is not set');
 });
 
+test('single-connection mode through SSH_BASTION_*: both hops, an unpinned key said so; a refused forward fails the mysql hop', async () => {
+  const maria = inject('mariadb');
+  const env = {
+    MYSQL_HOST: '127.0.0.1',
+    MYSQL_PORT: String(maria.port),
+    MYSQL_USER: db.user,
+    MYSQL_DATABASE: db.database,
+    SSH_BASTION_HOST: sshd.host,
+    SSH_BASTION_PORT: String(sshd.port),
+    SSH_BASTION_USER: sshd.username,
+    SSH_BASTION_KEY_PATH: join(dir, 'bastion_key'),
+  };
+  const r = await hwEnv(env, 'connections', 'test', '--all');
+  expect(r.code, r.out + r.err).toBe(0);
+  expect(r.out).toMatch(/ok\s+ssh\s+/);
+  expect(r.out).toContain(`NOT PINNED (any key is accepted): set SSH_BASTION_HOST_KEY_SHA256=${sshd.hostKeySha256}`);
+  expect(r.out).toMatch(/ok\s+mysql\s+127\.0\.0\.1:\d+\s+\d+ ms\s+connect through the tunnel/);
+  expect(r.out).toMatch(/ok\s+duckdb\s+/);
+
+  // The bastion only forwards to MariaDB (PermitOpen): the ssh hop works, the mysql hop is refused.
+  const refused = await hwEnv({ ...env, MYSQL_PORT: String(closedPort) }, 'connections', 'test', 'default', '--json');
+  expect(refused.code).toBe(2);
+  const [p] = JSON.parse(refused.out) as { tunnel: string; hops: { kind: string; status: string; error?: string }[] }[];
+  expect(p?.tunnel).toBe('up');
+  expect(p?.hops.map((h) => [h.kind, h.status])).toEqual([
+    ['ssh', 'ok'],
+    ['mysql', 'failed'],
+  ]);
+  expect(p?.hops[1]?.error).toContain(`could not open a channel to 127.0.0.1:${closedPort}`);
+  expect(refused.err).toContain(`default (source mysql: mysql hop 127.0.0.1:${closedPort})`);
+});
+
 test('test NAME connects directly: one mysql hop with the server version', async () => {
   const r = await hw('connections', 'test', 'mysql_direct');
   expect(r.code, r.out + r.err).toBe(0);

@@ -67,9 +67,10 @@ async function privateKeyOf(s: SourceConnection, rt: Runtime): Promise<string | 
 }
 
 function sourceSteps(s: SourceConnection, ctx: ProbeContext, holder: { tunnel?: Tunnel }): HopStep[] {
+  const fromEnv = ctx.config.mode === 'single' && s.name === 'default';
   try {
     // Single-connection mode's source has its own messages (MYSQL_HOST not set, …).
-    if (ctx.config.mode === 'single' && s.name === 'default') requireSource(getPipeline(ctx.config, 'default'));
+    if (fromEnv) requireSource(getPipeline(ctx.config, 'default'));
     else if (s.host === '') throw new ConfigError(`source connection ${s.name} has no host`);
   } catch (e) {
     return failing('config', s.name, e);
@@ -101,7 +102,7 @@ function sourceSteps(s: SourceConnection, ctx: ProbeContext, holder: { tunnel?: 
           'host key': tunnel.hostKeySha256,
           'host key check': tunnel.hostKeyPinned
             ? 'matches the pinned fingerprint'
-            : `NOT PINNED (any key is accepted): add host_key_sha256: ${tunnel.hostKeySha256}`,
+            : `NOT PINNED (any key is accepted): ${fromEnv ? 'set SSH_BASTION_HOST_KEY_SHA256=' : 'add host_key_sha256: '}${tunnel.hostKeySha256}`,
         };
       },
     });
