@@ -121,6 +121,7 @@ export class HighwaterStack extends Stack {
         commit: this.functions.commit.function,
         abort: this.functions.abort.function,
       },
+      stagingBucket: this.staging.bucket,
       definition: props.definition ?? ((arns) => stateMachineDefinition(arns)),
       removeOnDestroy: destroy,
     });

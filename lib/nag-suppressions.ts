@@ -2,7 +2,7 @@
  * Every cdk-nag acknowledgement of the stack, by construct path, each with its reason. Nothing is acknowledged
  * stack-wide: a new resource that trips a rule fails test/stack/nag.test.ts until it is fixed or listed here.
  */
-import { type CfnElement, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { ConfigError } from '../lambdas/runtime/errors.js';
 import type { FunctionName, HighwaterStack } from './highwater-stack.js';
@@ -21,6 +21,10 @@ const pathOf = (name: FunctionName): string => `${name[0]?.toUpperCase()}${name.
 export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[] {
   const bucketId = stack.getLogicalId(stack.staging.bucket.node.defaultChild as CfnElement);
   const objects = `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`;
+  const machineId = stack.getLogicalId(stack.sync.stateMachine.node.defaultChild as CfnElement);
+  // cdk-nag prints an environment-agnostic stack's region and account as their pseudo parameters.
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   const objectsReason =
     'Staged object keys are made per run and chunk (lambdas/engine/naming.ts); access is limited to this one bucket.';
   const list: NagAcknowledgement[] = [
@@ -52,6 +56,18 @@ export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[]
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'AWS requires Resource * for the X-Ray tracing actions (xray:PutTraceSegments, …) and for CloudWatch Logs delivery (logs:CreateLogDelivery, …) that Step Functions logging uses.',
+    },
+    {
+      path: 'Sync/DistributedMapPolicy/Resource',
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*/plan.json]`,
+      reason:
+        "The Distributed Map reads a run's staged chunk list; its key holds the pipeline, table and run id (naming.ts planKey), so only the file name is fixed.",
+    },
+    {
+      path: 'Sync/DistributedMapPolicy/Resource',
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:<${machineId}.Name>/*]`,
+      reason:
+        "The Distributed Map describes and stops its own child executions, whose names Step Functions generates; scoped to this state machine's executions.",
     },
     ...FUNCTIONS.map((f) => ({
       path: `${pathOf(f)}/Function`,

@@ -102,9 +102,21 @@ export const RunContextSchema = z.object({
 });
 export type RunContext = z.infer<typeof RunContextSchema>;
 
+/** Where a plan too large for a state payload was staged: a JSON array of ChunkSpec (an ItemReader's input). */
+export const StagedChunksSchema = z.object({
+  /** The S3 bucket (null for local staging, where the local runner reads it through the Staging port). */
+  bucket: z.string().nullable(),
+  key: z.string(),
+});
+export type StagedChunks = z.infer<typeof StagedChunksSchema>;
+
 export const PlanOutputSchema = z.object({
   run: RunContextSchema.nullable(),
+  /** The chunks to extract, inline; empty when they were staged (`stagedChunks`). */
   chunks: z.array(ChunkSpecSchema),
+  /** How many chunks the run has, inline or staged. */
+  chunkCount: z.number().int().nonnegative(),
+  stagedChunks: StagedChunksSchema.nullable(),
   /** Why nothing will run (no new rows, nothing staged), when run is null. */
   skipped: z.string().nullable(),
 });
@@ -123,7 +135,13 @@ export const ChunkResultSchema = z.object({
 });
 export type ChunkResult = z.infer<typeof ChunkResultSchema>;
 
-export const LoadInputSchema = z.object({ run: RunContextSchema, chunks: z.array(ChunkResultSchema) });
+/** What Load gets instead of chunk results after a Distributed Map, which does not carry them: the ledger has them. */
+export const CHUNKS_IN_LEDGER = 'in-ledger';
+
+export const LoadInputSchema = z.object({
+  run: RunContextSchema,
+  chunks: z.union([z.array(ChunkResultSchema), z.literal(CHUNKS_IN_LEDGER)]),
+});
 export type LoadInput = z.infer<typeof LoadInputSchema>;
 
 export const LoadOutputSchema = z.object({

@@ -4,12 +4,33 @@
  * newest cursor, delete+insert (or swap for full_sync replace). The ledger, not the step payload, says which
  * files belong to the run, so a payload can never smuggle in a stray file.
  */
-import { LoadInputSchema, type LoadOutput } from '../engine/manifests.js';
+import { CHUNKS_IN_LEDGER, type ChunkResult, LoadInputSchema, type LoadOutput } from '../engine/manifests.js';
 import { manifestKey } from '../engine/naming.js';
-import type { ChunkRecord } from '../ports/index.js';
+import type { ChunkRecord, RunRecord } from '../ports/index.js';
 import { CountMismatchError, DataError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 import { runScope } from './shared.js';
+
+/**
+ * Every planned chunk is in the ledger exactly once, and (inline Map) agrees with what the extract steps reported.
+ * After a Distributed Map there is no payload to compare: the planned count is the check.
+ */
+function checkExtracted(table: string, current: RunRecord, reported: ChunkResult[] | typeof CHUNKS_IN_LEDGER): void {
+  const indexes = new Set(current.chunks.map((c) => c.index));
+  const ledgerRows = current.chunks.reduce((n, c) => n + c.rows, 0);
+  if (indexes.size !== current.chunks.length || current.chunks.length !== current.plannedChunks) {
+    throw new CountMismatchError(
+      `${table} run ${current.runId}: ${current.plannedChunks} chunks were planned, the ledger holds ${current.chunks.length} (${indexes.size} distinct)`,
+    );
+  }
+  if (reported === CHUNKS_IN_LEDGER) return;
+  const payloadRows = reported.reduce((n, c) => n + c.rows, 0);
+  if (current.chunks.length !== reported.length || ledgerRows !== payloadRows) {
+    throw new CountMismatchError(
+      `${table} run ${current.runId}: the ledger has ${current.chunks.length} chunks / ${ledgerRows} rows, the extract steps reported ${reported.length} / ${payloadRows}`,
+    );
+  }
+}
 
 export async function load(input: unknown, rt: Runtime): Promise<LoadOutput> {
   const { run, chunks } = LoadInputSchema.parse(input);
@@ -20,13 +41,7 @@ export async function load(input: unknown, rt: Runtime): Promise<LoadOutput> {
   const current = await state.getRun(run.runId);
   if (!current) throw new DataError(`run ${run.runId} of ${run.table} is not in the ledger`);
   if (!run.redshiftOnly) {
-    const ledgerRows = current.chunks.reduce((n, c) => n + c.rows, 0);
-    const payloadRows = chunks.reduce((n, c) => n + c.rows, 0);
-    if (current.chunks.length !== chunks.length || ledgerRows !== payloadRows) {
-      throw new CountMismatchError(
-        `${run.table} run ${run.runId}: the ledger has ${current.chunks.length} chunks / ${ledgerRows} rows, the extract steps reported ${chunks.length} / ${payloadRows}`,
-      );
-    }
+    checkExtracted(run.table, current, chunks);
     await state.updateRun(run.runId, { status: 'staged' });
   }
 

@@ -4,9 +4,15 @@
  */
 import { getTableConfig } from '../engine/config/index.js';
 import type { PipelineConfig, TableConfig } from '../engine/config/types.js';
-import { PlanInputSchema, type PlanOutput, type RunContext } from '../engine/manifests.js';
+import {
+  type ChunkSpec,
+  PlanInputSchema,
+  type PlanOutput,
+  type RunContext,
+  type StagedChunks,
+} from '../engine/manifests.js';
 import { EMPTY_WATERMARK, type MappedColumn, type Watermark } from '../engine/model.js';
-import { newRunId, parseTableName, tableKey } from '../engine/naming.js';
+import { newRunId, parseTableName, planKey, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';
 import { advancesWatermark, buildTableContext, cursorColumns, type TableContext } from '../engine/table-context.js';
 import { mapColumns } from '../engine/type-map.js';
@@ -27,6 +33,29 @@ export async function describeForPlan(source: SourceReader, table: TableConfig):
   const schema = await source.describeTable(table.sourceSchema, table.sourceTable);
   const columns: MappedColumn[] = mapColumns(table.name, schema.columns);
   return { ctx: buildTableContext(table, columns, schema.primaryKey) };
+}
+
+/** A plan with nothing to run: the reason goes to the report. */
+function nothingToDo(skipped: string): PlanOutput {
+  return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped };
+}
+
+/**
+ * Up to `max_inline_chunks` the chunk list travels in the state payload; above it, it is staged as a JSON array
+ * (the shape an ItemReader reads) and the state machine takes its Distributed Map path.
+ */
+async function placeChunks(
+  rt: Runtime,
+  p: PipelineConfig,
+  run: RunContext,
+  chunks: ChunkSpec[],
+): Promise<Pick<PlanOutput, 'chunks' | 'chunkCount' | 'stagedChunks'>> {
+  if (chunks.length <= p.processing.maxInlineChunks) return { chunks, chunkCount: chunks.length, stagedChunks: null };
+  const parts = { pipeline: p.name, source: p.source.name, table: run.table, target: p.target.name };
+  const key = planKey(rt.stagingPrefix(p), parts, run.runId);
+  await rt.staging(p).putJson(key, chunks);
+  const stagedChunks: StagedChunks = { bucket: p.staging.type === 's3' ? p.staging.bucket : null, key };
+  return { chunks: [], chunkCount: chunks.length, stagedChunks };
 }
 
 function keyOf(p: PipelineConfig, table: string): string {
@@ -128,13 +157,13 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
     }
     if (tablePlan.window.skipped !== null) {
       await state.releaseLease(key, runId);
-      return { run: null, chunks: [], skipped: tablePlan.window.skipped };
+      return nothingToDo(tablePlan.window.skipped);
     }
     // full_sync replaces the table: older staged runs are superseded, not loaded.
     const stagedIds = table.strategy === 'full_sync' || req.options.backupOnly ? [] : staged.map((r) => r.runId);
     const run = runContextOf(tablePlan, runId, stagedIds, req.options, req.adhoc);
     await state.putRun(newRunRecord(run, 'extracting', tablePlan.window.chunks.length));
-    return { run, chunks: tablePlan.window.chunks, skipped: null };
+    return { run, ...(await placeChunks(rt, pipeline, run, tablePlan.window.chunks)), skipped: null };
   } catch (e) {
     await state.releaseLease(key, runId);
     throw e;
@@ -154,7 +183,7 @@ async function planLoadOnly(
   const state = rt.state(pipeline);
   if (staged.length === 0) {
     await state.releaseLease(key, runId);
-    return { run: null, chunks: [], skipped: 'no staged runs waiting to be loaded' };
+    return nothingToDo('no staged runs waiting to be loaded');
   }
   const source = await rt.openSource(pipeline);
   let ctx: TableContext;
@@ -175,5 +204,5 @@ async function planLoadOnly(
     adhoc,
   );
   await state.putRun(newRunRecord(run, 'staged', 0));
-  return { run, chunks: [], skipped: null };
+  return { run, chunks: [], chunkCount: 0, stagedChunks: null, skipped: null };
 }

@@ -3,6 +3,7 @@
  * the local runner executes it with aws-local-stepfunctions. Plain data, no CDK import, so both can build it
  * cheaply. See docs/state-machine.md for the diagram and the policies.
  */
+import { CHUNKS_IN_LEDGER } from '../engine/manifests.js';
 import { isHighwaterError } from '../runtime/errors.js';
 
 export interface DefinitionArns {
@@ -30,6 +31,8 @@ export interface DefinitionOptions {
 export const TASK_STATES = {
   Plan: 'plan',
   ExtractChunk: 'extract',
+  // The same function inside the Distributed Map (state names are unique across a whole state machine).
+  ExtractStagedChunk: 'extract',
   Load: 'load',
   Commit: 'commit',
   Abort: 'abort',
@@ -92,6 +95,9 @@ function task(
   };
 }
 
+/** The Map state that reads a staged chunk list (ItemReader); the local runner rewrites it (sfn-local-runner.ts). */
+export const DISTRIBUTED_MAP = 'ExtractChunksDistributed';
+
 /** Any failure of a table's run goes to Abort with the error at $.error (run context at $.plan.run). */
 const CATCH_TO_ABORT = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }];
 
@@ -99,14 +105,25 @@ const CATCH_TO_ABORT = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Ne
 function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Record<string, unknown> {
   return {
     Plan: task(arns.plan, { 'Payload.$': 'States.JsonMerge($.request, $.item, false)' }, o, {
-      ResultSelector: { 'run.$': '$.Payload.run', 'chunks.$': '$.Payload.chunks', 'skipped.$': '$.Payload.skipped' },
+      ResultSelector: {
+        'run.$': '$.Payload.run',
+        'chunks.$': '$.Payload.chunks',
+        'chunkCount.$': '$.Payload.chunkCount',
+        'stagedChunks.$': '$.Payload.stagedChunks',
+        'skipped.$': '$.Payload.skipped',
+      },
       ResultPath: '$.plan',
       Catch: CATCH_TO_ABORT,
       Next: 'HasWork',
     }),
     HasWork: {
       Type: 'Choice',
-      Choices: [{ Variable: '$.plan.run', IsNull: true, Next: 'TableSkipped' }],
+      Choices: [
+        { Variable: '$.plan.run', IsNull: true, Next: 'TableSkipped' },
+        // A chunk list too large for the payload was staged by Plan: a Distributed Map reads it from S3.
+        // (`Not … IsNull: true` rather than `IsNull: false`, which aws-local-stepfunctions 3.0.0 treats as true.)
+        { Not: { Variable: '$.plan.stagedChunks', IsNull: true }, Next: DISTRIBUTED_MAP },
+      ],
       Default: 'ExtractChunks',
     },
     TableSkipped: {
@@ -130,6 +147,33 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
       Catch: CATCH_TO_ABORT,
       Next: 'BackupOnly',
     },
+    [DISTRIBUTED_MAP]: {
+      Type: 'Map',
+      ItemReader: {
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { 'Bucket.$': '$.plan.stagedChunks.bucket', 'Key.$': '$.plan.stagedChunks.key' },
+      },
+      ItemSelector: { 'run.$': '$.plan.run', 'chunk.$': '$$.Map.Item.Value' },
+      MaxConcurrencyPath: '$.options.maxWorkers',
+      ItemProcessor: {
+        // STANDARD children: an extract may run up to Lambda's 15 minutes, beyond an EXPRESS child's 5.
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+        StartAt: 'ExtractStagedChunk',
+        States: {
+          // Each child returns only its index: the Map's result array stays far below the payload limit, and
+          // Load takes the chunk list from the ledger.
+          ExtractStagedChunk: task(arns.extract, { 'Payload.$': '$' }, o, {
+            ResultSelector: { 'index.$': '$.Payload.index' },
+            End: true,
+          }),
+        },
+      },
+      ResultPath: null,
+      Catch: CATCH_TO_ABORT,
+      Next: 'ChunksInLedger',
+    },
+    ChunksInLedger: { Type: 'Pass', Result: CHUNKS_IN_LEDGER, ResultPath: '$.chunks', Next: 'BackupOnly' },
     BackupOnly: {
       Type: 'Choice',
       Choices: [{ Variable: '$.plan.run.backupOnly', BooleanEquals: true, Next: 'SkipLoad' }],
@@ -158,7 +202,7 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
         'watermarkAfter.$': '$.committed.output.watermark',
         'rowsExtracted.$': '$.committed.output.rowsExtracted',
         'rowsLoaded.$': '$.committed.output.rowsLoaded',
-        'chunks.$': 'States.ArrayLength($.chunks)',
+        'chunks.$': '$.plan.chunkCount',
         'load.$': '$.loaded.output',
       },
       End: true,
@@ -244,7 +288,7 @@ export function stateMachineDefinition(arns: DefinitionArns, opts: DefinitionOpt
           'options.$': '$.options',
           item: { 'table.$': '$$.Map.Item.Value' },
           // Abort reads $.plan.run; a failed Plan leaves this null run in place.
-          plan: { run: null, chunks: [], skipped: null },
+          plan: { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped: null },
         },
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },

@@ -4,12 +4,23 @@
  * concurrency, Retry and Catch → Abort. Handler wrappers turn step outcomes into RunEvents.
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { ChunkResult, CommitOutput, LoadOutput, PlanOutput, RunRequest } from '../engine/manifests.js';
-import { describeError, HighwaterError } from '../runtime/errors.js';
+import { z } from 'zod';
+import {
+  type ChunkResult,
+  type ChunkSpec,
+  ChunkSpecSchema,
+  type CommitOutput,
+  type LoadOutput,
+  type PlanOutput,
+  RunContextSchema,
+  type RunRequest,
+} from '../engine/manifests.js';
+import { DataError, describeError, HighwaterError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import {
   aslErrorName,
   type DefinitionArns,
+  DISTRIBUTED_MAP,
   stateMachineDefinition,
   TASK_STATES,
   type TaskStateName,
@@ -46,14 +57,67 @@ const LOCAL_TASK_TIMEOUT_SECONDS = 86_400;
 
 const machines = new Map<number, StateMachine>();
 
+type AslStates = Record<string, Record<string, unknown>>;
+
+/**
+ * The one local translation of the definition: aws-local-stepfunctions 3.0.0 has no ItemReader (nor distributed
+ * child executions), so a Map that reads its items from S3 becomes a Task that reads the same staged JSON array
+ * through the Staging port (served by `readStagedChunks`) into `$.plan.chunks`, followed by the same Map, inline,
+ * over those items. Everything else runs as deployed.
+ */
+export function localDefinition(asl: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(asl);
+  const rewrite = (states: AslStates): void => {
+    for (const [name, state] of Object.entries(states)) {
+      const processor = state.ItemProcessor as { States?: AslStates; ProcessorConfig?: unknown } | undefined;
+      if (processor?.States) rewrite(processor.States);
+      const reader = state.ItemReader as { Parameters?: Record<string, unknown> } | undefined;
+      if (state.Type !== 'Map' || !reader) continue;
+      const { ItemReader: _reader, ...map } = state;
+      const itemsState = `${name}Items`;
+      states[name] = {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::s3:getObject',
+        Parameters: { ...reader.Parameters, 'run.$': '$.plan.run' },
+        ResultPath: '$.plan.chunks',
+        Catch: state.Catch,
+        Next: itemsState,
+      };
+      states[itemsState] = {
+        ...map,
+        ItemsPath: '$.plan.chunks',
+        ItemProcessor: { ...processor, ProcessorConfig: { Mode: 'INLINE' } },
+      };
+    }
+  };
+  rewrite((copy as { States: AslStates }).States);
+  return copy;
+}
+
+const ReadStagedChunksInput = z.object({ Key: z.string(), run: RunContextSchema });
+
+/** Serves the rewritten ItemReader: the staged plan, checked to be what Plan wrote (a JSON array of chunk specs). */
+async function readStagedChunks(rt: Runtime, input: unknown): Promise<ChunkSpec[]> {
+  const { Key, run } = ReadStagedChunksInput.parse(input);
+  const staging = rt.staging(rt.pipeline(run.pipeline, run.adhoc));
+  const items = await staging.getJson(Key);
+  if (items === undefined) throw new DataError(`${run.table} run ${run.runId}: the staged plan ${Key} is missing`);
+  const parsed = z.array(ChunkSpecSchema).safeParse(items);
+  if (!parsed.success) {
+    throw new DataError(
+      `${run.table} run ${run.runId}: the staged plan ${Key} is not a chunk list: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return parsed.data;
+}
+
 /** One validated state machine per retry budget, built once per process. */
 export function localStateMachine(retryMaxAttempts: number): StateMachine {
   let m = machines.get(retryMaxAttempts);
   if (!m) {
-    const asl = stateMachineDefinition(LOCAL_ARNS, {
-      retryMaxAttempts,
-      taskTimeoutSeconds: LOCAL_TASK_TIMEOUT_SECONDS,
-    });
+    const asl = localDefinition(
+      stateMachineDefinition(LOCAL_ARNS, { retryMaxAttempts, taskTimeoutSeconds: LOCAL_TASK_TIMEOUT_SECONDS }),
+    );
     m = new StateMachine(asl as unknown as StateMachineDefinition, {
       validationOptions: { checkArn: true, checkPaths: true },
     });
@@ -179,19 +243,9 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
       call.then(settle, settle);
       return call;
     };
-  return {
-    Plan: wrap(
-      'Plan',
-      (p) => tableOf(p),
-      (p, out) => {
-        const o = out as PlanOutput;
-        const table = tableOf(p);
-        if (o.run) t.planned.set(o.run.runId, o.chunks.length);
-        t.emit({ type: 'planned', table, runId: o.run?.runId ?? null, chunks: o.chunks.length, skipped: o.skipped });
-      },
-    ),
-    ExtractChunk: wrap(
-      'ExtractChunk',
+  const extractChunk = (state: 'ExtractChunk' | 'ExtractStagedChunk') =>
+    wrap(
+      state,
       (p) => `${runIdOf(p)}:${(p.chunk as { index?: number } | undefined)?.index}`,
       (p, out) => {
         const r = out as ChunkResult;
@@ -211,7 +265,20 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
           total: t.planned.get(runId) ?? done,
         });
       },
+    );
+  return {
+    Plan: wrap(
+      'Plan',
+      (p) => tableOf(p),
+      (p, out) => {
+        const o = out as PlanOutput;
+        const table = tableOf(p);
+        if (o.run) t.planned.set(o.run.runId, o.chunkCount);
+        t.emit({ type: 'planned', table, runId: o.run?.runId ?? null, chunks: o.chunkCount, skipped: o.skipped });
+      },
     ),
+    ExtractChunk: extractChunk('ExtractChunk'),
+    ExtractStagedChunk: extractChunk('ExtractStagedChunk'),
     Load: wrap('Load', runIdOf, (p, out) => {
       const o = out as LoadOutput;
       t.emit({ type: 'loaded', table: tableOf(p), rowsLoaded: o.rowsLoaded, rowsStaged: o.rowsStaged });
@@ -220,6 +287,14 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
       t.emit({ type: 'committed', table: tableOf(p), status: (out as CommitOutput).status });
     }),
     Abort: wrap('Abort', runIdOf, () => undefined),
+    [DISTRIBUTED_MAP]: async (input: unknown) => {
+      try {
+        return await readStagedChunks(t.rt, input);
+      } catch (e) {
+        const table = tableOf({ run: (input as { run?: unknown } | null)?.run });
+        throw t.failure('Plan', `ReadStagedChunks:${table}`, table, e);
+      }
+    },
   };
 }
 

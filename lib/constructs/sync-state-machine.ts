@@ -1,7 +1,8 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { DefinitionArns } from '../../lambdas/orchestration/definition.js';
@@ -16,6 +17,8 @@ export interface SyncFunctions {
 
 export interface SyncStateMachineProps {
   readonly functions: SyncFunctions;
+  /** Where Plan stages a chunk list too large for a payload (naming.ts planKey), read by the Distributed Map. */
+  readonly stagingBucket: IBucket;
   /** Builds the ASL (JSONPath) from the functions' ARNs; tokens are resolved by the stack. */
   readonly definition: (arns: DefinitionArns) => Record<string, unknown>;
   /** A run of a whole pipeline goes table after table, each bounded by its lease. @default Duration.hours(6) */
@@ -59,5 +62,29 @@ export class SyncStateMachine extends Construct {
         resources: [f.plan, f.extract, f.load, f.commit, f.abort].map((fn) => fn.functionArn),
       }),
     );
+    // The Distributed Map (ExtractChunksDistributed) reads the staged chunk list and runs each chunk as a child
+    // execution of this same state machine. A separate policy: the state machine must not depend on its own ARN.
+    const stack = Stack.of(this);
+    new Policy(this, 'DistributedMapPolicy', {
+      roles: [this.stateMachine.role],
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [props.stagingBucket.arnForObjects('*/plan.json')],
+        }),
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
+        new PolicyStatement({
+          actions: ['states:DescribeExecution', 'states:StopExecution'],
+          resources: [
+            stack.formatArn({
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${this.stateMachine.stateMachineName}/*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      ],
+    });
   }
 }

@@ -196,13 +196,16 @@ describe('IAM', () => {
     }
   });
 
-  it('gives S3 access to the staging bucket only, and only to extract, load and the COPY role', () => {
+  it('gives S3 access to the staging bucket only: extract, load, the COPY role, and the Map reading staged plans', () => {
     const bucket = logicalId(dev, 'AWS::S3::Bucket', 'Staging');
     const s3 = statements(dev).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
-    expect([...new Set(s3.map((s) => s.policy.replace(/(Role|CopyRole).*$/, '')))].sort()).toEqual([
-      'Extract',
-      'Load',
-      'Warehouse',
+    expect([...new Set(s3.map((s) => s.policy.replace(/(Role|CopyRole|DistributedMapPolicy).*$/, '')))].sort()).toEqual(
+      ['Extract', 'Load', 'Sync', 'Warehouse'],
+    );
+    // The state machine itself may only read staged chunk lists (ItemReader).
+    const sync = s3.filter((s) => s.policy.startsWith('SyncDistributedMapPolicy'));
+    expect(sync.map((s) => [actions(s), resources(s)])).toEqual([
+      [['s3:GetObject'], [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*/plan.json']] }]],
     ]);
     for (const s of s3) {
       for (const r of resources(s)) {
@@ -335,9 +338,13 @@ describe('schedules', () => {
       tables: ['shop.orders', 'shop.order_events', 'shop.audit_log', 'shop.countries', 'shop.customers'],
       options: {},
     });
+    // The scheduler may start this state machine; so may the state machine itself (Distributed Map children).
     const start = statements(dev).filter((st) => actions(st).includes('states:StartExecution'));
-    expect(start).toHaveLength(1);
-    expect(resources(start[0]!)).toEqual([{ Ref: sm }]);
+    expect(start.map((st) => st.policy.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'SchedulesRoleDefaultPolicy',
+      'SyncDistributedMapPolicy',
+    ]);
+    for (const st of start) expect(resources(st)).toEqual([{ Ref: sm }]);
   });
 });
 

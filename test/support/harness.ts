@@ -22,7 +22,7 @@ export interface Harness {
   /** The committed watermark of a table in the test pipeline (undefined when none). */
   watermark(table: string): Promise<{ ts: string | null; id: string | null } | undefined>;
   /** Writes config/pipelines/test.yml with this `tables:` body (YAML, indented by two spaces per level). */
-  writePipeline(tablesYaml: string, opts?: { leaseSeconds?: number }): void;
+  writePipeline(tablesYaml: string, opts?: { leaseSeconds?: number; maxInlineChunks?: number }): void;
   /** Opens a runtime on the current config; close it (or use sync(), which does). */
   runtime(): Promise<Runtime>;
   sync(tables: string[], options?: Record<string, unknown>, runOpts?: LocalRunOptions): Promise<RunReport>;
@@ -131,7 +131,7 @@ ${
 ${awsBlocks}  processing:
     max_workers: 2
     lease_seconds: ${opts.leaseSeconds ?? 60}
-tables:
+${opts.maxInlineChunks === undefined ? '' : `    max_inline_chunks: ${opts.maxInlineChunks}\n`}tables:
 ${tablesYaml}
 `,
       );

@@ -10,7 +10,7 @@ import {
   stateMachineDefinition,
   TRANSIENT_ERRORS,
 } from '../../lambdas/orchestration/definition.js';
-import { LOCAL_ARNS } from '../../lambdas/orchestration/sfn-local-runner.js';
+import { LOCAL_ARNS, localDefinition } from '../../lambdas/orchestration/sfn-local-runner.js';
 import { ConfigError, ConnectionError, StagingError } from '../../lambdas/runtime/errors.js';
 
 type State = Record<string, unknown> & { Type: string };
@@ -52,6 +52,8 @@ test('per table: Plan → HasWork → ExtractChunks → BackupOnly → Load → 
       'HasWork',
       'TableSkipped',
       'ExtractChunks',
+      'ExtractChunksDistributed',
+      'ChunksInLedger',
       'BackupOnly',
       'SkipLoad',
       'Load',
@@ -67,7 +69,7 @@ test('per table: Plan → HasWork → ExtractChunks → BackupOnly → Load → 
   expect(t.Load!.Next).toBe('Commit');
   expect(t.SkipLoad!.Next).toBe('Commit');
   expect(t.Commit!.Next).toBe('TableCommitted');
-  for (const name of ['Plan', 'ExtractChunks', 'Load', 'Commit']) {
+  for (const name of ['Plan', 'ExtractChunks', 'ExtractChunksDistributed', 'Load', 'Commit']) {
     expect(t[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }]);
   }
   expect(t.Abort!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.abortError', Next: 'AbortFailed' }]);
@@ -114,6 +116,66 @@ test('the chunk Map takes its concurrency from the request options, defaulted by
   expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.chunks', MaxConcurrencyPath: '$.options.maxWorkers' });
   expect(map.MaxConcurrency).toBeUndefined();
   expect(JSON.stringify(states(def).Defaults)).toContain('"maxWorkers":7');
+});
+
+test('a staged chunk list goes to a Distributed Map reading it with ItemReader; Load then takes the ledger', () => {
+  const def = stateMachineDefinition(ARNS);
+  const t = tableStates(def);
+  expect(t.HasWork!.Choices).toEqual([
+    { Variable: '$.plan.run', IsNull: true, Next: 'TableSkipped' },
+    { Not: { Variable: '$.plan.stagedChunks', IsNull: true }, Next: 'ExtractChunksDistributed' },
+  ]);
+  const map = t.ExtractChunksDistributed!;
+  expect(map).toMatchObject({
+    Type: 'Map',
+    ItemReader: {
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { 'Bucket.$': '$.plan.stagedChunks.bucket', 'Key.$': '$.plan.stagedChunks.key' },
+    },
+    ItemSelector: { 'run.$': '$.plan.run', 'chunk.$': '$$.Map.Item.Value' },
+    MaxConcurrencyPath: '$.options.maxWorkers',
+    ResultPath: null,
+    Next: 'ChunksInLedger',
+  });
+  expect(map.ItemsPath).toBeUndefined();
+  const processor = map.ItemProcessor as { ProcessorConfig: unknown; States: Record<string, State> };
+  expect(processor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+  const child = processor.States.ExtractStagedChunk!;
+  expect((child.Parameters as { FunctionName: string }).FunctionName).toBe(ARNS.extract);
+  expect(child.ResultSelector).toEqual({ 'index.$': '$.Payload.index' });
+  expect(t.ChunksInLedger).toEqual({ Type: 'Pass', Result: 'in-ledger', ResultPath: '$.chunks', Next: 'BackupOnly' });
+});
+
+test('the local rewrite turns only the ItemReader Map into a staged read and the same Map inline', () => {
+  const def = stateMachineDefinition(ARNS);
+  const local = localDefinition(def);
+  const t = tableStates(local);
+  expect(t.ExtractChunksDistributed).toEqual({
+    Type: 'Task',
+    Resource: 'arn:aws:states:::s3:getObject',
+    Parameters: {
+      'Bucket.$': '$.plan.stagedChunks.bucket',
+      'Key.$': '$.plan.stagedChunks.key',
+      'run.$': '$.plan.run',
+    },
+    ResultPath: '$.plan.chunks',
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }],
+    Next: 'ExtractChunksDistributedItems',
+  });
+  const { ItemReader: _r, ItemProcessor: deployedProcessor, ...deployed } = tableStates(def).ExtractChunksDistributed!;
+  const { ItemsPath, ItemProcessor, ...inline } = t.ExtractChunksDistributedItems!;
+  expect(ItemsPath).toBe('$.plan.chunks');
+  expect(inline).toEqual(deployed);
+  expect(ItemProcessor).toEqual({
+    ...(deployedProcessor as Record<string, unknown>),
+    ProcessorConfig: { Mode: 'INLINE' },
+  });
+  // Every other state is untouched, and the input definition is not modified.
+  const others = (s: Record<string, State>) =>
+    Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('ExtractChunksDistributed')));
+  expect(others(t)).toEqual(others(tableStates(def)));
+  expect(JSON.stringify(def)).not.toContain('ExtractChunksDistributedItems');
 });
 
 test('JSONPath only: no JSONata anywhere, and the library validates it with ARN and path checks', () => {
@@ -170,7 +232,13 @@ test('executed: defaults fill pipeline and options, adhoc reaches Plan, chunk co
     {
       Plan: (p) => {
         plans.push(p);
-        return { run: run('s.a'), chunks: [0, 1, 2, 3, 4, 5].map((index) => ({ index })), skipped: null };
+        return {
+          run: run('s.a'),
+          chunks: [0, 1, 2, 3, 4, 5].map((index) => ({ index })),
+          chunkCount: 6,
+          stagedChunks: null,
+          skipped: null,
+        };
       },
       ExtractChunk: async (p) => {
         inFlight++;
@@ -225,6 +293,8 @@ test('executed: options.maxWorkers bounds the chunk Map; backup-only skips Load 
       Plan: () => ({
         run: run('s.a', { backupOnly: true }),
         chunks: [0, 1, 2, 3].map((index) => ({ index })),
+        chunkCount: 4,
+        stagedChunks: null,
         skipped: null,
       }),
       ExtractChunk: async (p) => {
@@ -254,9 +324,16 @@ test('executed: one table failing is aborted and reported while the others commi
     { pipeline: 'p', tables: ['s.ok', 's.bad', 's.none'], options: {} },
     {
       Plan: (p) => {
-        if (p.table === 's.none') return { run: null, chunks: [], skipped: 'no new rows' };
+        if (p.table === 's.none')
+          return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped: 'no new rows' };
         if (p.table === 's.bad') throw Object.assign(new Error('unknown column "x"'), { name: 'ConfigError' });
-        return { run: run(p.table as string), chunks: [{ index: 0 }], skipped: null };
+        return {
+          run: run(p.table as string),
+          chunks: [{ index: 0 }],
+          chunkCount: 1,
+          stagedChunks: null,
+          skipped: null,
+        };
       },
       ExtractChunk: () => ({ index: 0, rows: 1, bytes: 1 }),
       Load: () => ({ rowsLoaded: 1, rowsStaged: 1, rowsDeleted: 0, files: 1 }),

@@ -10,6 +10,8 @@ export const DEFAULT_PROCESSING: ProcessingConfig = {
   batchSize: 65536,
   chunkRows: 100_000,
   leaseSeconds: 3600,
+  // A chunk spec plus its share of the Map's result is ~250 bytes of a 256 KiB state payload (docs/state-machine.md).
+  maxInlineChunks: 1000,
 };
 
 function envPort(env: Env, name: string, dflt: number): number {

@@ -313,6 +313,9 @@ export const pipelineSchema = z.strictObject({
       max_workers: positiveInt().optional(),
       chunk_rows: positiveInt().optional(),
       lease_seconds: positiveInt().optional(),
+      max_inline_chunks: positiveInt()
+        .optional()
+        .describe('Above this many chunks a run’s chunk list is written to S3 and read by a Distributed Map.'),
       timeout_minutes: positiveInt().optional().describe('Used as the lease length when lease_seconds is absent.'),
       ...ignoredKeys(IGNORED.pipelineProcessing),
     })

@@ -110,6 +110,8 @@ export interface ProcessingConfig {
   batchSize: number;
   chunkRows: number;
   leaseSeconds: number;
+  /** Above this many chunks the plan goes to staging and a Distributed Map reads it (ItemReader). */
+  maxInlineChunks: number;
 }
 
 export interface PipelineConfig {
