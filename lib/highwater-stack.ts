@@ -91,6 +91,7 @@ export class HighwaterStack extends Stack {
         environment: {
           HIGHWATER_STAGING_BUCKET: this.staging.bucket.bucketName,
           HIGHWATER_STATE_TABLE: this.state.table.tableName,
+          HIGHWATER_COPY_ROLE_ARN: this.warehouse.copyRole.roleArn,
         },
         vpc,
         vpcSubnets: subnets ? { subnets } : undefined,

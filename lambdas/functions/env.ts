@@ -14,6 +14,8 @@ export const FunctionEnvSchema = z.object({
   /** Set by the stack; the bundled YAML refers to them as ${HIGHWATER_STAGING_BUCKET} / ${HIGHWATER_STATE_TABLE}. */
   HIGHWATER_STAGING_BUCKET: z.string().min(1).optional(),
   HIGHWATER_STATE_TABLE: z.string().min(1).optional(),
+  /** Set by the stack: the role Redshift COPY assumes, for the YAML's `iam_role_arn: ${HIGHWATER_COPY_ROLE_ARN}`. */
+  HIGHWATER_COPY_ROLE_ARN: z.string().min(1).optional(),
 });
 export type FunctionEnv = z.infer<typeof FunctionEnvSchema>;
 

@@ -129,6 +129,7 @@ describe('functions', () => {
             HIGHWATER_CONFIG_DIR: '/var/task/config',
             HIGHWATER_STAGING_BUCKET: { Ref: logicalId(dev, 'AWS::S3::Bucket', 'Staging') },
             HIGHWATER_STATE_TABLE: { Ref: logicalId(dev, 'AWS::DynamoDB::Table', 'State') },
+            HIGHWATER_COPY_ROLE_ARN: { 'Fn::GetAtt': [logicalId(dev, 'AWS::IAM::Role', 'WarehouseCopyRole'), 'Arn'] },
           },
         },
       });

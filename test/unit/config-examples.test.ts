@@ -31,6 +31,20 @@ describe('the example configuration in pipelines/', () => {
     expect(sales.state).toMatchObject({ type: 'dynamodb', table: 'highwater-state' });
     expect(getPipeline(cfg, 'local_dev').target.type).toBe('duckdb');
   });
+
+  it("deployed, uses the stack's bucket, state table and COPY role from the functions' environment", async () => {
+    const cwd = project();
+    cpSync(EXAMPLES, join(cwd, 'config'), { recursive: true });
+    const env = {
+      HIGHWATER_STAGING_BUCKET: 'highwater-prod-stagingbucket-1a2b3c',
+      HIGHWATER_STATE_TABLE: 'Highwater-prod-StateTable-XYZ',
+      HIGHWATER_COPY_ROLE_ARN: 'arn:aws:iam::210987654321:role/Highwater-prod-WarehouseCopyRole-ABC',
+    };
+    const sales = getPipeline(await loadConfig({ cwd, env }), 'sales');
+    expect(sales.staging).toMatchObject({ type: 's3', bucket: env.HIGHWATER_STAGING_BUCKET });
+    expect(sales.state).toMatchObject({ type: 'dynamodb', table: env.HIGHWATER_STATE_TABLE });
+    expect(sales.target).toMatchObject({ type: 'redshift', iamRoleArn: env.HIGHWATER_COPY_ROLE_ARN });
+  });
 });
 
 describe('configJsonSchema', () => {
