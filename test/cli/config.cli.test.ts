@@ -147,11 +147,26 @@ describe('config setup and reset switch between the two modes', () => {
   });
 });
 
+describe('config setup and reset under ENABLE_MULTI_SCHEMA=true', () => {
+  test('setup works although the forced mode cannot load yet; reset warns that the variable still forces it', () => {
+    const cwd = tempDir();
+    const forced = { ENABLE_MULTI_SCHEMA: 'true' };
+    expect(hw(cwd, ['config', 'status'], forced).code).toBe(1); // forced multi without connections.yml
+    const setup = hw(cwd, ['config', 'setup'], forced);
+    expect(setup.code, setup.err).toBe(0);
+    expect(setup.out).toContain('Multi-connection mode: forced by ENABLE_MULTI_SCHEMA=true');
+    const reset = hw(cwd, ['config', 'reset', '--yes'], forced);
+    expect(reset.code, reset.err).toBe(0);
+    expect(reset.err).toContain('ENABLE_MULTI_SCHEMA=true still forces multi-connection mode');
+    expect(reset.out).toContain('the configuration does not load now');
+  });
+});
+
 describe('config status, list-pipelines, show-pipeline', () => {
   test('status and list-pipelines describe the configuration, and name a pipeline file that does not load', () => {
     const cwd = tempDir({
       'config/connections.yml': connections(db.port),
-      'config/pipelines/orders.yml': `pipeline:\n  source: src\n  target: wh\n  schedule: rate(5 minutes)\ntables:\n  ${db.database}.items: {}\n`,
+      'config/pipelines/orders.yml': `pipeline:\n  source: src\n  target: wh\n  schedule: rate(5 minutes)\n  sync_frequency: hourly\ntables:\n  ${db.database}.items: {}\n`,
       'config/pipelines/broken.yml': 'pipeline:\n  source: src\n  target: [wh\ntables: {}\n',
     });
     const s = hw(cwd, ['config', 'status']);
@@ -161,6 +176,7 @@ describe('config status, list-pipelines, show-pipeline', () => {
     expect(s.out).toMatch(/pipelines\s+default, broken \(invalid\), orders/);
     expect(s.out).toMatch(/files\s+INVALID/);
     expect(s.out).toMatch(/pipeline broken: config\/pipelines\/broken\.yml:\d+:\d+: malformed YAML/);
+    expect(s.err).toMatch(/warning: config\/pipelines\/orders\.yml:5:\d+: .*sync_frequency/);
 
     const j = JSON.parse(hw(cwd, ['config', 'status', '--json']).out);
     expect(j).toMatchObject({ mode: 'multi', sources: ['src'], targets: ['wh'], valid: false });
@@ -216,6 +232,8 @@ describe('config validate-pipeline', () => {
       'down/connections.yml': connections(1),
       'down/pipelines/good.yml': `pipeline:\n  source: src\n  target: wh\ntables:\n  ${t}.items: {}\n`,
       'onlybroken/connections.yml': 'invalid: yaml: content\n',
+      'nosecret/connections.yml': connections(db.port, ref('HW_UNSET_PASSWORD')),
+      'nosecret/pipelines/good.yml': `pipeline:\n  source: src\n  target: wh\ntables:\n  ${t}.items: {}\n`,
     });
   });
 
@@ -272,5 +290,14 @@ describe('config validate-pipeline', () => {
     expect(strict.err).toContain('--require-source');
     const j = JSON.parse(hw(cwd, ['--config-dir', 'down', 'config', 'validate-pipeline', 'good', '--json']).out);
     expect(j).toMatchObject({ valid: true, liveChecks: 'skipped' });
+  });
+
+  test('a password variable that is not set here, or no MYSQL_HOST: live checks skipped, saying why', () => {
+    const r = hw(cwd, ['--config-dir', 'nosecret', 'config', 'validate-pipeline', 'good', '--require-source']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('environment variable HW_UNSET_PASSWORD is not set');
+    const single = hw(cwd, ['--config-dir', 'nowhere', 'config', 'validate-pipeline', 'default'], { MYSQL_HOST: '' });
+    expect(single.code, single.err).toBe(0);
+    expect(single.err).toContain('live checks against the source were skipped: MYSQL_HOST is not set');
   });
 });

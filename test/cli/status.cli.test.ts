@@ -46,7 +46,8 @@ function statusJson(args: string[] = [], env: Record<string, string> = {}) {
     mode: string;
     pipelines: {
       pipeline: string;
-      note?: string;
+      notes: string[];
+      stateRead: boolean;
       schedule: { next: string | null; description: string; note?: string } | null;
       tables: TableJson[];
     }[];
@@ -122,7 +123,7 @@ test('a pipeline with a schedule shows its next fire time; -p limits to it; an u
   );
   writeFileSync(
     join(cwd, 'config/pipelines/nightly.yml'),
-    `pipeline:\n  source: src\n  target: wh\n  schedule: cron(30 2 * * ? *)\ntables:\n  ${t}.items:\n    cdc_strategy: id_only\n`,
+    `pipeline:\n  source: src\n  target: wh\n  schedule: cron(30 2 * * ? *)\ntables:\n  ${t}.items:\n    cdc_strategy: id_only\n  ${t}.missing: {}\n`,
   );
   writeFileSync(
     join(cwd, 'config/pipelines/odd.yml'),
@@ -141,12 +142,45 @@ test('a pipeline with a schedule shows its next fire time; -p limits to it; an u
     lag: { state: 'never-synced' },
   });
 
+  expect(p.tables[1]).toMatchObject({ table: `${t}.missing`, lag: { state: 'unknown' } });
+  expect(p.tables[1]!.lag.text).toMatch(/^unknown: .*missing/);
+
   const odd = statusJson(['-p', 'odd']).pipelines[0]!;
   expect(odd.schedule).toMatchObject({ description: 'invalid', next: null });
   expect(odd.schedule?.note).toContain('exactly one of day-of-month and day-of-week');
 
+  writeFileSync(join(cwd, 'config/pipelines/broken.yml'), 'pipeline:\n  source: [src\n');
+  const all = hw(['status']);
+  expect(all.code, all.err).toBe(0);
+  expect(all.out).toContain('pipeline nightly');
+  expect(all.err).toMatch(/error: pipeline broken: config\/pipelines\/broken\.yml:\d+:\d+: malformed YAML/);
+
   const unknown = hw(['status', '-p', 'nope']);
   expect(unknown.code).toBe(1);
-  expect(unknown.err).toContain('unknown pipeline "nope"; available: default, nightly, odd');
+  expect(unknown.err).toContain('unknown pipeline "nope"; available: default, broken, nightly, odd');
   rmSync(join(cwd, 'config'), { recursive: true, force: true });
+});
+
+test('a state store that cannot be read: watermark and last run are "unknown", not "none" (exit 0)', () => {
+  const dir = join(cwd, 'dyncfg');
+  mkdirSync(join(dir, 'pipelines'), { recursive: true });
+  writeFileSync(
+    join(dir, 'connections.yml'),
+    `connections:\n  sources:\n    src:\n      host: ${db.host}\n      port: ${db.port}\n      username: ${db.user}\n      password: ""\n  targets:\n    wh:\n      type: duckdb\n`,
+  );
+  writeFileSync(
+    join(dir, 'pipelines/dyn.yml'),
+    `pipeline:\n  source: src\n  target: wh\n  state:\n    type: dynamodb\n    table: hw-state\n    region: us-east-1\n    endpoint: http://127.0.0.1:1\ntables:\n  ${db.database}.items: {}\n`,
+  );
+  const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+  const r = hw(['--config-dir', 'dyncfg', 'status', '-p', 'dyn'], env);
+  expect(r.code, r.err).toBe(0);
+  expect(r.out).toContain('state store unreachable: DynamoDB state table hw-state');
+  expect(r.out).toMatch(
+    new RegExp(
+      `${db.database}\\.items\\s+hybrid\\s+unknown\\s+unknown\\s+watermark unknown \\(source max 2024-01-02 \\d{2}:\\d{2}:\\d{2}\\)`,
+    ),
+  );
+  const j = statusJson(['--config-dir', 'dyncfg', '-p', 'dyn'], env);
+  expect(j.pipelines[0]).toMatchObject({ stateRead: false });
 });

@@ -140,6 +140,7 @@ interface LiveResult {
 async function liveChecks(
   p: PipelineConfig,
   open: () => Promise<SourceReader>,
+  redact: (text: string) => string,
   problems: PipelineProblem[],
 ): Promise<LiveResult> {
   const result: LiveResult = { checked: false, tables: [] };
@@ -158,7 +159,8 @@ async function liveChecks(
     await source?.close().catch(() => undefined);
     // Unreachable, or a secret that is not available here: the static checks still stand.
     if (e instanceof ConnectionError || e instanceof ConfigError) {
-      result.skipped = `source ${p.source.name} (${p.source.host}:${p.source.port}) is unreachable: ${e.message}`;
+      const why = e instanceof ConnectionError ? 'is unreachable' : 'cannot be connected to from here';
+      result.skipped = `source ${p.source.name} (${p.source.host}:${p.source.port}) ${why}: ${redact(e.message)}`;
       return result;
     }
     throw e;
@@ -479,7 +481,12 @@ Examples:
         if (p) {
           problems.push(...staticPipelineProblems(p));
           const pipeline = p;
-          live = await liveChecks(pipeline, () => runtime.openSource(pipeline), problems);
+          live = await liveChecks(
+            pipeline,
+            () => runtime.openSource(pipeline),
+            (x) => runtime.redact(x),
+            problems,
+          );
         }
         const errors = problems.filter((x) => x.severity === 'error');
         const valid = errors.length === 0;

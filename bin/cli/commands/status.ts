@@ -42,8 +42,10 @@ interface PipelineStatus {
   target: string;
   file: string;
   schedule: { expression: string; description: string; next: string | null; note?: string } | null;
-  /** Why the tables could not be listed (no state yet, state store unreachable). */
-  note?: string;
+  /** What could not be read: no state yet, the state store or the source unreachable. */
+  notes: string[];
+  /** False when the state store could not be read: watermarks and runs are unknown, not absent. */
+  stateRead: boolean;
   tables: TableStatus[];
 }
 
@@ -84,19 +86,22 @@ async function pipelineStatus(rt: Runtime, p: PipelineConfig, now: Date): Promis
     target: p.target.name,
     file: p.origin,
     schedule: null,
+    notes: [],
+    stateRead: true,
     tables: [],
   };
   let state: StateStore | undefined;
   let watermarks: WatermarkRecord[] = [];
   if (!stateExists(rt.config, p)) {
-    status.note = 'no state yet (nothing has been synced)';
+    status.notes.push('no state yet (nothing has been synced)');
   } else {
     try {
       state = rt.state(p);
       watermarks = await state.listWatermarks();
     } catch (e) {
       if (!(e instanceof HighwaterError)) throw e;
-      status.note = `state store unreachable: ${rt.redact(e.message)}`;
+      status.notes.push(`state store unreachable: ${rt.redact(e.message)}`);
+      status.stateRead = false;
       state = undefined;
     }
   }
@@ -153,7 +158,10 @@ async function pipelineStatus(rt: Runtime, p: PipelineConfig, now: Date): Promis
           ts.lag = { state: 'source-unreachable', text: 'source unreachable' };
         } else {
           try {
-            ts.lag = computeLag(t, wm?.watermark, await sourceMax(src, t));
+            const max = await sourceMax(src, t);
+            ts.lag = status.stateRead
+              ? computeLag(t, wm?.watermark, max)
+              : { state: 'unknown', text: `watermark unknown (source max ${max ?? 'none: empty table'})` };
           } catch (e) {
             if (!(e instanceof HighwaterError)) throw e;
             ts.lag = { state: 'unknown', text: `unknown: ${rt.redact(e.message)}` };
@@ -165,7 +173,7 @@ async function pipelineStatus(rt: Runtime, p: PipelineConfig, now: Date): Promis
   } finally {
     await source?.close();
   }
-  if (unreachable !== undefined) status.note = `source ${p.source.name} unreachable: ${unreachable}`;
+  if (unreachable !== undefined) status.notes.push(`source ${p.source.name} unreachable: ${unreachable}`);
 
   if (p.schedule !== undefined) {
     try {
@@ -248,7 +256,7 @@ Examples:
           } else {
             out.data('  schedule none');
           }
-          if (ps.note) out.data(`  ${ps.note}`);
+          for (const n of ps.notes) out.data(`  ${n}`);
           if (ps.tables.length === 0) {
             out.data('  no tables yet');
             continue;
@@ -258,8 +266,12 @@ Examples:
             rows.push([
               t.table,
               t.strategy,
-              fmtWatermark(t.watermark),
-              t.lastRun ? `${t.lastRun.status} ${t.lastRun.at} (${t.lastRun.rows} rows)` : 'never',
+              ps.stateRead ? fmtWatermark(t.watermark) : 'unknown',
+              t.lastRun
+                ? `${t.lastRun.status} ${t.lastRun.at} (${t.lastRun.rows} rows)`
+                : ps.stateRead
+                  ? 'never'
+                  : 'unknown',
               t.lag.text,
             ]);
           }

@@ -55,7 +55,7 @@ function isInt(s: string): boolean {
 export function computeLag(t: TableConfig, watermark: Watermark | undefined, sourceMax: string | null): Lag {
   const cursor = lagCursor(t);
   if (!cursor) {
-    const why = t.strategy === 'full_sync' ? 'full_sync reloads the whole table' : `${t.strategy} has no cursor column`;
+    const why = t.strategy === 'full_sync' ? 'full_sync reloads the whole table' : 'custom_sql: the query decides';
     return { state: 'not-applicable', sourceMax, text: `n/a (${why})` };
   }
   if (sourceMax === null) return { state: 'source-empty', sourceMax, text: 'source table is empty' };
