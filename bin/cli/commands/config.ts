@@ -188,7 +188,15 @@ async function liveChecks(
 }
 
 export function configCommand(global: () => GlobalOptions): Command {
-  const cmd = new Command('config').description('set up, inspect and check the configuration (both modes)');
+  const cmd = new Command('config').description('set up, inspect and check the configuration (both modes)').addHelpText(
+    'after',
+    `
+Examples:
+  highwater config setup                     # switch to multi-connection mode (writes config/)
+  highwater config status
+  highwater config validate-pipeline default
+  highwater config reset --yes               # back to single-connection mode`,
+  );
 
   cmd
     .command('setup')
