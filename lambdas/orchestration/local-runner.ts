@@ -33,6 +33,9 @@ export interface TableReport {
 }
 
 export interface RunReport {
+  /** The execution's name (naming.ts executionName): on AWS the Step Functions execution, locally the same form. */
+  executionId: string;
+  pipeline: string;
   status: 'success' | 'partial_success' | 'failed';
   tables: TableReport[];
   startedAt: string;

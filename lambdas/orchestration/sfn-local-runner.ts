@@ -15,6 +15,7 @@ import {
   RunContextSchema,
   type RunRequest,
 } from '../engine/manifests.js';
+import { executionName } from '../engine/naming.js';
 import { DataError, describeError, HighwaterError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import {
@@ -368,7 +369,9 @@ async function summarized(events: AsyncGenerator<EventLog>): Promise<TableOutcom
 export async function runStateMachine(rt: Runtime, req: RunRequest, opts: LocalRunOptions = {}): Promise<RunReport> {
   const maxRetries = opts.maxAttempts ?? 3;
   const tracker = new ExecutionTracker(rt, opts, maxRetries);
-  const startedAt = new Date().toISOString();
+  const started = new Date();
+  const startedAt = started.toISOString();
+  const executionId = executionName(req.pipeline, req.tables, started);
   let maxWorkers = req.options.maxWorkers;
   try {
     maxWorkers ??= rt.pipeline(req.pipeline, req.adhoc).processing.maxWorkers;
@@ -399,5 +402,5 @@ export async function runStateMachine(rt: Runtime, req: RunRequest, opts: LocalR
   const tables = outcomes.map((o) => tableReport(o, tracker));
   const failed = tables.filter((x) => x.status === 'failed').length;
   const status = failed === 0 ? 'success' : failed === tables.length ? 'failed' : 'partial_success';
-  return { status, tables, startedAt, finishedAt: new Date().toISOString() };
+  return { executionId, pipeline: req.pipeline, status, tables, startedAt, finishedAt: new Date().toISOString() };
 }

@@ -55,6 +55,7 @@ function addRunOptions(cmd: Command): Command {
 }
 
 function renderReport(out: Output, report: RunReport): void {
+  out.info(`execution ${report.executionId} (pipeline ${report.pipeline}): ${report.status}`);
   for (const t of report.tables) {
     const wm = t.watermarkAfter ? ` watermark ${t.watermarkAfter.ts ?? '-'} / ${t.watermarkAfter.id ?? '-'}` : '';
     const what =
