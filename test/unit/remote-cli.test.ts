@@ -166,7 +166,7 @@ function successfulHistory(stopAfterRetry = false): HistoryEvent[] {
     s,
     { pipeline: 'sales', table: 'shop.orders', options: request.options },
     {
-      output: { run, chunks: [chunk0, chunk1], skipped: null },
+      output: { run, chunks: [chunk0, chunk1], chunkCount: 2, stagedChunks: null, skipped: null },
     },
   );
   const i0 = h.mapIteration(planned, 0);
@@ -198,7 +198,7 @@ function failedHistory(): HistoryEvent[] {
     s,
     { pipeline: 'sales', table: 'shop.orders', options: request.options },
     {
-      output: { run, chunks: [chunk0], skipped: null },
+      output: { run, chunks: [chunk0], chunkCount: 1, stagedChunks: null, skipped: null },
     },
   );
   const e0 = h.task('ExtractChunk', planned, { run, chunk: chunk0 }, { output: result0 });
@@ -387,7 +387,7 @@ describe('summarizeHistory', () => {
         type: 'LambdaFunctionSucceeded',
         timestamp: new Date(),
         lambdaFunctionSucceededEventDetails: {
-          output: JSON.stringify({ run: null, chunks: [], skipped: 'no new rows' }),
+          output: JSON.stringify({ run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped: 'no new rows' }),
         },
       },
     ];
@@ -412,7 +412,11 @@ describe('summarizeHistory with the state machine of lambdas/orchestration/defin
     const h = new HistoryBuilder();
     const s = h.started({ pipeline: 'sales', tables: ['shop.orders', 'shop.customers'] });
     const item = { request: { pipeline: 'sales', tables: ['shop.orders', 'shop.customers'] }, item: {} };
-    const ordersIn = { ...item, item: { table: 'shop.orders' }, plan: { run: null, chunks: [], skipped: null } };
+    const ordersIn = {
+      ...item,
+      item: { table: 'shop.orders' },
+      plan: { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped: null },
+    };
     const planPayload = { pipeline: 'sales', tables: ['shop.orders', 'shop.customers'], options: {} };
     const p1 = h.task(
       'Plan',
@@ -440,7 +444,7 @@ describe('summarizeHistory with the state machine of lambdas/orchestration/defin
       a1,
       { ...planPayload, table: 'shop.customers' },
       {
-        output: { run: null, chunks: [], skipped: 'no new rows' },
+        output: { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped: 'no new rows' },
       },
     );
     const tables = [

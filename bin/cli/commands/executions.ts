@@ -135,6 +135,10 @@ export function executionsCommand(global: () => GlobalOptions, clientFor: SfnCli
       .option('--status <status>', `only these: ${Object.values(ExecutionStatus).join(', ')}`)
       .option('--max <n>', 'at most this many (default 20)', positiveInt('--max'))
       .option('--json', 'print JSON on stdout')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  highwater executions list --status FAILED --max 5\n  highwater executions list --state-machine-arn arn:aws:states:eu-west-1:123456789012:stateMachine:highwater-prod --json',
+      )
       .action(async (raw: unknown) => {
         const opts = ListOptionsSchema.parse(raw);
         const arn = stateMachineArnFrom(opts.stateMachineArn);
@@ -154,6 +158,10 @@ export function executionsCommand(global: () => GlobalOptions, clientFor: SfnCli
       .description('one execution: status, input, output and per-table progress')
       .argument('<execution-arn>')
       .option('--json', 'print JSON on stdout')
+      .addHelpText(
+        'after',
+        '\nExample:\n  highwater executions describe arn:aws:states:eu-west-1:123456789012:execution:highwater-prod:sales-shop-orders-20261125T160000-ab12',
+      )
       .action(async (arn: string, raw: unknown) => {
         const opts = z.object({ json: z.boolean().default(false) }).parse(raw);
         const out = outFor(opts.json);
@@ -167,6 +175,10 @@ export function executionsCommand(global: () => GlobalOptions, clientFor: SfnCli
       .description('stop a running execution (watermarks stay where they were; its leases expire)')
       .argument('<execution-arn>')
       .option('--cause <text>', 'why, recorded on the execution')
+      .addHelpText(
+        'after',
+        "\nExample:\n  highwater executions stop arn:aws:states:eu-west-1:123456789012:execution:highwater-prod:sales-shop-orders-20261125T160000-ab12 --cause 'source maintenance'",
+      )
       .action(async (arn: string, raw: unknown) => {
         const opts = z.object({ cause: z.string().optional() }).parse(raw);
         const out = outFor(false);

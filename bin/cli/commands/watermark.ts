@@ -170,6 +170,7 @@ Examples:
     .description('list every watermark')
     .option('-p, --pipeline <name>', 'only this pipeline')
     .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExamples:\n  highwater watermark list\n  highwater watermark list -p sales --json')
     .action(async (o: { pipeline?: string; json?: boolean }) =>
       withRuntime(global(), o.json, async (rt, out) => {
         const p = rt.pipeline(o.pipeline ?? 'default');

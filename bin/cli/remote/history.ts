@@ -215,7 +215,7 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
         t.skipped = p.data.skipped;
       } else {
         t.runId = p.data.run.runId;
-        t.chunksPlanned = p.data.chunks.length;
+        t.chunksPlanned = p.data.chunkCount;
         t.phase = 'extracting';
       }
     } else if (s.step === 'ExtractChunk') {
