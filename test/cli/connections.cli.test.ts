@@ -167,7 +167,7 @@ test('list shows every connection with its kind, address, database and tunnel, a
   expect(bad.err).toContain('oracle');
 });
 
-test('single-connection mode lists the environment connections and says so; test default connects', async () => {
+test('single-connection mode: list exits 1 (the guide’s mode check) naming the environment connections; test default connects', async () => {
   const env = {
     MYSQL_HOST: db.host,
     MYSQL_PORT: String(db.port),
@@ -176,11 +176,12 @@ test('single-connection mode lists the environment connections and says so; test
     MYSQL_DATABASE: db.database,
   };
   const r = await hwEnv(env, 'connections', 'list');
-  expect(r.code, r.err).toBe(0);
-  expect(r.out).toContain('Available Database Connections');
-  expect(r.out).toContain('Mode: single-connection (v1.0.0 compatibility)');
-  expect(r.out).toMatch(new RegExp(`default\\s+source mysql\\s+${db.host}:${db.port}\\s+${db.database}\\s+no`));
-  expect(r.out).toMatch(/default\s+target duckdb/);
+  expect(r.code).toBe(1);
+  expect(r.out).toBe('');
+  expect(r.err).toContain('Mode: single-connection (v1.0.0 compatibility)');
+  expect(r.err).toMatch(new RegExp(`default\\s+source mysql\\s+${db.host}:${db.port}\\s+${db.database}`));
+  expect(r.err).toMatch(/default\s+target duckdb/);
+  expect(r.err).toContain('highwater config setup');
 
   const t = await hwEnv(env, 'connections', 'test', 'default');
   expect(t.code, t.out + t.err).toBe(0);

@@ -13,8 +13,9 @@ import {
   listEntry,
 } from '../../../lambdas/engine/diagnostics/describe.js';
 import { type ConnectionProbe, failedHop, summarizeFailures } from '../../../lambdas/engine/diagnostics/probe.js';
-import { ConfigError, ConnectionError } from '../../../lambdas/runtime/errors.js';
+import { ConfigError, ConnectionError, ExitCode } from '../../../lambdas/runtime/errors.js';
 import { type CommandContext, type GlobalOptions, openContext } from '../context.js';
+import { ExitError } from '../exit.js';
 import { positiveInt } from '../options.js';
 import { type Output, table } from '../output.js';
 import { probe } from './connections/probes.js';
@@ -107,14 +108,15 @@ export function connectionsCommand(global: () => GlobalOptions): Command {
 
   cmd
     .command('list')
-    .description('list the configured sources and targets (both configuration modes)')
+    .description('list the named sources and targets of config/connections.yml (multi-connection mode)')
     .addOption(new Option('--type <kind>', 'only connections of this kind').choices([...CONNECTION_KINDS]))
     .option('--json', 'print as JSON (an array)')
     .addHelpText(
       'after',
       `
-In single-connection mode it lists the "default" source (MYSQL_*) and DuckDB target; the Mode line says which
-mode is in effect.
+In single-connection mode (no config/connections.yml) it exits 1 and says so on stderr, naming the connections
+the environment defines, so the migration guide's mode check keeps working:
+  highwater connections list 2>/dev/null && echo "v1.1.0 mode" || echo "v1.0.0 mode"
 Examples:
   highwater connections list
   highwater connections list --type mysql --json`,
@@ -124,6 +126,14 @@ Examples:
         const entries = allConnections(config)
           .filter((c) => o.type === undefined || c.kind === o.type)
           .map(listEntry);
+        if (config.mode === 'single') {
+          // The old tool failed here outside multi-schema mode, and scripts tell the mode by this exit status.
+          out.info(`${modeLine(config)}`);
+          out.info('no named connections; the environment defines:');
+          for (const e of entries) out.info(`  ${e.name}  ${label(e)}  ${e.address}  ${e.database ?? '-'}`);
+          out.info('run `highwater config setup` to name connections in config/connections.yml');
+          throw new ExitError(ExitCode.config);
+        }
         if (out.opts.json) {
           out.json(entries);
           return;
