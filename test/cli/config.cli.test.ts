@@ -114,12 +114,8 @@ describe('config setup and reset switch between the two modes', () => {
     });
     expect(readdirSync(join(cwd, 'config')).some((f) => f.startsWith('connections.yml.bak-'))).toBe(true);
 
-    const noYes = hw(cwd, ['config', 'reset']);
-    expect(noYes.code).toBe(1);
-    expect(noYes.err).toContain('--yes');
-    expect(existsSync(join(cwd, 'config/connections.yml'))).toBe(true);
-
-    const reset = hw(cwd, ['config', 'reset', '--yes']);
+    // Not on a terminal, reset goes ahead without --yes (nothing is deleted), as the guide runs it.
+    const reset = hw(cwd, ['config', 'reset']);
     expect(reset.code, reset.err).toBe(0);
     expect(reset.out).toMatch(/moved config\/connections\.yml to config\/connections\.yml\.bak-\d{8}T\d{6}Z/);
     expect(reset.out).toContain('🔄 v1.0.0 Compatibility Mode');
@@ -133,6 +129,18 @@ describe('config setup and reset switch between the two modes', () => {
     const nothing = hw(cwd, ['config', 'reset']);
     expect(nothing.code).toBe(0);
     expect(nothing.out).toContain('nothing to reset');
+
+    // Setup again after a reset (or `rm config/connections.yml`): the user's pipelines are kept, not replaced.
+    writeFileSync(
+      join(cwd, 'config/pipelines/sales.yml'),
+      `${readFileSync(join(cwd, 'config/pipelines/sales.yml'), 'utf8')}# mine\n`,
+    );
+    const back = hw(cwd, ['config', 'setup']);
+    expect(back.code, back.err).toBe(0);
+    expect(back.out).toContain('wrote config/connections.yml');
+    expect(back.out).toContain('kept config/pipelines/sales.yml');
+    expect(readFileSync(join(cwd, 'config/pipelines/sales.yml'), 'utf8')).toContain('# mine');
+    expect(hw(cwd, ['sync', '-t', items, '--dry-run']).out).toContain('📋 Using default pipeline configuration');
   });
 
   test('reset --pipelines moves the pipelines directory aside too', () => {

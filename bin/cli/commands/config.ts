@@ -203,14 +203,16 @@ Examples:
     .description(
       'write a starting config directory (connections.yml, pipelines/*.yml) from the examples; switches to multi-connection mode',
     )
-    .option('--force', 'overwrite existing files (each is kept as FILE.bak-<timestamp> first)')
+    .option('--force', 'overwrite existing files, pipelines too (each is kept as FILE.bak-<timestamp> first)')
     .option('--json', 'print as JSON')
     .addHelpText(
       'after',
       `
 The default source is filled in from MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_DATABASE (and the password as a
 \${MYSQL_PASSWORD} reference, never its value) when they are set, so the default pipeline keeps syncing the same
-tables with the same watermarks. JSON Schemas are written next to the files for editors.
+tables with the same watermarks. JSON Schemas are written next to the files for editors. An existing
+connections.yml is never overwritten without --force; existing pipeline files are kept as they are (so setup after
+\`rm config/connections.yml\` brings multi-connection mode back with your pipelines).
 Examples:
   highwater config setup
   highwater --config-dir /etc/highwater config setup --force`,
@@ -224,21 +226,27 @@ Examples:
       const pipelines: Record<string, string> = {};
       for (const n of names) pipelines[n] = await readFile(join(dir, 'pipelines', n), 'utf8');
       const plan = planSetup({ connections: await readFile(join(dir, 'connections.yml'), 'utf8'), pipelines }, env);
-      const existing = plan.files.filter((f) => !f.generated && existsSync(join(configDir, f.path)));
-      if (existing.length > 0 && !o.force) {
+      const connectionsFile = join(configDir, 'connections.yml');
+      if (existsSync(connectionsFile) && !o.force) {
         throw new ConfigError(
-          `${existing.map((f) => show(join(configDir, f.path))).join(', ')} already exist${existing.length === 1 ? 's' : ''}; config setup does not overwrite configuration`,
+          `${show(connectionsFile)} already exists; config setup does not overwrite configuration`,
           {
-            suggestion: 'Edit the files, or run config setup --force (the old files are kept as FILE.bak-<timestamp>).',
+            suggestion: 'Edit the file, or run config setup --force (the old files are kept as FILE.bak-<timestamp>).',
           },
         );
       }
       const ts = stamp();
       const written: string[] = [];
       const backups: string[] = [];
+      const kept: string[] = [];
       for (const f of plan.files) {
         const path = join(configDir, f.path);
         await mkdir(dirname(path), { recursive: true });
+        if (!f.generated && existsSync(path) && !o.force) {
+          // A pipeline the user already has (setup after `rm config/connections.yml`): theirs wins.
+          kept.push(show(path));
+          continue;
+        }
         if (!f.generated && existsSync(path)) {
           await rename(path, `${path}.bak-${ts}`);
           backups.push(show(`${path}.bak-${ts}`));
@@ -252,6 +260,7 @@ Examples:
           configDir,
           written,
           backups,
+          kept,
           prefilledFrom: plan.prefilledFrom ?? [],
           mode: now.mode ?? null,
         });
@@ -259,6 +268,7 @@ Examples:
       }
       for (const b of backups) out.data(`kept the old file as ${b}`);
       for (const w of written) out.data(`wrote ${w}`);
+      for (const k of kept) out.data(`kept ${k} (it exists; --force replaces it)`);
       if (plan.prefilledFrom) {
         out.data(`the default source and pipeline use your environment: ${plan.prefilledFrom.join(', ')}`);
       } else {
@@ -279,13 +289,14 @@ Examples:
     .command('reset')
     .description('go back to single-connection mode: connections.yml is moved aside to connections.yml.bak-<timestamp>')
     .option('--pipelines', 'also move the pipelines directory aside (pipelines.bak-<timestamp>)')
-    .option('-y, --yes', 'do not ask for confirmation')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .option('--json', 'print as JSON')
     .addHelpText(
       'after',
       `
 Nothing is deleted. Pipelines are left alone unless --pipelines is given (they are only read in multi-connection
-mode). Undo by renaming the .bak file back to connections.yml.
+mode). Undo by renaming the .bak file back to connections.yml. On a terminal it asks first (unless --yes); in a
+script it goes ahead, as the migration guide's \`config reset\` does.
 Example:
   highwater config reset --yes`,
     )
@@ -302,7 +313,8 @@ Example:
         else out.data(`${show(file)} does not exist: nothing to reset (single-connection mode)`);
         return;
       }
-      if (!o.yes) {
+      // Moving aside loses nothing, so only a person at a terminal is asked.
+      if (!o.yes && process.stdin.isTTY) {
         const what = [moveFile ? show(file) : '', moveDir ? show(pdir) : ''].filter(Boolean).join(' and ');
         if (!(await confirm(`Move ${what} aside and go back to single-connection mode?`, 'config reset'))) {
           out.info('left unchanged');
