@@ -57,7 +57,13 @@ describe('single-connection mode (environment)', () => {
     });
     expect(p.staging).toEqual({ type: 'local', root: `${cwd}/.highwater/staging` });
     expect(p.state).toEqual({ type: 'local', path: `${cwd}/.highwater/state.sqlite` });
-    expect(p.processing).toEqual({ maxWorkers: 4, batchSize: 65536, chunkRows: 100000, leaseSeconds: 3600 });
+    expect(p.processing).toEqual({
+      maxWorkers: 4,
+      batchSize: 65536,
+      chunkRows: 100000,
+      leaseSeconds: 3600,
+      maxInlineChunks: 1000,
+    });
     expect(p.origin).toBe('environment');
     expect(p.tables).toEqual([]);
     expect(requireSource(p)).toBe(p.source);

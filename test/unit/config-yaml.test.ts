@@ -207,7 +207,13 @@ describe('pipelines/NAME.yml', () => {
     expect(p.staging).toEqual({ type: 's3', bucket: 'qa-bucket', prefix: 'incremental/', region: 'us-west-2' });
     expect(p.state).toEqual({ type: 'local', path: `${cwd}/.highwater/state.sqlite` });
     // max_workers from the pipeline, batch/chunk from backup:, lease from timeout_minutes.
-    expect(p.processing).toEqual({ maxWorkers: 6, batchSize: 5000, chunkRows: 7000, leaseSeconds: 1800 });
+    expect(p.processing).toEqual({
+      maxWorkers: 6,
+      batchSize: 5000,
+      chunkRows: 7000,
+      leaseSeconds: 1800,
+      maxInlineChunks: 1000,
+    });
     expect(p.origin).toBe('config/pipelines/sales.yml');
     expect(p.tables.map((t) => t.name)).toEqual(['shop.orders', 'shop.events', 'shop.countries', 'shop.bare']);
   });
@@ -260,7 +266,13 @@ describe('pipelines/NAME.yml', () => {
     expect([p.source.name, p.target.name]).toEqual(['shop', 'wh']);
     expect(p.target).toEqual({ type: 'duckdb', name: 'wh', path: `${cwd}/.highwater/wh.duckdb`, schema: 'public' });
     expect(p.staging).toEqual({ type: 'local', root: `${cwd}/.highwater/staging` });
-    expect(p.processing).toEqual({ maxWorkers: 4, batchSize: 65536, chunkRows: 100000, leaseSeconds: 3600 });
+    expect(p.processing).toEqual({
+      maxWorkers: 4,
+      batchSize: 65536,
+      chunkRows: 100000,
+      leaseSeconds: 3600,
+      maxInlineChunks: 1000,
+    });
     expect(getTableConfig(p, 'shop.anything').strategy).toBe('hybrid');
     const withDefault = `${TWO_CONNECTIONS}    default:\n      type: duckdb\n`;
     const second = await load({ 'config/connections.yml': withDefault });
