@@ -28,6 +28,21 @@ export function parseTableName(name: string, where = 'table name'): TableRef {
   return { schema: parts[0]!, table: parts[1]! };
 }
 
+/**
+ * A table as users write it: `schema.table`, or a bare `table` in the source connection's database (the migration
+ * guide's pipelines list tables that way). Always returns `schema.table`; refuses what is neither.
+ */
+export function qualifyTableName(name: string, sourceDatabase: string, where = 'table'): string {
+  if (name.includes('.')) return name;
+  if (!IDENT_RE.test(name)) {
+    throw new ConfigError(
+      `${where} ${JSON.stringify(name)} is not a table name: letters, digits, _ and $ (at most 64), optionally as schema.table`,
+      { suggestion: 'Write the table as schema.table, for example shop.orders.' },
+    );
+  }
+  return `${sourceDatabase}.${name}`;
+}
+
 export function assertName(kind: string, name: string): string {
   if (!NAME_RE.test(name)) {
     throw new ConfigError(`${kind} name ${JSON.stringify(name)} may only use letters, digits, _ and - (1–64)`);

@@ -12,7 +12,7 @@ import {
   type StagedChunks,
 } from '../engine/manifests.js';
 import { EMPTY_WATERMARK, type MappedColumn, type Watermark } from '../engine/model.js';
-import { newRunId, parseTableName, planKey, tableKey } from '../engine/naming.js';
+import { newRunId, planKey, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';
 import { advancesWatermark, buildTableContext, cursorColumns, type TableContext } from '../engine/table-context.js';
 import { mapColumns } from '../engine/type-map.js';
@@ -128,7 +128,6 @@ function newRunRecord(run: RunContext, status: RunRecord['status'], plannedChunk
 
 export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
   const req = PlanInputSchema.parse(input);
-  parseTableName(req.table, 'table');
   if (req.options.backupOnly && req.options.redshiftOnly) {
     throw new ConfigError('--backup-only and --redshift-only exclude each other');
   }

@@ -56,10 +56,14 @@ describe('pipeline file errors name file:line:column and the key path', () => {
     );
   });
 
-  it('a table name without a schema', async () => {
-    const text = `${HEAD}  dw_parcel_detail_tool: {}\n`;
+  it('a table name that is neither schema.table nor a bare identifier', async () => {
+    const text = `${HEAD}  dw-parcel-detail: {}\n`;
     expect(await pipelineError(text)).toContain(
-      `${at(text, 'dw_parcel')}: tables.dw_parcel_detail_tool: table "dw_parcel_detail_tool" is not schema.table`,
+      `${at(text, 'dw-parcel')}: tables.dw-parcel-detail: table "dw-parcel-detail" is not a table name`,
+    );
+    const dotted = `${HEAD}  shop.dw-parcel: {}\n`;
+    expect(await pipelineError(dotted)).toContain(
+      `${at(dotted, 'shop.dw-parcel')}: tables.shop.dw-parcel: table "shop.dw-parcel" is not schema.table`,
     );
   });
 

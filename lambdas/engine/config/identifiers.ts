@@ -1,6 +1,6 @@
 /** Identifier checks for YAML values, located in the file (the rules themselves live in naming.ts). */
 import { ConfigError } from '../../runtime/errors.js';
-import { assertName, parseTableName, type TableRef } from '../naming.js';
+import { assertName, parseTableName, qualifyTableName, type TableRef } from '../naming.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 
 /** The same rule naming.ts applies to each half of `schema.table`: columns are refused, never escaped. */
@@ -17,6 +17,17 @@ function located<T>(src: YamlSource, path: YamlPath, onKey: boolean, fn: () => T
 
 export function tableNameAt(src: YamlSource, path: YamlPath, name: string): TableRef {
   return located(src, path, true, () => parseTableName(name, 'table'));
+}
+
+/** A pipeline's table key: `schema.table`, or a bare name in the source's database; errors name it as written. */
+export function qualifiedTableAt(
+  src: YamlSource,
+  path: YamlPath,
+  name: string,
+  sourceDatabase: string,
+): { name: string; ref: TableRef } {
+  const qualified = located(src, path, true, () => qualifyTableName(name, sourceDatabase));
+  return { name: qualified, ref: tableNameAt(src, path, qualified) };
 }
 
 export function nameAt(src: YamlSource, path: YamlPath, kind: string, name: string, onKey = true): string {

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from '../../runtime/errors.js';
-import { assertName, parseTableName } from '../naming.js';
+import { assertName, parseTableName, qualifyTableName } from '../naming.js';
 import { detectMode } from './detect-mode.js';
 import { DEFAULT_PROCESSING, envSource, envTarget } from './env-mode.js';
 import type { Env } from './interpolate.js';
@@ -188,7 +188,8 @@ export function getPipeline(cfg: LoadedConfig, name: string): PipelineConfig {
   return r.pipeline;
 }
 
-export function getTableConfig(p: PipelineConfig, table: string): TableConfig {
+export function getTableConfig(p: PipelineConfig, name: string): TableConfig {
+  const table = qualifyTableName(name, p.source.database);
   const ref = parseTableName(table, 'table');
   const found =
     p.tables.find((t) => t.name === table) ?? p.tables.find((t) => t.name.toLowerCase() === table.toLowerCase());

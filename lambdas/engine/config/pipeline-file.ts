@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../../runtime/errors.js';
 import type { S3ConfigResolved } from './connections-file.js';
 import { skipInterpolation } from './connections-file.js';
-import { tableNameAt } from './identifiers.js';
+import { qualifiedTableAt } from './identifiers.js';
 import { noteIgnored } from './ignored.js';
 import type { Env } from './interpolate.js';
 import { interpolateTree } from './interpolate.js';
@@ -184,7 +184,8 @@ export function resolvePipelineFile(
   const byTarget = new Map<string, string>();
   for (const [tableName, raw] of Object.entries(file.tables ?? {})) {
     const path = ['tables', tableName];
-    const ref = tableNameAt(src, path, tableName);
+    // A bare name is a table of the source's database (the guide's pipelines write `customers:`).
+    const { name: qualified, ref } = qualifiedTableAt(src, path, tableName, source.database);
     const merged = deepMerge<TableYaml>(tableDefaults, raw ?? {});
     if (merged.connection !== undefined && merged.connection !== source.name) {
       throw src.error(
@@ -192,7 +193,7 @@ export function resolvePipelineFile(
         `a table cannot use another source (${merged.connection}) than its pipeline's (${source.name}); make a separate pipeline for it`,
       );
     }
-    const table = buildTableConfig(tableName, ref, merged, proc, (key, message) =>
+    const table = buildTableConfig(qualified, ref, merged, proc, (key, message) =>
       src.error([...path, ...key], message),
     );
     const clash = byTarget.get(table.targetName);
