@@ -4,6 +4,7 @@ import { configCommand } from './commands/config.js';
 import { connectionsCommand } from './commands/connections.js';
 import { executionsCommand } from './commands/executions.js';
 import { featuresCommand } from './commands/features.js';
+import { multiSchemaCommand } from './commands/multi-schema.js';
 import { s3cleanCommand } from './commands/s3clean.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
@@ -33,6 +34,7 @@ export function createProgram(): Command {
   program.addCommand(statusCommand(global));
   program.addCommand(versionCommand(global));
   program.addCommand(featuresCommand(global));
+  program.addCommand(multiSchemaCommand(global));
   program.addCommand(executionsCommand(global));
   return program;
 }

@@ -74,11 +74,22 @@ export function exitCodeOf(report: RunReport): number {
   return report.tables.find((t) => t.exitCode !== 0)?.exitCode ?? ExitCode.data;
 }
 
+/**
+ * Both phase flags, as the migration guide's "all options" example passes them: stage, then load — which is what a
+ * plain sync does, so that is what runs (said on stderr).
+ */
+function bothPhases(opts: SyncOptions): SyncOptions {
+  if (!(opts.backupOnly && opts.redshiftOnly)) return opts;
+  process.stderr.write('--backup-only with --redshift-only: staging and then loading, as a plain sync does\n');
+  return { ...opts, backupOnly: false, redshiftOnly: false };
+}
+
 async function runSync(
-  opts: SyncOptions,
+  given: SyncOptions,
   global: GlobalOptions,
   adhoc?: { source: string; target: string },
 ): Promise<void> {
+  const opts = bothPhases(given);
   const request = buildRunRequest(opts, adhoc);
   // --dry-run always plans here: it reads the source but changes nothing, so there is nothing to run remotely.
   const stateMachineArn = opts.dryRun ? undefined : stateMachineArnFrom(opts.stateMachineArn);
