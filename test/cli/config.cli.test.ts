@@ -84,7 +84,11 @@ describe('config setup and reset switch between the two modes', () => {
     const setup = hw(cwd, ['config', 'setup']);
     expect(setup.code, setup.err).toBe(0);
     expect(setup.out).toContain('wrote config/connections.yml');
-    expect(setup.out).toContain('wrote config/pipelines/sales.yml');
+    // Only connections that work here are live (default, and the local DuckDB example); the rest wait in examples/.
+    expect(setup.out).toContain('wrote config/examples/pipelines/sales.yml');
+    expect(existsSync(join(cwd, 'config/pipelines/sales.yml'))).toBe(false);
+    const health = hw(cwd, ['connections', 'health']);
+    expect(health.code, health.out + health.err).toBe(0);
     expect(setup.out).toContain('MYSQL_HOST');
     expect(setup.out).toContain('highwater config validate-pipeline default');
     const file = readFileSync(join(cwd, 'config/connections.yml'), 'utf8');
@@ -121,7 +125,7 @@ describe('config setup and reset switch between the two modes', () => {
     expect(reset.out).toContain('🔄 v1.0.0 Compatibility Mode');
     expect(reset.err).toContain('left config/pipelines alone');
     expect(existsSync(join(cwd, 'config/connections.yml'))).toBe(false);
-    expect(existsSync(join(cwd, 'config/pipelines/sales.yml'))).toBe(true);
+    expect(existsSync(join(cwd, 'config/pipelines/default.yml'))).toBe(true);
     const status = hw(cwd, ['config', 'status', '--json']);
     expect(JSON.parse(status.out).mode).toBe('single');
     expect(hw(cwd, ['sync', '-t', items, '--dry-run']).out).toContain('🔄 v1.0.0 Compatibility Mode');
@@ -132,14 +136,14 @@ describe('config setup and reset switch between the two modes', () => {
 
     // Setup again after a reset (or `rm config/connections.yml`): the user's pipelines are kept, not replaced.
     writeFileSync(
-      join(cwd, 'config/pipelines/sales.yml'),
-      `${readFileSync(join(cwd, 'config/pipelines/sales.yml'), 'utf8')}# mine\n`,
+      join(cwd, 'config/pipelines/default.yml'),
+      `${readFileSync(join(cwd, 'config/pipelines/default.yml'), 'utf8')}# mine\n`,
     );
     const back = hw(cwd, ['config', 'setup']);
     expect(back.code, back.err).toBe(0);
     expect(back.out).toContain('wrote config/connections.yml');
-    expect(back.out).toContain('kept config/pipelines/sales.yml');
-    expect(readFileSync(join(cwd, 'config/pipelines/sales.yml'), 'utf8')).toContain('# mine');
+    expect(back.out).toContain('kept config/pipelines/default.yml');
+    expect(readFileSync(join(cwd, 'config/pipelines/default.yml'), 'utf8')).toContain('# mine');
     expect(hw(cwd, ['sync', '-t', items, '--dry-run']).out).toContain('📋 Using default pipeline configuration');
   });
 

@@ -3,7 +3,9 @@
  * pipelines/*.yml with a `yaml-language-server` line pointing at the JSON Schemas written next to them. When the
  * environment holds a single-connection setup (MYSQL_HOST …), it becomes the `default` source and a `default` DuckDB
  * target, and the default pipeline uses them — so the state keys (pipeline, source, target) stay the same and the
- * watermarks carry over. Secrets are written as `${VAR}` references, never as values.
+ * watermarks carry over. The live files then hold only those (every connection in them is real, so `connections
+ * health` and `config status` are green at once); the examples go to examples/ beside them, for reference.
+ * Secrets are written as `${VAR}` references, never as values.
  */
 import { parseDocument } from 'yaml';
 import type { Env } from './interpolate.js';
@@ -117,11 +119,33 @@ function addNamed(doc: ReturnType<typeof parseDocument>, path: string[], name: s
   }
 }
 
+/**
+ * The examples' connections.yml with only connections that work here: `default` and the local DuckDB targets
+ * (a named one besides `default` is also what makes this multi-connection mode, as the guide's detection rule says).
+ */
+function onlyWorkingConnections(doc: ReturnType<typeof parseDocument>): void {
+  for (const kind of ['sources', 'targets']) {
+    const map = doc.getIn(['connections', kind], true);
+    if (map && typeof map === 'object' && 'items' in map && Array.isArray(map.items)) {
+      map.items = (map.items as { key: unknown; value: unknown }[]).filter(
+        (p) =>
+          String(p.key) === 'default' ||
+          (kind === 'targets' && doc.getIn(['connections', kind, String(p.key), 'type']) === 'duckdb'),
+      );
+    }
+  }
+}
+
 export function planSetup(examples: SetupExamples, env: Env): SetupPlan {
   const prefill = envSourceYaml(env);
   let connections = examples.connections;
-  const pipelines = { ...examples.pipelines };
+  let pipelines = { ...examples.pipelines };
+  const exampleFiles: SetupFile[] = [];
   if (prefill) {
+    exampleFiles.push({ path: 'examples/connections.yml', content: examples.connections, generated: true });
+    for (const [name, content] of Object.entries(examples.pipelines)) {
+      exampleFiles.push({ path: `examples/pipelines/${name}`, content, generated: true });
+    }
     const doc = parseDocument(connections);
     addNamed(
       doc,
@@ -138,12 +162,16 @@ export function planSetup(examples: SetupExamples, env: Env): SetupPlan {
       { type: 'duckdb', path: 'warehouse.duckdb', schema },
       'The single-connection target: <home>/warehouse.duckdb, so existing watermarks carry over.',
     );
+    onlyWorkingConnections(doc);
+    doc.commentBefore =
+      ' Written by highwater config setup from your single-connection environment. More connections: see\n examples/connections.yml beside this file, and docs/configuration.md.';
     connections = doc.toString();
     const def = parseDocument(pipelines['default.yml'] ?? 'pipeline: {}\ntables: {}\n');
     def.setIn(['pipeline', 'description'], 'Your single-connection setup: MYSQL_* source into <home>/warehouse.duckdb');
     def.setIn(['pipeline', 'source'], 'default');
     def.setIn(['pipeline', 'target'], 'default');
-    pipelines['default.yml'] = def.toString();
+    // The other example pipelines name the example connections: they wait in examples/pipelines/.
+    pipelines = { 'default.yml': def.toString() };
   }
   const files: SetupFile[] = [
     { path: 'connections.yml', content: withSchemaLine(`./${CONNECTIONS_SCHEMA_FILE}`, connections), generated: false },
@@ -155,6 +183,7 @@ export function planSetup(examples: SetupExamples, env: Env): SetupPlan {
       generated: false,
     });
   }
+  files.push(...exampleFiles);
   for (const [name, content] of Object.entries(jsonSchemaFiles())) files.push({ path: name, content, generated: true });
   const plan: SetupPlan = { files };
   if (prefill) plan.prefilledFrom = prefill.from;
