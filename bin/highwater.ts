@@ -10,7 +10,7 @@ import { ExitError } from './cli/exit.js';
 import { createProgram } from './cli/program.js';
 
 async function main(argv: string[]): Promise<number> {
-  const program = createProgram().exitOverride();
+  const program = createProgram();
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;
@@ -18,6 +18,11 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof ExitError) return e.exitCode;
     if (e instanceof CommanderError) {
       // --help and --version end through here with exit code 0; usage errors were already printed.
+      const global = /unknown option '(--debug|--quiet|-q|--json|--config-dir|--home)'/.exec(e.message);
+      if (global)
+        process.stderr.write(
+          `  ${global[1]} is a global option: put it before the command (highwater ${global[1]} sync …)\n`,
+        );
       return e.exitCode === 0 ? 0 : ExitCode.config;
     }
     if (e instanceof HighwaterError) {

@@ -23,7 +23,10 @@ export function createProgram(): Command {
     .option('--debug', 'print debug detail')
     .option('-q, --quiet', 'print only results and errors')
     .option('--json', 'print results as JSON on stdout (every read command)')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Global options go before the command (`highwater --debug sync …`, as the guide writes them); this is also
+    // what lets `sync pipeline --pipeline P` reach the subcommand instead of `sync`'s own --pipeline.
+    .enablePositionalOptions();
   const global = (): GlobalOptions => program.opts<GlobalOptions>();
   program.addCommand(syncCommand(global));
   program.addCommand(watermarkCommand(global));
@@ -36,5 +39,11 @@ export function createProgram(): Command {
   program.addCommand(featuresCommand(global));
   program.addCommand(multiSchemaCommand(global));
   program.addCommand(executionsCommand(global));
+  // Usage errors anywhere in the tree come back to bin/highwater.ts as exceptions (addCommand copies no settings).
+  const override = (c: Command): void => {
+    c.exitOverride();
+    for (const sub of c.commands) override(sub);
+  };
+  override(program);
   return program;
 }

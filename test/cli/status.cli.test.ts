@@ -39,8 +39,8 @@ interface TableJson {
   lag: { state: string; seconds?: number; text: string };
 }
 
-function statusJson(args: string[] = [], env: Record<string, string> = {}) {
-  const r = hw(['status', '--json', ...args], env);
+function statusJson(args: string[] = [], env: Record<string, string> = {}, globals: string[] = []) {
+  const r = hw([...globals, 'status', '--json', ...args], env);
   expect(r.code, r.err).toBe(0);
   return JSON.parse(r.out) as {
     mode: string;
@@ -181,6 +181,6 @@ test('a state store that cannot be read: watermark and last run are "unknown", n
       `${db.database}\\.items\\s+hybrid\\s+unknown\\s+unknown\\s+watermark unknown \\(source max 2024-01-02 \\d{2}:\\d{2}:\\d{2}\\)`,
     ),
   );
-  const j = statusJson(['--config-dir', 'dyncfg', '-p', 'dyn'], env);
+  const j = statusJson(['-p', 'dyn'], env, ['--config-dir', 'dyncfg']);
   expect(j.pipelines[0]).toMatchObject({ stateRead: false });
 });

@@ -143,6 +143,8 @@ async function runSync(
 
 export function syncCommand(global: () => GlobalOptions): Command {
   const sync = addRunOptions(new Command('sync'))
+    // `sync pipeline -p P -t T`: options after a subcommand's name are the subcommand's, not sync's own.
+    .enablePositionalOptions()
     .description('sync tables from MySQL to the warehouse now')
     .option('-p, --pipeline <name>', 'pipeline (config/pipelines/NAME.yml)', 'default')
     .addHelpText(
