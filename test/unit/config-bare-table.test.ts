@@ -62,3 +62,12 @@ test('a bare name that is not an identifier is refused, naming it as written', a
   const missing = await thrown(() => getTableConfig(p, 'invoices'));
   expect(missing.message).toContain('table settlement.invoices is not in pipeline production');
 });
+
+test('a pipeline with only tables: (as the guide writes them) uses the only source and target', async () => {
+  const cwd = project({
+    'config/connections.yml': CONNECTIONS,
+    'config/pipelines/sales_pipeline.yml': 'tables:\n  customers: {}\n',
+  });
+  const p = getPipeline(await loadConfig({ cwd, env: {} }), 'sales_pipeline');
+  expect([p.source.name, p.target.name, p.tables[0]!.name]).toEqual(['mysql_default', 'lake', 'settlement.customers']);
+});

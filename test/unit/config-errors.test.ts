@@ -144,8 +144,15 @@ describe('pipeline file errors name file:line:column and the key path', () => {
       `${at(b, 'nope')}: pipeline.s3_config: unknown s3_config "nope"; config/connections.yml s3_configs: (none)`,
     );
     const c = 'pipeline:\n  target: wh\n';
-    // A missing key points at the block it belongs in.
-    expect(await pipelineError(c)).toBe(`${at(c, 'target')}: pipeline.source: is required (a source connection name)`);
+    // A missing source is an error only when it is ambiguous (two sources, none called default); the key missing
+    // points at the block it belongs in.
+    const twoSources = TWO_CONNECTIONS.replace(
+      '  targets:',
+      '    shop2:\n      host: mysql2.example.com\n      database: shop\n      username: reader\n  targets:',
+    );
+    expect(await pipelineError(c, twoSources)).toBe(
+      `${at(c, 'target')}: pipeline.source: is required (a source connection name: one of shop, shop2), or name one connection "default"`,
+    );
     const rs = `${TWO_CONNECTIONS}    rs:\n      type: redshift\n      workgroup: w\n      database: dw\n`;
     const d = 'pipeline:\n  source: shop\n  target: rs\n';
     expect(await pipelineError(d, rs)).toBe(

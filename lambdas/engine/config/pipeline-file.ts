@@ -171,10 +171,19 @@ export function resolvePipelineFile(
       `${src.where(['pipeline', 'name'])}: pipeline.name ${JSON.stringify(p.name)} differs from the file name; the pipeline is called ${name}`,
     );
   }
-  // The default pipeline may leave source/target out (picked as without a file); any other must say which.
+  // The default pipeline may leave source/target out (picked as without a file); any other only when that is
+  // unambiguous — a connection called `default`, or the only one (the guide's pipelines list just `tables:`).
   if (name !== 'default') {
-    if (p?.source === undefined) throw src.error(['pipeline', 'source'], 'is required (a source connection name)');
-    if (p?.target === undefined) throw src.error(['pipeline', 'target'], 'is required (a target connection name)');
+    for (const kind of ['source', 'target'] as const) {
+      const all: Record<string, unknown> = kind === 'source' ? ctx.sources : ctx.targets;
+      const names = Object.keys(all);
+      if (p?.[kind] === undefined && all.default === undefined && names.length !== 1) {
+        throw src.error(
+          ['pipeline', kind],
+          `is required (a ${kind} connection name: one of ${list(names)}), or name one connection "default"`,
+        );
+      }
+    }
   }
   const source = connection('source', ctx.sources, p?.source, src, ctx);
   const target = connection('target', ctx.targets, p?.target, src, ctx);
