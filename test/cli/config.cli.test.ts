@@ -2,15 +2,13 @@
  * `highwater config …` as a user runs it: spawned CLI, temp working directories, the private MariaDB as the source.
  * Output and exit codes are the contract.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { mysqlEnv, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 let db: TestDatabase;
 const dirs: string[] = [];
 
@@ -25,21 +23,7 @@ function tempDir(files: Record<string, string> = {}): string {
 }
 
 function hw(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(TSX, [join(ROOT, 'bin/highwater.ts'), ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      MYSQL_HOST: db.host,
-      MYSQL_PORT: String(db.port),
-      MYSQL_USER: db.user,
-      MYSQL_PASSWORD: db.password,
-      MYSQL_DATABASE: db.database,
-      ...env,
-    },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runCli(args, { cwd, env: { ...mysqlEnv(db), ...env } });
 }
 
 /** `${NAME}` as written in YAML. */

@@ -7,17 +7,14 @@
  * PostgreSQL (Redshift is reached through the Data API here, so that one connection is written the Highwater way);
  * its MySQL source goes through a real OpenSSH bastion, as in the guide.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { type AwsStandins, startAwsStandins } from '../support/aws-standins.js';
+import { HIGHWATER, mysqlEnv, spawnAsync, TSX } from '../support/cli.js';
 import { type SshdInstance, startSshd } from '../support/sshd.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
 let db: TestDatabase;
 let bin: string;
@@ -43,31 +40,13 @@ interface Ran {
  * Runs one guide line in `cwd` with bash (pipes, `&&`, `2>/dev/null` work as pasted). Never blocks this process:
  * the S3 and Redshift Data API stand-ins answer from it.
  */
-function run(cwd: string, guideLine: string, env: Record<string, string> = {}): Promise<Ran> {
+async function run(cwd: string, guideLine: string, env: Record<string, string> = {}): Promise<Ran> {
   const line = translate(guideLine);
-  const child = spawn('bash', ['-c', line], {
+  const r = await spawnAsync('bash', ['-c', line], {
     cwd,
-    env: {
-      PATH: `${bin}:${process.env.PATH}`,
-      HOME: process.env.HOME,
-      TMPDIR: process.env.TMPDIR,
-      MYSQL_HOST: db.host,
-      MYSQL_PORT: String(db.port),
-      MYSQL_USER: db.user,
-      MYSQL_PASSWORD: db.password,
-      MYSQL_DATABASE: db.database,
-      ...env,
-    },
+    env: { PATH: `${bin}:${process.env.PATH}`, ...mysqlEnv(db), ...env },
   });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
-  });
-  return new Promise((done) => child.on('close', (code) => done({ line, code, out, err })));
+  return { line, ...r };
 }
 
 /** Runs each line and expects it to succeed; returns the results by guide line. */
@@ -99,7 +78,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'hw-guide-'));
   bin = join(work, 'bin');
   mkdirSync(bin);
-  writeFileSync(join(bin, 'highwater'), `#!/bin/sh\nexec '${TSX}' '${join(ROOT, 'bin/highwater.ts')}' "$@"\n`);
+  writeFileSync(join(bin, 'highwater'), `#!/bin/sh\nexec '${TSX}' '${HIGHWATER}' "$@"\n`);
   chmodSync(join(bin, 'highwater'), 0o755);
 });
 

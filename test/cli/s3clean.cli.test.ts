@@ -2,24 +2,17 @@
  * `highwater s3clean` as a user runs it: a spawned CLI against a multi-connection config dir (the harness's), real
  * MariaDB, local staging, the SQLite ledger and DuckDB. Syncs run in-process through the harness.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { createHarness, type Harness } from '../support/harness.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 let h: Harness;
 let t: string;
 
 function hw(...args: string[]) {
-  const r = spawnSync(TSX, [join(ROOT, 'bin/highwater.ts'), '--config-dir', h.configDir, '--home', h.home, ...args], {
-    cwd: h.dir,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runCli(['--config-dir', h.configDir, '--home', h.home, ...args], { cwd: h.dir });
 }
 
 interface ListedFile {

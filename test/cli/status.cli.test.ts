@@ -2,34 +2,18 @@
  * `highwater status` as a user runs it: watermark, last run, lag behind the live source and the next scheduled
  * run, after a real sync into the local DuckDB. Spawned CLI, temp working directory, the private MariaDB.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { mysqlEnv, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 let db: TestDatabase;
 let cwd: string;
 
 function hw(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(TSX, [join(ROOT, 'bin/highwater.ts'), ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      MYSQL_HOST: db.host,
-      MYSQL_PORT: String(db.port),
-      MYSQL_USER: db.user,
-      MYSQL_PASSWORD: db.password,
-      MYSQL_DATABASE: db.database,
-      ...env,
-    },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runCli(args, { cwd, env: { ...mysqlEnv(db), ...env } });
 }
 
 interface TableJson {

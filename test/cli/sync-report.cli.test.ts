@@ -3,35 +3,19 @@
  * against the private MariaDB. Each failure class is caused for real (a closed port, a table that does not exist,
  * a staging directory that cannot be created, a warehouse file that is not a database).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
+import { mysqlEnv, runCli } from '../support/cli.js';
 import { freePort } from '../support/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 let db: TestDatabase;
 let cwd: string;
 
 function hw(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(TSX, [join(ROOT, 'bin/highwater.ts'), ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      MYSQL_HOST: db.host,
-      MYSQL_PORT: String(db.port),
-      MYSQL_USER: db.user,
-      MYSQL_PASSWORD: db.password,
-      MYSQL_DATABASE: db.database,
-      ...env,
-    },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runCli(args, { cwd, env: { ...mysqlEnv(db), ...env } });
 }
 
 const report = (file: string) => JSON.parse(readFileSync(join(cwd, file), 'utf8'));

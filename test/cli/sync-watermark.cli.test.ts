@@ -2,33 +2,18 @@
  * The CLI as a user runs it: a spawned `highwater` process in single-connection mode (environment variables),
  * against the private MariaDB, with a temp home. Output and exit codes are the contract.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { mysqlEnv, runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 let db: TestDatabase;
 let cwd: string;
 
 function hw(...args: string[]) {
-  const r = spawnSync(TSX, [join(ROOT, 'bin/highwater.ts'), ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      MYSQL_HOST: db.host,
-      MYSQL_PORT: String(db.port),
-      MYSQL_USER: db.user,
-      MYSQL_PASSWORD: db.password,
-      MYSQL_DATABASE: db.database,
-    },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runCli(args, { cwd, env: mysqlEnv(db) });
 }
 
 beforeAll(async () => {
@@ -86,11 +71,9 @@ test('failures exit non-zero with the reason: unknown table, missing column, unr
   const injected = hw('sync', '-t', `${db.database}.items;DROP TABLE items`);
   expect(injected.code).toBe(1);
 
-  const r = spawnSync(TSX, [join(ROOT, 'bin/highwater.ts'), 'sync', '-t', `${db.database}.items`], {
+  const r = runCli(['sync', '-t', `${db.database}.items`], {
     cwd,
-    encoding: 'utf8',
     env: {
-      PATH: process.env.PATH,
       MYSQL_HOST: '127.0.0.1',
       MYSQL_PORT: '1',
       MYSQL_USER: 'root',
@@ -98,7 +81,7 @@ test('failures exit non-zero with the reason: unknown table, missing column, unr
       MYSQL_DATABASE: 'x',
     },
   });
-  expect(r.status).toBe(2);
-  expect(r.stdout + r.stderr).toContain('127.0.0.1:1');
-  expect(r.stdout + r.stderr).not.toContain('s3cret-pw');
+  expect(r.code).toBe(2);
+  expect(r.out + r.err).toContain('127.0.0.1:1');
+  expect(r.out + r.err).not.toContain('s3cret-pw');
 });

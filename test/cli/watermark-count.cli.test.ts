@@ -2,25 +2,18 @@
  * `highwater watermark-count validate-counts` as a user runs it: a spawned CLI on the harness's config dir, real
  * MariaDB and DuckDB. A lagging table is not a mismatch; a row missing from the warehouse is (exit 4).
  */
-import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { createHarness, type Harness } from '../support/harness.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 let h: Harness;
 let items: string;
 let events: string;
 
 function hw(...args: string[]) {
-  const r = spawnSync(TSX, [join(ROOT, 'bin/highwater.ts'), '--config-dir', h.configDir, '--home', h.home, ...args], {
-    cwd: h.dir,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runCli(['--config-dir', h.configDir, '--home', h.home, ...args], { cwd: h.dir });
 }
 
 interface Report {
