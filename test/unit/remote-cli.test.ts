@@ -5,6 +5,10 @@
  * middleware answers with canned responses before anything is signed or sent. There is no Step Functions endpoint
  * stand-in here: the remote path against a real state machine is exercised on AWS, not in CI.
  */
+
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ExecutionDoesNotExist,
   type HistoryEvent,
@@ -20,7 +24,7 @@ import { Output } from '../../bin/cli/output.js';
 import { createProgram } from '../../bin/cli/program.js';
 import { sfnError } from '../../bin/cli/remote/errors.js';
 import { summarizeHistory } from '../../bin/cli/remote/history.js';
-import { outcomeExitCode } from '../../bin/cli/remote/outcome.js';
+import { outcomeExitCode, remoteResult, remoteTables } from '../../bin/cli/remote/outcome.js';
 import { runRemoteSync } from '../../bin/cli/remote/remote-sync.js';
 import { renderProgress } from '../../bin/cli/remote/render.js';
 import { buildRunRequest, buildStartInput } from '../../bin/cli/remote/run-request.js';
@@ -473,6 +477,15 @@ describe('summarizeHistory with the state machine of lambdas/orchestration/defin
     expect(
       outcomeExitCode({ status: 'FAILED', error: 'Highwater.TablesFailed', cause: JSON.stringify(tables.slice(0, 1)) }),
     ).toBe(1);
+    // …and as the report's tables, read from the Cause of the failed execution.
+    const outcome = { status: 'FAILED', error: 'Highwater.TablesFailed', cause: JSON.stringify(tables) };
+    const reported = remoteTables(outcome);
+    expect(reported.map((t) => [t.table, t.status, t.exitCode, t.error, t.skipped])).toEqual([
+      ['shop.orders', 'failed', 1, `ConfigError: ${cause}`, null],
+      ['shop.customers', 'skipped', 0, null, 'no new rows'],
+    ]);
+    expect(remoteResult(outcome, reported)).toBe('partial_success');
+    expect(remoteResult({ status: 'FAILED', error: 'States.Timeout' }, [])).toBe('failed');
   });
 });
 
@@ -632,12 +645,14 @@ describe('remote sync', () => {
     });
     const { out, stdout, stderr } = memoryOutput();
     const sleeps: number[] = [];
+    const reportFile = join(mkdtempSync(join(tmpdir(), 'hw-remote-')), 'run.json');
     const err = await runRemoteSync({
       client,
       out,
       stateMachineArn: SM,
       request: req,
       wait: true,
+      jsonOutput: reportFile,
       intervalMs: 5,
       sleep: async (ms) => {
         sleeps.push(ms);
@@ -653,6 +668,28 @@ describe('remote sync', () => {
     expect(stdout()).toBe(
       'execution SUCCEEDED\nshop.orders  committed  [##] 2/2 chunks  4 rows  4 loaded  1 failed attempt\n',
     );
+    // --json-output: the local report's shape (executionId, pipeline, result, tables[]) next to the execution's own.
+    const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+    expect(report).toMatchObject({
+      executionId: expect.stringMatching(/^sales-shop-orders-\d{8}T\d{6}-[0-9a-f]{4}$/),
+      pipeline: req.pipeline,
+      result: 'partial_success',
+      status: 'SUCCEEDED',
+      exitCode: 3,
+    });
+    expect(report.tables).toEqual([
+      expect.objectContaining({
+        table: 'shop.orders',
+        status: 'committed',
+        runId: run.runId,
+        rowsExtracted: 4,
+        rowsLoaded: 4,
+        watermarkAfter: run.to,
+        error: null,
+        exitCode: 0,
+      }),
+      expect.objectContaining({ status: 'failed', error: 'DataError: no primary key', exitCode: 4 }),
+    ]);
   });
 
   it('AccessDenied on StartExecution is a ConfigError with exit code 1 (fake SFN client)', async () => {

@@ -112,3 +112,76 @@ export function outcomeExitCode(outcome: ExecutionOutcome): number {
   if (status === 'partial_success') return ExitCode.partial;
   return failed.map(codeOf).find((c) => c !== null) ?? ExitCode.data;
 }
+
+type Watermark = { ts: string | null; id: string | null };
+
+/** One table of a remote run in the local run report's shape (what it cannot know — bytes, duration — is null). */
+export interface RemoteTableReport {
+  table: string;
+  status: string;
+  runId: string | null;
+  rowsExtracted: number;
+  rowsLoaded: number;
+  files: number | null;
+  bytes: null;
+  watermarkBefore: Watermark | null;
+  watermarkAfter: Watermark | null;
+  durationMs: null;
+  skipped: string | null;
+  error: string | null;
+  exitCode: number;
+}
+
+const WatermarkSchema = z.object({ ts: z.string().nullable(), id: z.string().nullable() });
+const DetailSchema = z.looseObject({
+  runId: z.string().optional(),
+  run: z.looseObject({ runId: z.string().optional(), from: WatermarkSchema.optional() }).nullable().optional(),
+  rowsExtracted: z.number().optional(),
+  rowsLoaded: z.number().optional(),
+  chunks: z.number().optional(),
+  load: z.looseObject({ files: z.number().optional() }).nullable().optional(),
+  watermarkBefore: WatermarkSchema.nullable().optional(),
+  watermarkAfter: WatermarkSchema.nullable().optional(),
+  watermark: WatermarkSchema.nullable().optional(),
+  skipped: z.string().nullable().optional(),
+});
+
+/**
+ * The per-table results of a finished execution, shaped like a local run's report so a script reading
+ * `--json-output` (an Airflow task, say) reads both the same way.
+ */
+export function remoteTables(outcome: ExecutionOutcome): RemoteTableReport[] {
+  const results =
+    outcome.status === 'SUCCEEDED'
+      ? tableResults(outcome.output)
+      : (tableResults(outcome.cause ?? undefined) ?? tableResults(outcome.output));
+  return (results?.tables ?? []).map((t) => {
+    const d = DetailSchema.safeParse(t);
+    const x = d.success ? d.data : {};
+    const failed = isFailed(t);
+    const error = typeof t.error === 'string' ? t.error : t.error ? `${t.error.Error}: ${t.error.Cause ?? ''}` : null;
+    return {
+      table: t.table ?? '?',
+      status: failed ? 'failed' : (t.status ?? 'unknown'),
+      runId: x.runId ?? x.run?.runId ?? null,
+      rowsExtracted: x.rowsExtracted ?? 0,
+      rowsLoaded: x.rowsLoaded ?? 0,
+      files: x.load?.files ?? x.chunks ?? null,
+      bytes: null,
+      watermarkBefore: x.watermarkBefore ?? x.run?.from ?? null,
+      watermarkAfter: x.watermarkAfter ?? x.watermark ?? null,
+      durationMs: null,
+      skipped: x.skipped ?? null,
+      error: failed ? error : null,
+      exitCode: failed ? (codeOf(t) ?? ExitCode.data) : ExitCode.ok,
+    };
+  });
+}
+
+/** The run's result in the local report's words. */
+export function remoteResult(outcome: ExecutionOutcome, tables: RemoteTableReport[]): string {
+  if (outcome.status === 'RUNNING') return 'running';
+  const failed = tables.filter((t) => t.status === 'failed').length;
+  if (tables.length === 0) return outcome.status === 'SUCCEEDED' ? 'success' : 'failed';
+  return failed === 0 ? 'success' : failed === tables.length ? 'failed' : 'partial_success';
+}

@@ -8,7 +8,7 @@ import type { Output } from '../output.js';
 import { startRemoteExecution } from './client.js';
 import { followExecution } from './follow.js';
 import type { ProgressModel } from './history.js';
-import { outcomeExitCode } from './outcome.js';
+import { outcomeExitCode, type RemoteTableReport, remoteResult, remoteTables } from './outcome.js';
 import { renderProgress } from './render.js';
 import { type ProgressView, plainView } from './view.js';
 
@@ -25,7 +25,15 @@ export interface RemoteSyncOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * What `--json`/`--json-output` print for a remote run: `executionId`, `pipeline`, `result` and `tables[]` have the
+ * local run report's shape; `status` is the execution's own (SUCCEEDED, FAILED, …).
+ */
 export interface RemoteRunSummary {
+  executionId: string;
+  pipeline: string;
+  result: string;
+  tables: RemoteTableReport[];
   executionArn: string;
   name: string;
   status: string;
@@ -53,6 +61,10 @@ export async function runRemoteSync(opts: RemoteSyncOptions): Promise<RemoteRunS
   const started = await startRemoteExecution(opts.client, opts.stateMachineArn, opts.request);
   if (!opts.wait) {
     const summary: RemoteRunSummary = {
+      executionId: started.name,
+      pipeline: opts.request.pipeline,
+      result: 'running',
+      tables: [],
       executionArn: started.executionArn,
       name: started.name,
       status: 'RUNNING',
@@ -79,8 +91,14 @@ export async function runRemoteSync(opts: RemoteSyncOptions): Promise<RemoteRunS
   view.end();
   const status = execution.status ?? 'UNKNOWN';
   const output = parseOutput(execution.output);
-  const exitCode = outcomeExitCode({ status, output, error: execution.error, cause: execution.cause });
+  const outcome = { status, output, error: execution.error, cause: execution.cause };
+  const exitCode = outcomeExitCode(outcome);
+  const tables = remoteTables(outcome);
   const summary: RemoteRunSummary = {
+    executionId: started.name,
+    pipeline: opts.request.pipeline,
+    result: remoteResult(outcome, tables),
+    tables,
     executionArn: started.executionArn,
     name: started.name,
     status,
