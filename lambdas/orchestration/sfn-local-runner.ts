@@ -184,11 +184,19 @@ class ExecutionTracker {
   readonly inFlight = new Set<Promise<unknown>>();
   /** First handler call and last handler completion per table: its duration. */
   readonly span = new Map<string, { start: number; end: number }>();
+  /** A run's table (always schema.table) → the table as the request named it (maybe bare): one name per table. */
+  readonly requested = new Map<string, string>();
   constructor(
     readonly rt: Runtime,
     readonly opts: LocalRunOptions,
     readonly maxRetries: number,
   ) {}
+
+  /** The table a step payload is about, named as the request named it. */
+  nameOf(p: Record<string, unknown>): string {
+    const table = tableOf(p);
+    return this.requested.get(table) ?? table;
+  }
 
   emit(e: RunEvent): void {
     this.opts.onEvent?.(e);
@@ -223,7 +231,7 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
     ) =>
     async (input: unknown) => {
       const p = payloadOf(input);
-      const table = tableOf(p);
+      const table = t.nameOf(p);
       const span = t.span.get(table) ?? { start: Date.now(), end: Date.now() };
       t.span.set(table, span);
       const call = (async () => {
@@ -258,7 +266,7 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
         t.chunkBytes.set(runId, bytes);
         t.emit({
           type: 'chunk-done',
-          table: tableOf(p),
+          table: t.nameOf(p),
           index: r.index,
           rows: r.rows,
           bytes: r.bytes,
@@ -273,7 +281,8 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
       (p) => tableOf(p),
       (p, out) => {
         const o = out as PlanOutput;
-        const table = tableOf(p);
+        const table = t.nameOf(p);
+        if (o.run) t.requested.set(o.run.table, table);
         if (o.run) t.planned.set(o.run.runId, o.chunkCount);
         t.emit({ type: 'planned', table, runId: o.run?.runId ?? null, chunks: o.chunkCount, skipped: o.skipped });
       },
@@ -282,17 +291,17 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
     ExtractStagedChunk: extractChunk('ExtractStagedChunk'),
     Load: wrap('Load', runIdOf, (p, out) => {
       const o = out as LoadOutput;
-      t.emit({ type: 'loaded', table: tableOf(p), rowsLoaded: o.rowsLoaded, rowsStaged: o.rowsStaged });
+      t.emit({ type: 'loaded', table: t.nameOf(p), rowsLoaded: o.rowsLoaded, rowsStaged: o.rowsStaged });
     }),
     Commit: wrap('Commit', runIdOf, (p, out) => {
-      t.emit({ type: 'committed', table: tableOf(p), status: (out as CommitOutput).status });
+      t.emit({ type: 'committed', table: t.nameOf(p), status: (out as CommitOutput).status });
     }),
     Abort: wrap('Abort', runIdOf, () => undefined),
     [DISTRIBUTED_MAP]: async (input: unknown) => {
       try {
         return await readStagedChunks(t.rt, input);
       } catch (e) {
-        const table = tableOf({ run: (input as { run?: unknown } | null)?.run });
+        const table = t.nameOf({ run: (input as { run?: unknown } | null)?.run });
         throw t.failure('Plan', `ReadStagedChunks:${table}`, table, e);
       }
     },

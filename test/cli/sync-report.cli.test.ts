@@ -109,3 +109,14 @@ test('exit 1 for bad configuration, before anything runs', () => {
   expect(r.err).toContain('not-a-table-name');
   expect(hw(['sync', '-t', `${db.database}.items`, '--limit', 'ten']).code).toBe(1);
 });
+
+test('a bare table name is a table of MYSQL_DATABASE; the report and its timings name it as given', () => {
+  const r = hw(['sync', '-t', 'items', '--json-output', 'bare.json']);
+  expect(r.code, r.err).toBe(0);
+  const row = report('bare.json').tables[0];
+  expect(row).toMatchObject({ table: 'items', status: 'committed', rowsLoaded: 3 });
+  // Every step's time counts towards the table as named (plan sees "items", later steps its schema.table).
+  expect(row.durationMs).toBeGreaterThan(0);
+  const g = hw(['watermark', 'get', '-t', `${db.database}.items`, '--json']);
+  expect(JSON.parse(g.out).watermark.watermark).toEqual({ ts: '2024-01-02 00:00:00', id: '3' });
+});

@@ -209,3 +209,13 @@ test('an Abort that fails itself is reported next to the error; the lease then b
   expect((await h.sync([t])).status).toBe('success');
   await expectInStep(h);
 });
+
+test('a table named without its schema is reported under that name by every step’s event', async () => {
+  await insertOrders(h, [1, 2, 3, 4, 5, 6, 7], T1);
+  const events: RunEvent[] = [];
+  const report = await h.sync(['orders'], {}, { onEvent: (e) => events.push(e) });
+  expect(report.tables[0]).toMatchObject({ table: 'orders', status: 'committed', rowsLoaded: 7 });
+  expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['planned', 'chunk-done', 'loaded', 'committed']));
+  expect(new Set(events.map((e) => e.table))).toEqual(new Set(['orders']));
+  expect(await watermark()).toEqual({ ts: T1, id: '7' });
+});
