@@ -57,13 +57,14 @@ function addRunOptions(cmd: Command): Command {
 function renderReport(out: Output, report: RunReport): void {
   out.info(`execution ${report.executionId} (pipeline ${report.pipeline}): ${report.status}`);
   for (const t of report.tables) {
-    const wm = t.watermarkAfter ? ` watermark ${t.watermarkAfter.ts ?? '-'} / ${t.watermarkAfter.id ?? '-'}` : '';
+    const wm = t.watermarkAfter ? `, watermark ${t.watermarkAfter.ts ?? '-'} / ${t.watermarkAfter.id ?? '-'}` : '';
+    const files = `${t.files} file${t.files === 1 ? '' : 's'}`;
     const what =
       t.status === 'skipped'
         ? `skipped: ${t.skipped}`
         : t.status === 'failed'
           ? `FAILED: ${t.error}`
-          : `${t.status}: ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded, ${t.files} files${wm}`;
+          : `${t.status}: ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded, ${files}${wm}`;
     out.data(`${t.table}  ${what}  (${(t.durationMs / 1000).toFixed(1)} s)`);
   }
 }
