@@ -40,6 +40,15 @@ export function qualifyTableName(name: string, sourceDatabase: string, where = '
       { suggestion: 'Write the table as schema.table, for example shop.orders.' },
     );
   }
+  if (sourceDatabase === '') {
+    throw new ConfigError(
+      `${where} ${JSON.stringify(name)} has no schema, and the source connection names no database`,
+      {
+        suggestion:
+          'Write the table as schema.table, or set the database (MYSQL_DATABASE, or database: in connections.yml).',
+      },
+    );
+  }
   return `${sourceDatabase}.${name}`;
 }
 

@@ -1,6 +1,7 @@
 /** Tables written without a schema, as the migration guide's pipelines do: they belong to the source's database. */
 import { afterAll, expect, test } from 'vitest';
 import { getPipeline, getTableConfig, loadConfig } from '../../lambdas/engine/config/index.js';
+import { qualifyTableName } from '../../lambdas/engine/naming.js';
 import { ConfigError } from '../../lambdas/runtime/errors.js';
 import { project, removeProjects, thrown } from './config-fixture.js';
 
@@ -70,4 +71,11 @@ test('a pipeline with only tables: (as the guide writes them) uses the only sour
   });
   const p = getPipeline(await loadConfig({ cwd, env: {} }), 'sales_pipeline');
   expect([p.source.name, p.target.name, p.tables[0]!.name]).toEqual(['mysql_default', 'lake', 'settlement.customers']);
+});
+
+test('a bare name with no database to qualify it is refused, saying what to write', () => {
+  expect(() => qualifyTableName('customers', '')).toThrow(
+    'table "customers" has no schema, and the source connection names no database',
+  );
+  expect(qualifyTableName('shop.customers', '')).toBe('shop.customers');
 });
