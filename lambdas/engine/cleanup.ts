@@ -2,7 +2,8 @@
  * s3clean: which staged files of one table may go, and removing them while keeping the run ledger consistent.
  *
  * A file is judged by the run it belongs to (its `run=<id>/` folder), never by age alone:
- * - committed, loaded, cleaned: the rows are in the warehouse; the files are history → safe.
+ * - committed, loaded, cleaned: the rows are in the warehouse; the files are history → safe. (A `loaded` run with no
+ *   lease never committed: it is marked failed, not cleaned, when its files go.)
  * - failed, or a run abandoned without its lease: nothing ever loads these files (the next run re-reads the
  *   window from the committed watermark) → safe.
  * - staged by --backup-only and not loaded yet: `sync --redshift-only` will load them → NOT safe (only --force).
@@ -256,6 +257,8 @@ export interface RunUpdate {
 export const FORCED_ERROR = 'staged files deleted by s3clean --force';
 const SUPERSEDED_ERROR = 'superseded staged files deleted by s3clean';
 const ABANDONED_ERROR = 'abandoned run; staged files deleted by s3clean';
+const UNCOMMITTED_ERROR =
+  'loaded but never committed (its lease ended first); staged files deleted by s3clean — the next run re-reads its window';
 
 /**
  * What `clean` would do. Refuses (ConfigError, nothing deleted) when --force would touch a run that is in progress.
@@ -307,8 +310,10 @@ export function planCleanup(listing: CleanupListing, opts: { force: boolean }): 
 function ledgerChange(run: RunRecord, complete: boolean, safe: boolean): { to: RunStatus; error?: string } | undefined {
   switch (run.status) {
     case 'committed':
-    case 'loaded':
       return complete ? { to: 'cleaned' } : undefined;
+    case 'loaded':
+      // Not `cleaned`: that would read as committed. Its rows are merged, but the watermark never moved past them.
+      return { to: 'failed', error: UNCOMMITTED_ERROR };
     case 'cleaned':
     case 'failed':
       return complete ? { to: run.status } : undefined;

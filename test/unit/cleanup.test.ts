@@ -205,6 +205,17 @@ describe('cleaning', () => {
     expect((await state.getRun(a.runId))?.status).toBe('cleaned');
   });
 
+  test('a run loaded but never committed (no lease) loses its files as failed, not as cleaned', async () => {
+    const loaded = await run('loaded', 2);
+    const plan = planCleanup(await listStagedFiles(scope), { force: false });
+    expect(plan.delete.map((f) => f.runId)).toEqual([loaded.runId, loaded.runId]);
+    await applyCleanup(scope, plan);
+    const after = await state.getRun(loaded.runId);
+    expect(after).toMatchObject({ status: 'failed' });
+    expect(after?.error).toContain('loaded but never committed');
+    expect(after?.cleanedAt).not.toBeNull();
+  });
+
   test('--force deletes a not-loaded run and marks it failed so --redshift-only never loads it', async () => {
     const staged = await run('staged', 2);
     const plan = planCleanup(await listStagedFiles(scope), { force: true });
