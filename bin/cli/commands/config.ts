@@ -31,17 +31,13 @@ import { planSetup } from '../../../lambdas/engine/config/setup.js';
 import type { TableSchema } from '../../../lambdas/engine/model.js';
 import type { SourceReader } from '../../../lambdas/ports/index.js';
 import { ConfigError, ConnectionError, DataError, HighwaterError } from '../../../lambdas/runtime/errors.js';
-import { type GlobalOptions, openContext } from '../context.js';
+import { type GlobalOptions, openContext, outputFor } from '../context.js';
 import { ExitError } from '../exit.js';
-import { Output, table } from '../output.js';
+import { table } from '../output.js';
 
 function show(path: string): string {
   const r = relative(process.cwd(), path);
   return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? r : path;
-}
-
-function outputFor(g: GlobalOptions, json: boolean | undefined): Output {
-  return new Output({ quiet: Boolean(g.quiet), debug: Boolean(g.debug), json: Boolean(json || g.json) });
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 } from '../../../lambdas/engine/diagnostics/describe.js';
 import { type ConnectionProbe, failedHop, summarizeFailures } from '../../../lambdas/engine/diagnostics/probe.js';
 import { ConfigError, ConnectionError, ExitCode } from '../../../lambdas/runtime/errors.js';
-import { type CommandContext, type GlobalOptions, openContext } from '../context.js';
+import { type GlobalOptions, withContext } from '../context.js';
 import { ExitError } from '../exit.js';
 import { positiveInt } from '../options.js';
 import { type Output, table } from '../output.js';
@@ -27,19 +27,6 @@ export function modeLine(cfg: LoadedConfig): string {
   return cfg.mode === 'single'
     ? `Mode: single-connection (v1.0.0 compatibility): ${cfg.reason}`
     : `Mode: multi-connection (v1.1.0): ${cfg.reason}`;
-}
-
-async function withContext<T>(
-  global: GlobalOptions,
-  json: boolean | undefined,
-  fn: (ctx: CommandContext) => Promise<T>,
-): Promise<T> {
-  const ctx = await openContext({ ...global, json: json || global.json });
-  try {
-    return await fn(ctx);
-  } finally {
-    await ctx.runtime.close();
-  }
 }
 
 /** The connections called `name` (a source and a target may share one, as `default` does in single mode). */

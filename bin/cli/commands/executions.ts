@@ -3,9 +3,9 @@ import { type ExecutionListItem, ExecutionStatus, type SFNClient } from '@aws-sd
 import { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../../lambdas/runtime/errors.js';
-import type { GlobalOptions } from '../context.js';
+import { type GlobalOptions, outputFor } from '../context.js';
 import { positiveInt } from '../options.js';
-import { Output, table } from '../output.js';
+import { table } from '../output.js';
 import {
   createSfnClient,
   describeRemoteExecution,
@@ -14,6 +14,7 @@ import {
   stopRemoteExecution,
 } from '../remote/client.js';
 import { type ProgressModel, summarizeHistory } from '../remote/history.js';
+import { jsonOrText } from '../remote/json.js';
 import { renderProgress } from '../remote/render.js';
 
 export const STATE_MACHINE_ENV = 'HIGHWATER_STATE_MACHINE_ARN';
@@ -80,15 +81,6 @@ export interface ExecutionDetail {
   progress: ProgressModel;
 }
 
-function json(text: string | undefined): unknown {
-  if (text === undefined) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 export async function collectExecutionDetail(client: SFNClient, executionArn: string): Promise<ExecutionDetail> {
   const d = await describeRemoteExecution(client, executionArn);
   const progress = summarizeHistory(await fetchHistory(client, executionArn));
@@ -98,8 +90,8 @@ export async function collectExecutionDetail(client: SFNClient, executionArn: st
     status: d.status ?? 'UNKNOWN',
     startDate: d.startDate?.toISOString() ?? null,
     stopDate: d.stopDate?.toISOString() ?? null,
-    input: json(d.input),
-    output: json(d.output),
+    input: jsonOrText(d.input),
+    output: jsonOrText(d.output),
     error: d.error ?? null,
     cause: d.cause ?? null,
     progress,
@@ -122,10 +114,7 @@ export function renderExecutionDetail(d: ExecutionDetail): string[] {
 export type SfnClientFactory = (arn: string) => SFNClient;
 
 export function executionsCommand(global: () => GlobalOptions, clientFor: SfnClientFactory = createSfnClient): Command {
-  const outFor = (json: boolean) => {
-    const g = global();
-    return new Output({ quiet: Boolean(g.quiet), debug: Boolean(g.debug), json: json || Boolean(g.json) });
-  };
+  const outFor = (json: boolean) => outputFor(global(), json);
   const cmd = new Command('executions').description('executions of the deployed state machine on AWS');
 
   cmd.addCommand(

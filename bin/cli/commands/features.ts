@@ -1,8 +1,8 @@
 /** `highwater features`: what this build supports, per configuration mode and per adapter (local or AWS). */
 import { Command } from 'commander';
 import { type AdapterFeature, featureReport } from '../../../lambdas/engine/diagnostics/features.js';
-import type { GlobalOptions } from '../context.js';
-import { Output, table } from '../output.js';
+import { type GlobalOptions, outputFor } from '../context.js';
+import { table } from '../output.js';
 import { VERSION } from '../version.js';
 import { configModeInfo, modeTitle } from './version.js';
 
@@ -17,7 +17,7 @@ export function featuresCommand(global: () => GlobalOptions): Command {
     .addHelpText('after', '\nExamples:\n  highwater features\n  highwater features --json');
   cmd.action(async (o: { json?: boolean }) => {
     const g = global();
-    const out = new Output({ quiet: Boolean(g.quiet), debug: Boolean(g.debug), json: Boolean(g.json || o.json) });
+    const out = outputFor(g, o.json);
     const config = await configModeInfo(g);
     const report = featureReport();
     const commands = (cmd.parent?.commands ?? []).map((c) => c.name()).sort();

@@ -3,8 +3,7 @@
  * Multi-connection support is always built in here; this says which mode is in effect and what decides it.
  */
 import { Command } from 'commander';
-import type { GlobalOptions } from '../context.js';
-import { Output } from '../output.js';
+import { type GlobalOptions, outputFor } from '../context.js';
 import { configModeInfo, modeTitle } from './version.js';
 
 export function multiSchemaCommand(global: () => GlobalOptions): Command {
@@ -23,7 +22,7 @@ Example:
     )
     .action(async (o: { json?: boolean }) => {
       const g = global();
-      const out = new Output({ quiet: Boolean(g.quiet), debug: Boolean(g.debug), json: Boolean(g.json || o.json) });
+      const out = outputFor(g, o.json);
       const info = await configModeInfo(g);
       const forcedBy = ['HIGHWATER_MULTI_SCHEMA', 'ENABLE_MULTI_SCHEMA'].find((n) => process.env[n] !== undefined);
       if (out.opts.json) {

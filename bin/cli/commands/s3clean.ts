@@ -12,7 +12,7 @@ import { getTableConfig, parseDuration } from '../../../lambdas/engine/config/in
 import type { PipelineConfig } from '../../../lambdas/engine/config/types.js';
 import { ConfigError } from '../../../lambdas/runtime/errors.js';
 import type { Runtime } from '../../../lambdas/runtime/runtime.js';
-import { type GlobalOptions, openContext } from '../context.js';
+import { type GlobalOptions, withContext } from '../context.js';
 import { type Output, table } from '../output.js';
 
 interface FilterOptions {
@@ -110,17 +110,8 @@ const FILTER_HELP = `
 export function s3cleanCommand(global: () => GlobalOptions): Command {
   const cmd = new Command('s3clean').description("list and remove a table's staged Parquet files (local or S3)");
 
-  const withRuntime = async (
-    json: boolean | undefined,
-    fn: (rt: Runtime, out: Output) => Promise<void>,
-  ): Promise<void> => {
-    const { runtime, out } = await openContext({ ...global(), json: json || global().json });
-    try {
-      await fn(runtime, out);
-    } finally {
-      await runtime.close();
-    }
-  };
+  const withRuntime = (json: boolean | undefined, fn: (rt: Runtime, out: Output) => Promise<void>): Promise<void> =>
+    withContext(global(), json, ({ runtime, out }) => fn(runtime, out));
 
   cmd
     .command('list')

@@ -9,10 +9,10 @@ import { renderForDisplay } from '../../../lambdas/engine/queries.js';
 import { previewTable } from '../../../lambdas/orchestration/dry-run.js';
 import { type RunReport, runLocal } from '../../../lambdas/orchestration/local-runner.js';
 import { ExitCode } from '../../../lambdas/runtime/errors.js';
-import { type GlobalOptions, openContext } from '../context.js';
+import { type GlobalOptions, openContext, outputFor } from '../context.js';
 import { ExitError } from '../exit.js';
 import { collect, positiveInt } from '../options.js';
-import { Output } from '../output.js';
+import type { Output } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { createSfnClient } from '../remote/client.js';
 import { runRemoteSync } from '../remote/remote-sync.js';
@@ -95,8 +95,7 @@ async function runSync(
   // --dry-run always plans here: it reads the source but changes nothing, so there is nothing to run remotely.
   const stateMachineArn = opts.dryRun ? undefined : stateMachineArnFrom(opts.stateMachineArn);
   if (stateMachineArn) {
-    const g = { ...global, json: opts.json || global.json };
-    const out = new Output({ quiet: Boolean(g.quiet), debug: Boolean(g.debug), json: Boolean(g.json) });
+    const out = outputFor(global, opts.json);
     await runRemoteSync({
       client: createSfnClient(stateMachineArn),
       out,

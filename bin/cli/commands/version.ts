@@ -2,8 +2,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../../lambdas/engine/config/index.js';
 import { describeError } from '../../../lambdas/runtime/errors.js';
-import type { GlobalOptions } from '../context.js';
-import { Output } from '../output.js';
+import { type GlobalOptions, outputFor } from '../context.js';
 import { VERSION } from '../version.js';
 
 export interface ConfigModeInfo {
@@ -41,7 +40,7 @@ export function versionCommand(global: () => GlobalOptions): Command {
     .addHelpText('after', '\nExamples:\n  highwater version\n  highwater version --json')
     .action(async (o: { json?: boolean }) => {
       const g = global();
-      const out = new Output({ quiet: Boolean(g.quiet), debug: Boolean(g.debug), json: Boolean(g.json || o.json) });
+      const out = outputFor(g, o.json);
       const config = await configModeInfo(g);
       const info = {
         name: 'highwater',

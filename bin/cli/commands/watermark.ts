@@ -6,8 +6,7 @@ import type { PipelineConfig } from '../../../lambdas/engine/config/types.js';
 import type { Watermark } from '../../../lambdas/engine/model.js';
 import { parseTableKey, tableKey } from '../../../lambdas/engine/naming.js';
 import { ConfigError } from '../../../lambdas/runtime/errors.js';
-import type { Runtime } from '../../../lambdas/runtime/runtime.js';
-import { type GlobalOptions, openContext } from '../context.js';
+import { type GlobalOptions, withContext } from '../context.js';
 import { table } from '../output.js';
 
 const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d{1,6})?)?$/;
@@ -15,19 +14,6 @@ const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d{1,6})?)?$/;
 function keyFor(p: PipelineConfig, t: string): string {
   const tc = getTableConfig(p, t);
   return tableKey({ pipeline: p.name, source: p.source.name, table: tc.name, target: p.target.name });
-}
-
-async function withRuntime<T>(
-  global: GlobalOptions,
-  json: boolean | undefined,
-  fn: (rt: Runtime, out: Awaited<ReturnType<typeof openContext>>['out']) => Promise<T>,
-): Promise<T> {
-  const { runtime, out } = await openContext({ ...global, json: json || global.json });
-  try {
-    return await fn(runtime, out);
-  } finally {
-    await runtime.close();
-  }
 }
 
 function fmt(w: Watermark | undefined): string {
@@ -47,7 +33,7 @@ export function watermarkCommand(global: () => GlobalOptions): Command {
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  highwater watermark get -t shop.orders --show-files')
     .action(async (o: { table: string; pipeline: string; showFiles?: boolean; json?: boolean }) =>
-      withRuntime(global(), o.json, async (rt, out) => {
+      withContext(global(), o.json, async ({ runtime: rt, out }) => {
         const p = rt.pipeline(o.pipeline);
         const key = keyFor(p, o.table);
         const state = rt.state(p);
@@ -109,7 +95,7 @@ Examples:
   highwater watermark set -t shop.events --id 1500000`,
     )
     .action(async (o: { table: string; pipeline: string; timestamp?: string; id?: string }) =>
-      withRuntime(global(), false, async (rt, out) => {
+      withContext(global(), false, async ({ runtime: rt, out }) => {
         if (o.timestamp === undefined && o.id === undefined)
           throw new ConfigError('watermark set needs --timestamp, --id or both');
         const p = rt.pipeline(o.pipeline);
@@ -147,7 +133,7 @@ Examples:
     .option('-y, --yes', 'do not ask for confirmation')
     .addHelpText('after', '\nExample:\n  highwater watermark reset -t shop.orders --yes')
     .action(async (o: { table: string; pipeline: string; yes?: boolean }) =>
-      withRuntime(global(), false, async (rt, out) => {
+      withContext(global(), false, async ({ runtime: rt, out }) => {
         const p = rt.pipeline(o.pipeline);
         const key = keyFor(p, o.table);
         if (!o.yes) {
@@ -172,7 +158,7 @@ Examples:
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExamples:\n  highwater watermark list\n  highwater watermark list -p sales --json')
     .action(async (o: { pipeline?: string; json?: boolean }) =>
-      withRuntime(global(), o.json, async (rt, out) => {
+      withContext(global(), o.json, async ({ runtime: rt, out }) => {
         const p = rt.pipeline(o.pipeline ?? 'default');
         const all = (await rt.state(p).listWatermarks()).filter(
           (w) => !o.pipeline || parseTableKey(w.tableKey).pipeline === o.pipeline,

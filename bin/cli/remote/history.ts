@@ -17,6 +17,7 @@ import {
   PlanOutputSchema,
   RunRequestSchema,
 } from '../../../lambdas/engine/manifests.js';
+import { parseJson } from './json.js';
 
 export type ExecutionState = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 export type TablePhase =
@@ -64,15 +65,6 @@ interface Scheduled {
   table: string | null;
   chunk: number | null;
   payload: unknown;
-}
-
-function parseJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** A lambda:invoke task's parameters/output wrap the function's payload in `Payload`. */

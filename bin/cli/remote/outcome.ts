@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ExitCode } from '../../../lambdas/runtime/errors.js';
+import { parseJson } from './json.js';
 
 /** Error class name → exit code, for errors known only by name (a remote step's `Error`). */
 const CODE_BY_ERROR: Record<string, number> = {
@@ -72,7 +73,7 @@ function codeOf(t: TableResult): number | null {
 }
 
 function tableResults(output: unknown): { status?: string; tables: TableResult[] } | null {
-  const value = typeof output === 'string' ? safeJson(output) : output;
+  const value = typeof output === 'string' ? parseJson(output) : output;
   const report = ReportSchema.safeParse(value);
   if (report.success) return report.data;
   if (Array.isArray(value)) {
@@ -80,14 +81,6 @@ function tableResults(output: unknown): { status?: string; tables: TableResult[]
     if (rows.every((r) => r.success)) return { tables: rows.map((r) => r.data!) };
   }
   return null;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 export function outcomeExitCode(outcome: ExecutionOutcome): number {

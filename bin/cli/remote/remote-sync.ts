@@ -8,6 +8,7 @@ import type { Output } from '../output.js';
 import { startRemoteExecution } from './client.js';
 import { followExecution } from './follow.js';
 import type { ProgressModel } from './history.js';
+import { jsonOrText } from './json.js';
 import { outcomeExitCode, type RemoteTableReport, remoteResult, remoteTables } from './outcome.js';
 import { renderProgress } from './render.js';
 import { type ProgressView, plainView } from './view.js';
@@ -46,15 +47,6 @@ export interface RemoteRunSummary {
   progress: ProgressModel | null;
 }
 
-function parseOutput(text: string | undefined): unknown {
-  if (text === undefined) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 /** Returns the summary; throws ExitError with the run's exit code when it did not succeed (after printing it). */
 export async function runRemoteSync(opts: RemoteSyncOptions): Promise<RemoteRunSummary> {
   const { out } = opts;
@@ -90,7 +82,7 @@ export async function runRemoteSync(opts: RemoteSyncOptions): Promise<RemoteRunS
   });
   view.end();
   const status = execution.status ?? 'UNKNOWN';
-  const output = parseOutput(execution.output);
+  const output = jsonOrText(execution.output);
   const outcome = { status, output, error: execution.error, cause: execution.cause };
   const exitCode = outcomeExitCode(outcome);
   const tables = remoteTables(outcome);
