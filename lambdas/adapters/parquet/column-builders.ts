@@ -63,6 +63,14 @@ export abstract class ColumnBuilder {
   }
 }
 
+/** A column of one fixed-width value per row: its batch is the first `length` values. */
+abstract class FixedWidthBuilder extends ColumnBuilder {
+  protected abstract readonly values: Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
+  finish(length: number): ColumnPayload {
+    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
+  }
+}
+
 class BoolBuilder extends ColumnBuilder {
   private readonly bits: Uint8Array;
   constructor(
@@ -94,8 +102,8 @@ class BoolBuilder extends ColumnBuilder {
   }
 }
 
-class SmallIntBuilder extends ColumnBuilder {
-  private readonly values: Int16Array | Int32Array;
+class SmallIntBuilder extends FixedWidthBuilder {
+  protected readonly values: Int16Array | Int32Array;
   private readonly min: number;
   private readonly max: number;
   constructor(nullable: boolean, capacity: number, bits: 16 | 32) {
@@ -113,13 +121,10 @@ class SmallIntBuilder extends ColumnBuilder {
     if (!(n >= this.min && n <= this.max)) throw new DecodeError(`not an integer in range: ${text(v)}`);
     this.values[i] = n;
   }
-  finish(length: number): ColumnPayload {
-    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
-  }
 }
 
-class Int64Builder extends ColumnBuilder {
-  private readonly values: BigInt64Array;
+class Int64Builder extends FixedWidthBuilder {
+  protected readonly values: BigInt64Array;
   private readonly words: Int32Array;
   constructor(
     nullable: boolean,
@@ -166,13 +171,10 @@ class Int64Builder extends ColumnBuilder {
     this.words[i * 2] = lo;
     this.words[i * 2 + 1] = hi;
   }
-  finish(length: number): ColumnPayload {
-    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
-  }
 }
 
-class FloatBuilder extends ColumnBuilder {
-  private readonly values: Float32Array | Float64Array;
+class FloatBuilder extends FixedWidthBuilder {
+  protected readonly values: Float32Array | Float64Array;
   constructor(nullable: boolean, capacity: number, bits: 32 | 64) {
     super(nullable, capacity);
     this.values = bits === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
@@ -185,9 +187,6 @@ class FloatBuilder extends ColumnBuilder {
     const n = parseFloatAscii(v);
     if (Number.isNaN(n)) throw new DecodeError(`not a number: ${text(v)}`);
     this.values[i] = n;
-  }
-  finish(length: number): ColumnPayload {
-    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
   }
 }
 
@@ -221,8 +220,8 @@ class DecimalBuilder extends ColumnBuilder {
   }
 }
 
-class DateBuilder extends ColumnBuilder {
-  private readonly values: Int32Array;
+class DateBuilder extends FixedWidthBuilder {
+  protected readonly values: Int32Array;
   constructor(nullable: boolean, capacity: number) {
     super(nullable, capacity);
     this.values = new Int32Array(capacity);
@@ -240,13 +239,10 @@ class DateBuilder extends ColumnBuilder {
     if (Number.isNaN(d) || v.length !== 10) throw new DecodeError(`not a valid DATE: ${text(v)}`);
     this.values[i] = d;
   }
-  finish(length: number): ColumnPayload {
-    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
-  }
 }
 
-class TimestampBuilder extends ColumnBuilder {
-  private readonly values: BigInt64Array;
+class TimestampBuilder extends FixedWidthBuilder {
+  protected readonly values: BigInt64Array;
   private readonly words: Int32Array;
   constructor(nullable: boolean, capacity: number) {
     super(nullable, capacity);
@@ -269,9 +265,6 @@ class TimestampBuilder extends ColumnBuilder {
     }
     if (Number.isNaN(t)) throw new DecodeError(`not a valid DATETIME/TIMESTAMP: ${text(v)}`);
     writeInt64Number(this.words, i * 2, t);
-  }
-  finish(length: number): ColumnPayload {
-    return { ...this.validityPayload(length), values: this.values.subarray(0, length), offsets: null };
   }
 }
 
