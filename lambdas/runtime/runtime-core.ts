@@ -16,6 +16,25 @@ import type { SourceReader, Staging, StateStore, Warehouse } from '../ports/inde
 import type { AdapterSet } from './adapter-set.js';
 import { ConfigError } from './errors.js';
 
+/** The bastion key of a source with an ssh_tunnel: its `private_key` secret, or the file at `private_key_path`. */
+export async function tunnelPrivateKey(
+  s: SourceConnection,
+  resolveSecret: (ref: SecretRef, what: string) => Promise<string | undefined>,
+): Promise<string | Buffer> {
+  const t = s.sshTunnel;
+  const key = t?.privateKey
+    ? await resolveSecret(t.privateKey, `source ${s.name} ssh_tunnel.private_key`)
+    : t?.privateKeyPath
+      ? await readFile(t.privateKeyPath).catch((e: unknown) => {
+          throw new ConfigError(
+            `source ${s.name}: cannot read ssh_tunnel.private_key_path ${t.privateKeyPath}: ${(e as Error).message}`,
+          );
+        })
+      : undefined;
+  if (key === undefined) throw new ConfigError(`source ${s.name}: ssh_tunnel needs private_key_path or private_key`);
+  return key;
+}
+
 export interface Runtime {
   readonly config: LoadedConfig;
   pipeline(name: string, adhoc?: { source: string; target: string }): PipelineConfig;
@@ -59,18 +78,7 @@ export function createRuntimeWith(
       if (open && !open.closed) return open;
     }
     const opening = (async () => {
-      const privateKey = t.privateKey
-        ? await resolver().resolve(t.privateKey, `source ${s.name} ssh_tunnel.private_key`)
-        : t.privateKeyPath
-          ? await readFile(t.privateKeyPath).catch((e: unknown) => {
-              throw new ConfigError(
-                `source ${s.name}: cannot read ssh_tunnel.private_key_path ${t.privateKeyPath}: ${(e as Error).message}`,
-              );
-            })
-          : undefined;
-      if (privateKey === undefined) {
-        throw new ConfigError(`source ${s.name}: ssh_tunnel needs private_key_path or private_key`);
-      }
+      const privateKey = await tunnelPrivateKey(s, (ref, what) => resolver().resolve(ref, what));
       const tunnel = await openTunnel({
         host: t.host,
         port: t.port,

@@ -4,7 +4,6 @@
  * Redshift Data API (`SELECT 1` through the warehouse adapter). Each hop is bounded by the probe's deadline.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { createDuckDbWarehouse } from '../../../../lambdas/adapters/duckdb/index.js';
 import { createMysqlSource } from '../../../../lambdas/adapters/mysql/index.js';
@@ -26,7 +25,7 @@ import {
   probeConnection,
 } from '../../../../lambdas/engine/diagnostics/probe.js';
 import { ConfigError } from '../../../../lambdas/runtime/errors.js';
-import type { Runtime } from '../../../../lambdas/runtime/runtime.js';
+import { type Runtime, tunnelPrivateKey } from '../../../../lambdas/runtime/runtime-core.js';
 
 const PROBE_SQL = 'SELECT 1 AS ok, VERSION() AS version';
 
@@ -53,19 +52,6 @@ function failing(kind: HopStep['kind'], address: string, e: unknown): HopStep[] 
   ];
 }
 
-async function privateKeyOf(s: SourceConnection, rt: Runtime): Promise<string | Buffer> {
-  const t = s.sshTunnel!;
-  if (t.privateKey) return (await rt.resolveSecret(t.privateKey, `source ${s.name} ssh_tunnel.private_key`))!;
-  if (t.privateKeyPath) {
-    return readFile(t.privateKeyPath).catch((e: unknown) => {
-      throw new ConfigError(
-        `source ${s.name}: cannot read ssh_tunnel.private_key_path ${t.privateKeyPath}: ${(e as Error).message}`,
-      );
-    });
-  }
-  throw new ConfigError(`source ${s.name}: ssh_tunnel needs private_key_path or private_key`);
-}
-
 function sourceSteps(s: SourceConnection, ctx: ProbeContext, holder: { tunnel?: Tunnel }): HopStep[] {
   const fromEnv = ctx.config.mode === 'single' && s.name === 'default';
   try {
@@ -86,7 +72,7 @@ function sourceSteps(s: SourceConnection, ctx: ProbeContext, holder: { tunnel?: 
       address: `${t.username}@${t.host}:${t.port}`,
       measures: 'SSH handshake + key login',
       async run(signal) {
-        const privateKey = await privateKeyOf(s, rt);
+        const privateKey = await tunnelPrivateKey(s, (ref, what) => rt.resolveSecret(ref, what));
         const tunnel = await openTunnel({
           host: t.host,
           port: t.port,
