@@ -10,7 +10,7 @@ import type { SourceReader, StateStore, Warehouse } from '../ports/index.js';
 import { ConfigError } from '../runtime/errors.js';
 import type { PipelineConfig, TableConfig } from './config/types.js';
 import { EMPTY_WATERMARK, type Watermark } from './model.js';
-import { tableKey } from './naming.js';
+import { pipelineTableParts, tableKey } from './naming.js';
 import { customSqlFragment, fromClause, windowPredicate } from './queries.js';
 import { buildTableContext, type TableContext } from './table-context.js';
 import { mapColumns } from './type-map.js';
@@ -91,12 +91,7 @@ export async function validateCounts(
   pipeline: PipelineConfig,
   table: TableConfig,
 ): Promise<CountReport> {
-  const key = tableKey({
-    pipeline: pipeline.name,
-    source: pipeline.source.name,
-    table: table.name,
-    target: pipeline.target.name,
-  });
+  const key = tableKey(pipelineTableParts(pipeline, table.name));
   const ctx = await sourceContext(ports.source, table);
   const cursor = ['hybrid', 'timestamp_only', 'id_only'].includes(table.strategy);
   const watermark = (await ports.state.getWatermark(key))?.watermark ?? null;

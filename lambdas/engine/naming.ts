@@ -68,6 +68,14 @@ export interface TableKeyParts {
   target: string;
 }
 
+/** The parts of one table of a pipeline, whose source and target are its named connections. */
+export function pipelineTableParts(
+  p: { name: string; source: { name: string }; target: { name: string } },
+  table: string,
+): TableKeyParts {
+  return { pipeline: p.name, source: p.source.name, table, target: p.target.name };
+}
+
 /** The key of a (pipeline, source table, target) in the state store: watermark, lease and ledger partition. */
 export function tableKey(parts: TableKeyParts): string {
   assertName('pipeline', parts.pipeline);

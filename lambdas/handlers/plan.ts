@@ -12,7 +12,7 @@ import {
   type StagedChunks,
 } from '../engine/manifests.js';
 import { EMPTY_WATERMARK, type MappedColumn, type Watermark } from '../engine/model.js';
-import { newRunId, planKey, tableKey } from '../engine/naming.js';
+import { newRunId, parseTableKey, pipelineTableParts, planKey, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';
 import { advancesWatermark, buildTableContext, cursorColumns, type TableContext } from '../engine/table-context.js';
 import { mapColumns } from '../engine/type-map.js';
@@ -51,15 +51,14 @@ async function placeChunks(
   chunks: ChunkSpec[],
 ): Promise<Pick<PlanOutput, 'chunks' | 'chunkCount' | 'stagedChunks'>> {
   if (chunks.length <= p.processing.maxInlineChunks) return { chunks, chunkCount: chunks.length, stagedChunks: null };
-  const parts = { pipeline: p.name, source: p.source.name, table: run.table, target: p.target.name };
-  const key = planKey(rt.stagingPrefix(p), parts, run.runId);
+  const key = planKey(rt.stagingPrefix(p), parseTableKey(run.tableKey), run.runId);
   await rt.staging(p).putJson(key, chunks);
   const stagedChunks: StagedChunks = { bucket: p.staging.type === 's3' ? p.staging.bucket : null, key };
   return { chunks: [], chunkCount: chunks.length, stagedChunks };
 }
 
 function keyOf(p: PipelineConfig, table: string): string {
-  return tableKey({ pipeline: p.name, source: p.source.name, table, target: p.target.name });
+  return tableKey(pipelineTableParts(p, table));
 }
 
 /** The run's lower bound: the committed watermark, or where the newest staged (--backup-only) run ended. */

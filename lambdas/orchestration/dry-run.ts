@@ -8,7 +8,7 @@ import { createDuckDbWarehouse } from '../adapters/duckdb/index.js';
 import { getTableConfig } from '../engine/config/index.js';
 import type { RunOptions } from '../engine/manifests.js';
 import { EMPTY_WATERMARK, type Watermark } from '../engine/model.js';
-import { tableKey } from '../engine/naming.js';
+import { pipelineTableParts, tableKey } from '../engine/naming.js';
 import { planWindow } from '../engine/planner.js';
 import { chunkQuery } from '../engine/queries.js';
 import { describeForPlan } from '../handlers/plan.js';
@@ -43,12 +43,7 @@ export async function previewTable(
 ): Promise<TablePreview> {
   const pipeline = rt.pipeline(pipelineName, adhoc);
   const table = getTableConfig(pipeline, tableName);
-  const key = tableKey({
-    pipeline: pipeline.name,
-    source: pipeline.source.name,
-    table: table.name,
-    target: pipeline.target.name,
-  });
+  const key = tableKey(pipelineTableParts(pipeline, table.name));
   // Reading state must not create it: a dry run on a fresh machine leaves no file behind.
   const stateExists = pipeline.state.type !== 'local' || existsSync(resolve(rt.config.home, pipeline.state.path));
   let from: Watermark = EMPTY_WATERMARK;

@@ -10,6 +10,7 @@ import {
 } from '../../../lambdas/engine/cleanup.js';
 import { getTableConfig, parseDuration } from '../../../lambdas/engine/config/index.js';
 import type { PipelineConfig } from '../../../lambdas/engine/config/types.js';
+import { pipelineTableParts } from '../../../lambdas/engine/naming.js';
 import { ConfigError } from '../../../lambdas/runtime/errors.js';
 import type { Runtime } from '../../../lambdas/runtime/runtime.js';
 import { type GlobalOptions, withContext } from '../context.js';
@@ -40,7 +41,7 @@ function scopeFor(rt: Runtime, p: PipelineConfig, t: string): CleanupScope {
     staging: rt.staging(p),
     state: rt.state(p),
     rootPrefix: rt.stagingPrefix(p),
-    parts: { pipeline: p.name, source: p.source.name, table: tc.name, target: p.target.name },
+    parts: pipelineTableParts(p, tc.name),
     leaseSeconds: p.processing.leaseSeconds,
   };
 }

@@ -17,7 +17,7 @@ import {
   type TableConfig,
 } from '../../../lambdas/engine/config/index.js';
 import { computeLag, type Lag, lagCursor } from '../../../lambdas/engine/config/lag.js';
-import { parseTableKey, tableKey } from '../../../lambdas/engine/naming.js';
+import { parseTableKey, pipelineTableParts, tableKey } from '../../../lambdas/engine/naming.js';
 import { qualifiedMysql, quoteMysql } from '../../../lambdas/engine/sql.js';
 import type { RunRecord, SourceReader, StateStore, WatermarkRecord } from '../../../lambdas/ports/index.js';
 import { ConfigError, ConnectionError, HighwaterError } from '../../../lambdas/runtime/errors.js';
@@ -128,7 +128,7 @@ async function pipelineStatus(rt: Runtime, p: PipelineConfig, now: Date): Promis
 
   try {
     for (const t of tables) {
-      const key = tableKey({ pipeline: p.name, source: p.source.name, table: t.name, target: p.target.name });
+      const key = tableKey(pipelineTableParts(p, t.name));
       const wm = watermarks.find((w) => w.tableKey === key);
       let runs: RunRecord[] = [];
       if (state) runs = await state.listRuns(key);

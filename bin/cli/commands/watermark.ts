@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { getTableConfig } from '../../../lambdas/engine/config/index.js';
 import type { PipelineConfig } from '../../../lambdas/engine/config/types.js';
 import type { Watermark } from '../../../lambdas/engine/model.js';
-import { parseTableKey, tableKey } from '../../../lambdas/engine/naming.js';
+import { parseTableKey, pipelineTableParts, tableKey } from '../../../lambdas/engine/naming.js';
 import { ConfigError } from '../../../lambdas/runtime/errors.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { table } from '../output.js';
@@ -13,7 +13,7 @@ const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d{1,6})?)?$/;
 
 function keyFor(p: PipelineConfig, t: string): string {
   const tc = getTableConfig(p, t);
-  return tableKey({ pipeline: p.name, source: p.source.name, table: tc.name, target: p.target.name });
+  return tableKey(pipelineTableParts(p, tc.name));
 }
 
 function fmt(w: Watermark | undefined): string {
