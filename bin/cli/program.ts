@@ -7,7 +7,7 @@ import { featuresCommand } from './commands/features.js';
 import { multiSchemaCommand } from './commands/multi-schema.js';
 import { s3cleanCommand } from './commands/s3clean.js';
 import { statusCommand } from './commands/status.js';
-import { syncCommand } from './commands/sync.js';
+import { resyncCommand, syncCommand } from './commands/sync.js';
 import { versionCommand } from './commands/version.js';
 import { watermarkCommand } from './commands/watermark.js';
 import { watermarkCountCommand } from './commands/watermark-count.js';
@@ -29,6 +29,7 @@ export function createProgram(): Command {
     .enablePositionalOptions();
   const global = (): GlobalOptions => program.opts<GlobalOptions>();
   program.addCommand(syncCommand(global));
+  program.addCommand(resyncCommand(global));
   program.addCommand(watermarkCommand(global));
   program.addCommand(watermarkCountCommand(global));
   program.addCommand(s3cleanCommand(global));

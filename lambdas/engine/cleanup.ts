@@ -137,7 +137,8 @@ export function judgeRun(run: RunRecord, lease: Lease | null, later: readonly Ru
         };
       }
       const newer = later.find((r) => ['staged', 'loaded', 'committed', 'cleaned'].includes(r.status));
-      if (run.strategy === 'full_sync' && newer) {
+      // Without a watermark (full_sync), a load takes only the newest staged run.
+      if (!run.advancesWatermark && newer) {
         return {
           safe: true,
           inUse: false,

@@ -11,7 +11,8 @@ import { ConfigError } from '../runtime/errors.js';
 import type { PipelineConfig, TableConfig } from './config/types.js';
 import { EMPTY_WATERMARK, type Watermark } from './model.js';
 import { pipelineTableParts, tableKey } from './naming.js';
-import { customSqlFragment, fromClause, windowPredicate } from './queries.js';
+import { strategyFor } from './strategies/index.js';
+import { customSqlFragment, fromClause } from './strategies/sql/reads.js';
 import { buildTableContext, type TableContext } from './table-context.js';
 import { mapColumns } from './type-map.js';
 
@@ -69,7 +70,7 @@ async function sourceContext(source: SourceReader, table: TableConfig): Promise<
 
 /** Rows of the table the pipeline selects, optionally only those at or before `upTo`. */
 async function countSource(source: SourceReader, ctx: TableContext, upTo: Watermark | null): Promise<number> {
-  if (ctx.table.strategy === 'custom_sql') {
+  if (ctx.strategy.readsCustomQuery) {
     const now = await source.query<{ u: unknown }>(
       ctx.table.timestampFormat === 'unix' ? 'SELECT UNIX_TIMESTAMP() AS u' : 'SELECT NOW(6) AS u',
     );
@@ -82,7 +83,7 @@ async function countSource(source: SourceReader, ctx: TableContext, upTo: Waterm
     });
     return countOf(source, `SELECT COUNT(*) AS n FROM (${q.sql}) AS \`hw_q\``, q.params);
   }
-  const where = windowPredicate(ctx, EMPTY_WATERMARK, upTo);
+  const where = ctx.strategy.window(ctx, EMPTY_WATERMARK, upTo);
   return countOf(source, `SELECT COUNT(*) AS n FROM ${fromClause(ctx)} WHERE ${where.sql}`, where.params);
 }
 
@@ -93,7 +94,8 @@ export async function validateCounts(
 ): Promise<CountReport> {
   const key = tableKey(pipelineTableParts(pipeline, table.name));
   const ctx = await sourceContext(ports.source, table);
-  const cursor = ['hybrid', 'timestamp_only', 'id_only'].includes(table.strategy);
+  const rules = strategyFor(table.strategy);
+  const cursor = rules.lagCursor(table) !== undefined;
   const watermark = (await ports.state.getWatermark(key))?.watermark ?? null;
 
   const total = await countSource(ports.source, ctx, null);
@@ -122,12 +124,12 @@ export async function validateCounts(
   }
   if (ledger.rowsLoaded > warehouse) {
     notes.push(
-      table.strategy === 'full_sync'
+      !rules.advancesWatermark
         ? 'the ledger sums every full_sync run, each of which loads the whole table again, so it exceeds the warehouse'
         : 'the ledger counts rows per run; rows updated between runs are loaded again and merged, so it can exceed the warehouse',
     );
   }
-  if (table.strategy === 'custom_sql') notes.push('custom_sql: the source count is the rows the custom query returns');
+  if (rules.readsCustomQuery) notes.push('custom_sql: the source count is the rows the custom query returns');
   return {
     table: table.name,
     tableKey: key,

@@ -13,6 +13,8 @@ export const RunOptionsSchema = z.object({
   backupOnly: z.boolean().default(false),
   redshiftOnly: z.boolean().default(false),
   dryRun: z.boolean().default(false),
+  /** `highwater resync`: read the whole table again and replace the warehouse table with it, atomically. */
+  resync: z.boolean().default(false),
 });
 export type RunOptions = z.infer<typeof RunOptionsSchema>;
 
@@ -20,7 +22,7 @@ export type RunOptions = z.infer<typeof RunOptionsSchema>;
 export const RunRequestSchema = z.object({
   pipeline: z.string().min(1).default('default'),
   tables: z.array(z.string().min(1)).min(1),
-  options: RunOptionsSchema.default({ backupOnly: false, redshiftOnly: false, dryRun: false }),
+  options: RunOptionsSchema.default({ backupOnly: false, redshiftOnly: false, dryRun: false, resync: false }),
   /** `sync connections --source S --target T`: an ad-hoc pipeline between two named connections. */
   adhoc: z.object({ source: z.string(), target: z.string() }).optional(),
 });
@@ -86,6 +88,9 @@ export const RunContextSchema = z.object({
   mode: z.enum(['merge', 'replace', 'append']),
   from: WatermarkSchema,
   to: WatermarkSchema,
+  /** The watermark the commit writes (`to`, or lower while ids below it may still commit). */
+  next: WatermarkSchema,
+  kind: z.enum(['sync', 'resync']).default('sync'),
   advancesWatermark: z.boolean(),
   columns: z.array(MappedColumnSchema),
   /** Target names of the key and cursor columns. */
@@ -119,6 +124,10 @@ export const PlanOutputSchema = z.object({
   stagedChunks: StagedChunksSchema.nullable(),
   /** Why nothing will run (no new rows, nothing staged), when run is null. */
   skipped: z.string().nullable(),
+  /** Where the commit horizon was and why. */
+  horizon: z.string().nullable().default(null),
+  /** For the run report: schema changes, a held watermark, NULL cursors, a missing grant. */
+  warnings: z.array(z.string()).default([]),
 });
 export type PlanOutput = z.infer<typeof PlanOutputSchema>;
 

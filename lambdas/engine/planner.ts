@@ -9,10 +9,12 @@ import type { SourceReader } from '../ports/index.js';
 import { ConfigError } from '../runtime/errors.js';
 import type { ChunkSpec, RunOptions } from './manifests.js';
 import type { MappedColumn, Watermark } from './model.js';
-import { chunkPredicate, fromClause, windowPredicate } from './queries.js';
 import { quoteMysql } from './sql.js';
-import { tupleAfter } from './strategies/keyset.js';
-import { and, type Fragment } from './strategies/sql-fragment.js';
+import { readSourceClock } from './strategies/horizon.js';
+import { and, type Fragment } from './strategies/sql/fragment.js';
+import { tupleAfter } from './strategies/sql/keyset.js';
+import { chunkPredicate, fromClause } from './strategies/sql/reads.js';
+import type { Observation } from './strategies/strategy.js';
 import { cursorColumns, type TableContext } from './table-context.js';
 
 /** A safety stop: a plan with more chunks than this is a configuration mistake (chunk_rows far too small). */
@@ -22,11 +24,21 @@ export interface WindowPlan {
   from: Watermark;
   /** The fixed upper bound H of this run (inclusive). */
   to: Watermark;
+  /** The watermark the commit writes: `to`, or lower while ids below `to` may still commit (id_only). */
+  next: Watermark;
   chunks: ChunkSpec[];
   /** Set when there is nothing to do, with the reason. */
   skipped: string | null;
   /** custom_sql: the upper timestamp bound given to the query as :upper_timestamp. */
   upperTimestamp: string | null;
+  /** The server's clock (UTC) inside the planning snapshot: when this plan observed the source. */
+  snapshotAt: string;
+  /** Rows with a NULL cursor, read by this run as by every run (null: the cursor cannot be NULL). */
+  nullCursorRows: number | null;
+  /** Where the commit horizon was and why, for the run report. */
+  horizon: string | null;
+  /** Things the user should know about this run's bounds. */
+  warnings: string[];
 }
 
 type Row = Record<string, unknown>;
@@ -46,62 +58,6 @@ async function one(source: SourceReader, f: Fragment): Promise<Row | undefined> 
   return rows[0];
 }
 
-/** H for timestamp strategies: the newest cursor at least `lag` old, and the greatest tie-breaker at that instant. */
-async function timestampUpperBound(
-  source: SourceReader,
-  ctx: TableContext,
-  from: Watermark,
-): Promise<Watermark | null> {
-  const ts = ctx.ts!;
-  const tsCol = quoteMysql(ts.source.name);
-  const notTooNew =
-    ctx.table.timestampFormat === 'unix'
-      ? { sql: `${tsCol} <= UNIX_TIMESTAMP() - ?`, params: [ctx.table.lagSeconds] }
-      : { sql: `${tsCol} <= NOW(6) - INTERVAL ? SECOND`, params: [ctx.table.lagSeconds] };
-  const where = and([windowPredicate(ctx, from, null), notTooNew]);
-  // One consistent snapshot for both reads, so H's tie-breaker belongs to the same state as H itself.
-  await source.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-  try {
-    const h = str(
-      (
-        await one(source, {
-          sql: `SELECT MAX(${tsCol}) AS h FROM ${fromClause(ctx)} WHERE ${where.sql}`,
-          params: where.params,
-        })
-      )?.h,
-    );
-    if (h === null) return null;
-    if (!ctx.id) return { ts: h, id: null };
-    const idCol = quoteMysql(ctx.id.source.name);
-    const atH = and([windowPredicate(ctx, from, null), { sql: `${tsCol} = ?`, params: [h] }]);
-    const hid = str(
-      (
-        await one(source, {
-          sql: `SELECT MAX(${idCol}) AS hid FROM ${fromClause(ctx)} WHERE ${atH.sql}`,
-          params: atH.params,
-        })
-      )?.hid,
-    );
-    return { ts: h, id: hid };
-  } finally {
-    await source.query('COMMIT');
-  }
-}
-
-async function idUpperBound(source: SourceReader, ctx: TableContext, from: Watermark): Promise<Watermark | null> {
-  const idCol = quoteMysql(ctx.id!.source.name);
-  const where = windowPredicate(ctx, from, null);
-  const h = str(
-    (
-      await one(source, {
-        sql: `SELECT MAX(${idCol}) AS h FROM ${fromClause(ctx)} WHERE ${where.sql}`,
-        params: where.params,
-      })
-    )?.h,
-  );
-  return h === null ? null : { ts: null, id: h };
-}
-
 /** The cursor of the N-th row of the window in cursor order: the upper bound that holds exactly N rows. */
 async function limitUpperBound(
   source: SourceReader,
@@ -111,7 +67,7 @@ async function limitUpperBound(
   rows: number,
 ): Promise<Watermark | null> {
   const cursor = cursorColumns(ctx);
-  const where = windowPredicate(ctx, from, to);
+  const where = ctx.strategy.cursorWindow(ctx, from, to);
   const sql = `SELECT ${cursor.map((c, i) => `${quoteMysql(c.source.name)} AS c${i}`).join(', ')} FROM ${fromClause(ctx)} WHERE ${where.sql} ORDER BY ${cols(cursor)} LIMIT 1 OFFSET ?`;
   const row = await one(source, { sql, params: [...where.params, rows - 1] });
   if (!row) return null;
@@ -130,7 +86,7 @@ async function keyRanges(
 ): Promise<ChunkSpec[]> {
   if (ctx.pk.length === 0) return [{ index: 0, lower: null, upper: null }];
   const chunks: ChunkSpec[] = [];
-  const window = windowPredicate(ctx, from, to);
+  const window = ctx.strategy.window(ctx, from, to);
   const pkAliases = ctx.pk.map((c, i) => `${quoteMysql(c.source.name)} AS k${i}`).join(', ');
   let lower: string[] | null = null;
   let remaining = rowCap;
@@ -174,44 +130,101 @@ async function keyRanges(
   return chunks;
 }
 
-export async function planWindow(
-  source: SourceReader,
-  ctx: TableContext,
-  from: Watermark,
-  options: Pick<RunOptions, 'limit' | 'maxChunks'>,
-): Promise<WindowPlan> {
-  const { strategy } = ctx.table;
+export interface PlanRequest {
+  /** The committed watermark, or where the newest staged run ends. */
+  from: Watermark;
+  options: Pick<RunOptions, 'limit' | 'maxChunks'>;
+  /** The source's `time_zone:` for DATETIME cursors (undefined: the server's own). */
+  timeZone: string | undefined;
+  /** Earlier plans' observations of the source (id_only), oldest first. */
+  history: readonly Observation[];
+  /** The source user, named in the warning when innodb_trx cannot be read. */
+  sourceUser: string;
+}
+
+/** The run's bounds, fixed inside one consistent snapshot together with the source's clock. */
+async function boundsInSnapshot(source: SourceReader, ctx: TableContext, req: PlanRequest) {
+  await source.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+  try {
+    const clock = await readSourceClock(source, req.sourceUser);
+    const bounds = await ctx.strategy.bounds({
+      source,
+      ctx,
+      from: req.from,
+      clock,
+      timeZone: req.timeZone,
+      history: req.history,
+    });
+    return { clock, bounds };
+  } finally {
+    await source.query('COMMIT');
+  }
+}
+
+/** --limit moved H down; a watermark held below H (id_only) never passes the new H. */
+function clampNext(next: Watermark, to: Watermark, limited: Watermark): Watermark {
+  if (next.ts === to.ts && next.id === to.id) return limited;
+  if (next.id === null || limited.id === null) return next;
+  return BigInt(next.id) <= BigInt(limited.id) ? next : limited;
+}
+
+export async function planWindow(source: SourceReader, ctx: TableContext, req: PlanRequest): Promise<WindowPlan> {
+  const { from, options } = req;
   const rowCap =
     options.limit ?? (options.maxChunks !== undefined ? options.maxChunks * ctx.table.chunkRows : undefined);
+  const { clock, bounds } = await boundsInSnapshot(source, ctx, req);
+  const base = {
+    from,
+    to: from,
+    next: from,
+    snapshotAt: clock.now,
+    nullCursorRows: null,
+    upperTimestamp: null,
+    horizon: null,
+    warnings: [] as string[],
+  };
 
-  if (strategy === 'custom_sql') {
-    const upper =
-      ctx.table.timestampFormat === 'unix'
-        ? await one(source, { sql: 'SELECT UNIX_TIMESTAMP() - ? AS u', params: [ctx.table.lagSeconds] })
-        : await one(source, { sql: 'SELECT NOW(6) - INTERVAL ? SECOND AS u', params: [ctx.table.lagSeconds] });
-    return {
-      from,
-      to: from,
-      chunks: [{ index: 0, lower: null, upper: null }],
-      skipped: null,
-      upperTimestamp: str(upper?.u),
-    };
-  }
-
-  if (strategy === 'full_sync') {
-    if (ctx.mode === 'replace' && rowCap !== undefined) {
-      throw new ConfigError(
-        `${ctx.table.name}: --limit/--max-chunks cannot be used with full_sync replace (the table would be replaced by part of itself)`,
-      );
+  switch (bounds.kind) {
+    case 'nothing':
+      return { ...base, chunks: [], skipped: bounds.reason, horizon: bounds.horizon, warnings: bounds.warnings };
+    case 'query':
+      return {
+        ...base,
+        chunks: [{ index: 0, lower: null, upper: null }],
+        skipped: null,
+        upperTimestamp: bounds.upperTimestamp,
+        horizon: bounds.horizon,
+        warnings: bounds.warnings,
+      };
+    case 'whole-table': {
+      if (ctx.mode === 'replace' && rowCap !== undefined) {
+        throw new ConfigError(
+          `${ctx.table.name}: --limit/--max-chunks cannot be used with full_sync replace (the table would be replaced by part of itself)`,
+        );
+      }
+      const chunks = await keyRanges(source, ctx, from, from, options.maxChunks, rowCap);
+      return { ...base, chunks, skipped: null };
     }
-    const chunks = await keyRanges(source, ctx, from, from, options.maxChunks, rowCap);
-    return { from, to: from, chunks, skipped: null, upperTimestamp: null };
+    case 'window': {
+      let { to, next } = bounds;
+      if (rowCap !== undefined && !(to.ts === from.ts && to.id === from.id)) {
+        const limited = await limitUpperBound(source, ctx, from, to, rowCap);
+        if (limited) {
+          next = clampNext(next, to, limited);
+          to = limited;
+        }
+      }
+      const chunks = await keyRanges(source, ctx, from, to, undefined, undefined);
+      return {
+        ...base,
+        to,
+        next,
+        chunks,
+        skipped: null,
+        nullCursorRows: bounds.nullCursorRows,
+        horizon: bounds.horizon,
+        warnings: bounds.warnings,
+      };
+    }
   }
-
-  let to =
-    strategy === 'id_only' ? await idUpperBound(source, ctx, from) : await timestampUpperBound(source, ctx, from);
-  if (to === null) return { from, to: from, chunks: [], skipped: 'no new rows in the window', upperTimestamp: null };
-  if (rowCap !== undefined) to = (await limitUpperBound(source, ctx, from, to, rowCap)) ?? to;
-  const chunks = await keyRanges(source, ctx, from, to, undefined, undefined);
-  return { from, to, chunks, skipped: null, upperTimestamp: null };
 }

@@ -208,14 +208,59 @@ export const TYPE_MAP_ROWS: readonly TypeMapRow[] = [
   },
 ];
 
+/**
+ * How a MySQL column's values order and bind, classified once for every engine module that compares or binds a
+ * cursor or key: integers (signed or unsigned) compare numerically and bind as exact integers, decimals bind at
+ * their own precision, temporal values compare as MySQL prints them (fixed-width text, so byte order is time order).
+ */
+export type MysqlValueClass = 'integer' | 'decimal' | 'temporal' | 'other';
+
+const INTEGER_DATA_TYPES: ReadonlySet<string> = new Set([
+  'tinyint',
+  'smallint',
+  'mediumint',
+  'int',
+  'integer',
+  'bigint',
+]);
+const TEMPORAL_DATA_TYPES: ReadonlySet<string> = new Set(['date', 'datetime', 'timestamp']);
+
+export function mysqlValueClass(col: SourceColumn): MysqlValueClass {
+  const t = col.dataType.toLowerCase();
+  if (INTEGER_DATA_TYPES.has(t) || t === 'year') return 'integer';
+  if (t === 'decimal' || t === 'numeric') return 'decimal';
+  if (TEMPORAL_DATA_TYPES.has(t)) return 'temporal';
+  return 'other';
+}
+
+/** An integer column type (YEAR excluded): what an id cursor or a unix-seconds timestamp must be. */
+export function isMysqlInteger(col: SourceColumn): boolean {
+  return INTEGER_DATA_TYPES.has(col.dataType.toLowerCase());
+}
+
+/** A DATE, DATETIME or TIMESTAMP column: what a `timestamp_format: datetime` cursor must be. */
+export function isMysqlTemporal(col: SourceColumn): boolean {
+  return TEMPORAL_DATA_TYPES.has(col.dataType.toLowerCase());
+}
+
+export function isMysqlUnsigned(col: SourceColumn): boolean {
+  return /\bunsigned\b/.test(col.columnType);
+}
+
+/**
+ * Fractional-second digits a temporal column keeps (`datetime(3)` → 3); DATE keeps whole days (-1). A cursor's
+ * horizon is truncated to this, because a value written later can round or truncate down to it but never below.
+ */
+export function temporalPrecision(col: SourceColumn): number {
+  if (col.dataType.toLowerCase() === 'date') return -1;
+  const m = /\((\d)\)/.exec(col.columnType);
+  return m ? Number(m[1]) : 0;
+}
+
 const STRING_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set']);
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 /** MariaDB's own types with a fixed-width text form. */
 const FIXED_TEXT_TYPES: Record<string, number> = { uuid: 36, inet4: 15, inet6: 39 };
-
-function isUnsigned(col: SourceColumn): boolean {
-  return /\bunsigned\b/.test(col.columnType);
-}
 
 /** The length in a column type such as `bit(12)` or `tinyint(1)`, if written. */
 function typeLength(col: SourceColumn): number | undefined {
@@ -241,14 +286,14 @@ export function logicalType(col: SourceColumn, opts: MapOptions = {}, table = 't
     case 'tinyint':
       return typeLength(col) === 1 ? { kind: 'boolean' } : { kind: 'int16' };
     case 'smallint':
-      return isUnsigned(col) ? { kind: 'int32' } : { kind: 'int16' };
+      return isMysqlUnsigned(col) ? { kind: 'int32' } : { kind: 'int16' };
     case 'mediumint':
       return { kind: 'int32' };
     case 'int':
     case 'integer':
-      return isUnsigned(col) ? { kind: 'int64' } : { kind: 'int32' };
+      return isMysqlUnsigned(col) ? { kind: 'int64' } : { kind: 'int32' };
     case 'bigint':
-      return isUnsigned(col) ? { kind: 'decimal', precision: 20, scale: 0 } : { kind: 'int64' };
+      return isMysqlUnsigned(col) ? { kind: 'decimal', precision: 20, scale: 0 } : { kind: 'int64' };
     case 'decimal':
     case 'numeric': {
       const precision = col.numericPrecision ?? 10;

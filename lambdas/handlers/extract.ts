@@ -7,17 +7,16 @@ import { writeParquet } from '../adapters/parquet/index.js';
 import { type ChunkResult, ExtractInputSchema } from '../engine/manifests.js';
 import type { MappedColumn, Watermark } from '../engine/model.js';
 import { chunkKey } from '../engine/naming.js';
-import { chunkQuery } from '../engine/queries.js';
+import { chunkQuery } from '../engine/strategies/sql/reads.js';
+import { mysqlValueClass } from '../engine/type-map.js';
 import type { RawRow } from '../ports/index.js';
 import { CountMismatchError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 import { runScope } from './shared.js';
 
-const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'year']);
-
 /** Orders two raw cursor values of one column the way MySQL does for the types a cursor can have. */
 export function compareRaw(col: MappedColumn, a: Buffer, b: Buffer): number {
-  if (INTEGER_TYPES.has(col.source.dataType)) {
+  if (mysqlValueClass(col.source) === 'integer') {
     const x = BigInt(a.toString('latin1'));
     const y = BigInt(b.toString('latin1'));
     return x < y ? -1 : x > y ? 1 : 0;
@@ -67,7 +66,7 @@ export async function extractChunk(input: unknown, rt: Runtime): Promise<ChunkRe
   const state = rt.state(pipeline);
   const staging = rt.staging(pipeline);
   const key = chunkKey(rt.stagingPrefix(pipeline), keyParts, run.runId, chunk.index);
-  const isCustom = ctx.table.strategy === 'custom_sql';
+  const isCustom = ctx.strategy.readsCustomQuery;
   const query = chunkQuery(
     ctx,
     run.from,
@@ -120,7 +119,11 @@ export async function extractChunk(input: unknown, rt: Runtime): Promise<ChunkRe
   }
   const maxCursor = tracker?.result(ctx.ts !== undefined) ?? null;
   await state.recordChunk(run.runId, { index: chunk.index, key, rows: read.n, bytes });
-  if (isCustom && maxCursor) await state.updateRun(run.runId, { to: maxCursor });
+  if (isCustom && maxCursor) {
+    // custom_sql finds its window while reading: the commit advances to the greatest cursor read.
+    const planned = (await state.getRun(run.runId))?.plan ?? null;
+    await state.updateRun(run.runId, { to: maxCursor, plan: planned ? { ...planned, next: maxCursor } : null });
+  }
   await state.renewLease(run.tableKey, run.holder, pipeline.processing.leaseSeconds);
   return { index: chunk.index, key, rows: read.n, bytes, maxCursor };
 }

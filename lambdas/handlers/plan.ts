@@ -1,6 +1,12 @@
 /**
  * Plan: take the table's lease, read the committed watermark, fix the run's window and split it into chunks,
  * and record the run in the ledger. Nothing is read from the table's rows yet.
+ *
+ * Before planning it settles what earlier runs left behind: staged runs (extracted, not yet loaded) are loaded by
+ * this run when they follow the committed watermark without a gap, and given up (marked failed, their window read
+ * again) when they do not — so a crashed or force-cleaned staged run can neither strand rows nor let the watermark
+ * pass a window nobody loaded. It also compares the source's columns with the last committed run's (added columns
+ * re-read the table, incompatible ones stop before anything changes).
  */
 import { getTableConfig } from '../engine/config/index.js';
 import type { PipelineConfig, TableConfig } from '../engine/config/types.js';
@@ -9,14 +15,19 @@ import {
   PlanInputSchema,
   type PlanOutput,
   type RunContext,
+  type RunOptions,
   type StagedChunks,
 } from '../engine/manifests.js';
-import { EMPTY_WATERMARK, type MappedColumn, type Watermark } from '../engine/model.js';
+import { EMPTY_WATERMARK, type MappedColumn, type SourceColumn, type Watermark } from '../engine/model.js';
 import { newRunId, parseTableKey, pipelineTableParts, planKey, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';
+import { diffColumns, refuseIncompatible, schemaWarnings } from '../engine/schema-changes.js';
+import type { Observation } from '../engine/strategies/strategy.js';
+import { sameWatermark } from '../engine/strategies/timestamp-cursor.js';
 import { advancesWatermark, buildTableContext, cursorColumns, type TableContext } from '../engine/table-context.js';
 import { mapColumns } from '../engine/type-map.js';
 import type { RunRecord, SourceReader, StateStore } from '../ports/index.js';
+import { watermarkAfter } from '../ports/records.js';
 import { ConfigError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 
@@ -36,8 +47,8 @@ export async function describeForPlan(source: SourceReader, table: TableConfig):
 }
 
 /** A plan with nothing to run: the reason goes to the report. */
-function nothingToDo(skipped: string): PlanOutput {
-  return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped };
+function nothingToDo(skipped: string, horizon: string | null, warnings: string[]): PlanOutput {
+  return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped, horizon, warnings };
 }
 
 /**
@@ -61,18 +72,73 @@ function keyOf(p: PipelineConfig, table: string): string {
   return tableKey(pipelineTableParts(p, table));
 }
 
-/** The run's lower bound: the committed watermark, or where the newest staged (--backup-only) run ended. */
-async function startingPoint(state: StateStore, key: string, staged: RunRecord[]): Promise<Watermark> {
-  const last = staged[staged.length - 1];
-  if (last?.advancesWatermark) return last.to;
-  return (await state.getWatermark(key))?.watermark ?? EMPTY_WATERMARK;
+/** The staged runs this run may load, and those it must give up because they no longer follow the watermark. */
+interface StagedRuns {
+  chain: RunRecord[];
+  broken: { run: RunRecord; why: string }[];
+}
+
+/**
+ * Staged runs load in order only while each starts exactly where the previous one (first: the committed
+ * watermark) ends; the first gap — a staged run cleaned away, a watermark set by hand — breaks the chain there,
+ * and everything after it is read again instead. Without a watermark (full_sync), only the newest counts.
+ */
+export function stagedChain(staged: readonly RunRecord[], committed: Watermark): StagedRuns {
+  const out: StagedRuns = { chain: [], broken: [] };
+  const cursorRuns = staged.filter((r) => r.advancesWatermark);
+  const wholeTable = staged.filter((r) => !r.advancesWatermark);
+  const newestWhole = wholeTable[wholeTable.length - 1];
+  for (const r of wholeTable) {
+    if (r !== newestWhole) out.broken.push({ run: r, why: `superseded by the newer staged run ${newestWhole?.runId}` });
+  }
+  if (newestWhole && cursorRuns.length === 0) out.chain.push(newestWhole);
+  let expected = committed;
+  for (const r of cursorRuns) {
+    if (out.broken.some((b) => b.run.advancesWatermark) || !sameWatermark(r.from, expected)) {
+      out.broken.push({
+        run: r,
+        why: `its window starts at ${JSON.stringify(r.from)} but the data loaded so far ends at ${JSON.stringify(expected)} (an earlier staged run was removed, or the watermark was set by hand); its window is read again`,
+      });
+      continue;
+    }
+    out.chain.push(r);
+    expected = watermarkAfter(r);
+  }
+  return out;
+}
+
+/** Marks staged runs this run will not load as failed, saying why, so nothing stays `staged` for ever. */
+async function giveUp(state: StateStore, broken: StagedRuns['broken'], by: string): Promise<void> {
+  const now = new Date().toISOString();
+  for (const { run, why } of broken) {
+    await state.updateRun(run.runId, {
+      status: 'failed',
+      error: `not loaded (seen by run ${by}): ${why}`,
+      finishedAt: now,
+      updatedAt: now,
+    });
+  }
+}
+
+/** The columns of the newest committed run: what the warehouse was last brought in line with. */
+function committedColumns(runs: readonly RunRecord[]): SourceColumn[] | null {
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const r = runs[i]!;
+    if ((r.status === 'committed' || r.status === 'cleaned') && r.plan) return r.plan.columns;
+  }
+  return null;
+}
+
+/** What earlier plans saw of the source (id_only holds its watermark below ids that may still commit). */
+function observations(runs: readonly RunRecord[]): Observation[] {
+  return runs.flatMap((r) => (r.plan?.snapshotAt ? [{ snapshotAt: r.plan.snapshotAt, upper: r.to }] : []));
 }
 
 export function runContextOf(
   plan: TablePlan,
   runId: string,
   stagedRunIds: string[],
-  options: { backupOnly: boolean; redshiftOnly: boolean },
+  options: Pick<RunOptions, 'backupOnly' | 'redshiftOnly' | 'resync'>,
   adhoc: RunContext['adhoc'],
 ): RunContext {
   const { ctx, pipeline, table } = plan;
@@ -83,9 +149,11 @@ export function runContextOf(
     table: table.name,
     tableKey: plan.tableKey,
     strategy: table.strategy,
-    mode: ctx.mode,
+    mode: options.resync ? 'replace' : ctx.mode,
     from: plan.window.from,
     to: plan.window.to,
+    next: plan.window.next,
+    kind: options.resync ? 'resync' : 'sync',
     advancesWatermark: advancesWatermark(ctx),
     columns: ctx.columns,
     primaryKey: ctx.pk.map((c) => c.target),
@@ -100,7 +168,13 @@ export function runContextOf(
 }
 
 /** The ledger entry a plan opens for its run. */
-function newRunRecord(run: RunContext, status: RunRecord['status'], plannedChunks: number): RunRecord {
+function newRunRecord(
+  run: RunContext,
+  status: RunRecord['status'],
+  plannedChunks: number,
+  window: { snapshotAt: string | null; nullCursorRows: number | null },
+  warnings: string[],
+): RunRecord {
   const now = new Date().toISOString();
   return {
     runId: run.runId,
@@ -122,13 +196,32 @@ function newRunRecord(run: RunContext, status: RunRecord['status'], plannedChunk
     finishedAt: null,
     error: null,
     cleanedAt: null,
+    plan: {
+      kind: run.kind,
+      next: run.next,
+      snapshotAt: window.snapshotAt,
+      columns: run.columns.map((c) => c.source),
+      nullCursorRows: window.nullCursorRows,
+      warnings,
+    },
   };
+}
+
+function nullCursorWarning(ctx: TableContext, rows: number | null): string[] {
+  if (!rows || !ctx.ts) return [];
+  return [`${rows} row(s) have a NULL ${ctx.ts.source.name}: read again by every run (give them a value to stop that)`];
 }
 
 export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
   const req = PlanInputSchema.parse(input);
-  if (req.options.backupOnly && req.options.redshiftOnly) {
+  const { options } = req;
+  if (options.backupOnly && options.redshiftOnly) {
     throw new ConfigError('--backup-only and --redshift-only exclude each other');
+  }
+  if (options.resync && (options.backupOnly || options.redshiftOnly || options.limit || options.maxChunks)) {
+    throw new ConfigError(
+      'resync reads and replaces the whole table: it takes no --backup-only, --redshift-only, --limit or --max-chunks',
+    );
   }
   const pipeline = rt.pipeline(req.pipeline, req.adhoc);
   const table = getTableConfig(pipeline, req.table);
@@ -140,48 +233,92 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
   const runId = newRunId();
   await state.acquireLease(key, runId, pipeline.processing.leaseSeconds);
   try {
-    const staged = await state.listRuns(key, { status: ['staged'] });
-    if (req.options.redshiftOnly) return await planLoadOnly(rt, pipeline, table, key, runId, staged, req.adhoc);
+    const runs = await state.listRuns(key);
+    const committed = (await state.getWatermark(key))?.watermark ?? EMPTY_WATERMARK;
+    const staged = stagedChain(
+      runs.filter((r) => r.status === 'staged'),
+      committed,
+    );
+    if (options.redshiftOnly) {
+      await giveUp(state, staged.broken, runId);
+      return await planLoadOnly(rt, pipeline, table, key, runId, staged.chain, req.adhoc, []);
+    }
 
     const source = await rt.openSource(pipeline);
     let tablePlan: TablePlan;
+    const warnings: string[] = [];
+    let chain = staged.chain;
     try {
       const { ctx } = await describeForPlan(source, table);
-      const from = await startingPoint(state, key, staged);
-      const window = await planWindow(source, ctx, from, req.options);
+      const diff = diffColumns(
+        committedColumns(runs),
+        ctx.columns.map((c) => c.source),
+      );
+      if (!options.resync) refuseIncompatible(table.name, diff);
+      warnings.push(...schemaWarnings(diff, table.onColumnDrop));
+      // A new column (or a resync) needs every row again: staged runs without it are given up, not loaded.
+      const fromScratch = options.resync || diff.added.length > 0;
+      if (fromScratch && chain.length > 0) {
+        staged.broken.push(
+          ...chain.map((run) => ({ run, why: `superseded: run ${runId} reads the whole table again` })),
+        );
+        chain = [];
+      }
+      const last = chain[chain.length - 1];
+      const from = fromScratch ? EMPTY_WATERMARK : last ? watermarkAfter(last) : committed;
+      const window = await planWindow(source, ctx, {
+        from,
+        options,
+        timeZone: pipeline.source.timeZone,
+        history: observations(runs),
+        sourceUser: pipeline.source.username,
+      });
+      warnings.push(...window.warnings, ...nullCursorWarning(ctx, window.nullCursorRows));
       tablePlan = { pipeline, table, ctx, tableKey: key, window };
     } finally {
       await source.close();
     }
-    if (tablePlan.window.skipped !== null) {
+    await giveUp(state, staged.broken, runId);
+    const { window } = tablePlan;
+    if (window.skipped !== null) {
+      // Nothing new at the source, but staged runs wait: load them now rather than leave the warehouse behind.
+      if (chain.length > 0 && !options.backupOnly) {
+        return await planLoadOnly(rt, pipeline, table, key, runId, chain, req.adhoc, warnings);
+      }
       await state.releaseLease(key, runId);
-      return nothingToDo(tablePlan.window.skipped);
+      return nothingToDo(window.skipped, window.horizon, warnings);
     }
-    // full_sync replaces the table: older staged runs are superseded, not loaded.
-    const stagedIds = table.strategy === 'full_sync' || req.options.backupOnly ? [] : staged.map((r) => r.runId);
-    const run = runContextOf(tablePlan, runId, stagedIds, req.options, req.adhoc);
-    await state.putRun(newRunRecord(run, 'extracting', tablePlan.window.chunks.length));
-    return { run, ...(await placeChunks(rt, pipeline, run, tablePlan.window.chunks)), skipped: null };
+    const stagedIds = tablePlan.ctx.mode === 'replace' || options.backupOnly ? [] : chain.map((r) => r.runId);
+    const run = runContextOf(tablePlan, runId, stagedIds, options, req.adhoc);
+    await state.putRun(newRunRecord(run, 'extracting', window.chunks.length, window, warnings));
+    return {
+      run,
+      ...(await placeChunks(rt, pipeline, run, window.chunks)),
+      skipped: null,
+      horizon: window.horizon,
+      warnings,
+    };
   } catch (e) {
     await state.releaseLease(key, runId);
     throw e;
   }
 }
 
-/** --redshift-only: no extraction; this run loads the staged runs, oldest first, and commits the newest window. */
+/** Loads the staged chain, oldest first, without extracting, and commits where its newest run ends. */
 async function planLoadOnly(
   rt: Runtime,
   pipeline: PipelineConfig,
   table: TableConfig,
   key: string,
   runId: string,
-  staged: RunRecord[],
+  chain: RunRecord[],
   adhoc: RunContext['adhoc'],
+  warnings: string[],
 ): Promise<PlanOutput> {
   const state = rt.state(pipeline);
-  if (staged.length === 0) {
+  if (chain.length === 0) {
     await state.releaseLease(key, runId);
-    return nothingToDo('no staged runs waiting to be loaded');
+    return nothingToDo('no staged runs waiting to be loaded', null, warnings);
   }
   const source = await rt.openSource(pipeline);
   let ctx: TableContext;
@@ -190,17 +327,36 @@ async function planLoadOnly(
   } finally {
     await source.close();
   }
-  const toLoad = table.strategy === 'full_sync' ? staged.slice(-1) : staged;
-  const first = toLoad[0]!;
-  const last = toLoad[toLoad.length - 1]!;
-  const window: WindowPlan = { from: first.from, to: last.to, chunks: [], skipped: null, upperTimestamp: null };
+  const first = chain[0]!;
+  const last = chain[chain.length - 1]!;
+  const window: WindowPlan = {
+    from: first.from,
+    to: last.to,
+    next: watermarkAfter(last),
+    chunks: [],
+    skipped: null,
+    upperTimestamp: null,
+    snapshotAt: last.plan?.snapshotAt ?? new Date().toISOString(),
+    nullCursorRows: null,
+    horizon: null,
+    warnings: [],
+  };
   const run = runContextOf(
     { pipeline, table, ctx, tableKey: key, window },
     runId,
-    toLoad.map((r) => r.runId),
-    { backupOnly: false, redshiftOnly: true },
+    chain.map((r) => r.runId),
+    { backupOnly: false, redshiftOnly: true, resync: false },
     adhoc,
   );
-  await state.putRun(newRunRecord(run, 'staged', 0));
-  return { run, chunks: [], chunkCount: 0, stagedChunks: null, skipped: null };
+  const loaded = `loading ${chain.length} staged run(s) left by earlier runs: ${chain.map((r) => r.runId).join(', ')}`;
+  await state.putRun(newRunRecord(run, 'staged', 0, { snapshotAt: null, nullCursorRows: null }, [...warnings, loaded]));
+  return {
+    run,
+    chunks: [],
+    chunkCount: 0,
+    stagedChunks: null,
+    skipped: null,
+    horizon: null,
+    warnings: [...warnings, loaded],
+  };
 }

@@ -10,8 +10,10 @@ import type { RunOptions } from '../engine/manifests.js';
 import { EMPTY_WATERMARK, type Watermark } from '../engine/model.js';
 import { pipelineTableParts, tableKey } from '../engine/naming.js';
 import { planWindow } from '../engine/planner.js';
-import { chunkQuery } from '../engine/queries.js';
-import { describeForPlan } from '../handlers/plan.js';
+import { chunkQuery } from '../engine/strategies/sql/reads.js';
+import { describeForPlan, stagedChain } from '../handlers/plan.js';
+import type { RunRecord } from '../ports/index.js';
+import { watermarkAfter } from '../ports/records.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 
 export interface ChunkPreview {
@@ -29,6 +31,12 @@ export interface TablePreview {
   target: string;
   from: Watermark;
   to: Watermark;
+  /** The watermark a commit would write. */
+  next: Watermark;
+  /** What a run reads, in words. */
+  reads: string;
+  horizon: string | null;
+  warnings: string[];
   skipped: string | null;
   chunks: ChunkPreview[];
   ddl: string;
@@ -47,16 +55,28 @@ export async function previewTable(
   // Reading state must not create it: a dry run on a fresh machine leaves no file behind.
   const stateExists = pipeline.state.type !== 'local' || existsSync(resolve(rt.config.home, pipeline.state.path));
   let from: Watermark = EMPTY_WATERMARK;
+  let runs: RunRecord[] = [];
   if (stateExists) {
     const state = rt.state(pipeline);
-    const staged = await state.listRuns(key, { status: ['staged'] });
-    const last = staged[staged.length - 1];
-    from = last?.advancesWatermark ? last.to : ((await state.getWatermark(key))?.watermark ?? EMPTY_WATERMARK);
+    runs = await state.listRuns(key);
+    const committed = (await state.getWatermark(key))?.watermark ?? EMPTY_WATERMARK;
+    const { chain } = stagedChain(
+      runs.filter((r) => r.status === 'staged'),
+      committed,
+    );
+    const last = chain[chain.length - 1];
+    from = options.resync ? EMPTY_WATERMARK : last ? watermarkAfter(last) : committed;
   }
   const source = await rt.openSource(pipeline);
   try {
     const { ctx } = await describeForPlan(source, table);
-    const window = await planWindow(source, ctx, from, options);
+    const window = await planWindow(source, ctx, {
+      from,
+      options,
+      timeZone: pipeline.source.timeZone,
+      history: runs.flatMap((r) => (r.plan?.snapshotAt ? [{ snapshotAt: r.plan.snapshotAt, upper: r.to }] : [])),
+      sourceUser: pipeline.source.username,
+    });
     const target = { schema: pipeline.target.schema, name: table.targetName.toLowerCase() };
     const ddlInput = {
       target,
@@ -91,9 +111,13 @@ export async function previewTable(
       target: `${target.schema}.${target.name}`,
       from: window.from,
       to: window.to,
+      next: window.next,
+      reads: ctx.strategy.describe(table),
+      horizon: window.horizon,
+      warnings: window.warnings,
       skipped: window.skipped,
       chunks: window.chunks.map((c) => {
-        const q = chunkQuery(ctx, window.from, window.to, c, table.strategy === 'custom_sql' ? custom : undefined);
+        const q = chunkQuery(ctx, window.from, window.to, c, ctx.strategy.readsCustomQuery ? custom : undefined);
         return { index: c.index, lower: c.lower, upper: c.upper, sql: q.sql, params: q.params };
       }),
       ddl,

@@ -30,6 +30,10 @@ export interface TableReport {
   skipped: string | null;
   error: string | null;
   exitCode: number;
+  /** Where the commit horizon was and why (timestamp cursors). */
+  horizon: string | null;
+  /** Things to know about this run: schema changes, a held watermark, NULL cursors, a missing grant. */
+  warnings: string[];
 }
 
 export interface RunReport {

@@ -184,6 +184,8 @@ class ExecutionTracker {
   readonly inFlight = new Set<Promise<unknown>>();
   /** First handler call and last handler completion per table: its duration. */
   readonly span = new Map<string, { start: number; end: number }>();
+  /** Plan's horizon and warnings per table (as the request named it), for the report. */
+  readonly planNotes = new Map<string, { horizon: string | null; warnings: string[] }>();
   /** A run's table (always schema.table) → the table as the request named it (maybe bare): one name per table. */
   readonly requested = new Map<string, string>();
   constructor(
@@ -284,6 +286,7 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
         const table = t.nameOf(p);
         if (o.run) t.requested.set(o.run.table, table);
         if (o.run) t.planned.set(o.run.runId, o.chunkCount);
+        t.planNotes.set(table, { horizon: o.horizon, warnings: o.warnings });
         t.emit({ type: 'planned', table, runId: o.run?.runId ?? null, chunks: o.chunkCount, skipped: o.skipped });
       },
     ),
@@ -341,6 +344,8 @@ function tableReport(o: TableOutcome, t: ExecutionTracker): TableReport {
     skipped: o.status === 'skipped' ? (o.skipped ?? null) : null,
     error: null,
     exitCode: 0,
+    horizon: t.planNotes.get(o.table)?.horizon ?? null,
+    warnings: t.planNotes.get(o.table)?.warnings ?? [],
   };
   if (o.status === 'failed') {
     const caught = o.error ?? { Error: 'Error', Cause: 'unknown failure' };

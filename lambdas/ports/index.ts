@@ -3,7 +3,7 @@
  * suite over both. Everything crossing these is plain data (see manifests.ts for the step payloads).
  */
 import type { Readable, Writable } from 'node:stream';
-import type { MappedColumn, TableSchema, Watermark } from '../engine/model.js';
+import type { MappedColumn, SourceColumn, TableSchema, Watermark } from '../engine/model.js';
 
 // ── Source (MySQL, possibly through an SSH tunnel) ─────────────────────────────────────────────────────────────
 
@@ -53,6 +53,24 @@ export interface ChunkRecord {
   bytes: number;
 }
 
+export type RunKind = 'sync' | 'resync';
+
+/** What Plan decided and saw for one run, beyond its window. */
+export interface RunPlanRecord {
+  /** `sync`: an incremental run; `resync`: the whole table rebuilt (`highwater resync`). */
+  kind: RunKind;
+  /** The watermark the commit writes: the run's `to`, or lower while ids below it may still commit (id_only). */
+  next: Watermark;
+  /** The source's clock inside the planning snapshot (UTC): when this run observed the source. */
+  snapshotAt: string | null;
+  /** The source's columns as planned (the next run compares its own with these). */
+  columns: SourceColumn[];
+  /** Rows with a NULL cursor this run read (every run reads them); null when the cursor cannot be NULL. */
+  nullCursorRows: number | null;
+  /** Shown in the run report and by `status`: schema changes, a held watermark, a missing grant. */
+  warnings: string[];
+}
+
 export interface RunRecord {
   runId: string;
   /** The state key of (pipeline, source table, target) from naming.ts. */
@@ -77,6 +95,8 @@ export interface RunRecord {
   error: string | null;
   /** Set when s3clean removed the run's files. */
   cleanedAt: string | null;
+  /** Null for runs recorded before plans were kept in the ledger. */
+  plan: RunPlanRecord | null;
 }
 
 export interface WatermarkRecord {
@@ -118,7 +138,7 @@ export interface StateStore {
   listRuns(tableKey: string, filter?: { status?: RunStatus[] }): Promise<RunRecord[]>;
 
   /**
-   * The one atomic step that makes a run count: sets the watermark to the run's `to` (when it advances one),
+   * The one atomic step that makes a run count: sets the watermark to the run's `plan.next` (else its `to`; when it advances one),
    * marks the run committed with its loaded row count, and releases the lease — all or nothing, and only if
    * `holder` still holds the lease (LeaseLostError otherwise, with nothing changed).
    */

@@ -3,6 +3,7 @@
  * are written, so a bad record never becomes a bad row or item.
  */
 import { z } from 'zod';
+import type { Watermark } from '../engine/model.js';
 import { DataError } from '../runtime/errors.js';
 import type { RunRecord, RunStatus } from './index.js';
 
@@ -23,6 +24,31 @@ const nullableText = z.string().nullable();
 /** What the engine may write: checked before it reaches the file, so a bad record never becomes a bad row. */
 export const watermarkSchema = z.object({ ts: nullableText, id: nullableText });
 export const chunkSchema = z.object({ index: count, key: text, rows: count, bytes: count });
+export const runPlanSchema = z.object({
+  kind: z.enum(['sync', 'resync']),
+  next: watermarkSchema,
+  snapshotAt: nullableText,
+  columns: z.array(
+    z.object({
+      name: text,
+      dataType: text,
+      columnType: text,
+      nullable: z.boolean(),
+      charMaxLength: z.number().nullable(),
+      numericPrecision: z.number().nullable(),
+      numericScale: z.number().nullable(),
+      ordinal: z.number(),
+    }),
+  ),
+  nullCursorRows: count.nullable(),
+  warnings: z.array(text),
+});
+
+/** The watermark a committed run leaves: its plan's `next` (id_only may hold it below `to`), else `to`. */
+export function watermarkAfter(run: Pick<RunRecord, 'to' | 'plan'>): Watermark {
+  return run.plan?.next ?? run.to;
+}
+
 export const runRecordSchema = z.object({
   runId: text.min(1),
   tableKey: text.min(1),
@@ -43,6 +69,7 @@ export const runRecordSchema = z.object({
   finishedAt: nullableText,
   error: nullableText,
   cleanedAt: nullableText,
+  plan: runPlanSchema.nullable(),
 });
 
 /** Validates a record the engine hands in; `what` names the operation and run for the error. */

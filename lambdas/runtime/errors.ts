@@ -60,6 +60,21 @@ export class DataError extends HighwaterError {
   override readonly exitCode = ExitCode.data;
 }
 
+/** A statement the source refused, with MySQL's error code (e.g. ER_SPECIFIC_ACCESS_DENIED_ERROR) for callers to test. */
+export class SourceStatementError extends DataError {
+  override readonly code: string = 'SOURCE_STATEMENT';
+  readonly mysqlCode: string;
+  constructor(message: string, mysqlCode: string, options: HighwaterErrorOptions = {}) {
+    super(message, options);
+    this.mysqlCode = mysqlCode;
+  }
+}
+
+/** The source's schema changed in a way the warehouse cannot follow in place (a narrowing or a new type). */
+export class SchemaChangeError extends DataError {
+  override readonly code: string = 'SCHEMA_CHANGE';
+}
+
 /** Row counts disagree between two hand-offs (read → Parquet → staged → loaded). Never retried blindly. */
 export class CountMismatchError extends DataError {
   override readonly code: string = 'COUNT_MISMATCH';

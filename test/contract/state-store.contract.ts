@@ -56,6 +56,7 @@ export function sampleRun(overrides: Partial<RunRecord> = {}): RunRecord {
     finishedAt: null,
     error: null,
     cleanedAt: null,
+    plan: null,
     ...overrides,
   };
 }

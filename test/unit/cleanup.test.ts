@@ -68,6 +68,7 @@ async function run(status: RunStatus, files = 1, extra: Partial<RunRecord> = {})
     finishedAt: null,
     error: null,
     cleanedAt: null,
+    plan: null,
     ...extra,
   };
   await state.putRun(r);
@@ -155,8 +156,8 @@ describe('listing', () => {
   });
 
   test('a full_sync staged run followed by a newer one is superseded; the newest is not', async () => {
-    const old = await run('staged', 1, { strategy: 'full_sync' });
-    const newest = await run('staged', 1, { strategy: 'full_sync' });
+    const old = await run('staged', 1, { strategy: 'full_sync', advancesWatermark: false });
+    const newest = await run('staged', 1, { strategy: 'full_sync', advancesWatermark: false });
     const l = await listStagedFiles(scope);
     expect(l.files.find((f) => f.runId === old.runId)).toMatchObject({ safe: true });
     expect(l.files.find((f) => f.runId === old.runId)!.reason).toContain(`superseded by run ${newest.runId}`);

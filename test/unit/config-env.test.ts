@@ -150,6 +150,8 @@ describe('single-connection mode (environment)', () => {
       timestampFormat: 'datetime',
       lagSeconds: 0,
       lookbackSeconds: 0,
+      clockSkewSeconds: 15,
+      onColumnDrop: 'keep',
       chunkRows: 100000,
       deleteDetection: false,
       batchSize: 65536,

@@ -71,7 +71,7 @@ describe('liveTableProblems', () => {
   test('timestamp types must fit the strategy and timestamp_format', async () => {
     const notTs = await pipeline(`${HEAD}    cdc_strategy: timestamp_only\n    cdc_timestamp_column: note\n`);
     expect(liveTableProblems(notTs, notTs.tables[0]!, ORDERS)[0]?.message).toMatch(
-      /note is varchar\(50\); timestamp_only needs a DATETIME\/TIMESTAMP column/,
+      /note is varchar\(50\); timestamp_only needs a DATE\/DATETIME\/TIMESTAMP column/,
     );
     const unixOk = await pipeline(
       `${HEAD}    cdc_strategy: timestamp_only\n    cdc_timestamp_column: epoch\n    timestamp_format: unix\n`,

@@ -233,6 +233,8 @@ describe('pipelines/NAME.yml', () => {
       timestampFormat: 'datetime',
       lagSeconds: 30, // "30s" from the defaults
       lookbackSeconds: 0,
+      clockSkewSeconds: 15,
+      onColumnDrop: 'keep',
       chunkRows: 3333, // the table's processing.chunk_rows wins…
       deleteDetection: false,
       batchSize: 1111, // …while the defaults' processing.batch_size survives the nested merge

@@ -46,6 +46,8 @@ const run: RunContext = {
   mode: 'merge',
   from: { ts: null, id: null },
   to: { ts: '2024-01-01 00:00:00', id: '4' },
+  next: { ts: '2024-01-01 00:00:00', id: '4' },
+  kind: 'sync',
   advancesWatermark: true,
   columns: [
     {
@@ -292,7 +294,7 @@ describe('buildStartInput', () => {
     expect(JSON.parse(input)).toEqual({
       pipeline: 'sales',
       tables: ['shop.orders', 'shop.customers'],
-      options: { maxWorkers: 4, backupOnly: false, redshiftOnly: false, dryRun: false },
+      options: { maxWorkers: 4, backupOnly: false, redshiftOnly: false, dryRun: false, resync: false },
     });
     expect(input).not.toContain('undefined');
     expect(RunRequestSchema.parse(JSON.parse(input))).toEqual(req);

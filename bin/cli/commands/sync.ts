@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { renderForDisplay } from '../../../lambdas/engine/queries.js';
+import { renderForDisplay } from '../../../lambdas/engine/strategies/sql/reads.js';
 import { previewTable } from '../../../lambdas/orchestration/dry-run.js';
 import { type RunReport, runLocal } from '../../../lambdas/orchestration/local-runner.js';
 import { ExitCode } from '../../../lambdas/runtime/errors.js';
@@ -33,6 +33,7 @@ const SyncOptionsSchema = z.object({
   jsonOutput: z.string().optional(),
   stateMachineArn: z.string().optional(),
   wait: z.boolean().default(true),
+  resync: z.boolean().default(false),
 });
 type SyncOptions = z.infer<typeof SyncOptionsSchema>;
 
@@ -56,6 +57,8 @@ function addRunOptions(cmd: Command): Command {
 
 function renderReport(out: Output, report: RunReport): void {
   out.info(`execution ${report.executionId} (pipeline ${report.pipeline}): ${report.status}`);
+  // A warning about the connection (a missing grant) comes with every table: say it once.
+  const said = new Set<string>();
   for (const t of report.tables) {
     const wm = t.watermarkAfter ? `, watermark ${t.watermarkAfter.ts ?? '-'} / ${t.watermarkAfter.id ?? '-'}` : '';
     const files = `${t.files} file${t.files === 1 ? '' : 's'}`;
@@ -66,6 +69,11 @@ function renderReport(out: Output, report: RunReport): void {
           ? `FAILED: ${t.error}`
           : `${t.status}: ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded, ${files}${wm}`;
     out.data(`${t.table}  ${what}  (${(t.durationMs / 1000).toFixed(1)} s)`);
+    for (const w of t.warnings) {
+      if (said.has(w)) continue;
+      said.add(w);
+      out.data(`  warning: ${w}`);
+    }
   }
 }
 
@@ -185,4 +193,29 @@ Examples:
       ),
   );
   return sync;
+}
+
+/** `highwater resync`: rebuild tables whose warehouse copy cannot follow the source any more. */
+export function resyncCommand(global: () => GlobalOptions): Command {
+  return new Command('resync')
+    .description(
+      'read the whole table again and replace the warehouse table with it in one transaction, then continue incrementally',
+    )
+    .option('-t, --table <schema.table>', 'table to rebuild (repeat for several)', collect)
+    .option('-p, --pipeline <name>', 'pipeline (config/pipelines/NAME.yml)', 'default')
+    .option('--max-workers <n>', 'chunks extracted in parallel', positiveInt('--max-workers'))
+    .option('--dry-run', 'print the plan (chunks, SQL with parameters, target DDL) and change nothing')
+    .option('--json', 'print the run report as JSON on stdout')
+    .option('--json-output <file>', 'also write the run report as JSON to this file')
+    .addHelpText(
+      'after',
+      `
+After a schema change the warehouse cannot follow in place (a narrowing, a new type), sync stops with a message
+naming the column; resync rebuilds the table from the source and the watermark continues from there.
+
+Examples:
+  highwater resync -t shop.orders
+  highwater resync -p sales -t shop.orders --max-workers 4`,
+    )
+    .action(async (raw: unknown) => runSync(SyncOptionsSchema.parse({ ...(raw as object), resync: true }), global()));
 }

@@ -5,6 +5,7 @@ import { getTableConfig } from '../../../lambdas/engine/config/index.js';
 import type { PipelineConfig } from '../../../lambdas/engine/config/types.js';
 import type { Watermark } from '../../../lambdas/engine/model.js';
 import { parseTableKey, pipelineTableParts, tableKey } from '../../../lambdas/engine/naming.js';
+import { strategyFor } from '../../../lambdas/engine/strategies/index.js';
 import { ConfigError } from '../../../lambdas/runtime/errors.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { table } from '../output.js';
@@ -116,7 +117,7 @@ Examples:
         await state.setWatermark(key, next, { manual: true });
         if (o.timestamp === undefined && current?.ts) out.info(`kept the current timestamp ${current.ts}`);
         if (o.id === undefined && current?.id) out.info(`kept the current id ${current.id}`);
-        if (next.ts !== null && next.id === null && (tc.strategy === 'hybrid' || tc.strategy === 'timestamp_only')) {
+        if (next.ts !== null && next.id === null && strategyFor(tc.strategy).lagCursor(tc)?.half === 'ts') {
           out.info(`no id: the next run starts after every row at ${next.ts}`);
         }
         out.data(`${o.table}: watermark set to ${fmt(next)}`);

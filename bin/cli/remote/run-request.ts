@@ -13,6 +13,8 @@ export interface RunRequestOptions {
   backupOnly: boolean;
   redshiftOnly: boolean;
   dryRun: boolean;
+  /** `highwater resync`: the whole table again, replacing the warehouse table atomically. */
+  resync?: boolean;
 }
 
 export function buildRunRequest(opts: RunRequestOptions, adhoc?: { source: string; target: string }): RunRequest {
@@ -27,6 +29,7 @@ export function buildRunRequest(opts: RunRequestOptions, adhoc?: { source: strin
       backupOnly: opts.backupOnly,
       redshiftOnly: opts.redshiftOnly,
       dryRun: opts.dryRun,
+      resync: opts.resync ?? false,
     },
   });
 }

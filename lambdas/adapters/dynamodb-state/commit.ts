@@ -92,7 +92,13 @@ export async function commitRun(ctx: StoreContext, args: CommitArgs): Promise<vo
       },
     ];
     if (run.advancesWatermark) {
-      const item = watermarkToItem({ tableKey, watermark: run.to, updatedAt: at, lastRunId: runId, manual: false });
+      const item = watermarkToItem({
+        tableKey,
+        watermark: run.plan?.next ?? run.to,
+        updatedAt: at,
+        lastRunId: runId,
+        manual: false,
+      });
       items.push({ Put: { TableName: table, Item: item } });
     }
     await ctx.db.transact(op, items, (reasons) => {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ChunkRecord, Lease, RunRecord, WatermarkRecord } from '../../ports/index.js';
-import { RUN_STATUSES } from '../../ports/records.js';
+import { RUN_STATUSES, runPlanSchema } from '../../ports/records.js';
 import { DataError } from '../../runtime/errors.js';
 import {
   chunkKey,
@@ -56,6 +56,8 @@ const runItem = z.object({
   finishedAt: z.string().nullable(),
   error: z.string().nullable(),
   cleanedAt: z.string().nullable(),
+  // Absent on items written before plans were kept.
+  plan: runPlanSchema.nullable().optional(),
   // Sums of the chunk items, kept exact by every chunk write (rowsExtracted/bytes may be set apart from them).
   chunkRows: count,
   chunkBytes: count,
@@ -172,6 +174,7 @@ export function runAttributes(run: RunRecord): Item {
     finishedAt: run.finishedAt,
     error: run.error,
     cleanedAt: run.cleanedAt,
+    plan: run.plan,
   };
 }
 
@@ -212,5 +215,6 @@ export function runFromItem(r: RunItem, chunks: ChunkRecord[]): RunRecord {
     finishedAt: r.finishedAt,
     error: r.error,
     cleanedAt: r.cleanedAt,
+    plan: r.plan ?? null,
   };
 }

@@ -200,6 +200,7 @@ const PATCHABLE: ReadonlySet<string> = new Set<keyof RunRecord>([
   'finishedAt',
   'error',
   'cleanedAt',
+  'plan',
 ]);
 
 export async function updateRun(

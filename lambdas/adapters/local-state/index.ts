@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Watermark } from '../../engine/model.js';
 import type { ChunkRecord, Lease, RunRecord, RunStatus, StateStore, WatermarkRecord } from '../../ports/index.js';
-import { checkRunRecord, chunkSchema, watermarkSchema } from '../../ports/records.js';
+import { checkRunRecord, chunkSchema, watermarkAfter, watermarkSchema } from '../../ports/records.js';
 import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../runtime/errors.js';
 import { chunkFromRow, leaseFromRow, runFromRow, runToParams, watermarkFromRow } from './rows.js';
 import { openStateDatabase } from './schema.js';
@@ -43,6 +43,7 @@ const RUN_COLUMNS = [
   'finished_at',
   'error',
   'cleaned_at',
+  'plan_json',
 ] as const;
 
 const sumsSchema = z.object({ rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() });
@@ -300,8 +301,8 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
         if (run.advancesWatermark) {
           q.upsertWatermark.run({
             table_key: tableKey,
-            ts: run.to.ts,
-            id: run.to.id,
+            ts: watermarkAfter(run).ts,
+            id: watermarkAfter(run).id,
             updated_at: at,
             last_run_id: runId,
             manual: 0,

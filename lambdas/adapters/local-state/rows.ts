@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ChunkRecord, Lease, RunRecord, WatermarkRecord } from '../../ports/index.js';
-import { RUN_STATUSES } from '../../ports/records.js';
+import { RUN_STATUSES, runPlanSchema } from '../../ports/records.js';
 
 import { DataError } from '../../runtime/errors.js';
 
@@ -45,6 +45,7 @@ const runRowSchema = z.object({
   finished_at: nullableText,
   error: nullableText,
   cleaned_at: nullableText,
+  plan_json: nullableText,
 });
 
 const chunkRowSchema = z.object({ idx: count, key: text, rows: count, bytes: count });
@@ -100,7 +101,18 @@ export function runFromRow(row: unknown, chunks: ChunkRecord[]): RunRecord {
     finishedAt: r.finished_at,
     error: r.error,
     cleanedAt: r.cleaned_at,
+    plan: r.plan_json === null ? null : parsePlan(r.run_id, r.plan_json),
   };
+}
+
+function parsePlan(runId: string, json: string): RunRecord['plan'] {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new DataError(`state file: run ${runId} has a plan that is not JSON`);
+  }
+  return parseRow(runPlanSchema, 'runs.plan_json', value);
 }
 
 /** Named parameters for the runs table (chunks are written separately). */
@@ -126,5 +138,6 @@ export function runToParams(run: RunRecord): Record<string, string | number | nu
     finished_at: run.finishedAt,
     error: run.error,
     cleaned_at: run.cleanedAt,
+    plan_json: run.plan === null ? null : JSON.stringify(run.plan),
   };
 }

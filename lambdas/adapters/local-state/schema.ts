@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ConfigError, describeError } from '../../runtime/errors.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   // 0 → 1: the first schema. STRICT keeps watermark strings as text (no numeric affinity turning '007' into 7).
@@ -58,6 +58,10 @@ const MIGRATIONS: readonly string[] = [
     "bytes" INTEGER NOT NULL,
     PRIMARY KEY ("run_id", "idx")
   ) STRICT;
+  `,
+  // 1 → 2: what Plan decided and saw (next watermark, snapshot time, columns, warnings), as one JSON document.
+  `
+  ALTER TABLE "runs" ADD COLUMN "plan_json" TEXT;
   `,
 ];
 

@@ -1,5 +1,5 @@
 /** Translates mysql2 errors into Highwater errors: lost/refused connections are transient, SQL errors are not. */
-import { ConnectionError, DataError, type HighwaterError } from '../../runtime/errors.js';
+import { ConnectionError, DataError, type HighwaterError, SourceStatementError } from '../../runtime/errors.js';
 
 /** Error codes that mean "the server could not be reached or the session died", whatever `fatal` says. */
 const CONNECTION_CODES = new Set([
@@ -60,5 +60,5 @@ export function mapMysqlError(e: unknown, where: string, what: string, password?
         'Check that the server (or SSH tunnel) is reachable and the credentials are right; retrying may help.',
     });
   }
-  return new DataError(`MySQL at ${where}: ${what} failed: ${detail}`);
+  return new SourceStatementError(`MySQL at ${where}: ${what} failed: ${detail}`, code);
 }

@@ -1,6 +1,8 @@
 /** `connections.yml` → named sources, targets, S3 configs and processing defaults. */
+
 import { isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
+import { checkTimeZone } from '../strategies/horizon.js';
 import { columnAt, nameAt } from './identifiers.js';
 import { noteIgnored } from './ignored.js';
 import type { Env } from './interpolate.js';
@@ -48,6 +50,11 @@ function source(
   const password = resolveSecret(y.password, env, src, [...path, 'password']);
   if (password) out.password = password;
   if (y.description !== undefined) out.description = y.description;
+  if (y.time_zone !== undefined) {
+    const problem = checkTimeZone(y.time_zone);
+    if (problem) throw src.error([...path, 'time_zone'], problem);
+    out.timeZone = y.time_zone;
+  }
   const t = y.ssh_tunnel;
   // local_port is silently ignored: every old file says `local_port: 0` (auto), which is what the tunnel does anyway.
   if (t?.enabled) {

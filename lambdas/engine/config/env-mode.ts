@@ -1,6 +1,8 @@
 /** Single-connection mode: one source and one target from environment variables (and `.env`), as v1.0.0 did. */
+
 import { join } from 'node:path';
 import { ConfigError } from '../../runtime/errors.js';
+import { checkTimeZone } from '../strategies/horizon.js';
 import { isColumnName } from './identifiers.js';
 import type { Env } from './interpolate.js';
 import type { DuckDbTarget, ProcessingConfig, SourceConnection, SshTunnelConfig } from './types.js';
@@ -41,6 +43,12 @@ export function envSource(env: Env): SourceConnection {
   };
   // A reference, not the value: the password is read when the connection opens and never sits in a config dump.
   if (env.MYSQL_PASSWORD !== undefined) source.password = { kind: 'env', name: 'MYSQL_PASSWORD' };
+  const timeZone = envText(env, 'MYSQL_TIME_ZONE');
+  if (timeZone !== undefined) {
+    const problem = checkTimeZone(timeZone);
+    if (problem) throw new ConfigError(`MYSQL_TIME_ZONE: ${problem}`);
+    source.timeZone = timeZone;
+  }
   const bastion = envText(env, 'SSH_BASTION_HOST');
   if (bastion !== undefined) {
     const tunnel: SshTunnelConfig = {

@@ -1,5 +1,6 @@
 /** How far a table's watermark is behind the source's newest cursor value (for `status`). No I/O. */
 import type { Watermark } from '../model.js';
+import { strategyFor } from '../strategies/index.js';
 import type { TableConfig } from './types.js';
 
 export interface Lag {
@@ -15,15 +16,7 @@ export interface Lag {
 
 /** The column whose MAX is compared with the watermark, and which half of the watermark it is compared with. */
 export function lagCursor(t: TableConfig): { column: string; half: 'ts' | 'id' } | undefined {
-  switch (t.strategy) {
-    case 'hybrid':
-    case 'timestamp_only':
-      return { column: t.timestampColumn, half: 'ts' };
-    case 'id_only':
-      return { column: t.idColumn, half: 'id' };
-    default:
-      return undefined;
-  }
+  return strategyFor(t.strategy).lagCursor(t);
 }
 
 /** `YYYY-MM-DD[ HH:MM:SS[.ffffff]]` (a wall-clock value) → epoch milliseconds, or undefined. */
@@ -55,8 +48,7 @@ function isInt(s: string): boolean {
 export function computeLag(t: TableConfig, watermark: Watermark | undefined, sourceMax: string | null): Lag {
   const cursor = lagCursor(t);
   if (!cursor) {
-    const why = t.strategy === 'full_sync' ? 'full_sync reloads the whole table' : 'custom_sql: the query decides';
-    return { state: 'not-applicable', sourceMax, text: `n/a (${why})` };
+    return { state: 'not-applicable', sourceMax, text: `n/a (${t.strategy}: ${strategyFor(t.strategy).describe(t)})` };
   }
   if (sourceMax === null) return { state: 'source-empty', sourceMax, text: 'source table is empty' };
   const w = watermark?.[cursor.half] ?? null;

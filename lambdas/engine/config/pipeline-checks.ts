@@ -6,7 +6,9 @@
 import { HighwaterError } from '../../runtime/errors.js';
 import type { SourceColumn, TableSchema } from '../model.js';
 import { qualifiedMysql } from '../sql.js';
-import { prepareCustomSql } from '../strategies/custom-sql.js';
+import { findSourceColumn } from '../strategies/columns.js';
+import { strategyFor } from '../strategies/index.js';
+import { prepareCustomSql } from '../strategies/sql/user-sql.js';
 import { parseSchedule } from './schedule.js';
 import type { PipelineConfig, TableConfig } from './types.js';
 
@@ -17,20 +19,6 @@ export interface PipelineProblem {
   column?: string;
   message: string;
 }
-
-/** Integer types: an id cursor must be one of these (so ids order numerically). */
-export const INTEGER_TYPES: ReadonlySet<string> = new Set([
-  'tinyint',
-  'smallint',
-  'mediumint',
-  'int',
-  'integer',
-  'bigint',
-]);
-/** What the engine accepts for `timestamp_format: unix` (table-context.ts). */
-const UNIX_TYPES: ReadonlySet<string> = new Set(['int', 'bigint', 'integer', 'mediumint']);
-/** What the engine accepts for `timestamp_format: datetime` (table-context.ts). */
-const DATETIME_TYPES: ReadonlySet<string> = new Set(['datetime', 'timestamp', 'date']);
 
 /** `error: pipeline sales, table shop.orders, column updated_at: …` */
 export function formatProblem(p: PipelineProblem): string {
@@ -56,11 +44,10 @@ export function staticPipelineProblems(p: PipelineConfig): PipelineProblem[] {
     }
   }
   for (const t of p.tables) {
-    if (t.strategy !== 'custom_sql') continue;
-    if (!t.customQuery) {
-      out.push({ severity: 'error', pipeline: p.name, table: t.name, message: 'custom_sql needs custom_query' });
-      continue;
+    for (const c of strategyFor(t.strategy).configProblems(t)) {
+      out.push({ severity: 'error', pipeline: p.name, table: t.name, message: `${c.key}: ${c.message}` });
     }
+    if (t.customQuery === undefined) continue;
     try {
       prepareCustomSql(t.customQuery, qualifiedMysql(t.sourceSchema, t.sourceTable), `${p.origin}: ${t.name}`);
     } catch (e) {
@@ -69,13 +56,6 @@ export function staticPipelineProblems(p: PipelineConfig): PipelineProblem[] {
     }
   }
   return out;
-}
-
-function findColumn(schema: TableSchema, name: string): SourceColumn | undefined {
-  return (
-    schema.columns.find((c) => c.name === name) ??
-    schema.columns.find((c) => c.name.toLowerCase() === name.toLowerCase())
-  );
 }
 
 /** The table's problems against the source's description of it (as `SourceReader.describeTable` returns it). */
@@ -88,63 +68,16 @@ export function liveTableProblems(p: PipelineConfig, t: TableConfig, schema: Tab
     out.push(entry);
   };
   const need = (name: string, key: string): SourceColumn | undefined => {
-    const c = findColumn(schema, name);
+    const c = findSourceColumn(schema.columns, name);
     if (!c) problem(name, `${key} ${JSON.stringify(name)} does not exist in ${t.name}; its columns: ${names}`);
     return c;
   };
-  const checkTimestamp = (c: SourceColumn) => {
-    const type = c.dataType.toLowerCase();
-    if (t.timestampFormat === 'unix' && !UNIX_TYPES.has(type)) {
-      problem(c.name, `timestamp_format unix needs an integer cdc_timestamp_column; ${c.name} is ${c.columnType}`);
-    }
-    if (t.timestampFormat === 'datetime' && !DATETIME_TYPES.has(type)) {
-      problem(
-        c.name,
-        `cdc_timestamp_column ${c.name} is ${c.columnType}; ${t.strategy} needs a DATETIME/TIMESTAMP column, or an integer column with timestamp_format: unix`,
-      );
-    }
-  };
   const pkNames = t.primaryKey ?? schema.primaryKey;
   if (t.primaryKey) for (const k of t.primaryKey) need(k, 'primary_key column');
-
-  switch (t.strategy) {
-    case 'hybrid': {
-      const ts = need(t.timestampColumn, 'cdc_timestamp_column');
-      if (ts) checkTimestamp(ts);
-      const id = need(t.idColumn, 'cdc_id_column');
-      if (id && !INTEGER_TYPES.has(id.dataType.toLowerCase())) {
-        problem(
-          id.name,
-          `cdc_id_column ${id.name} is ${id.columnType}, not an integer; it still breaks timestamp ties, but ordering follows the column's collation`,
-          'warning',
-        );
-      }
-      break;
-    }
-    case 'timestamp_only': {
-      const ts = need(t.timestampColumn, 'cdc_timestamp_column');
-      if (ts) checkTimestamp(ts);
-      if (pkNames.length > 1) {
-        problem(
-          undefined,
-          `timestamp_only breaks timestamp ties with the primary key, which must be one column (it is ${pkNames.join(', ')}); use hybrid with cdc_id_column`,
-        );
-      }
-      break;
-    }
-    case 'id_only': {
-      const id = need(t.idColumn, 'cdc_id_column');
-      if (id && !INTEGER_TYPES.has(id.dataType.toLowerCase())) {
-        problem(id.name, `id_only needs an integer cdc_id_column; ${id.name} is ${id.columnType}`);
-      }
-      break;
-    }
-    case 'full_sync':
-    case 'custom_sql':
-      break;
-  }
-  const replace = t.strategy === 'full_sync' && t.fullSyncMode === 'replace';
-  if (pkNames.length === 0 && !replace) {
+  const rules = strategyFor(t.strategy);
+  for (const r of rules.requiredColumns(t)) need(r.column, r.key);
+  for (const p of rules.sourceProblems(t, schema.columns, pkNames)) problem(p.column, p.message, p.severity);
+  if (pkNames.length === 0 && rules.mode(t) !== 'replace') {
     problem(
       undefined,
       `${t.name} has no primary key, which ${t.strategy} needs to merge rows idempotently; set primary_key: in the table config, or use full_sync with full_sync_mode: replace`,

@@ -1,5 +1,7 @@
 /** A resolved pipeline as plain data for `config show-pipeline`, with every secret masked. No I/O. */
-import type { PipelineConfig, SecretRef, SourceConnection, TargetConnection } from './types.js';
+import { strategyFor } from '../strategies/index.js';
+import type { Strategy } from '../strategies/strategy.js';
+import type { PipelineConfig, SecretRef, SourceConnection, TableConfig, TargetConnection } from './types.js';
 
 export const MASK = '***';
 
@@ -45,6 +47,10 @@ export function targetView(t: TargetConnection): Record<string, unknown> {
   return defined({ ...t, password: maskSecret(t.password) });
 }
 
+function shown(t: TableConfig, key: Parameters<Strategy['shownKeys']['has']>[0]): boolean {
+  return strategyFor(t.strategy).shownKeys.has(key);
+}
+
 export function pipelineView(p: PipelineConfig): Record<string, unknown> {
   return defined({
     name: p.name,
@@ -60,15 +66,18 @@ export function pipelineView(p: PipelineConfig): Record<string, unknown> {
       defined({
         name: t.name,
         strategy: t.strategy,
-        timestampColumn: t.strategy === 'id_only' || t.strategy === 'full_sync' ? undefined : t.timestampColumn,
-        timestampFormat: t.strategy === 'id_only' || t.strategy === 'full_sync' ? undefined : t.timestampFormat,
-        idColumn: t.strategy === 'full_sync' || t.strategy === 'timestamp_only' ? undefined : t.idColumn,
+        timestampColumn: shown(t, 'timestampColumn') ? t.timestampColumn : undefined,
+        timestampFormat: shown(t, 'timestampFormat') ? t.timestampFormat : undefined,
+        idColumn: shown(t, 'idColumn') ? t.idColumn : undefined,
         target: `${p.target.schema}.${t.targetName}`,
-        fullSyncMode: t.strategy === 'full_sync' ? t.fullSyncMode : undefined,
+        fullSyncMode: shown(t, 'fullSyncMode') ? t.fullSyncMode : undefined,
+        reads: strategyFor(t.strategy).describe(t),
         customQuery: t.customQuery,
         additionalWhere: t.additionalWhere,
         lagSeconds: t.lagSeconds,
         lookbackSeconds: t.lookbackSeconds,
+        clockSkewSeconds: t.clockSkewSeconds,
+        onColumnDrop: t.onColumnDrop,
         chunkRows: t.chunkRows,
         batchSize: t.batchSize,
         primaryKey: t.primaryKey,

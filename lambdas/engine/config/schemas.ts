@@ -159,6 +159,9 @@ export const sourceSchema = z.strictObject({
   password: secretSchema.optional(),
   description: z.string().optional(),
   ssh_tunnel: sshTunnelSchema.nullable().optional(),
+  time_zone: text
+    .optional()
+    .describe('Zone DATETIME cursors are written in: +08:00, Asia/Shanghai, UTC (default: the server’s own).'),
 });
 
 export const duckDbTargetSchema = z.strictObject({
@@ -251,8 +254,15 @@ export const tableSchema = z.strictObject({
     .optional()
     .describe('datetime (default) or unix; the old "auto" means datetime.'),
   additional_where: text.optional(),
-  lag: durationSchema.optional(),
-  lookback: durationSchema.optional(),
+  lag: durationSchema.optional().describe('Extra age a cursor must have before it is read (default 0).'),
+  lookback: durationSchema.optional().describe('Re-read this far behind the watermark every run (default 0).'),
+  clock_skew: durationSchema
+    .optional()
+    .describe('Margin for cursors set by application clocks (default 15s); see docs/correctness.md.'),
+  on_column_drop: z
+    .enum(['keep', 'drop'], { error: 'expected keep or drop' })
+    .optional()
+    .describe('A column dropped at the source: keep it in the warehouse, NULL from then on (default), or drop it.'),
   chunk_rows: positiveInt().optional(),
   primary_key: stringList.optional(),
   distkey: text.optional(),

@@ -3,7 +3,8 @@ import { ConfigError } from '../../runtime/errors.js';
 import type { TableRef } from '../naming.js';
 import { targetIdentifier } from '../naming.js';
 import { qualifiedMysql } from '../sql.js';
-import { prepareCustomSql } from '../strategies/custom-sql.js';
+import { strategyFor } from '../strategies/index.js';
+import { prepareCustomSql } from '../strategies/sql/user-sql.js';
 import { isColumnName } from './identifiers.js';
 import type { TableYaml } from './schemas.js';
 import type { ProcessingConfig, TableConfig } from './types.js';
@@ -52,10 +53,8 @@ export function buildTableConfig(
   fail: TableFail,
 ): TableConfig {
   const strategy = y.cdc_strategy ?? 'hybrid';
-  if (strategy === 'custom_sql' && y.custom_query === undefined) {
-    throw fail(['cdc_strategy'], 'cdc_strategy custom_sql needs custom_query (the SELECT to run)');
-  }
-  if (strategy !== 'custom_sql' && y.custom_query !== undefined) {
+  const rules = strategyFor(strategy);
+  if (!rules.readsCustomQuery && y.custom_query !== undefined) {
     throw fail(
       ['custom_query'],
       `custom_query is only used with cdc_strategy: custom_sql (this table uses ${strategy})`,
@@ -97,8 +96,10 @@ export function buildTableConfig(
     targetName: targetIdentifier(rawTarget),
     fullSyncMode: y.full_sync_mode === 'append' ? 'append' : 'replace',
     timestampFormat: y.timestamp_format === 'unix' ? 'unix' : 'datetime',
-    lagSeconds: y.lag ?? 0,
-    lookbackSeconds: y.lookback ?? 0,
+    lagSeconds: y.lag ?? rules.defaults.lagSeconds,
+    lookbackSeconds: y.lookback ?? rules.defaults.lookbackSeconds,
+    clockSkewSeconds: y.clock_skew ?? rules.defaults.clockSkewSeconds,
+    onColumnDrop: y.on_column_drop ?? 'keep',
     chunkRows: y.chunk_rows ?? y.processing?.chunk_rows ?? processing.chunkRows,
     deleteDetection: y.delete_detection ?? false,
     batchSize: y.processing?.batch_size ?? processing.batchSize,
@@ -111,5 +112,7 @@ export function buildTableConfig(
   const sortkey = columns(y.sortkey, 'sortkey', fail);
   if (sortkey) table.sortkey = sortkey;
   if (diststyle !== undefined) table.diststyle = diststyle;
+  const problem = rules.configProblems(table)[0];
+  if (problem) throw fail([problem.key], problem.message);
   return table;
 }

@@ -36,6 +36,11 @@ export interface SourceConnection {
   username: string;
   password?: SecretRef;
   sshTunnel?: SshTunnelConfig;
+  /**
+   * The time zone DATETIME cursors are written in (`+08:00`, `Asia/Shanghai`, `UTC`); undefined: the server's own
+   * default zone, which is what NOW() writes in a session that does not set one.
+   */
+  timeZone?: string;
   description?: string;
 }
 
@@ -90,10 +95,14 @@ export interface TableConfig {
   customQuery?: string;
   timestampFormat: TimestampFormat;
   additionalWhere?: string;
-  /** Rows whose cursor is newer than NOW() - lag are left for the next run (lets in-flight transactions commit). */
+  /** Rows whose cursor is newer than NOW() - lag are left for the next run, on top of the commit horizon. */
   lagSeconds: number;
   /** Re-read this far behind the watermark on every run (harmless: the merge is idempotent). */
   lookbackSeconds: number;
+  /** Margin for cursors an application sets from its own clock (see strategies/horizon.ts). */
+  clockSkewSeconds: number;
+  /** A column the source dropped: kept in the warehouse (NULL from then on) or dropped there too. */
+  onColumnDrop: 'keep' | 'drop';
   chunkRows: number;
   /** Overrides the primary key read from the source. */
   primaryKey?: string[];

@@ -10,7 +10,7 @@ import {
   type StateConfig,
   type TargetConnection,
 } from '../config/types.js';
-import { CUSTOM_SQL_PLACEHOLDERS } from '../strategies/custom-sql.js';
+import { CUSTOM_SQL_PLACEHOLDERS } from '../strategies/sql/user-sql.js';
 
 export interface AdapterFeature {
   name: string;

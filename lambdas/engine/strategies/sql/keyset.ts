@@ -3,18 +3,16 @@
  * (row-constructor comparisons are not always optimised). Values are bound, cast to the column's own type so a
  * BIGINT beyond 2^53 is never compared as a double.
  */
-import type { MappedColumn } from '../model.js';
-import { quoteMysql } from '../sql.js';
-import { type Fragment, frag } from './sql-fragment.js';
+import type { MappedColumn } from '../../model.js';
+import { quoteMysql } from '../../sql.js';
+import { isMysqlUnsigned, mysqlValueClass } from '../../type-map.js';
+import { type Fragment, frag } from './fragment.js';
 
 /** The bound placeholder for a value compared with `col`: integers and decimals are cast to exact types. */
 export function bindFor(col: MappedColumn): string {
-  const t = col.source.dataType;
-  const unsigned = col.source.columnType.includes('unsigned');
-  if (['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'year'].includes(t)) {
-    return unsigned ? 'CAST(? AS UNSIGNED)' : 'CAST(? AS SIGNED)';
-  }
-  if (t === 'decimal' || t === 'numeric') {
+  const kind = mysqlValueClass(col.source);
+  if (kind === 'integer') return isMysqlUnsigned(col.source) ? 'CAST(? AS UNSIGNED)' : 'CAST(? AS SIGNED)';
+  if (kind === 'decimal') {
     return `CAST(? AS DECIMAL(${col.source.numericPrecision ?? 65},${col.source.numericScale ?? 0}))`;
   }
   return '?';
