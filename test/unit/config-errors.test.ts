@@ -88,7 +88,7 @@ describe('pipeline file errors name file:line:column and the key path', () => {
   it('a custom_query that is not one read-only SELECT is refused at load, with its line', async () => {
     const text = `${HEAD}  shop.orders:\n    cdc_strategy: custom_sql\n    custom_query: DELETE FROM shop.orders\n`;
     expect(await pipelineError(text)).toBe(
-      `${at(text, 'DELETE')}: tables.shop.orders.custom_query: custom_query must start with SELECT (or WITH … SELECT)`,
+      `${at(text, 'DELETE')}: tables.shop.orders.custom_query: custom_query must start with SELECT (or WITH … SELECT); this is a DELETE statement`,
     );
   });
 
