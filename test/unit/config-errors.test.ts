@@ -92,6 +92,19 @@ describe('pipeline file errors name file:line:column and the key path', () => {
     );
   });
 
+  it('an additional_where that is not one read-only condition is refused at load, with its line', async () => {
+    const text = `${HEAD}  shop.orders:\n    additional_where: "1=0) OR (1=1"\n`;
+    expect(await pipelineError(text)).toMatch(
+      new RegExp(
+        `^${at(text, '"1=0')}: tables\\.shop\\.orders\\.additional_where: additional_where does not parse as a MySQL or MariaDB WHERE condition \\(line 1, column 4\\): .* but "\\)" found\\.$`,
+      ),
+    );
+    const sleepy = `${HEAD}  shop.orders:\n    additional_where: status = SLEEP(1)\n`;
+    expect(await pipelineError(sleepy)).toBe(
+      `${at(sleepy, 'status')}: tables.shop.orders.additional_where: additional_where must be a read-only condition: it calls SLEEP()`,
+    );
+  });
+
   it('a missing ${VAR} without default names the variable, file, line and key', async () => {
     const text = 'pipeline:\n  source: shop\n  target: wh\n  s3:\n    bucket: ${STAGING_BUCKET}\n';
     expect(await pipelineError(text)).toBe(

@@ -6,7 +6,7 @@
 import { HighwaterError } from '../../runtime/errors.js';
 import type { SourceColumn, TableSchema } from '../model.js';
 import { qualifiedMysql } from '../sql.js';
-import { prepareCustomSql } from '../strategies/custom-sql.js';
+import { prepareAdditionalWhere, prepareCustomSql } from '../strategies/custom-sql.js';
 import { parseSchedule } from './schedule.js';
 import type { PipelineConfig, TableConfig } from './types.js';
 
@@ -44,7 +44,7 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Checks that need no source: the schedule expression and each custom_sql query. */
+/** Checks that need no source: the schedule expression, each custom_sql query and each additional_where. */
 export function staticPipelineProblems(p: PipelineConfig): PipelineProblem[] {
   const out: PipelineProblem[] = [];
   if (p.schedule !== undefined) {
@@ -56,6 +56,14 @@ export function staticPipelineProblems(p: PipelineConfig): PipelineProblem[] {
     }
   }
   for (const t of p.tables) {
+    if (t.additionalWhere !== undefined && t.additionalWhere.trim() !== '') {
+      try {
+        prepareAdditionalWhere(t.additionalWhere, `${p.origin}: ${t.name}`);
+      } catch (e) {
+        if (!(e instanceof HighwaterError)) throw e;
+        out.push({ severity: 'error', pipeline: p.name, table: t.name, message: message(e) });
+      }
+    }
     if (t.strategy !== 'custom_sql') continue;
     if (!t.customQuery) {
       out.push({ severity: 'error', pipeline: p.name, table: t.name, message: 'custom_sql needs custom_query' });
