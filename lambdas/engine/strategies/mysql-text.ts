@@ -158,8 +158,9 @@ export function normaliseMysql(input: string, options: MysqlTextOptions): Normal
       if (executable !== -1) fail('has a comment inside an executable /*! … */ comment; remove one of them', i);
       const bang = input[i + 2] === '!' ? i + 2 : input[i + 2] === 'M' && input[i + 3] === '!' ? i + 3 : -1;
       if (bang !== -1) {
-        // The server runs the content (MariaDB runs /*M! …*/, and MySQL runs /*!NNNNN …*/ up to its version):
-        // unwrap it whatever the version, so the content is judged and sent as plain SQL.
+        // Which server runs the content depends on the marker and version (MySQL runs /*!NNNNN up to its own
+        // version and ignores /*M!; MariaDB runs /*M! and /*!, but skips /*!50700 … /*!99999): unwrap it
+        // whatever they are, so the content is judged, and sent, as plain SQL that every server runs.
         let j = bang + 1;
         if (/^[0-9]{5}/.test(input.slice(j, j + 5))) j += /[0-9]/.test(input[j + 5] ?? '') ? 6 : 5;
         gap(i);
