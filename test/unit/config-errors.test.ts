@@ -88,7 +88,20 @@ describe('pipeline file errors name file:line:column and the key path', () => {
   it('a custom_query that is not one read-only SELECT is refused at load, with its line', async () => {
     const text = `${HEAD}  shop.orders:\n    cdc_strategy: custom_sql\n    custom_query: DELETE FROM shop.orders\n`;
     expect(await pipelineError(text)).toBe(
-      `${at(text, 'DELETE')}: tables.shop.orders.custom_query: custom_query must start with SELECT (or WITH … SELECT)`,
+      `${at(text, 'DELETE')}: tables.shop.orders.custom_query: custom_query must start with SELECT (or WITH … SELECT); this is a DELETE statement`,
+    );
+  });
+
+  it('an additional_where that is not one read-only condition is refused at load, with its line', async () => {
+    const text = `${HEAD}  shop.orders:\n    additional_where: "1=0) OR (1=1"\n`;
+    expect(await pipelineError(text)).toMatch(
+      new RegExp(
+        `^${at(text, '"1=0')}: tables\\.shop\\.orders\\.additional_where: additional_where does not parse as a MySQL or MariaDB WHERE condition \\(line 1, column 4\\): .* but "\\)" found\\.$`,
+      ),
+    );
+    const sleepy = `${HEAD}  shop.orders:\n    additional_where: status = SLEEP(1)\n`;
+    expect(await pipelineError(sleepy)).toBe(
+      `${at(sleepy, 'status')}: tables.shop.orders.additional_where: additional_where must be a read-only condition: it calls SLEEP()`,
     );
   });
 

@@ -123,6 +123,30 @@ describe('staticPipelineProblems', () => {
     const ok = await pipeline('pipeline:\n  source: shop\n  target: wh\n  schedule: rate(5 minutes)\ntables: {}\n');
     expect(staticPipelineProblems(ok)).toEqual([]);
   });
+
+  test('custom_query and additional_where are judged on their parse tree, naming the file and table', async () => {
+    const p = await pipeline(`${HEAD}    additional_where: "status = 'paid' -- note"\n`);
+    expect(staticPipelineProblems(p)).toEqual([]);
+    // The loader already refuses these; a config built some other way is still checked.
+    const t = p.tables[0]!;
+    t.additionalWhere = '1=0) OR (1=1';
+    p.tables.push({ ...t, name: 'shop.custom', strategy: 'custom_sql', customQuery: 'SELECT 1--sleep(2)' });
+    delete p.tables[1]!.additionalWhere;
+    expect(staticPipelineProblems(p)).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        table: 'shop.orders',
+        message: expect.stringMatching(
+          /^config\/pipelines\/p\.yml: shop\.orders: additional_where does not parse as a MySQL or MariaDB WHERE condition \(line 1, column 4\)/,
+        ),
+      }),
+      expect.objectContaining({
+        severity: 'error',
+        table: 'shop.custom',
+        message: 'config/pipelines/p.yml: shop.custom: custom_query must be one read-only SELECT: it calls SLEEP()',
+      }),
+    ]);
+  });
 });
 
 describe('lag', () => {

@@ -8,7 +8,7 @@ import type { SourceColumn, TableSchema } from '../model.js';
 import { qualifiedMysql } from '../sql.js';
 import { findSourceColumn } from '../strategies/columns.js';
 import { strategyFor } from '../strategies/index.js';
-import { prepareCustomSql } from '../strategies/sql/user-sql.js';
+import { prepareAdditionalWhere, prepareCustomSql } from '../strategies/sql/user-sql.js';
 import { parseSchedule } from './schedule.js';
 import type { PipelineConfig, TableConfig } from './types.js';
 
@@ -32,7 +32,7 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Checks that need no source: the schedule expression and each custom_sql query. */
+/** Checks that need no source: the schedule expression, each custom_sql query and each additional_where. */
 export function staticPipelineProblems(p: PipelineConfig): PipelineProblem[] {
   const out: PipelineProblem[] = [];
   if (p.schedule !== undefined) {
@@ -46,6 +46,14 @@ export function staticPipelineProblems(p: PipelineConfig): PipelineProblem[] {
   for (const t of p.tables) {
     for (const c of strategyFor(t.strategy).configProblems(t)) {
       out.push({ severity: 'error', pipeline: p.name, table: t.name, message: `${c.key}: ${c.message}` });
+    }
+    if (t.additionalWhere !== undefined && t.additionalWhere.trim() !== '') {
+      try {
+        prepareAdditionalWhere(t.additionalWhere, `${p.origin}: ${t.name}`);
+      } catch (e) {
+        if (!(e instanceof HighwaterError)) throw e;
+        out.push({ severity: 'error', pipeline: p.name, table: t.name, message: message(e) });
+      }
     }
     if (t.customQuery === undefined) continue;
     try {

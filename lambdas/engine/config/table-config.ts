@@ -4,7 +4,7 @@ import type { TableRef } from '../naming.js';
 import { targetIdentifier } from '../naming.js';
 import { qualifiedMysql } from '../sql.js';
 import { strategyFor } from '../strategies/index.js';
-import { prepareCustomSql } from '../strategies/sql/user-sql.js';
+import { prepareAdditionalWhere, prepareCustomSql } from '../strategies/sql/user-sql.js';
 import { isColumnName } from './identifiers.js';
 import type { TableYaml } from './schemas.js';
 import type { ProcessingConfig, TableConfig } from './types.js';
@@ -60,14 +60,22 @@ export function buildTableConfig(
       `custom_query is only used with cdc_strategy: custom_sql (this table uses ${strategy})`,
     );
   }
-  if (y.custom_query !== undefined) {
-    // Checked now so a bad query is reported with its file and line, not halfway through a run.
+  // Checked now so bad SQL is reported with its file and line, not halfway through a run.
+  const atKey = (key: string, check: () => void) => {
     try {
-      prepareCustomSql(y.custom_query, qualifiedMysql(ref.schema, ref.table), name);
+      check();
     } catch (e) {
-      if (e instanceof ConfigError) throw fail(['custom_query'], e.message.replace(`${name}: `, ''));
+      if (e instanceof ConfigError) throw fail([key], e.message.replace(`${name}: `, ''));
       throw e;
     }
+  };
+  if (y.custom_query !== undefined) {
+    const query = y.custom_query;
+    atKey('custom_query', () => prepareCustomSql(query, qualifiedMysql(ref.schema, ref.table), name));
+  }
+  const additionalWhere = y.additional_where;
+  if (additionalWhere !== undefined && additionalWhere.trim() !== '') {
+    atKey('additional_where', () => prepareAdditionalWhere(additionalWhere, name));
   }
   const rawTarget = y.target_name ?? ref.table;
   if (rawTarget.includes('.')) {

@@ -11,22 +11,29 @@ import { selectExpression } from '../../type-map.js';
 import type { TableContext } from '../strategy.js';
 import { and, type Fragment, frag } from './fragment.js';
 import { tupleAfter, tupleAtOrBefore } from './keyset.js';
-import { prepareCustomSql } from './user-sql.js';
+import { prepareAdditionalWhere, prepareCustomSql } from './user-sql.js';
 
 export function fromClause(ctx: Pick<TableContext, 'table'>): string {
   return qualifiedMysql(ctx.table.sourceSchema, ctx.table.sourceTable);
 }
 
-/** `additional_where` is operator-written SQL from the pipeline file: checked like custom SQL, then parenthesised. */
+/**
+ * `additional_where` is operator-written SQL from the pipeline file: judged on its parse tree (sql/user-sql.ts) and
+ * sent as the normalised text that was judged, so it can neither escape nor swallow the parentheses around it.
+ */
 export function additionalWhere(ctx: Pick<TableContext, 'table'>): Fragment | undefined {
   const w = ctx.table.additionalWhere?.trim();
   if (!w) return undefined;
-  const checked = prepareCustomSql(`SELECT 1 FROM t WHERE ${w}`, '', `${ctx.table.name} additional_where`);
-  if (checked.placeholders.length > 0) {
-    throw new ConfigError(`${ctx.table.name} additional_where: placeholders are not allowed here`);
+  // Every window and planning query asks for it: parse each text once per process.
+  let judged = JUDGED_WHERE.get(w);
+  if (judged === undefined) {
+    judged = prepareAdditionalWhere(w, `${ctx.table.name} additional_where`);
+    JUDGED_WHERE.set(w, judged);
   }
-  return frag(w);
+  return frag(judged);
 }
+
+const JUDGED_WHERE = new Map<string, string>();
 
 export function chunkPredicate(ctx: Pick<TableContext, 'pk'>, chunk: Pick<ChunkSpec, 'lower' | 'upper'>): Fragment {
   return and([
