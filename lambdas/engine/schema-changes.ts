@@ -31,7 +31,8 @@ export function logicalChange(from: LogicalType, to: LogicalType): TypeChange {
     const toRank = INTEGER_RANK[to.kind];
     if (toRank !== undefined) return toRank === fromRank ? 'same' : toRank > fromRank ? 'widened' : 'incompatible';
     if (to.kind === 'decimal') {
-      return to.scale === 0 && to.precision >= (INTEGER_DIGITS[from.kind] ?? 99) ? 'widened' : 'incompatible';
+      // Every old value fits when the integer part has room for every digit (the warehouses' rule too).
+      return to.precision - to.scale >= (INTEGER_DIGITS[from.kind] ?? 99) ? 'widened' : 'incompatible';
     }
     return 'incompatible';
   }

@@ -22,6 +22,9 @@ import { EMPTY_WATERMARK, type MappedColumn, type SourceColumn, type Watermark }
 import { newRunId, parseTableKey, pipelineTableParts, planKey, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';
 import { diffColumns, refuseIncompatible, schemaWarnings } from '../engine/schema-changes.js';
+import { strategyFor } from '../engine/strategies/index.js';
+import { fromClause } from '../engine/strategies/sql/reads.js';
+import { prepareCustomSql } from '../engine/strategies/sql/user-sql.js';
 import type { Observation } from '../engine/strategies/strategy.js';
 import { sameWatermark } from '../engine/strategies/timestamp-cursor.js';
 import { advancesWatermark, buildTableContext, cursorColumns, type TableContext } from '../engine/table-context.js';
@@ -39,10 +42,19 @@ export interface TablePlan {
   window: WindowPlan;
 }
 
-/** Reads the table's schema and builds its context (shared by plan and --dry-run). */
+/**
+ * Reads the table's schema and builds its context (shared by plan and --dry-run). A custom_query's own select list
+ * defines the columns; the table's primary key still names the merge key (`primary_key:` overrides it).
+ */
 export async function describeForPlan(source: SourceReader, table: TableConfig): Promise<{ ctx: TableContext }> {
   const schema = await source.describeTable(table.sourceSchema, table.sourceTable);
-  const columns: MappedColumn[] = mapColumns(table.name, schema.columns);
+  const rules = strategyFor(table.strategy);
+  const sourceColumns = rules.readsCustomQuery
+    ? await source.describeQuery(
+        prepareCustomSql(table.customQuery ?? '', fromClause({ table }), `${table.name} custom_query`).sql,
+      )
+    : schema.columns;
+  const columns: MappedColumn[] = mapColumns(table.name, sourceColumns);
   return { ctx: buildTableContext(table, columns, schema.primaryKey) };
 }
 

@@ -12,6 +12,8 @@ export type RawRow = (Buffer | null)[];
 
 export interface SourceReader {
   describeTable(schema: string, table: string): Promise<TableSchema>;
+  /** The result columns of a read query (prepared, never run): names as the query gives them, types as declared. */
+  describeQuery(sql: string): Promise<SourceColumn[]>;
   /** Runs a read query with bound `?` parameters and returns all rows as plain objects (small results only). */
   query<T extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Streams a read query's rows as raw values, with backpressure; memory stays flat. */

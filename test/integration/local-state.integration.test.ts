@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createLocalStateStore } from '../../lambdas/adapters/local-state/index.js';
+import { SCHEMA_VERSION } from '../../lambdas/adapters/local-state/schema.js';
 import type { Watermark } from '../../lambdas/engine/model.js';
 import type { RunRecord } from '../../lambdas/ports/index.js';
 import { ConfigError, DataError, LeaseHeldError } from '../../lambdas/runtime/errors.js';
@@ -37,7 +38,7 @@ describe('local state store: file behaviour', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('creates the directory, uses WAL and records schema version 1; data survives reopening', async () => {
+  test('creates the directory, uses WAL and records the schema version; data survives reopening', async () => {
     const clock = new ManualClock();
     const store = createLocalStateStore({ path, now: clock.now });
     const run = sampleRun({ chunks: [{ index: 0, key: 'k0', rows: 4, bytes: 40 }], rowsExtracted: 4, bytes: 40 });
@@ -48,7 +49,7 @@ describe('local state store: file behaviour', () => {
 
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.prepare('SELECT "version" FROM "schema_version"').all()).toEqual([{ version: 1 }]);
+    expect(raw.prepare('SELECT "version" FROM "schema_version"').all()).toEqual([{ version: SCHEMA_VERSION }]);
     raw.close();
 
     const again = createLocalStateStore({ path, now: clock.now });
@@ -128,11 +129,37 @@ describe('local state store: file behaviour', () => {
     raw.close();
   });
 
+  test('a version-1 file (runs without plans) is upgraded in place and its runs read back with plan null', async () => {
+    const store = createLocalStateStore({ path });
+    const run = sampleRun({ plan: null });
+    await store.putRun(run);
+    await store.close();
+    const raw = new Database(path);
+    raw.exec('ALTER TABLE "runs" DROP COLUMN "plan_json"');
+    raw.prepare('UPDATE "schema_version" SET "version" = 1').run();
+    raw.close();
+    const again = createLocalStateStore({ path });
+    expect(await again.getRun(run.runId)).toEqual(run);
+    const planned = sampleRun({
+      plan: {
+        kind: 'sync',
+        next: run.to,
+        snapshotAt: '2026-03-01 09:00:00.000001',
+        columns: [],
+        nullCursorRows: 3,
+        warnings: ['w'],
+      },
+    });
+    await again.putRun(planned);
+    expect((await again.getRun(planned.runId))?.plan).toEqual(planned.plan);
+    await again.close();
+  });
+
   test('a file with a newer schema version is refused with ConfigError naming the path', async () => {
     const store = createLocalStateStore({ path });
     await store.close();
     const raw = new Database(path);
-    raw.prepare('UPDATE "schema_version" SET "version" = 2').run();
+    raw.prepare('UPDATE "schema_version" SET "version" = ?').run(SCHEMA_VERSION + 1);
     raw.close();
     const err = (() => {
       try {
@@ -143,10 +170,10 @@ describe('local state store: file behaviour', () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toContain(path);
-    expect((err as ConfigError).message).toContain('schema version 2');
+    expect((err as ConfigError).message).toContain(`schema version ${SCHEMA_VERSION + 1}`);
     // The refused open left the file as it was.
     const check = new Database(path, { readonly: true });
-    expect(check.prepare('SELECT "version" FROM "schema_version"').all()).toEqual([{ version: 2 }]);
+    expect(check.prepare('SELECT "version" FROM "schema_version"').all()).toEqual([{ version: SCHEMA_VERSION + 1 }]);
     check.close();
   });
 

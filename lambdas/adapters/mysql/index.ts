@@ -7,7 +7,7 @@ import mysql from 'mysql2';
 import type { TableSchema } from '../../engine/model.js';
 import type { RawRow, SourceReader } from '../../ports/index.js';
 import { ConnectionError } from '../../runtime/errors.js';
-import { describeTable } from './describe.js';
+import { describeQuery, describeTable } from './describe.js';
 import { mapMysqlError } from './errors.js';
 import { RowIterator } from './row-iterator.js';
 
@@ -105,6 +105,23 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
     }
   }
 
+  /** The column definitions of a prepared statement; the statement is closed at once and never executed. */
+  async function prepareColumns(sql: string): Promise<unknown[]> {
+    const s = await sharedSession();
+    try {
+      const statement = await s.conn.promise().prepare(sql);
+      try {
+        // mysql2/promise wraps the statement; the column definitions live on the inner one.
+        const inner = (statement as unknown as { statement?: { columns?: unknown[] } }).statement;
+        return [...(inner?.columns ?? [])];
+      } finally {
+        await statement.close();
+      }
+    } catch (e) {
+      throw fail(e, 'describing the query');
+    }
+  }
+
   function stream(sql: string, params: readonly unknown[] = []): AsyncIterable<RawRow> {
     return {
       [Symbol.asyncIterator]: () => {
@@ -141,6 +158,9 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
   return {
     describeTable(schema: string, table: string): Promise<TableSchema> {
       return describeTable(runQuery, schema, table);
+    },
+    describeQuery(sql: string) {
+      return describeQuery(runQuery, prepareColumns, sql);
     },
     query: runQuery,
     stream,
