@@ -158,6 +158,17 @@ export const LoadOutputSchema = z.object({
   rowsLoaded: z.number().int(),
   rowsDeleted: z.number().int(),
   files: z.number().int(),
+  /** What the load changed in the warehouse table's columns (widened, kept nullable, added, dropped). */
+  schemaChanges: z
+    .array(
+      z.object({
+        column: z.string(),
+        change: z.enum(['added', 'widened', 'kept', 'dropped']),
+        from: z.string().optional(),
+        to: z.string().optional(),
+      }),
+    )
+    .default([]),
 });
 export type LoadOutput = z.infer<typeof LoadOutputSchema>;
 

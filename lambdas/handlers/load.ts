@@ -68,6 +68,9 @@ export async function load(input: unknown, rt: Runtime): Promise<LoadOutput> {
     files: locations,
     manifest: staging.locate(manifest),
     expectedRows,
+    // Until the table YAML's on_column_drop is wired in, a column the source dropped stays (made nullable).
+    onColumnDrop: ctx.table.onColumnDrop,
+    sourceTable: run.table,
     distkey: ctx.table.distkey,
     sortkey: ctx.table.sortkey,
     diststyle: ctx.table.diststyle,

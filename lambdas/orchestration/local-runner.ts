@@ -4,6 +4,7 @@
  * Commit per table, with Retry on transient errors and Catch → Abort (see sfn-local-runner.ts).
  */
 import { RunRequestSchema } from '../engine/manifests.js';
+import type { SchemaChange } from '../ports/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { runStateMachine } from './sfn-local-runner.js';
 import type { StepHandlers } from './step-handlers.js';
@@ -34,6 +35,8 @@ export interface TableReport {
   horizon: string | null;
   /** Things to know about this run: schema changes, a held watermark, NULL cursors, a missing grant. */
   warnings: string[];
+  /** What the load changed in the warehouse table's columns. */
+  schemaChanges: SchemaChange[];
 }
 
 export interface RunReport {

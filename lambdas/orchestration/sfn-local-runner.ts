@@ -346,6 +346,7 @@ function tableReport(o: TableOutcome, t: ExecutionTracker): TableReport {
     exitCode: 0,
     horizon: t.planNotes.get(o.table)?.horizon ?? null,
     warnings: t.planNotes.get(o.table)?.warnings ?? [],
+    schemaChanges: o.load?.schemaChanges ?? [],
   };
   if (o.status === 'failed') {
     const caught = o.error ?? { Error: 'Error', Cause: 'unknown failure' };

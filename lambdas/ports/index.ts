@@ -170,9 +170,32 @@ export interface LoadRequest {
   manifest?: string;
   /** Rows the ledger says the files hold; a different staged count fails the load. */
   expectedRows: number;
+  /**
+   * What happens to a warehouse column the request does not carry (the source dropped it): `keep` leaves it, made
+   * nullable if it was NOT NULL, and rows loaded from now on have NULL there; `drop` drops it in the load's
+   * transaction. Internal `__hw…` columns are never touched. Ignored by replace, which builds a fresh table.
+   */
+  onColumnDrop: 'keep' | 'drop';
+  /** The table as the CLI's `-t` names it (the source schema.table), for suggestions; the target when absent. */
+  sourceTable?: string;
   distkey?: string;
   sortkey?: string[];
   diststyle?: string;
+}
+
+/**
+ * One change a load made to an existing target table's columns. Types are spelled as the warehouse's catalog spells
+ * them (DuckDB `DECIMAL(20,6)`, Redshift `numeric(20,6)`); see docs/type-map.md, "Schema changes".
+ * - added: `to` is the new column's type;
+ * - widened: `from` → `to`;
+ * - kept: the source no longer sends the column and it was NOT NULL: `from` is `<type> NOT NULL`, `to` `<type>`;
+ * - dropped: `from` is the dropped column's type.
+ */
+export interface SchemaChange {
+  column: string;
+  change: 'added' | 'widened' | 'kept' | 'dropped';
+  from?: string;
+  to?: string;
 }
 
 export interface LoadResult {
@@ -180,6 +203,8 @@ export interface LoadResult {
   /** Distinct keys after dedupe, i.e. rows inserted into the target. */
   rowsLoaded: number;
   rowsDeleted: number;
+  /** What the load changed in the existing table's columns; empty when nothing changed, when it created the table, and for replace. */
+  schemaChanges: SchemaChange[];
 }
 
 export interface WarehouseCapabilities {
@@ -191,7 +216,12 @@ export interface WarehouseCapabilities {
 
 export interface Warehouse {
   readonly capabilities: WarehouseCapabilities;
-  /** Creates the target table if missing and adds columns the source gained; all in the load's transaction. */
+  /**
+   * Creates the target table if missing, or evolves it (adds columns the source gained, widens columns whose type
+   * grew, keeps or drops columns the source dropped), then loads; all in the load's transaction, except what the
+   * warehouse cannot do in one (Redshift's in-place VARCHAR widening). A type change that is not a widening is a
+   * WarehouseError before anything changes.
+   */
   load(request: LoadRequest): Promise<LoadResult>;
   /** The DDL `load` would run for a missing table (for --dry-run). */
   describeDdl(

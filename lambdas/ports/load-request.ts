@@ -35,6 +35,11 @@ export function validateRequest(req: LoadRequest): void {
       suggestion: 'Declare a primary key for the table, or use full_sync.',
     });
   }
+  if (req.onColumnDrop !== 'keep' && req.onColumnDrop !== 'drop') {
+    throw new WarehouseError(
+      `load of ${table}: onColumnDrop must be keep or drop, got ${JSON.stringify(req.onColumnDrop)}`,
+    );
+  }
   if (!Number.isSafeInteger(req.expectedRows) || req.expectedRows < 0) {
     throw new WarehouseError(`load of ${table}: expectedRows must be a non-negative integer, got ${req.expectedRows}`);
   }

@@ -20,8 +20,19 @@ export interface WarehouseHarness {
   parquet(name: string, select: string): Promise<string>;
   /** A location `load` can be given where no file exists. */
   missingLocation(name: string): string;
+  /**
+   * The target's columns in table order as the warehouse's own catalog spells their types (DuckDB
+   * `duckdb_columns().data_type`, Redshift `format_type`): the spellings LoadResult.schemaChanges reports.
+   */
+  columns(wh: Warehouse, target: TargetTable): Promise<CatalogColumnRow[]>;
   /** Called after each test (close clients, remove files). */
   cleanup?(): Promise<void>;
+}
+
+export interface CatalogColumnRow {
+  name: string;
+  type: string;
+  notNull: boolean;
 }
 
 let writer: Promise<DuckDBInstance> | undefined;
@@ -62,6 +73,28 @@ const INT: LogicalType = { kind: 'int32' };
 const TEXT: LogicalType = { kind: 'string', maxBytes: 256 };
 const TS: LogicalType = { kind: 'timestamp', utc: false };
 
+/** The catalog spellings each warehouse must report: written out here, not derived from the code under test. */
+const SPELLINGS = {
+  duckdb: {
+    int: 'INTEGER',
+    bigint: 'BIGINT',
+    text256: 'VARCHAR',
+    varchar10: 'VARCHAR',
+    varchar200: 'VARCHAR',
+    dec10_2: 'DECIMAL(10,2)',
+    dec20_6: 'DECIMAL(20,6)',
+  },
+  redshift: {
+    int: 'integer',
+    bigint: 'bigint',
+    text256: 'character varying(256)',
+    varchar10: 'character varying(10)',
+    varchar200: 'character varying(200)',
+    dec10_2: 'numeric(10,2)',
+    dec20_6: 'numeric(20,6)',
+  },
+} as const;
+
 function q(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -98,6 +131,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         mode: 'merge',
         files,
         expectedRows,
+        onColumnDrop: 'keep',
         ...extra,
       } satisfies LoadRequest;
     }
@@ -125,7 +159,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         `${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)} UNION ALL ${peopleRow(2, 'b', '2024-01-01 00:00:00', 1)}`,
       );
       const result = await wh.load(request(t('people'), [f], 2));
-      expect(result).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0 });
+      expect(result).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0, schemaChanges: [] });
       expect(await wh.count(t('people'))).toBe(2);
       expect(await rows(t('people'), ['id', 'name'])).toEqual([
         { id: 1, name: 'a' },
@@ -155,7 +189,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         ].join(' UNION ALL '),
       );
       const result = await wh.load(request(t('people'), [a, b], 5));
-      expect(result).toEqual({ rowsStaged: 5, rowsLoaded: 3, rowsDeleted: 2 });
+      expect(result).toEqual({ rowsStaged: 5, rowsLoaded: 3, rowsDeleted: 2, schemaChanges: [] });
       expect(await rows(t('people'), ['id', 'name', 'seq'])).toEqual([
         { id: 1, name: 'a-new', seq: 2 },
         { id: 2, name: 'b-new', seq: 1 },
@@ -176,6 +210,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         rowsStaged: 2,
         rowsLoaded: 2,
         rowsDeleted: 1,
+        schemaChanges: [],
       });
       expect(await rows(t('multi'), ['tenant', 'id', 'v'], ['tenant', 'id'])).toEqual([
         { tenant: 1, id: 1, v: 'x' },
@@ -192,9 +227,17 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         'email',
         `${peopleRow(4, 'd', '2024-01-02 00:00:00', 1)}, 'd@x'::VARCHAR AS email`,
       );
-      await wh.load(request(t('people'), [f], 1, { columns: withEmail }));
+      const added = await wh.load(request(t('people'), [f], 1, { columns: withEmail }));
+      expect(added.schemaChanges).toEqual([
+        { column: 'email', change: 'added', to: SPELLINGS[wh.capabilities.name].text256 },
+      ]);
       const f2 = await harness.parquet('no-email', peopleRow(5, 'e', '2024-01-02 00:00:00', 1));
-      expect(await wh.load(request(t('people'), [f2], 1))).toEqual({ rowsStaged: 1, rowsLoaded: 1, rowsDeleted: 0 });
+      expect(await wh.load(request(t('people'), [f2], 1))).toEqual({
+        rowsStaged: 1,
+        rowsLoaded: 1,
+        rowsDeleted: 0,
+        schemaChanges: [],
+      });
       expect(await rows(t('people'), ['id', 'email'])).toEqual([
         { id: 1, email: null },
         { id: 2, email: null },
@@ -213,8 +256,11 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
       );
       const err = await wh.load(request(t('people'), [f], 1, { columns: changed })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WarehouseError);
-      expect((err as Error).message).toContain(`${schema}.people`);
-      expect((err as Error).message).toContain('column name');
+      const spell = SPELLINGS[wh.capabilities.name];
+      expect((err as Error).message).toContain(
+        `table ${schema}.people column name is ${spell.text256} in the warehouse but the source now maps it to ${spell.bigint}, a different type`,
+      );
+      expect((err as WarehouseError).suggestion).toContain(`highwater resync -t ${schema}.people`);
       expect(await rows(t('people'), ['id', 'name'])).toEqual([
         { id: 1, name: 'a' },
         { id: 2, name: 'b' },
@@ -230,7 +276,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         "SELECT 10::INTEGER AS id, 'ten' AS label UNION ALL SELECT 11::INTEGER, 'eleven'",
       );
       const result = await wh.load(request(t('people'), [f], 2, { mode: 'replace', columns: cols, cursorColumns: [] }));
-      expect(result).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 3 });
+      expect(result).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 3, schemaChanges: [] });
       expect(await rows(t('people'), ['id', 'label'])).toEqual([
         { id: 10, label: 'ten' },
         { id: 11, label: 'eleven' },
@@ -255,11 +301,13 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         rowsStaged: 2,
         rowsLoaded: 2,
         rowsDeleted: 0,
+        schemaChanges: [],
       });
       expect(await wh.load(request(t('keyed'), [f], 2, { mode: 'replace' }))).toEqual({
         rowsStaged: 2,
         rowsLoaded: 1,
         rowsDeleted: 0,
+        schemaChanges: [],
       });
       expect(await rows(t('keyed'), ['id', 'name'])).toEqual([{ id: 1, name: 'new' }]);
     });
@@ -290,8 +338,8 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         `${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)} UNION ALL ${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)}`,
       );
       const req = request(t('log'), [f], 2, { mode: 'append', primaryKey: [], cursorColumns: [] });
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0 });
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0 });
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0, schemaChanges: [] });
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0, schemaChanges: [] });
       expect(await wh.count(t('log'))).toBe(4);
     });
 
@@ -301,8 +349,8 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         `${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)} UNION ALL ${peopleRow(2, 'b', '2024-01-01 00:00:00', 1)}`,
       );
       const req = request(t('people'), [f], 2, { mode: 'append' });
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0 });
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 2 });
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0, schemaChanges: [] });
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 2, schemaChanges: [] });
       expect(await rows(t('people'), ['id', 'name'])).toEqual([
         { id: 1, name: 'a' },
         { id: 2, name: 'b' },
@@ -383,13 +431,19 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         mode: 'merge',
         files: [f],
         expectedRows: 2,
+        onColumnDrop: 'keep',
       } satisfies LoadRequest;
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 1, rowsDeleted: 0 });
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 1, rowsDeleted: 0, schemaChanges: [] });
       expect(await rows(target, ['order', 'col_1st'], ['order'])).toEqual([{ order: 1, col_1st: 'y' }]);
     });
 
     it('loads an empty file list as zero rows', async () => {
-      expect(await wh.load(request(t('people'), [], 0))).toEqual({ rowsStaged: 0, rowsLoaded: 0, rowsDeleted: 0 });
+      expect(await wh.load(request(t('people'), [], 0))).toEqual({
+        rowsStaged: 0,
+        rowsLoaded: 0,
+        rowsDeleted: 0,
+        schemaChanges: [],
+      });
       expect(await wh.count(t('people'))).toBe(0);
     });
 
@@ -402,6 +456,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         { columns: [...people, column('id', INT)] },
         { columns: [] },
         { expectedRows: -1 },
+        { onColumnDrop: 'remove' as unknown as 'keep' },
       ];
       for (const extra of cases) {
         const err = await wh.load(request(t('people'), [f], 1, extra)).catch((e: unknown) => e);
@@ -409,6 +464,247 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         expect((err as Error).message).toContain(`${schema}.people`);
       }
       expect(await wh.count(t('people'))).toBeUndefined();
+    });
+
+    describe('schema changes', () => {
+      const V10: LogicalType = { kind: 'string', maxBytes: 10 };
+      const V200: LogicalType = { kind: 'string', maxBytes: 200 };
+      const D10_2: LogicalType = { kind: 'decimal', precision: 10, scale: 2 };
+      const D20_6: LogicalType = { kind: 'decimal', precision: 20, scale: 6 };
+      const BIG: LogicalType = { kind: 'int64' };
+      const spell = () => SPELLINGS[wh.capabilities.name];
+      const isRedshift = () => wh.capabilities.name === 'redshift';
+
+      /** id INTEGER NOT NULL, code VARCHAR(10), amount DECIMAL(10,2) NOT NULL, n INTEGER, unless overridden. */
+      function accounts(over: { code?: LogicalType; amount?: LogicalType; n?: LogicalType } = {}): MappedColumn[] {
+        return [
+          column('id', INT, false),
+          column('code', over.code ?? V10),
+          column('amount', over.amount ?? D10_2, false),
+          column('n', over.n ?? INT),
+        ];
+      }
+      /** One row; `types` are the DuckDB SQL types the Parquet columns get (they must match the request's). */
+      function accountRow(
+        id: number,
+        code: string,
+        amount: string,
+        n: string,
+        types = { amount: 'DECIMAL(10,2)', n: 'INTEGER' },
+      ) {
+        return `SELECT ${id}::INTEGER AS id, '${code}'::VARCHAR AS code, '${amount}'::${types.amount} AS amount, ${n}::${types.n} AS n`;
+      }
+      function accountsRequest(
+        target: TargetTable,
+        files: string[],
+        expectedRows: number,
+        columns: MappedColumn[],
+        extra: Partial<LoadRequest> = {},
+      ) {
+        return request(target, files, expectedRows, { columns, cursorColumns: [], ...extra });
+      }
+      async function seedAccounts(
+        target: TargetTable,
+        columns = accounts(),
+        types = { amount: 'DECIMAL(10,2)', n: 'INTEGER' },
+      ) {
+        const f = await harness.parquet(
+          'acct-seed',
+          `${accountRow(1, 'a1', '12345678.91', '2147483647', types)} UNION ALL ${accountRow(2, 'b2', '-0.01', '-5', types)}`,
+        );
+        expect((await wh.load(accountsRequest(target, [f], 2, columns))).schemaChanges).toEqual([]);
+      }
+      async function columnOf(target: TargetTable, name: string) {
+        return (await harness.columns(wh, target)).find((c) => c.name === name);
+      }
+      async function snapshot(target: TargetTable) {
+        return { rows: await rows(target, ['id', 'code', 'amount', 'n']), columns: await harness.columns(wh, target) };
+      }
+
+      it('widens VARCHAR(10) to VARCHAR(200), and a value longer than 10 loads after it', async () => {
+        await seedAccounts(t('acct'));
+        const long = 'x'.repeat(150);
+        const f = await harness.parquet('acct-long', accountRow(3, long, '1.5', '1'));
+        const result = await wh.load(accountsRequest(t('acct'), [f], 1, accounts({ code: V200 })));
+        // DuckDB's VARCHAR has no length: nothing to widen there.
+        expect(result).toEqual({
+          rowsStaged: 1,
+          rowsLoaded: 1,
+          rowsDeleted: 0,
+          schemaChanges: isRedshift()
+            ? [{ column: 'code', change: 'widened', from: spell().varchar10, to: spell().varchar200 }]
+            : [],
+        });
+        expect(await rows(t('acct'), ['id', 'code'])).toEqual([
+          { id: 1, code: 'a1' },
+          { id: 2, code: 'b2' },
+          { id: 3, code: long },
+        ]);
+        expect(await columnOf(t('acct'), 'code')).toEqual({ name: 'code', type: spell().varchar200, notNull: false });
+        // The same request again finds nothing to change.
+        const f2 = await harness.parquet('acct-long2', accountRow(4, long, '2.5', '2'));
+        expect((await wh.load(accountsRequest(t('acct'), [f2], 1, accounts({ code: V200 })))).schemaChanges).toEqual(
+          [],
+        );
+      });
+
+      it('widens DECIMAL(10,2) to DECIMAL(20,6), keeping every old value exactly', async () => {
+        await seedAccounts(t('acct'));
+        const types = { amount: 'DECIMAL(20,6)', n: 'INTEGER' };
+        const f = await harness.parquet('acct-dec', accountRow(3, 'c3', '12345678901234.123456', '7', types));
+        const result = await wh.load(accountsRequest(t('acct'), [f], 1, accounts({ amount: D20_6 })));
+        expect(result.schemaChanges).toEqual([
+          { column: 'amount', change: 'widened', from: spell().dec10_2, to: spell().dec20_6 },
+        ]);
+        expect(await rows(t('acct'), ['id', 'amount'])).toEqual([
+          { id: 1, amount: '12345678.910000' },
+          { id: 2, amount: '-0.010000' },
+          { id: 3, amount: '12345678901234.123456' },
+        ]);
+        // DuckDB widens in place and keeps NOT NULL; Redshift rebuilds the column, which ends nullable (ddl.ts).
+        expect(await columnOf(t('acct'), 'amount')).toEqual({
+          name: 'amount',
+          type: spell().dec20_6,
+          notNull: !isRedshift(),
+        });
+      });
+
+      it('widens INTEGER to BIGINT, and a value above 2^31 loads after it', async () => {
+        await seedAccounts(t('acct'));
+        const types = { amount: 'DECIMAL(10,2)', n: 'BIGINT' };
+        const f = await harness.parquet('acct-big', accountRow(3, 'c3', '1', '3000000000', types));
+        const result = await wh.load(accountsRequest(t('acct'), [f], 1, accounts({ n: BIG })));
+        expect(result.schemaChanges).toEqual([
+          { column: 'n', change: 'widened', from: spell().int, to: spell().bigint },
+        ]);
+        expect(await rows(t('acct'), ['id', 'n'])).toEqual([
+          { id: 1, n: 2147483647 },
+          { id: 2, n: -5 },
+          { id: 3, n: 3000000000 },
+        ]);
+        expect((await columnOf(t('acct'), 'n'))?.type).toBe(spell().bigint);
+      });
+
+      it('refuses a narrowing or a type change, naming table, column and both types, and changes nothing', async () => {
+        const wide = accounts({ amount: D20_6 });
+        const wideTypes = { amount: 'DECIMAL(20,6)', n: 'INTEGER' };
+        await seedAccounts(t('acct'), wide, wideTypes);
+        const before = await snapshot(t('acct'));
+        const cases: [MappedColumn[], string, string][] = [
+          // DECIMAL(20,6) → DECIMAL(10,2), with widenings of code and n in the same request that must not run either.
+          [
+            accounts({ code: V200, amount: D10_2, n: BIG }),
+            accountRow(3, 'c3', '1', '1', { amount: 'DECIMAL(10,2)', n: 'BIGINT' }),
+            `table ${schema}.acct column amount is ${spell().dec20_6} in the warehouse but the source now maps it to ${spell().dec10_2}, a narrowing`,
+          ],
+          // VARCHAR → INTEGER
+          [
+            [column('id', INT, false), column('code', INT), column('amount', D20_6, false), column('n', INT)],
+            `SELECT 3::INTEGER AS id, 7::INTEGER AS code, '1'::DECIMAL(20,6) AS amount, 1::INTEGER AS n`,
+            `table ${schema}.acct column code is ${spell().varchar10} in the warehouse but the source now maps it to ${spell().int}, a different type`,
+          ],
+        ];
+        for (const [columns, select, message] of cases) {
+          const f = await harness.parquet('acct-bad', select);
+          const err = await wh
+            .load(accountsRequest(t('acct'), [f], 1, columns, { sourceTable: 'shop.accounts' }))
+            .catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(WarehouseError);
+          expect((err as Error).message).toContain(message);
+          expect((err as Error).message).toContain('nothing was changed');
+          expect((err as WarehouseError).suggestion).toContain('highwater resync -t shop.accounts');
+          expect(await snapshot(t('acct'))).toEqual(before);
+        }
+      });
+
+      it('a load that fails after its widenings were planned (count mismatch) changes nothing', async () => {
+        await seedAccounts(t('acct'));
+        const before = await snapshot(t('acct'));
+        const f = await harness.parquet(
+          'acct-mm',
+          accountRow(3, 'c'.repeat(50), '1', '3000000000', { amount: 'DECIMAL(20,6)', n: 'BIGINT' }),
+        );
+        const req = accountsRequest(t('acct'), [f], 5, accounts({ code: V200, amount: D20_6, n: BIG }));
+        await expect(wh.load(req)).rejects.toBeInstanceOf(CountMismatchError);
+        expect(await snapshot(t('acct'))).toEqual(before);
+      });
+
+      const withLegacy = [column('id', INT, false), column('name', TEXT), column('legacy', INT, false)];
+      const withoutLegacy = [column('id', INT, false), column('name', TEXT)];
+      async function seedLegacy(target: TargetTable): Promise<void> {
+        const f = await harness.parquet(
+          'legacy-seed',
+          "SELECT 1::INTEGER AS id, 'a'::VARCHAR AS name, 10::INTEGER AS legacy UNION ALL SELECT 2, 'b', 20",
+        );
+        await wh.load(request(target, [f], 2, { columns: withLegacy, cursorColumns: [] }));
+      }
+      const legacyRows = (select: string) => harness.parquet('legacy-next', select);
+
+      it('keep: a dropped NOT NULL column stays, made nullable; later loads succeed, new rows NULL, old rows keep theirs', async () => {
+        await seedLegacy(t('legacy'));
+        const f = await legacyRows("SELECT 2::INTEGER AS id, 'b2'::VARCHAR AS name UNION ALL SELECT 3, 'c'");
+        const keep: Partial<LoadRequest> = { columns: withoutLegacy, cursorColumns: [], onColumnDrop: 'keep' };
+        expect(await wh.load(request(t('legacy'), [f], 2, keep))).toEqual({
+          rowsStaged: 2,
+          rowsLoaded: 2,
+          rowsDeleted: 1,
+          schemaChanges: [{ column: 'legacy', change: 'kept', from: `${spell().int} NOT NULL`, to: spell().int }],
+        });
+        expect(await columnOf(t('legacy'), 'legacy')).toEqual({ name: 'legacy', type: spell().int, notNull: false });
+        // Already nullable: the next load without it changes nothing and reports nothing.
+        const f2 = await legacyRows("SELECT 4::INTEGER AS id, 'd'::VARCHAR AS name");
+        expect((await wh.load(request(t('legacy'), [f2], 1, keep))).schemaChanges).toEqual([]);
+        // Row 1 was never reloaded and keeps its value; row 2 was replaced by the merge, rows 3 and 4 are new.
+        expect(await rows(t('legacy'), ['id', 'name', 'legacy'])).toEqual([
+          { id: 1, name: 'a', legacy: 10 },
+          { id: 2, name: 'b2', legacy: null },
+          { id: 3, name: 'c', legacy: null },
+          { id: 4, name: 'd', legacy: null },
+        ]);
+      });
+
+      it('drop: a column the source dropped is dropped by the load', async () => {
+        await seedLegacy(t('legacy'));
+        const f = await legacyRows("SELECT 3::INTEGER AS id, 'c'::VARCHAR AS name");
+        const result = await wh.load(
+          request(t('legacy'), [f], 1, { columns: withoutLegacy, cursorColumns: [], onColumnDrop: 'drop' }),
+        );
+        expect(result).toEqual({
+          rowsStaged: 1,
+          rowsLoaded: 1,
+          rowsDeleted: 0,
+          schemaChanges: [{ column: 'legacy', change: 'dropped', from: spell().int }],
+        });
+        expect((await harness.columns(wh, t('legacy'))).map((c) => c.name)).toEqual(['id', 'name']);
+        expect(await rows(t('legacy'), ['id', 'name'])).toEqual([
+          { id: 1, name: 'a' },
+          { id: 2, name: 'b' },
+          { id: 3, name: 'c' },
+        ]);
+      });
+
+      it('reports several changes of one load together, and replace reports none', async () => {
+        await seedLegacy(t('legacy'));
+        const next = [column('id', { kind: 'int64' }, false), column('name', TEXT), column('email', TEXT)];
+        const f = await legacyRows("SELECT 5000000000::BIGINT AS id, 'e'::VARCHAR AS name, 'e@x'::VARCHAR AS email");
+        const result = await wh.load(
+          request(t('legacy'), [f], 1, { columns: next, cursorColumns: [], onColumnDrop: 'drop' }),
+        );
+        expect(result.schemaChanges).toEqual([
+          { column: 'email', change: 'added', to: spell().text256 },
+          { column: 'id', change: 'widened', from: spell().int, to: spell().bigint },
+          { column: 'legacy', change: 'dropped', from: spell().int },
+        ]);
+        expect(await rows(t('legacy'), ['id', 'email'])).toEqual([
+          { id: 1, email: null },
+          { id: 2, email: null },
+          { id: 5000000000, email: 'e@x' },
+        ]);
+        const replaced = await wh.load(
+          request(t('legacy'), [f], 1, { columns: next, cursorColumns: [], mode: 'replace' }),
+        );
+        expect(replaced.schemaChanges).toEqual([]);
+      });
     });
   });
 }

@@ -9,10 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbWarehouse } from '../../lambdas/adapters/duckdb/index.js';
 import type { LogicalType } from '../../lambdas/engine/model.js';
 import { duckdbType } from '../../lambdas/engine/type-map.js';
-import type { LoadRequest } from '../../lambdas/ports/index.js';
+import { catalogSpelling } from '../../lambdas/engine/type-widening.js';
+import type { LoadRequest, TargetTable, Warehouse } from '../../lambdas/ports/index.js';
 import { checkInserted } from '../../lambdas/ports/load-request.js';
 import { CountMismatchError, WarehouseError } from '../../lambdas/runtime/errors.js';
-import { column, describeWarehouseContract, writeParquetWithDuckDb } from '../contract/warehouse.contract.js';
+import {
+  type CatalogColumnRow,
+  column,
+  describeWarehouseContract,
+  writeParquetWithDuckDb,
+} from '../contract/warehouse.contract.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -30,10 +36,21 @@ async function parquet(name: string, select: string): Promise<string> {
   return path;
 }
 
+/** The target's columns as duckdb_columns() spells them, in table order. */
+async function catalogColumns(wh: Warehouse, target: TargetTable): Promise<CatalogColumnRow[]> {
+  const rows = await wh.query<{ name: string; type: string; not_null: boolean }>(
+    `SELECT column_name AS name, data_type AS type, NOT is_nullable AS not_null FROM duckdb_columns()
+      WHERE schema_name = ? AND table_name = ? ORDER BY column_index`,
+    [target.schema, target.name],
+  );
+  return rows.map((r) => ({ name: r.name, type: r.type, notNull: r.not_null }));
+}
+
 describeWarehouseContract('duckdb', {
   open: () => createDuckDbWarehouse({ path: dbPath() }),
   parquet,
   missingLocation: (name) => join(dir, 'missing', `${name}.parquet`),
+  columns: catalogColumns,
 });
 
 const INT: LogicalType = { kind: 'int32' };
@@ -117,8 +134,9 @@ describe('DuckDB warehouse: types and DDL', () => {
         mode: 'merge',
         files: [f],
         expectedRows: 2,
+        onColumnDrop: 'keep',
       };
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0 });
+      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0, schemaChanges: [] });
       const rows = await wh.query('SELECT * FROM "types"."all" ORDER BY id');
       expect(rows).toEqual([
         {
@@ -200,6 +218,131 @@ describe('DuckDB warehouse: types and DDL', () => {
   });
 });
 
+describe('DuckDB warehouse: schema changes', () => {
+  it('every DDL type the type map produces is spelled in the catalog as WAREHOUSE_TYPES.duckdb says', async () => {
+    const types: LogicalType[] = [
+      { kind: 'boolean' },
+      { kind: 'int16' },
+      { kind: 'int32' },
+      { kind: 'int64' },
+      { kind: 'float32' },
+      { kind: 'float64' },
+      { kind: 'decimal', precision: 20, scale: 0 },
+      { kind: 'decimal', precision: 38, scale: 10 },
+      { kind: 'string', maxBytes: 40 },
+      { kind: 'json' },
+      { kind: 'binary', maxBytes: 16 },
+      { kind: 'date' },
+      { kind: 'timestamp', utc: false },
+      { kind: 'timestamp', utc: true },
+      { kind: 'time' },
+    ];
+    const wh = await createDuckDbWarehouse({ path: dbPath() });
+    try {
+      const target = { schema: 'spell', name: 'all' };
+      const columns = types.map((type, i) => column(`c${i}`, type));
+      await wh.load({
+        target,
+        columns,
+        primaryKey: [],
+        cursorColumns: [],
+        mode: 'append',
+        files: [],
+        expectedRows: 0,
+        onColumnDrop: 'keep',
+      });
+      const catalog = await catalogColumns(wh, target);
+      expect(catalog.map((c) => c.type)).toEqual(types.map((t) => catalogSpelling('duckdb', duckdbType(t))));
+      // Loading the same columns again compares equal everywhere: nothing to change.
+      const again = await wh.load({
+        target,
+        columns,
+        primaryKey: [],
+        cursorColumns: [],
+        mode: 'append',
+        files: [],
+        expectedRows: 0,
+        onColumnDrop: 'keep',
+      });
+      expect(again.schemaChanges).toEqual([]);
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it('a load that fails after its ALTERs ran leaves the table exactly as before: the transaction rolls them back', async () => {
+    const wh = await createDuckDbWarehouse({ path: dbPath() });
+    try {
+      const target = { schema: 'rb', name: 't' };
+      const first = [
+        column('id', INT, false),
+        column('amount', { kind: 'decimal', precision: 10, scale: 2 }, false),
+        column('n', INT),
+        column('legacy', INT, false),
+        column('gone', INT),
+      ];
+      const base = {
+        target,
+        primaryKey: ['id'],
+        cursorColumns: [],
+        mode: 'merge',
+        onColumnDrop: 'keep',
+      } satisfies Partial<LoadRequest>;
+      const seed = await parquet(
+        'rb-seed',
+        "SELECT 1::INTEGER AS id, '12.34'::DECIMAL(10,2) AS amount, 5::INTEGER AS n, 7::INTEGER AS legacy, 9::INTEGER AS gone",
+      );
+      await wh.load({ ...base, columns: first, files: [seed], expectedRows: 1 });
+      const snapshot = async () => ({
+        columns: await catalogColumns(wh, target),
+        rows: await wh.query('SELECT * FROM "rb"."t" ORDER BY id'),
+      });
+      const before = await snapshot();
+      // Widen amount and n, add email, keep legacy (DROP NOT NULL), all of which run before the insert fails on
+      // the NULL key; with onColumnDrop drop, `gone` and `legacy` are dropped instead.
+      const next = [
+        column('id', INT, false),
+        column('amount', { kind: 'decimal', precision: 20, scale: 6 }, false),
+        column('n', { kind: 'int64' }),
+        column('email', { kind: 'string', maxBytes: 40 }),
+      ];
+      const bad = await parquet(
+        'rb-bad',
+        "SELECT NULL::INTEGER AS id, '1'::DECIMAL(20,6) AS amount, 3000000000::BIGINT AS n, 'x' AS email",
+      );
+      for (const onColumnDrop of ['keep', 'drop'] as const) {
+        const err = await wh
+          .load({ ...base, onColumnDrop, columns: next, files: [bad], expectedRows: 1 })
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WarehouseError);
+        expect((err as Error).message).toMatch(/NOT NULL constraint failed/);
+        expect(await snapshot()).toEqual(before);
+      }
+      const good = await parquet(
+        'rb-good',
+        "SELECT 2::INTEGER AS id, '1'::DECIMAL(20,6) AS amount, 3000000000::BIGINT AS n, 'x' AS email",
+      );
+      const result = await wh.load({ ...base, columns: next, files: [good], expectedRows: 1 });
+      expect(result.schemaChanges).toEqual([
+        { column: 'email', change: 'added', to: 'VARCHAR' },
+        { column: 'amount', change: 'widened', from: 'DECIMAL(10,2)', to: 'DECIMAL(20,6)' },
+        { column: 'n', change: 'widened', from: 'INTEGER', to: 'BIGINT' },
+        { column: 'legacy', change: 'kept', from: 'INTEGER NOT NULL', to: 'INTEGER' },
+      ]);
+      expect(await catalogColumns(wh, target)).toEqual([
+        { name: 'id', type: 'INTEGER', notNull: true },
+        { name: 'amount', type: 'DECIMAL(20,6)', notNull: true },
+        { name: 'n', type: 'BIGINT', notNull: false },
+        { name: 'legacy', type: 'INTEGER', notNull: false },
+        { name: 'gone', type: 'INTEGER', notNull: false },
+        { name: 'email', type: 'VARCHAR', notNull: false },
+      ]);
+    } finally {
+      await wh.close();
+    }
+  });
+});
+
 describe('DuckDB warehouse: errors', () => {
   it('names the problem in validation errors', async () => {
     const wh = await createDuckDbWarehouse({ path: ':memory:' });
@@ -211,6 +354,7 @@ describe('DuckDB warehouse: errors', () => {
       mode: 'merge',
       files: [],
       expectedRows: 0,
+      onColumnDrop: 'keep',
     };
     const cases: [Partial<LoadRequest>, RegExp][] = [
       [{ primaryKey: [] }, /load of s\.t: merge needs a primary key/],
@@ -219,6 +363,8 @@ describe('DuckDB warehouse: errors', () => {
       [{ columns: [column('id', INT), column('ID', INT)] }, /column ID is listed twice/],
       [{ columns: [] }, /no columns given/],
       [{ expectedRows: 1.5 }, /expectedRows must be a non-negative integer, got 1.5/],
+      [{ onColumnDrop: undefined as unknown as 'keep' }, /onColumnDrop must be keep or drop, got undefined/],
+      [{ onColumnDrop: 'remove' as unknown as 'keep' }, /onColumnDrop must be keep or drop, got "remove"/],
     ];
     try {
       for (const [extra, message] of cases) {
@@ -302,6 +448,7 @@ describe('DuckDB warehouse: files and sharing', () => {
       mode: 'append',
       files: [f],
       expectedRows: 1,
+      onColumnDrop: 'keep',
     });
     expect(await b.count({ schema: 'main', name: 'shared' })).toBe(1);
     await a.close();
@@ -324,6 +471,7 @@ describe('DuckDB warehouse: files and sharing', () => {
       mode: 'replace',
       files,
       expectedRows,
+      onColumnDrop: 'keep',
     });
     try {
       const small = await parquet('small', 'SELECT range::BIGINT AS id, md5(range::VARCHAR) AS pad FROM range(1000)');
@@ -340,7 +488,7 @@ describe('DuckDB warehouse: files and sharing', () => {
         seen.add(await wh.count(target));
         polls += 1;
       }
-      expect(await loading).toEqual({ rowsStaged: 300_000, rowsLoaded: 300_000, rowsDeleted: 1000 });
+      expect(await loading).toEqual({ rowsStaged: 300_000, rowsLoaded: 300_000, rowsDeleted: 1000, schemaChanges: [] });
       expect(polls).toBeGreaterThan(0);
       for (const n of seen) expect([1000, 300_000]).toContain(n);
       expect(seen.has(1000)).toBe(true);

@@ -22,9 +22,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedshiftWarehouse, type RedshiftWarehouseOptions } from '../../lambdas/adapters/redshift/index.js';
 import type { LogicalType } from '../../lambdas/engine/model.js';
-import type { LoadRequest, Warehouse } from '../../lambdas/ports/index.js';
+import type { LoadRequest, TargetTable, Warehouse } from '../../lambdas/ports/index.js';
 import { ConfigError, CountMismatchError, WarehouseError } from '../../lambdas/runtime/errors.js';
-import { column, describeWarehouseContract, writeParquetWithDuckDb } from '../contract/warehouse.contract.js';
+import {
+  type CatalogColumnRow,
+  column,
+  describeWarehouseContract,
+  writeParquetWithDuckDb,
+} from '../contract/warehouse.contract.js';
 import { FAUXQS_CREDENTIALS, type FauxqsInstance, startFauxqs } from '../support/fauxqs.js';
 import { type PostgresInstance, startPostgres } from '../support/postgres.js';
 import { type RedshiftDataStandin, startRedshiftDataStandin } from '../support/redshift-data-standin/index.js';
@@ -113,10 +118,25 @@ async function parquet(name: string, select: string): Promise<string> {
   return putObject(`files/${unique(name)}.parquet`, await readFile(path));
 }
 
+/** The target's columns as format_type spells them (what catalog.ts reads), in table order. */
+async function catalogColumns(wh: Warehouse, target: TargetTable): Promise<CatalogColumnRow[]> {
+  const rows = await wh.query<{ name: string; type: string; not_null: boolean }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null
+       FROM pg_catalog.pg_attribute a
+       JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [target.schema, target.name],
+  );
+  return rows.map((r) => ({ name: r.name, type: r.type, notNull: r.not_null }));
+}
+
 describeWarehouseContract('redshift (Data API stand-in over PostgreSQL)', {
   open: async () => withManifests(openRaw()),
   parquet,
   missingLocation: (name) => `s3://${BUCKET}/missing/${name}.parquet`,
+  columns: catalogColumns,
 });
 
 const INT: LogicalType = { kind: 'int32' };
@@ -141,6 +161,7 @@ function request(
     mode: 'merge',
     files,
     expectedRows,
+    onColumnDrop: 'keep',
     ...extra,
   } satisfies LoadRequest;
 }
@@ -175,6 +196,7 @@ describe('Redshift warehouse: DDL', () => {
       rowsStaged: 1,
       rowsLoaded: 1,
       rowsDeleted: 0,
+      schemaChanges: [],
     });
     const create = standin.sqlLog.find((s) => s.startsWith(`CREATE TABLE "${schema}"."orders" (`));
     expect(create).toBe(
@@ -184,6 +206,7 @@ describe('Redshift warehouse: DDL', () => {
       rowsStaged: 1,
       rowsLoaded: 1,
       rowsDeleted: 1,
+      schemaChanges: [],
     });
     const fresh = standin.sqlLog.find((s) => s.startsWith(`CREATE TABLE "${schema}"."orders__hw_new_`));
     expect(fresh).toMatch(/\nDISTSTYLE KEY DISTKEY \("id"\) COMPOUND SORTKEY \("updated_at", "id"\)$/);
@@ -262,24 +285,173 @@ describe('Redshift warehouse: DDL', () => {
     expect(await wh.count({ schema, name: 't' })).toBeUndefined();
     await wh.close();
   });
+});
 
-  it('keeps a wider existing VARCHAR, refuses a narrower one', async () => {
+describe('Redshift warehouse: how schema changes are applied', () => {
+  const D10_2: LogicalType = { kind: 'decimal', precision: 10, scale: 2 };
+  const D20_6: LogicalType = { kind: 'decimal', precision: 20, scale: 6 };
+  const named = (maxBytes: number) => column('name', { kind: 'string', maxBytes });
+
+  /** The SQL of every request after `from`: [operation, sql] pairs, one per statement of a batch. */
+  function sentSince(from: number): [string, string][] {
+    return standin.requests.slice(from).flatMap((r): [string, string][] => {
+      if (r.operation === 'ExecuteStatement') return [['execute', String(r.body.Sql)]];
+      if (r.operation === 'BatchExecuteStatement') return (r.body.Sqls as string[]).map((sql) => ['batch', sql]);
+      return [];
+    });
+  }
+  /** Nothing but catalog reads ran. */
+  const onlyReads = (from: number) => sentSince(from).every(([, sql]) => /^\s*SELECT\b/i.test(sql));
+
+  it('keeps a wider VARCHAR; widens a narrower one with ALTER COLUMN TYPE on its own, between the two batches', async () => {
     const wh = withManifests(openRaw());
     const schema = schemaName();
     await wh.load(request(schema, 'p', [await parquet('w1', personRow(1, 'a'))], 1));
-    const columns = (maxBytes: number) => [
-      column('id', INT, false),
-      column('name', { kind: 'string', maxBytes }),
-      column('updated_at', TS),
-    ];
+    const columns = (maxBytes: number) => [column('id', INT, false), named(maxBytes), column('updated_at', TS)];
     const f = await parquet('w2', personRow(2, 'b'));
-    expect(await wh.load(request(schema, 'p', [f], 1, { columns: columns(16) }))).toMatchObject({ rowsLoaded: 1 });
-    const err = await wh.load(request(schema, 'p', [f], 1, { columns: columns(256) })).catch((e: unknown) => e);
+    expect(await wh.load(request(schema, 'p', [f], 1, { columns: columns(16) }))).toMatchObject({
+      rowsLoaded: 1,
+      schemaChanges: [],
+    });
+    const from = standin.requests.length;
+    const long = 'x'.repeat(200); // more than VARCHAR(64) holds
+    const f3 = await parquet('w3', personRow(3, long));
+    expect(await wh.load(request(schema, 'p', [f3], 1, { columns: columns(256) }))).toMatchObject({
+      rowsLoaded: 1,
+      schemaChanges: [
+        { column: 'name', change: 'widened', from: 'character varying(64)', to: 'character varying(256)' },
+      ],
+    });
+    const sent = sentSince(from);
+    const alter = `ALTER TABLE "${schema}"."p" ALTER COLUMN "name" TYPE VARCHAR(256)`;
+    const at = sent.findIndex(([op, sql]) => op === 'execute' && sql === alter);
+    expect(at).toBeGreaterThan(sent.findIndex(([op, sql]) => op === 'batch' && sql.startsWith('COPY ')));
+    expect(at).toBeLessThan(
+      sent.findIndex(([op, sql]) => op === 'batch' && sql.startsWith(`DELETE FROM "${schema}"."p"`)),
+    );
+    expect(sent.filter(([op, sql]) => op === 'batch' && sql.includes('ALTER COLUMN'))).toEqual([]);
+    expect(await wh.query(`SELECT name FROM "${schema}"."p" WHERE id = 3`)).toEqual([{ name: long }]);
+    await wh.close();
+  });
+
+  it('rebuilds other widenings and kept NOT NULL columns inside the apply batch: add, copy, drop, rename', async () => {
+    const wh = withManifests(openRaw());
+    const schema = schemaName();
+    const first = [column('id', INT, false), column('amount', D10_2, false), column('legacy', INT, false), named(64)];
+    const seed = await parquet(
+      'rb1',
+      "SELECT 1::INTEGER AS id, '12.34'::DECIMAL(10,2) AS amount, 7::INTEGER AS legacy, 'a' AS name",
+    );
+    await wh.load(request(schema, 't', [seed], 1, { columns: first, cursorColumns: [] }));
+    const from = standin.requests.length;
+    const next = [column('id', INT, false), column('amount', D20_6, false), named(64)];
+    const f = await parquet('rb2', "SELECT 2::INTEGER AS id, '0.000001'::DECIMAL(20,6) AS amount, 'b' AS name");
+    const result = await wh.load(request(schema, 't', [f], 1, { columns: next, cursorColumns: [] }));
+    expect(result.schemaChanges).toEqual([
+      { column: 'amount', change: 'widened', from: 'numeric(10,2)', to: 'numeric(20,6)' },
+      { column: 'legacy', change: 'kept', from: 'integer NOT NULL', to: 'integer' },
+    ]);
+    const t = `"${schema}"."t"`;
+    const batch = sentSince(from)
+      .filter(([op]) => op === 'batch')
+      .map(([, sql]) => sql);
+    const applied = batch.slice(batch.findIndex((sql) => sql.startsWith(`ALTER TABLE ${t}`)));
+    expect(applied.slice(0, 8)).toEqual([
+      `ALTER TABLE ${t} ADD COLUMN "__hw_tmp_0" DECIMAL(20,6)`,
+      `UPDATE ${t} SET "__hw_tmp_0" = "amount"`,
+      `ALTER TABLE ${t} DROP COLUMN "amount"`,
+      `ALTER TABLE ${t} RENAME COLUMN "__hw_tmp_0" TO "amount"`,
+      `ALTER TABLE ${t} ADD COLUMN "__hw_tmp_1" integer`,
+      `UPDATE ${t} SET "__hw_tmp_1" = "legacy"`,
+      `ALTER TABLE ${t} DROP COLUMN "legacy"`,
+      `ALTER TABLE ${t} RENAME COLUMN "__hw_tmp_1" TO "legacy"`,
+    ]);
+    expect(applied[8]).toMatch(/^DELETE FROM /);
+    expect(sentSince(from).filter(([op, sql]) => op === 'execute' && sql.startsWith('ALTER'))).toEqual([]);
+    expect(await wh.query(`SELECT id, amount, legacy, name FROM ${t} ORDER BY id`)).toEqual([
+      { id: 1, amount: '12.340000', legacy: 7, name: 'a' },
+      { id: 2, amount: '0.000001', legacy: null, name: 'b' },
+    ]);
+    await wh.close();
+  });
+
+  it('a failed apply batch rolls back the rebuilds and keeps the data; only the VARCHAR widened ahead of it stays wider', async () => {
+    const wh = withManifests(openRaw());
+    const schema = schemaName();
+    const first = [column('id', INT, false), column('amount', D10_2, false), named(64)];
+    const seed = await parquet('fb1', "SELECT 1::INTEGER AS id, '12.34'::DECIMAL(10,2) AS amount, 'a' AS name");
+    await wh.load(request(schema, 't', [seed], 1, { columns: first, cursorColumns: [] }));
+    const next = [column('id', INT, false), column('amount', D20_6, false), named(256)];
+    // A NULL key passes COPY into the stage (no constraints there) and fails the INSERT into the NOT NULL target.
+    const bad = await parquet('fb2', "SELECT NULL::INTEGER AS id, '1'::DECIMAL(20,6) AS amount, 'b' AS name");
+    const err = await wh
+      .load(request(schema, 't', [bad], 1, { columns: next, cursorColumns: [], mode: 'append', primaryKey: [] }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WarehouseError);
+    expect((err as Error).message).toMatch(/null value in column "id"/);
+    expect(await catalogColumns(wh, { schema, name: 't' })).toEqual([
+      { name: 'id', type: 'integer', notNull: true },
+      { name: 'amount', type: 'numeric(10,2)', notNull: true },
+      { name: 'name', type: 'character varying(256)', notNull: false },
+    ]);
+    expect(await wh.query(`SELECT id, amount, name FROM "${schema}"."t"`)).toEqual([
+      { id: 1, amount: '12.34', name: 'a' },
+    ]);
+    const good = await parquet('fb3', "SELECT 2::INTEGER AS id, '1'::DECIMAL(20,6) AS amount, 'b' AS name");
+    expect(
+      (await wh.load(request(schema, 't', [good], 1, { columns: next, cursorColumns: [] }))).schemaChanges,
+    ).toEqual([{ column: 'amount', change: 'widened', from: 'numeric(10,2)', to: 'numeric(20,6)' }]);
+    await wh.close();
+  });
+
+  it('refuses to rebuild a DISTKEY or SORTKEY column, before anything runs; a VARCHAR sort key widens in place', async () => {
+    const wh = withManifests(openRaw());
+    const schema = schemaName();
+    const cols = (amount: LogicalType, id: LogicalType, name: number) => [
+      column('id', id, false),
+      column('amount', amount),
+      named(name),
+    ];
+    const keys = { distkey: 'id', sortkey: ['amount', 'name'], cursorColumns: [] };
+    const seed = await parquet('dk1', "SELECT 1::INTEGER AS id, '1.5'::DECIMAL(10,2) AS amount, 'a' AS name");
+    await wh.load(request(schema, 'k', [seed], 1, { columns: cols(D10_2, INT, 64), ...keys }));
+    for (const [columns, message] of [
+      [cols(D20_6, INT, 64), `column amount (numeric(10,2) → numeric(20,6)) is the DISTKEY or a SORTKEY`],
+      [cols(D10_2, { kind: 'int64' }, 64), `column id (integer → bigint) is the DISTKEY or a SORTKEY`],
+    ] as const) {
+      const from = standin.requests.length;
+      const err = await wh.load(request(schema, 'k', [seed], 1, { columns: [...columns], ...keys })).catch((e) => e);
+      expect(err).toBeInstanceOf(WarehouseError);
+      expect((err as Error).message).toContain(`table ${schema}.k ${message}`);
+      expect((err as WarehouseError).suggestion).toContain(`highwater resync -t ${schema}.k`);
+      expect(onlyReads(from)).toBe(true);
+    }
+    const f = await parquet('dk2', "SELECT 2::INTEGER AS id, '1.5'::DECIMAL(10,2) AS amount, 'b' AS name");
+    expect(
+      (await wh.load(request(schema, 'k', [f], 1, { columns: cols(D10_2, INT, 128), ...keys }))).schemaChanges,
+    ).toEqual([{ column: 'name', change: 'widened', from: 'character varying(64)', to: 'character varying(128)' }]);
+    await wh.close();
+  });
+
+  it('refuses schema changes that need more statements than one batch takes, before anything runs', async () => {
+    const wh = withManifests(openRaw());
+    const schema = schemaName();
+    const names = Array.from({ length: 10 }, (_, i) => `c${i}`);
+    const cols = (type: LogicalType) => [column('id', INT, false), ...names.map((n) => column(n, type))];
+    const row = (type: string) => `SELECT 1::INTEGER AS id, ${names.map((n) => `1::${type} AS ${n}`).join(', ')}`;
+    await wh.load(
+      request(schema, 'wide', [await parquet('b1', row('INTEGER'))], 1, { columns: cols(INT), cursorColumns: [] }),
+    );
+    const from = standin.requests.length;
+    const f = await parquet('b2', row('BIGINT'));
+    const err = await wh
+      .load(request(schema, 'wide', [f], 1, { columns: cols({ kind: 'int64' }), cursorColumns: [] }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WarehouseError);
     expect((err as Error).message).toBe(
-      `table ${schema}.p column name is character varying(64) in the warehouse, narrower than the VARCHAR(256) the source now needs; refusing to change it silently`,
+      `load of ${schema}.wide: its schema changes need 43 statements in one Data API batch, which takes at most 40; nothing was changed`,
     );
-    expect(await wh.count({ schema, name: 'p' })).toBe(2);
+    expect(onlyReads(from)).toBe(true);
     await wh.close();
   });
 });
@@ -294,7 +466,7 @@ describe('Redshift warehouse: types', () => {
       `SELECT 1::INTEGER AS id, '{"a":[1,2],"b":"x"}'::VARCHAR AS doc UNION ALL SELECT 2, '[true,null]' UNION ALL SELECT 3, NULL`,
     );
     const req = { ...request(schema, 'docs', [f], 3), columns, cursorColumns: [] };
-    expect(await wh.load(req)).toEqual({ rowsStaged: 3, rowsLoaded: 3, rowsDeleted: 0 });
+    expect(await wh.load(req)).toEqual({ rowsStaged: 3, rowsLoaded: 3, rowsDeleted: 0, schemaChanges: [] });
     const rows = await wh.query<{ id: number; doc: string | null }>(
       `SELECT id, doc FROM "${schema}"."docs" ORDER BY id`,
     );
@@ -315,7 +487,7 @@ describe('Redshift warehouse: types', () => {
     );
     expect(ours.find((s) => s.startsWith(`INSERT INTO "${schema}"."docs"`))).toContain('JSON_PARSE("doc")');
     // A second load compares SUPER with SUPER and merges.
-    expect(await wh.load(req)).toEqual({ rowsStaged: 3, rowsLoaded: 3, rowsDeleted: 3 });
+    expect(await wh.load(req)).toEqual({ rowsStaged: 3, rowsLoaded: 3, rowsDeleted: 3, schemaChanges: [] });
     await wh.close();
   });
 
@@ -737,6 +909,48 @@ describe('Redshift Data API stand-in', () => {
     expect(await settled(client, String(unbound.Id))).toMatchObject({
       Error: 'ERROR: no value for parameter :missing',
     });
+    client.destroy();
+  });
+
+  it('refuses ALTER COLUMN TYPE inside a batch, to anything but VARCHAR, and ALTER COLUMN … DROP NOT NULL, as Redshift does', async () => {
+    const client = dataClient();
+    const schema = schemaName();
+    const run = async (sql: string) => {
+      const { Id } = await client.send(new ExecuteStatementCommand({ ...connection, Sql: sql }));
+      return settled(client, String(Id));
+    };
+    const t = `"${schema}".t`;
+    expect((await run(`CREATE SCHEMA "${schema}"`)).Status).toBe('FINISHED');
+    expect((await run(`CREATE TABLE ${t} (v VARCHAR(10), n INTEGER NOT NULL)`)).Status).toBe('FINISHED');
+    const { Id } = await client.send(
+      new BatchExecuteStatementCommand({ ...connection, Sqls: [`ALTER TABLE ${t} ALTER COLUMN v TYPE VARCHAR(20)`] }),
+    );
+    expect(await settled(client, String(Id))).toMatchObject({
+      Status: 'FAILED',
+      Error: 'ERROR: ALTER TABLE ALTER COLUMN cannot run inside a transaction block',
+    });
+    expect(await run(`ALTER TABLE ${t} ALTER COLUMN v TYPE VARCHAR(20)`)).toMatchObject({ Status: 'FINISHED' });
+    expect(await run(`ALTER TABLE ${t} ALTER COLUMN n TYPE BIGINT`)).toMatchObject({
+      Status: 'FAILED',
+      Error: 'ERROR: ALTER TABLE ALTER COLUMN TYPE changes only the size of a VARCHAR column, not to BIGINT',
+    });
+    for (const clause of ['DROP NOT NULL', 'SET NOT NULL', 'SET DEFAULT 0']) {
+      expect(await run(`ALTER TABLE ${t} ALTER COLUMN n ${clause}`)).toMatchObject({
+        Status: 'FAILED',
+        Error: expect.stringMatching(/^ERROR: ALTER TABLE ALTER COLUMN takes only TYPE or ENCODE on Redshift/),
+      });
+    }
+    const check = await client.send(
+      new ExecuteStatementCommand({
+        ...connection,
+        Sql: `SELECT format_type(atttypid, atttypmod) AS t, attnotnull AS nn FROM pg_attribute WHERE attrelid = '${t}'::regclass AND attnum > 0 ORDER BY attnum`,
+      }),
+    );
+    await settled(client, String(check.Id));
+    expect((await client.send(new GetStatementResultCommand({ Id: check.Id }))).Records).toEqual([
+      [{ stringValue: 'character varying(20)' }, { booleanValue: false }],
+      [{ stringValue: 'integer' }, { booleanValue: true }],
+    ]);
     client.destroy();
   });
 

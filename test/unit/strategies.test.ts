@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { TableConfig } from '../../lambdas/engine/config/types.js';
-import type { MappedColumn, SourceColumn } from '../../lambdas/engine/model.js';
+import type { SourceColumn } from '../../lambdas/engine/model.js';
 import { diffColumns, logicalChange, refuseIncompatible, schemaWarnings } from '../../lambdas/engine/schema-changes.js';
 import {
   checkTimeZone,
@@ -343,6 +343,3 @@ describe('schema changes', () => {
     }
   });
 });
-
-// Keeps the unused-import checker honest about MappedColumn being the shape these helpers return.
-export type { MappedColumn };

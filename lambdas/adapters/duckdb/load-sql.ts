@@ -62,3 +62,20 @@ export function insertSql(qualifiedName: string, sourceName: string, columns: re
 export function addColumnSql(qualifiedName: string, column: MappedColumn): string {
   return `ALTER TABLE ${qualifiedName} ADD COLUMN ${quoteAnsi(column.target)} ${duckdbType(column.type)}`;
 }
+
+/**
+ * Widens a column in place (DuckDB converts every value, keeps NOT NULL, and the ALTER rolls back with the load's
+ * transaction). Only widenings reach here (engine/type-widening.ts), so the conversion never loses a value.
+ */
+export function alterTypeSql(qualifiedName: string, column: MappedColumn): string {
+  return `ALTER TABLE ${qualifiedName} ALTER COLUMN ${quoteAnsi(column.target)} TYPE ${duckdbType(column.type)}`;
+}
+
+/** A column the source no longer sends (onColumnDrop keep) takes NULL in new rows. */
+export function dropNotNullSql(qualifiedName: string, column: string): string {
+  return `ALTER TABLE ${qualifiedName} ALTER COLUMN ${quoteAnsi(column)} DROP NOT NULL`;
+}
+
+export function dropColumnSql(qualifiedName: string, column: string): string {
+  return `ALTER TABLE ${qualifiedName} DROP COLUMN ${quoteAnsi(column)}`;
+}

@@ -6,17 +6,21 @@ import { randomBytes } from 'node:crypto';
 import { type DuckDBConnection, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { quoteAnsi } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/type-map.js';
-import type { LoadRequest, LoadResult } from '../../ports/index.js';
+import type { LoadRequest, LoadResult, SchemaChange } from '../../ports/index.js';
 import { checkInserted, tableLabel, validateRequest } from '../../ports/load-request.js';
-import { CountMismatchError, WarehouseError } from '../../runtime/errors.js';
-import { canonicalTypes, existingColumns, tableExists } from './catalog.js';
+import { planSchemaChanges } from '../../ports/schema-plan.js';
+import { CountMismatchError } from '../../runtime/errors.js';
+import { existingColumns, tableExists } from './catalog.js';
 import { wrapDuckDbError } from './errors.js';
 import {
   addColumnSql,
+  alterTypeSql,
   createStagingSql,
   createTableSql,
   dedupeSql,
   deleteMatchingSql,
+  dropColumnSql,
+  dropNotNullSql,
   fillStagingSql,
   insertSql,
   qualifiedTarget,
@@ -27,26 +31,18 @@ async function scalarCount(conn: DuckDBConnection, sql: string): Promise<number>
   return Number(reader.getRows()[0]?.[0] ?? 0);
 }
 
-/** Adds columns the source gained; refuses a column whose type would have to change. */
-async function evolveTable(conn: DuckDBConnection, req: LoadRequest, qualified: string): Promise<void> {
-  const existing = await existingColumns(conn, req.target);
-  const wanted = await canonicalTypes(
-    conn,
-    req.columns.map((c) => duckdbType(c.type)),
-  );
-  for (const [i, column] of req.columns.entries()) {
-    const have = existing.get(column.target.toLowerCase());
-    if (!have) {
-      await conn.run(addColumnSql(qualified, column));
-      continue;
-    }
-    if (have.dataType !== wanted[i]) {
-      throw new WarehouseError(
-        `table ${tableLabel(req)} column ${column.target} is ${have.dataType} in the warehouse but the source now maps to ${wanted[i]}; refusing to change it silently`,
-        { suggestion: 'Alter or rebuild the warehouse column by hand (or run a full_sync replace), then retry.' },
-      );
-    }
-  }
+/**
+ * Brings an existing table to the request's columns, inside the load's transaction (DuckDB runs every ALTER TABLE
+ * here transactionally: a failed load rolls them back): widens in place, adds, and keeps (drops NOT NULL) or drops
+ * the columns the source dropped. An incompatible type change throws before any of it runs.
+ */
+async function evolveTable(conn: DuckDBConnection, req: LoadRequest, qualified: string): Promise<SchemaChange[]> {
+  const plan = planSchemaChanges(req, await existingColumns(conn, req.target), 'duckdb', (c) => duckdbType(c.type));
+  for (const w of plan.widen) await conn.run(alterTypeSql(qualified, w.column));
+  for (const column of plan.add) await conn.run(addColumnSql(qualified, column));
+  for (const column of plan.relax) await conn.run(dropNotNullSql(qualified, column.name));
+  for (const column of plan.drop) await conn.run(dropColumnSql(qualified, column.name));
+  return plan.changes;
 }
 
 async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffix: string): Promise<LoadResult> {
@@ -57,8 +53,9 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
 
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteAnsi(req.target.schema)}`);
   const exists = await tableExists(conn, req.target);
+  let schemaChanges: SchemaChange[] = [];
   if (req.mode !== 'replace') {
-    if (exists) await evolveTable(conn, req, qualified);
+    if (exists) schemaChanges = await evolveTable(conn, req, qualified);
     else await conn.run(createTableSql(qualified, req.columns));
   }
 
@@ -100,7 +97,7 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
   checkInserted(tableLabel(req), rowsLoaded, rowsExpected, keyed);
   await conn.run(`DROP TABLE IF EXISTS ${quoteAnsi(dedup)}`);
   await conn.run(`DROP TABLE ${quoteAnsi(stage)}`);
-  return { rowsStaged, rowsLoaded, rowsDeleted };
+  return { rowsStaged, rowsLoaded, rowsDeleted, schemaChanges };
 }
 
 export async function runLoad(conn: DuckDBConnection, req: LoadRequest): Promise<LoadResult> {

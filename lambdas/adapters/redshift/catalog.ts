@@ -3,6 +3,7 @@
  * pg_attribute/format_type), never mixed with user tables, as Redshift requires.
  */
 import type { TargetTable } from '../../ports/index.js';
+import type { CatalogColumn } from '../../ports/schema-plan.js';
 import type { DataApi } from './data-api.js';
 import { fieldValue } from './values.js';
 
@@ -19,15 +20,18 @@ export async function tableExists(api: DataApi, context: string, target: TargetT
   return result.rows.length > 0;
 }
 
-/** Column name (lower case) → type as format_type spells it (`character varying(256)`, `super`, …). */
+/**
+ * Column name (lower case) → the column, its type as format_type spells it (`character varying(256)`, `super`, …:
+ * the spellings WAREHOUSE_TYPES.redshift in engine/type-widening.ts lists) and whether it is NOT NULL.
+ */
 export async function existingColumns(
   api: DataApi,
   context: string,
   target: TargetTable,
-): Promise<Map<string, string>> {
+): Promise<Map<string, CatalogColumn>> {
   const result = await api.select(
     context,
-    `SELECT a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS column_type
+    `SELECT a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS column_type, a.attnotnull AS not_null
        FROM pg_catalog.pg_attribute a
        JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -38,10 +42,16 @@ export async function existingColumns(
       { name: 'table', value: target.name },
     ],
   );
-  const out = new Map<string, string>();
-  for (const [name, type] of result.rows) {
+  const out = new Map<string, CatalogColumn>();
+  for (const [name, type, notNull] of result.rows) {
     if (!name || !type) continue;
-    out.set(String(fieldValue(name)).toLowerCase(), String(fieldValue(type)));
+    const column = String(fieldValue(name));
+    const flag = notNull === undefined ? null : fieldValue(notNull);
+    out.set(column.toLowerCase(), {
+      name: column,
+      type: String(fieldValue(type)),
+      notNull: flag === true || flag === 't' || flag === 'true',
+    });
   }
   return out;
 }

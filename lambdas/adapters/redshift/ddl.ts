@@ -80,56 +80,54 @@ export function addColumnSql(target: TargetTable, column: MappedColumn, jsonAs: 
   return `ALTER TABLE ${qualified(target)} ADD COLUMN ${quoteAnsi(column.target)} ${columnType(column, jsonAs)}`;
 }
 
-// ── Comparing with the catalog ─────────────────────────────────────────────────────────────────────────────────
+// ── Schema changes (the rule is engine/type-widening.ts; the plan is ports/schema-plan.ts) ───────────────────────
+//
+// Redshift's ALTER TABLE (https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_TABLE.html):
+// - ALTER COLUMN … TYPE is "A clause that changes the size of a column defined as a VARCHAR data type", with
+//   "You can't alter columns within a transaction block (BEGIN ... END)." A Data API batch is one transaction ("The
+//   SQL statements in the Sqls parameter of BatchExecuteStatement API operation are run as a single transaction.",
+//   https://docs.aws.amazon.com/redshift/latest/mgmt/data-api.html), so it runs as its own statement, before the
+//   apply batch.
+// - Its ALTER COLUMN takes only TYPE and ENCODE: there is no DROP NOT NULL, and no other type change. Those are a
+//   rebuild of the one column inside the apply batch: ADD COLUMN tmp; UPDATE SET tmp = col; DROP COLUMN col;
+//   RENAME COLUMN tmp TO col.
+// - "You can add only one column in each ALTER TABLE statement." and "You can't add a column that is the
+//   distribution key (DISTKEY) or a sort key (SORTKEY) of the table." / "You can't drop a column that is the
+//   distribution key (DISTKEY) or a sort key (SORTKEY) of the table." — so a DISTKEY/SORTKEY column cannot be
+//   rebuilt (load.ts refuses that before anything runs).
 
-export interface ParsedType {
-  base: string;
-  args: number[];
+/**
+ * Widens a VARCHAR in place, as its own statement (never inside a batch: see above). A wider VARCHAR takes every
+ * value the narrower one held, unchanged, so committing it ahead of the load's transaction is safe: if the load
+ * then fails, the column is merely wider than it needs to be, and the next load finds it the same.
+ */
+export function widenVarcharSql(target: TargetTable, column: MappedColumn, jsonAs: JsonAs): string {
+  return `ALTER TABLE ${qualified(target)} ALTER COLUMN ${quoteAnsi(column.target)} TYPE ${columnType(column, jsonAs)}`;
 }
 
-/** `character varying(256)` → { base: 'character varying', args: [256] }. */
-export function parseType(text: string): ParsedType {
-  const m = /^\s*([a-z ]+?)\s*(?:\(([\d,\s]+)\))?\s*$/i.exec(text);
-  if (!m) return { base: text.trim().toLowerCase(), args: [] };
-  const args = (m[2] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(Number);
-  return { base: (m[1] ?? '').toLowerCase(), args };
+/** The temporary column of the i-th rebuild in one batch; renamed to the real name by the batch's end. */
+export function rebuildColumnName(i: number): string {
+  return `__hw_tmp_${i}`;
 }
 
-const CANONICAL: Record<string, string> = {
-  VARCHAR: 'character varying',
-  DECIMAL: 'numeric',
-  TIMESTAMP: 'timestamp without time zone',
-  TIMESTAMPTZ: 'timestamp with time zone',
-};
-
-/** Our DDL spelling → the catalog's (`format_type`): VARCHAR(10) → character varying(10), DECIMAL → numeric, … */
-export function canonicalType(ddl: string): ParsedType {
-  const p = parseType(ddl);
-  return { base: CANONICAL[p.base.toUpperCase()] ?? p.base.toLowerCase(), args: p.args };
+/**
+ * Rebuilds one column as `type` inside the apply batch: add a nullable copy, copy every value (the rule only
+ * allows widenings, so the assignment cast never loses one), drop the original, rename the copy. The copy is
+ * nullable, so a rebuilt column ends nullable even where it was NOT NULL: an added NOT NULL column needs a DEFAULT
+ * for the rows already there, and a column with a DEFAULT could never be widened in place again ("You can't alter
+ * columns with default values."). The source still sends it NOT NULL, so no NULL arrives. The column moves to the
+ * end of the table; every statement names its columns, so the order does not matter.
+ */
+export function rebuildColumnSqls(target: TargetTable, column: string, type: string, tmp: string): string[] {
+  const t = qualified(target);
+  return [
+    `ALTER TABLE ${t} ADD COLUMN ${quoteAnsi(tmp)} ${type}`,
+    `UPDATE ${t} SET ${quoteAnsi(tmp)} = ${quoteAnsi(column)}`,
+    `ALTER TABLE ${t} DROP COLUMN ${quoteAnsi(column)}`,
+    `ALTER TABLE ${t} RENAME COLUMN ${quoteAnsi(tmp)} TO ${quoteAnsi(column)}`,
+  ];
 }
 
-/** Length-limited types where a wider existing column still takes every value the source sends. */
-const WIDENABLE = new Set(['character varying', 'varbyte']);
-
-/** undefined when the existing column takes the wanted type's values; otherwise why not. */
-export function typeConflict(existing: string, wantedDdl: string): string | undefined {
-  const have = parseType(existing);
-  const want = canonicalType(wantedDdl);
-  if (have.base !== want.base) return `${existing} in the warehouse but the source now maps to ${wantedDdl}`;
-  const [haveLen] = have.args;
-  const [wantLen] = want.args;
-  if (WIDENABLE.has(have.base)) {
-    if (haveLen !== undefined && wantLen !== undefined && haveLen < wantLen) {
-      return `${existing} in the warehouse, narrower than the ${wantedDdl} the source now needs`;
-    }
-    return undefined;
-  }
-  if (have.args.length && want.args.length && have.args.join(',') !== want.args.join(',')) {
-    return `${existing} in the warehouse but the source now maps to ${wantedDdl}`;
-  }
-  return undefined;
+export function dropColumnSql(target: TargetTable, column: string): string {
+  return `ALTER TABLE ${qualified(target)} DROP COLUMN ${quoteAnsi(column)}`;
 }

@@ -3,28 +3,36 @@
  *
  *   A. stage:  CREATE SCHEMA IF NOT EXISTS; CREATE TABLE <stage>; COPY <stage> FROM manifest; SELECT counts
  *   -- the staged row count is checked against expectedRows here; a mismatch drops the stage and stops --
- *   B. apply:  CREATE TABLE / ADD COLUMN; DELETE … USING <stage>; INSERT deduped rows; DROP <stage>
+ *   -- VARCHAR widenings, one statement each: ALTER TABLE … ALTER COLUMN … TYPE VARCHAR(n) (not allowed in a batch) --
+ *   B. apply:  CREATE TABLE, or evolve it (column rebuilds for other widenings and for kept NOT NULL columns,
+ *              ADD COLUMN, DROP COLUMN); DELETE … USING <stage>; INSERT deduped rows; DROP <stage>
  *              (replace: CREATE <new>; INSERT; DROP <old>; RENAME <new>; DROP <stage>)
  *
  * A batch cannot branch on a result, so the count check sits between the batches. Batch A touches only its own
  * staging table (and creates the schema), so a mismatch, a missing file or a refused type change leaves the target
- * exactly as it was; batch B commits target DDL and data together or not at all.
+ * exactly as it was; batch B commits target DDL and data together or not at all. The VARCHAR widenings alone
+ * commit on their own, just before batch B: a wider VARCHAR keeps every value, so a failed batch B leaves the
+ * table's data as it was, with those columns wider (ddl.ts cites the documentation for each of these limits).
  */
 import type { SubStatementData } from '@aws-sdk/client-redshift-data';
 import { newRunId, stagingTableName } from '../../engine/naming.js';
-import type { LoadRequest, LoadResult, TargetTable } from '../../ports/index.js';
+import type { LoadRequest, LoadResult, SchemaChange, TargetTable } from '../../ports/index.js';
 import { checkInserted, validateRequest } from '../../ports/load-request.js';
+import { planSchemaChanges, resyncSuggestion, type SchemaPlan } from '../../ports/schema-plan.js';
 import { CountMismatchError, describeError, HighwaterError, WarehouseError } from '../../runtime/errors.js';
 import { existingColumns, tableExists } from './catalog.js';
-import type { DataApi } from './data-api.js';
+import { type DataApi, MAX_BATCH_STATEMENTS } from './data-api.js';
 import {
   addColumnSql,
   columnType,
   createTableSql,
+  dropColumnSql,
   type JsonAs,
+  rebuildColumnName,
+  rebuildColumnSqls,
   tableAttributes,
   tableLabel,
-  typeConflict,
+  widenVarcharSql,
 } from './ddl.js';
 import {
   copySql,
@@ -45,11 +53,14 @@ export interface LoadSettings {
 }
 
 interface Plan {
+  /** Statements that may not run in a transaction block, each run on its own before `sqls`. */
+  outside: string[];
   sqls: string[];
   /** Positions (0-based) of the statements whose counts make the result. */
   deleteAt?: number;
   insertAt: number;
   oldCountAt?: number;
+  schemaChanges: SchemaChange[];
 }
 
 function subRows(subs: readonly SubStatementData[], index: number | undefined, what: string, context: string): number {
@@ -61,33 +72,41 @@ function subRows(subs: readonly SubStatementData[], index: number | undefined, w
   return n;
 }
 
-/** Refuses a column whose warehouse type cannot take what the source now sends; returns the columns to add. */
-async function plannedColumns(
-  api: DataApi,
-  context: string,
-  req: LoadRequest,
-  jsonAs: JsonAs,
-): Promise<LoadRequest['columns']> {
+/** The existing table's changes (refusing incompatible types), checked against what Redshift can do. */
+async function plannedSchema(api: DataApi, context: string, req: LoadRequest, jsonAs: JsonAs): Promise<SchemaPlan> {
   const existing = await existingColumns(api, context, req.target);
-  const missing: LoadRequest['columns'] = [];
-  for (const column of req.columns) {
-    const have = existing.get(column.target.toLowerCase());
-    if (have === undefined) {
-      missing.push(column);
-      continue;
-    }
-    const conflict = typeConflict(have, columnType(column, jsonAs));
-    if (conflict) {
-      throw new WarehouseError(
-        `table ${tableLabel(req.target)} column ${column.target} is ${conflict}; refusing to change it silently`,
-        {
-          suggestion:
-            'Alter the column by hand (ALTER TABLE … ALTER COLUMN … TYPE runs only outside a transaction) or run a full_sync replace, then retry.',
-        },
-      );
-    }
+  const plan = planSchemaChanges(req, existing, 'redshift', (c) => columnType(c, jsonAs));
+  const keys = new Set([...(req.distkey ? [req.distkey] : []), ...(req.sortkey ?? [])].map((k) => k.toLowerCase()));
+  const pinned = plan.widen.filter((w) => w.to.family !== 'varchar' && keys.has(w.column.target.toLowerCase()));
+  if (pinned.length > 0) {
+    const list = pinned.map((w) => `${w.column.target} (${w.existing.type} → ${w.to.spelling})`).join(', ');
+    const many = pinned.length > 1;
+    throw new WarehouseError(
+      `table ${tableLabel(req.target)} column${many ? 's' : ''} ${list} ${many ? 'are' : 'is'} the DISTKEY or a SORTKEY, ` +
+        'which Redshift cannot widen in place or rebuild (no ADD or DROP COLUMN of a key column); nothing was changed',
+      { suggestion: resyncSuggestion(req) },
+    );
   }
-  return missing;
+  return plan;
+}
+
+/** The schema statements of batch B and the VARCHAR widenings that run before it. */
+function evolveSqls(target: TargetTable, schema: SchemaPlan, jsonAs: JsonAs): { outside: string[]; sqls: string[] } {
+  const outside: string[] = [];
+  const sqls: string[] = [];
+  let rebuilds = 0;
+  for (const w of schema.widen) {
+    if (w.to.family === 'varchar') outside.push(widenVarcharSql(target, w.column, jsonAs));
+    else
+      sqls.push(
+        ...rebuildColumnSqls(target, w.column.target, columnType(w.column, jsonAs), rebuildColumnName(rebuilds++)),
+      );
+  }
+  for (const column of schema.add) sqls.push(addColumnSql(target, column, jsonAs));
+  // Redshift has no ALTER COLUMN … DROP NOT NULL: a kept NOT NULL column is rebuilt as itself, nullable.
+  for (const c of schema.relax) sqls.push(...rebuildColumnSqls(target, c.name, c.type, rebuildColumnName(rebuilds++)));
+  for (const c of schema.drop) sqls.push(dropColumnSql(target, c.name));
+  return { outside, sqls };
 }
 
 function applyPlan(
@@ -95,7 +114,7 @@ function applyPlan(
   stage: TargetTable,
   fresh: TargetTable,
   exists: boolean,
-  toAdd: LoadRequest['columns'],
+  schema: SchemaPlan | undefined,
   settings: LoadSettings,
 ): Plan {
   const { jsonAs } = settings;
@@ -111,14 +130,24 @@ function applyPlan(
       sqls.push(dropSql(req.target));
     }
     sqls.push(renameSql(fresh, req.target.name), dropSql(stage));
-    return { sqls, insertAt, ...(oldCountAt === undefined ? {} : { oldCountAt }) };
+    return { outside: [], sqls, insertAt, schemaChanges: [], ...(oldCountAt === undefined ? {} : { oldCountAt }) };
   }
-  if (exists) for (const column of toAdd) sqls.push(addColumnSql(req.target, column, jsonAs));
-  else sqls.push(createTableSql(req.target, req, jsonAs));
+  let outside: string[] = [];
+  if (exists && schema) {
+    const evolve = evolveSqls(req.target, schema, jsonAs);
+    outside = evolve.outside;
+    sqls.push(...evolve.sqls);
+  } else sqls.push(createTableSql(req.target, req, jsonAs));
   const deleteAt = keyed ? sqls.push(deleteMatchingSql(req.target, stage, req.primaryKey)) - 1 : undefined;
   const insertAt = sqls.push(insert(req.target)) - 1;
   sqls.push(dropSql(stage));
-  return { sqls, insertAt, ...(deleteAt === undefined ? {} : { deleteAt }) };
+  return {
+    outside,
+    sqls,
+    insertAt,
+    schemaChanges: schema?.changes ?? [],
+    ...(deleteAt === undefined ? {} : { deleteAt }),
+  };
 }
 
 export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: LoadSettings): Promise<LoadResult> {
@@ -136,9 +165,16 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
   let stageExists = false;
   try {
     const exists = await tableExists(api, context, req.target);
-    const toAdd = exists && req.mode !== 'replace' ? await plannedColumns(api, context, req, settings.jsonAs) : [];
-    // Built before anything runs so DDL problems (names, dist/sort keys) change nothing.
-    const plan = applyPlan(req, stage, fresh, exists, toAdd, settings);
+    const schema =
+      exists && req.mode !== 'replace' ? await plannedSchema(api, context, req, settings.jsonAs) : undefined;
+    // Built before anything runs so DDL problems (names, dist/sort keys, too many statements) change nothing.
+    const plan = applyPlan(req, stage, fresh, exists, schema, settings);
+    if (plan.sqls.length > MAX_BATCH_STATEMENTS) {
+      throw new WarehouseError(
+        `load of ${table}: its schema changes need ${plan.sqls.length} statements in one Data API batch, which takes at most ${MAX_BATCH_STATEMENTS}; nothing was changed`,
+        { suggestion: resyncSuggestion(req) },
+      );
+    }
 
     const stageSqls = [createSchemaSql(req.target.schema), createStagingSql(stage, req.columns, settings.jsonAs)];
     if (req.files.length > 0 && req.manifest) {
@@ -156,6 +192,7 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
       );
     }
 
+    for (const sql of plan.outside) await api.execute(context, sql);
     const applied = await api.batch(context, plan.sqls);
     stageExists = false; // dropped by the batch's last statement
     const subs = applied.description.SubStatements ?? [];
@@ -166,7 +203,7 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
         : countAt(await api.results(context, `${applied.id}:${plan.oldCountAt + 1}`), 0, 'old table rows', context);
     // Committed already: a disagreement here fails the run (the watermark stays) and the re-run's merge repairs it.
     checkInserted(table, rowsLoaded, keyed ? keysStaged : rowsStaged, keyed);
-    return { rowsStaged, rowsLoaded, rowsDeleted };
+    return { rowsStaged, rowsLoaded, rowsDeleted, schemaChanges: plan.schemaChanges };
   } catch (e) {
     if (e instanceof HighwaterError) throw e;
     throw new WarehouseError(`${context}: ${describeError(e)}`, { cause: e });

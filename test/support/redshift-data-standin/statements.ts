@@ -137,7 +137,7 @@ export class StatementEngine {
     st.status = 'STARTED';
     st.updatedAt = now();
     const client = new pg.Client({ connectionString: this.opts.connectionString, types: rawTypes });
-    const session: SessionState = { lastCopyCount: -1 };
+    const session: SessionState = { lastCopyCount: -1, inTransactionBlock: st.batch };
     const params = new Map(st.parameters.map((p) => [p.name, p.value]));
     let current: SubStatement | undefined;
     try {

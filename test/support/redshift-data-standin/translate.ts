@@ -25,6 +25,8 @@ export interface PlainCommand {
 export interface SessionState {
   /** pg_last_copy_count(): rows the session's last COPY loaded, -1 before any. */
   lastCopyCount: number;
+  /** A BatchExecuteStatement: its statements run in one transaction block. */
+  inTransactionBlock: boolean;
 }
 
 const COPY_FORM =
@@ -76,6 +78,49 @@ function parseCopy(sig: Token[]): CopyCommand {
   if (i < sig.length)
     throw new RedshiftSqlError(`the stand-in understands only ${COPY_FORM} (unexpected ${sig[i]?.text})`);
   return { kind: 'copy', tableSql, columns, manifest: stringValue(source), iamRole };
+}
+
+/** Words that follow ALTER in ALTER TABLE clauses other than ALTER [COLUMN] <column> … */
+const TABLE_LEVEL_ALTERS = new Set(['distkey', 'diststyle', 'sortkey', 'compound', 'encode', 'autorefresh']);
+
+/**
+ * Refuses the ALTER TABLE … ALTER [COLUMN] forms Redshift refuses
+ * (https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_TABLE.html), which PostgreSQL would run: ALTER COLUMN
+ * takes only TYPE — "A clause that changes the size of a column defined as a VARCHAR data type", and "You can't
+ * alter columns within a transaction block (BEGIN ... END)" — and ENCODE; no SET/DROP NOT NULL, no DEFAULT.
+ */
+function checkAlterColumn(sig: Token[], session: SessionState): void {
+  if (!isWord(sig[0], 'alter') || !isWord(sig[1], 'table')) return;
+  let i = 2;
+  while (sig[i + 1]?.text === '.') i += 2;
+  i += 1; // past the table name
+  if (!isWord(sig[i], 'alter')) return;
+  i += 1;
+  const explicit = isWord(sig[i], 'column');
+  if (explicit) i += 1;
+  else if (sig[i]?.kind === 'word' && TABLE_LEVEL_ALTERS.has((sig[i] as Token).text.toLowerCase())) return;
+  const action = sig[i + 1];
+  const isType = isWord(action, 'type') || (isWord(action, 'set') && isWord(sig[i + 2], 'data'));
+  if (isWord(action, 'encode')) return;
+  if (!isType) {
+    throw new RedshiftSqlError(
+      `ALTER TABLE ALTER COLUMN takes only TYPE or ENCODE on Redshift, not ${significantText(sig.slice(i + 1, i + 3))}`,
+    );
+  }
+  if (session.inTransactionBlock)
+    throw new RedshiftSqlError('ALTER TABLE ALTER COLUMN cannot run inside a transaction block');
+  const typeAt = isWord(action, 'type') ? i + 2 : i + 4;
+  const varchar =
+    isWord(sig[typeAt], 'varchar') || (isWord(sig[typeAt], 'character') && isWord(sig[typeAt + 1], 'varying'));
+  if (!varchar) {
+    throw new RedshiftSqlError(
+      `ALTER TABLE ALTER COLUMN TYPE changes only the size of a VARCHAR column, not to ${significantText(sig.slice(typeAt))}`,
+    );
+  }
+}
+
+function significantText(tokens: Token[]): string {
+  return tokens.map((t) => t.text).join(' ');
 }
 
 /** Index of the `)` matching the `(` at `open`. */
@@ -175,5 +220,6 @@ export function translate(
   }
   if (semicolon !== -1) tokens = tokens.slice(0, tokens.lastIndexOf(sig[semicolon] as Token));
   if (isWord(sig[0], 'copy')) return parseCopy(significant(tokens));
+  checkAlterColumn(sig, session);
   return rewrite(stripTableAttributes(tokens), params, session);
 }
