@@ -3,14 +3,14 @@
  * multi-connection mode pointing at it, a Highwater home with a DuckDB warehouse, and helpers to run syncs and
  * compare the warehouse with the source row for row.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../lambdas/engine/config/index.js';
 import { type LocalRunOptions, type RunReport, runLocal } from '../../lambdas/orchestration/local-runner.js';
 import { createRuntime, type Runtime } from '../../lambdas/runtime/runtime.js';
 import type { AwsStandins } from './aws-standins.js';
-import { createTestDatabase, type TestDatabase } from './test-db.js';
+import { createTestDatabase, type ServerAddress, type TestDatabase } from './test-db.js';
 
 export interface Harness {
   db: TestDatabase;
@@ -23,6 +23,8 @@ export interface Harness {
   watermark(table: string): Promise<{ ts: string | null; id: string | null } | undefined>;
   /** Writes config/pipelines/test.yml with this `tables:` body (YAML, indented by two spaces per level). */
   writePipeline(tablesYaml: string, opts?: { leaseSeconds?: number; maxInlineChunks?: number }): void;
+  /** Adds `key: value` (YAML) to the source connection in config/connections.yml, e.g. time_zone. */
+  setSourceOption(key: string, value: string): void;
   /** Opens a runtime on the current config; close it (or use sync(), which does). */
   runtime(): Promise<Runtime>;
   sync(tables: string[], options?: Record<string, unknown>, runOpts?: LocalRunOptions): Promise<RunReport>;
@@ -42,8 +44,13 @@ export interface HarnessTunnel {
   hostKeySha256: string;
 }
 
-export async function createHarness(prefix = 'e2e', aws?: AwsStandins, tunnel?: HarnessTunnel): Promise<Harness> {
-  const db = await createTestDatabase(prefix);
+export async function createHarness(
+  prefix = 'e2e',
+  aws?: AwsStandins,
+  tunnel?: HarnessTunnel,
+  server?: ServerAddress,
+): Promise<Harness> {
+  const db = await createTestDatabase(prefix, server);
   const fresh = aws ? await aws.fresh() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'hw-e2e-'));
   const configDir = join(dir, 'config');
@@ -106,6 +113,11 @@ ${
       } finally {
         await rt.close();
       }
+    },
+    setSourceOption(key, value) {
+      const file = join(configDir, 'connections.yml');
+      const text = readFileSync(file, 'utf8').replace(/^( {6}password: .*)$/m, `$1\n      ${key}: ${value}`);
+      writeFileSync(file, text);
     },
     writePipeline(tablesYaml, opts = {}) {
       const awsBlocks =

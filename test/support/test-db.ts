@@ -14,8 +14,16 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
-  const server = inject('mariadb');
+/** A MariaDB server to create the database on: the run's shared private one unless a test brings its own. */
+export interface ServerAddress {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+export async function createTestDatabase(prefix = 't', own?: ServerAddress): Promise<TestDatabase> {
+  const server = own ?? inject('mariadb');
   const database = `${prefix}_${randomBytes(4).toString('hex')}`;
   const admin = await mysql.createConnection({ ...server, multipleStatements: true });
   await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
