@@ -91,9 +91,10 @@ interface StagedRuns {
 }
 
 /**
- * Staged runs load in order only while each starts exactly where the previous one (first: the committed
- * watermark) ends; the first gap — a staged run cleaned away, a watermark set by hand — breaks the chain there,
- * and everything after it is read again instead. Without a watermark (full_sync), only the newest counts.
+ * Staged runs load in order only while each starts exactly where the chain so far (first: the committed
+ * watermark) ends. A run that does not — its predecessor cleaned away, the watermark set by hand, a load-only run
+ * that died — is given up, and so is everything that needed it; its window is read again instead. Without a
+ * watermark (full_sync), only the newest counts.
  */
 export function stagedChain(staged: readonly RunRecord[], committed: Watermark): StagedRuns {
   const out: StagedRuns = { chain: [], broken: [] };
@@ -106,7 +107,7 @@ export function stagedChain(staged: readonly RunRecord[], committed: Watermark):
   if (newestWhole && cursorRuns.length === 0) out.chain.push(newestWhole);
   let expected = committed;
   for (const r of cursorRuns) {
-    if (out.broken.some((b) => b.run.advancesWatermark) || !sameWatermark(r.from, expected)) {
+    if (!sameWatermark(r.from, expected)) {
       out.broken.push({
         run: r,
         why: `its window starts at ${JSON.stringify(r.from)} but the data loaded so far ends at ${JSON.stringify(expected)} (an earlier staged run was removed, or the watermark was set by hand); its window is read again`,

@@ -270,6 +270,11 @@ describe('the staged-run chain', () => {
     expect(r.chain).toEqual([]);
     expect(r.broken[0]?.why).toMatch(/its window starts at .* but the data loaded so far ends at/);
   });
+  test('a run that does not follow (a load-only run that died, with no files) is given up; the chain goes on', () => {
+    const r = stagedChain([run('1', a, b), run('2', a, b, { plannedChunks: 0 }), run('3', b, c)], a);
+    expect(r.chain.map((x) => x.runId)).toEqual(['1', '3']);
+    expect(r.broken.map((x) => x.run.runId)).toEqual(['2']);
+  });
   test('a held watermark (plan.next) is where the next staged run must start', () => {
     const held = run('1', a, c, { plan: { next: b } as RunRecord['plan'] });
     expect(stagedChain([held, run('2', b, c)], a).chain.map((x) => x.runId)).toEqual(['1', '2']);

@@ -34,6 +34,10 @@ interface TableStatus {
   watermarkUpdatedAt: string | null;
   lastRun: { runId: string; status: string; at: string; rows: number } | null;
   lag: Lag | { state: 'source-unreachable' | 'unknown'; text: string };
+  /** Rows with a NULL cursor the last planned run read again (null: unknown, or the cursor cannot be NULL). */
+  nullCursorRows: number | null;
+  /** The last planned run's warnings: schema changes, a held watermark, NULL cursors, a missing grant. */
+  warnings: string[];
 }
 
 interface PipelineStatus {
@@ -149,7 +153,14 @@ async function pipelineStatus(rt: Runtime, p: PipelineConfig, now: Date): Promis
             }
           : null,
         lag: { state: 'unknown', text: '-' },
+        nullCursorRows: null,
+        warnings: [],
       };
+      const planned = [...runs].reverse().find((r) => r.plan !== null);
+      if (planned?.plan) {
+        ts.nullCursorRows = planned.plan.nullCursorRows;
+        ts.warnings = planned.plan.warnings;
+      }
       if (!lagCursor(t)) {
         ts.lag = computeLag(t, wm?.watermark, null);
       } else {
@@ -212,7 +223,8 @@ export function statusCommand(global: () => GlobalOptions): Command {
       'after',
       `
 Lag compares the source's MAX of the cursor column with the watermark (when the source is reachable). Schedules are
-EventBridge expressions evaluated in UTC. Nothing is written.
+EventBridge expressions evaluated in UTC. Warnings are the last run's (schema changes, a held watermark, rows with
+a NULL cursor, a missing grant). Nothing is written.
 Examples:
   highwater status
   highwater status -p sales --json`,
@@ -276,6 +288,9 @@ Examples:
             ]);
           }
           for (const l of table(rows)) out.data(`  ${l}`);
+          for (const t of ps.tables) {
+            for (const w of t.warnings) out.data(`  ${t.table}: warning: ${w}`);
+          }
         }
         for (const i of invalid) out.error(`pipeline ${i.pipeline}: ${i.error}`);
       } finally {
