@@ -19,6 +19,7 @@ import { mapColumns } from '../engine/type-map.js';
 import type { RunRecord, SourceReader, StateStore } from '../ports/index.js';
 import { ConfigError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime-core.js';
+import { acquireTableLease } from './lease.js';
 
 export interface TablePlan {
   pipeline: PipelineConfig;
@@ -138,7 +139,7 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
   const key = keyOf(pipeline, table.name);
   const state = rt.state(pipeline);
   const runId = newRunId();
-  await state.acquireLease(key, runId, pipeline.processing.leaseSeconds);
+  await acquireTableLease(state, key, runId, pipeline.processing.leaseSeconds, rt.leaseOwner);
   try {
     const staged = await state.listRuns(key, { status: ['staged'] });
     if (req.options.redshiftOnly) return await planLoadOnly(rt, pipeline, table, key, runId, staged, req.adhoc);
