@@ -169,7 +169,8 @@ describe('local state store: file behaviour', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toContain(`state file ${bogus} cannot be opened`);
     expect(err.message).toContain('not taken for a fresh start');
-    expect(err.suggestion).toContain('Restore the file from a backup');
+    expect(err.message).toContain('restore it from a backup, or point --home');
+    expect(err.suggestion).toContain('move the file away');
     // Nothing was written: the file is as it was and no journal or temporary file appeared.
     expect(readFileSync(bogus, 'utf8')).toBe(garbage);
     expect(readdirSync(dir)).toEqual(['not-a-db.db']);
@@ -181,9 +182,9 @@ describe('local state store: file behaviour', () => {
     const err = openError(path);
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toBe(
-      `state file ${path} is empty (0 bytes); it holds the watermarks, leases and run history, so it is not taken for a fresh start`,
+      `state file ${path} is empty (0 bytes); it holds the watermarks, leases and run history, so it is not taken ` +
+        `for a fresh start: restore it from a backup, or point --home (HIGHWATER_HOME) or the pipeline's state.path elsewhere`,
     );
-    expect(err.suggestion).toContain('--home');
     expect(statSync(path).size).toBe(0);
     expect(readdirSync(dirname(path))).toEqual(['state.db']);
   });

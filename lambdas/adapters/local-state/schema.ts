@@ -78,15 +78,18 @@ export const MIGRATIONS: readonly string[] = [
 const versionRowSchema = z.object({ version: z.number().int().nonnegative() });
 const tableNamesSchema = z.array(z.string());
 
-const RESTORE_SUGGESTION =
-  "Restore the file from a backup, or point --home (HIGHWATER_HOME) or the pipeline's state.path elsewhere. " +
-  'To start afresh on purpose, move the file away: every table then syncs again from the beginning.';
-
-/** The error for a state file that exists but cannot be used; `what` says what is wrong with it. */
+/**
+ * The error for a state file that exists but cannot be used; `what` says what is wrong with it. The message says
+ * what to do too, since a sync report shows only the message.
+ */
 function unusable(path: string, what: string, cause?: unknown): ConfigError {
   return new ConfigError(
-    `state file ${path} ${what}; it holds the watermarks, leases and run history, so it is not taken for a fresh start`,
-    { cause, suggestion: RESTORE_SUGGESTION },
+    `state file ${path} ${what}; it holds the watermarks, leases and run history, so it is not taken for a fresh ` +
+      `start: restore it from a backup, or point --home (HIGHWATER_HOME) or the pipeline's state.path elsewhere`,
+    {
+      cause,
+      suggestion: 'To start afresh on purpose, move the file away: every table then syncs again from the beginning.',
+    },
   );
 }
 
