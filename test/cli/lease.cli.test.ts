@@ -145,7 +145,10 @@ test('lease list shows each lease with its run, host, pid, whether the process r
   expect(text.code, text.err).toBe(0);
   expect(text.err).toBe('');
   const line = (run: string) => text.out.split('\n').find((l) => l.includes(run)) ?? '';
-  expect(line('run-live')).toMatch(new RegExp(`${items}\\s+run-live\\s+${hostname()}\\s+${live.owner.pid}\\s+running`));
+  expect(line('run-live')).toMatch(
+    new RegExp(`^${h.stateKey(items)}\\s+run-live\\s+${hostname()}\\s+${live.owner.pid}\\s+running\\s+\\S+Z$`),
+  );
+  expect(text.out.split('\n')[0]).toMatch(/^table key\s+run\s+host\s+pid\s+process\s+expires$/);
   expect(line('run-dead')).toMatch(new RegExp(`run-dead\\s+${hostname()}\\s+${dead.owner.pid}\\s+gone`));
   expect(line('run-far')).toContain('another host');
   expect(line('run-anon')).toMatch(/run-anon\s+-\s+-\s+-\s+/);

@@ -110,7 +110,7 @@ export function leaseCommand(global: () => GlobalOptions): Command {
 
   cmd
     .command('list')
-    .description('list every lease: table, run, holding process and whether it still runs, expiry')
+    .description('list every lease: table key, run, holding process and whether it still runs, expiry')
     .option('-p, --pipeline <name>', "only this pipeline's leases")
     .option('--json', 'print as JSON')
     .addHelpText(
@@ -140,11 +140,10 @@ Examples:
           out.data('no leases held');
           return;
         }
-        const rows = [['pipeline', 'table', 'run', 'host', 'pid', 'process', 'expires']];
+        const rows = [['table key', 'run', 'host', 'pid', 'process', 'expires']];
         for (const l of leases) {
           rows.push([
-            l.pipeline,
-            l.table,
+            l.tableKey,
             l.run,
             l.host ?? '-',
             l.pid === null ? '-' : String(l.pid),
