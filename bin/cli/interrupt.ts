@@ -13,7 +13,8 @@ export type InterruptSignal = keyof typeof SIGNAL_EXIT_CODES;
 
 /** The lines an interrupted sync prints: one per run it held. */
 export function interruptLines(signal: InterruptSignal, outcomes: InterruptOutcome[]): string[] {
-  if (outcomes.length === 0) return [`interrupted (${signal}): no run was in progress`];
+  if (outcomes.length === 0)
+    return [`interrupted (${signal}): no run was left to end (runs that finished stay as they are)`];
   return outcomes.map((o) =>
     o.aborted
       ? `interrupted (${signal}): ${o.table} run ${o.runId} marked failed, lease released; the next sync reads its window again`

@@ -38,7 +38,9 @@ test('the lines: one per run, naming the table and run; a run that could not be 
     'interrupted (SIGINT): shop.orders run r-1 marked failed, lease released; the next sync reads its window again',
     'interrupted (SIGINT): shop.items run r-2 could not be marked failed (state store unreachable); its lease stays until it expires or `highwater lease release -t shop.items`',
   ]);
-  expect(interruptLines('SIGTERM', [])).toEqual(['interrupted (SIGTERM): no run was in progress']);
+  expect(interruptLines('SIGTERM', [])).toEqual([
+    'interrupted (SIGTERM): no run was left to end (runs that finished stay as they are)',
+  ]);
 });
 
 test('SIGTERM aborts the held runs, prints, and exits 143', async () => {
