@@ -168,8 +168,8 @@ test('SIGKILL: the lease stays, and an immediate rerun takes it over, marks the 
   const started = Date.now();
   const rerun = hw('sync', '-p', 'test', '-t', big);
   expect(rerun.code, rerun.err).toBe(0);
-  // No waiting for the lease's hour: the rerun took as long as a sync takes.
-  expect(Date.now() - started).toBeLessThan(120_000);
+  // No waiting for the lease's hour (a refused rerun would have exited 3 at once): it took as long as a sync takes.
+  expect(Date.now() - started).toBeLessThan(600_000);
   await expectInStep();
 
   const killed = (await runs()).find((r) => r.runId === left!.holder);
