@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The highwater CLI. The one place that turns errors into exit codes (0 ok, 1 config, 2 connection, 3 partial,
- * 4 data, 5 staging, 6 warehouse) and calls process.exit.
+ * 4 data, 5 staging, 6 warehouse) and calls process.exit — but for an interrupted sync, which bin/cli/interrupt.ts
+ * ends with 130 (SIGINT) or 143 (SIGTERM) once its runs are aborted.
  */
 import { CommanderError } from 'commander';
 import { ZodError } from 'zod';

@@ -4,6 +4,7 @@ import { configCommand } from './commands/config.js';
 import { connectionsCommand } from './commands/connections.js';
 import { executionsCommand } from './commands/executions.js';
 import { featuresCommand } from './commands/features.js';
+import { leaseCommand } from './commands/lease.js';
 import { multiSchemaCommand } from './commands/multi-schema.js';
 import { s3cleanCommand } from './commands/s3clean.js';
 import { statusCommand } from './commands/status.js';
@@ -32,6 +33,7 @@ export function createProgram(): Command {
   program.addCommand(resyncCommand(global));
   program.addCommand(watermarkCommand(global));
   program.addCommand(watermarkCountCommand(global));
+  program.addCommand(leaseCommand(global));
   program.addCommand(s3cleanCommand(global));
   program.addCommand(connectionsCommand(global));
   program.addCommand(configCommand(global));

@@ -33,6 +33,7 @@ import type { RunRecord, SourceReader, StateStore } from '../ports/index.js';
 import { watermarkAfter } from '../ports/records.js';
 import { ConfigError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime-core.js';
+import { acquireTableLease } from './lease.js';
 
 export interface TablePlan {
   pipeline: PipelineConfig;
@@ -244,7 +245,7 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
   const key = keyOf(pipeline, table.name);
   const state = rt.state(pipeline);
   const runId = newRunId();
-  await state.acquireLease(key, runId, pipeline.processing.leaseSeconds);
+  await acquireTableLease(state, key, runId, pipeline.processing.leaseSeconds, rt.leaseOwner);
   try {
     const runs = await state.listRuns(key);
     const committed = (await state.getWatermark(key))?.watermark ?? EMPTY_WATERMARK;

@@ -6,6 +6,7 @@
 import { RunRequestSchema } from '../engine/manifests.js';
 import type { SchemaChange } from '../ports/index.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { HeldRuns } from './held-runs.js';
 import { runStateMachine } from './sfn-local-runner.js';
 import type { StepHandlers } from './step-handlers.js';
 
@@ -56,6 +57,8 @@ export interface LocalRunOptions {
   maxAttempts?: number;
   /** A fixed wait between retries in ms (tests); unset, the ASL's own backoff applies (2 s, doubled, full jitter). */
   backoffMs?: number;
+  /** Where the runs this execution holds are recorded (default: the process's, which a signal handler aborts). */
+  heldRuns?: HeldRuns;
 }
 
 export async function runLocal(rt: Runtime, request: unknown, opts: LocalRunOptions = {}): Promise<RunReport> {

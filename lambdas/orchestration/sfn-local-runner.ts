@@ -27,6 +27,7 @@ import {
   type TaskStateName,
   TRANSIENT_ERRORS,
 } from './definition.js';
+import { type HeldRuns, processHeldRuns } from './held-runs.js';
 import type { LocalRunOptions, RunEvent, RunReport, TableReport } from './local-runner.js';
 import { type StepHandlers, stepHandlers } from './step-handlers.js';
 
@@ -188,11 +189,15 @@ class ExecutionTracker {
   readonly planNotes = new Map<string, { horizon: string | null; warnings: string[] }>();
   /** A run's table (always schema.table) → the table as the request named it (maybe bare): one name per table. */
   readonly requested = new Map<string, string>();
+  /** The runs held between Plan and Commit/Abort, for an interruption to abort. */
+  readonly held: HeldRuns;
   constructor(
     readonly rt: Runtime,
     readonly opts: LocalRunOptions,
     readonly maxRetries: number,
-  ) {}
+  ) {
+    this.held = opts.heldRuns ?? processHeldRuns;
+  }
 
   /** The table a step payload is about, named as the request named it. */
   nameOf(p: Record<string, unknown>): string {
@@ -238,7 +243,7 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
       t.span.set(table, span);
       const call = (async () => {
         try {
-          const out = await callHandler(h, state, p, t.rt);
+          const out = await callTracked(h, state, p, t);
           after(p, out);
           // What Lambda would return: JSON, without undefined fields.
           return { StatusCode: 200, Payload: JSON.parse(JSON.stringify(out ?? null)) };
@@ -246,6 +251,9 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
           throw t.failure(state, `${state}:${keyOf(p)}`, table, e);
         }
       })();
+      // Plan, Commit and Abort are tracked whole (their bookkeeping in `after` included): an interruption waits
+      // for them before it aborts the runs still held.
+      if (state === 'Plan' || state === 'Commit' || state === 'Abort') t.held.track(call);
       t.inFlight.add(call);
       const settle = () => {
         t.inFlight.delete(call);
@@ -284,6 +292,7 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
       (p, out) => {
         const o = out as PlanOutput;
         const table = t.nameOf(p);
+        if (o.run) t.held.hold(o.run, t.rt, h.abort);
         if (o.run) t.requested.set(o.run.table, table);
         if (o.run) t.planned.set(o.run.runId, o.chunkCount);
         t.planNotes.set(table, { horizon: o.horizon, warnings: o.warnings });
@@ -297,9 +306,13 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
       t.emit({ type: 'loaded', table: t.nameOf(p), rowsLoaded: o.rowsLoaded, rowsStaged: o.rowsStaged });
     }),
     Commit: wrap('Commit', runIdOf, (p, out) => {
+      t.held.forget(runIdOf(p));
       t.emit({ type: 'committed', table: t.nameOf(p), status: (out as CommitOutput).status });
     }),
-    Abort: wrap('Abort', runIdOf, () => undefined),
+    // An Abort skipped because the interruption ends the run itself reports aborted: false and forgets nothing.
+    Abort: wrap('Abort', runIdOf, (p, out) => {
+      if ((out as { aborted: boolean }).aborted) t.held.forget(runIdOf(p));
+    }),
     [DISTRIBUTED_MAP]: async (input: unknown) => {
       try {
         return await readStagedChunks(t.rt, input);
@@ -309,6 +322,16 @@ function localHandlers(h: StepHandlers, t: ExecutionTracker) {
       }
     },
   };
+}
+
+/**
+ * Calls the step's handler as the process's held runs allow: once interrupted, no step but Abort starts, and the
+ * Abort of a run the interruption ends itself is skipped (so the run ends once, with the interruption as its error).
+ */
+async function callTracked(h: StepHandlers, state: TaskStateName, p: Record<string, unknown>, t: ExecutionTracker) {
+  if (state !== 'Abort') t.held.refuseIfInterrupted(state);
+  else if (t.held.endsOnInterrupt(runIdOf(p))) return { aborted: false, error: 'ended by the interruption instead' };
+  return callHandler(h, state, p, t.rt);
 }
 
 function callHandler(h: StepHandlers, state: TaskStateName, payload: unknown, rt: Runtime): Promise<unknown> {

@@ -110,20 +110,56 @@ export interface WatermarkRecord {
   manual: boolean;
 }
 
+/**
+ * The process that holds a lease, recorded when that process drives the whole run (a local `highwater sync`), so
+ * a later run on the same host can tell a dead holder from a live one (lambdas/runtime/processes.ts). A Lambda
+ * records none: the process that plans a run on AWS is not the one that runs it.
+ */
+export interface LeaseOwner {
+  /** os.hostname() of the process. */
+  host: string;
+  pid: number;
+  /**
+   * When the process started, as its host reads it (on Linux the starttime field of /proc/<pid>/stat, elsewhere
+   * `ps -o lstart=`), so a pid reused by a newer process is not mistaken for the holder; null when unknown.
+   */
+  startTime: string | null;
+  /**
+   * Which pid numbering `pid` belongs to (on Linux the boot id and pid namespace): a rebooted machine or a
+   * container that shares the host name is not taken for this one; null when unknown.
+   */
+  pidSpace: string | null;
+}
+
 export interface Lease {
   tableKey: string;
   holder: string;
   expiresAt: string;
+  /** Null when no process was recorded (taken in a Lambda, by s3clean, or before owners were recorded). */
+  owner: LeaseOwner | null;
 }
 
 export interface StateStore {
-  /** Takes the lease or throws LeaseHeldError; an expired lease is taken over. */
-  acquireLease(tableKey: string, holder: string, ttlSeconds: number): Promise<Lease>;
-  /** Extends the lease if `holder` still holds it; throws LeaseLostError otherwise. */
+  /** Takes the lease (recording `owner`) or throws LeaseHeldError; an expired lease is taken over. */
+  acquireLease(tableKey: string, holder: string, ttlSeconds: number, owner?: LeaseOwner | null): Promise<Lease>;
+  /**
+   * Takes over a live lease from `previousHolder` (whose process is known to be gone): succeeds only while
+   * `previousHolder` still holds it; LeaseHeldError when another holder has it, LeaseLostError when nobody does.
+   */
+  takeOverLease(
+    tableKey: string,
+    previousHolder: string,
+    holder: string,
+    ttlSeconds: number,
+    owner: LeaseOwner | null,
+  ): Promise<Lease>;
+  /** Extends the lease (keeping its owner) if `holder` still holds it; throws LeaseLostError otherwise. */
   renewLease(tableKey: string, holder: string, ttlSeconds: number): Promise<Lease>;
   /** Releases the lease if `holder` holds it; a no-op otherwise. */
   releaseLease(tableKey: string, holder: string): Promise<void>;
   getLease(tableKey: string): Promise<Lease | undefined>;
+  /** Every lease in the store, expired ones included, sorted by table key. */
+  listLeases(): Promise<Lease[]>;
 
   getWatermark(tableKey: string): Promise<WatermarkRecord | undefined>;
   /** A manual write (`watermark set`/`reset`); refuses while a run holds the lease. */

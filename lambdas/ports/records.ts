@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Watermark } from '../engine/model.js';
 import { DataError } from '../runtime/errors.js';
-import type { RunRecord, RunStatus } from './index.js';
+import type { LeaseOwner, RunRecord, RunStatus } from './index.js';
 
 export const RUN_STATUSES = [
   'planned',
@@ -23,6 +23,12 @@ const nullableText = z.string().nullable();
 
 /** What the engine may write: checked before it reaches the file, so a bad record never becomes a bad row. */
 export const watermarkSchema = z.object({ ts: nullableText, id: nullableText });
+export const leaseOwnerSchema = z.object({
+  host: text.min(1),
+  pid: z.number().int().positive(),
+  startTime: nullableText,
+  pidSpace: nullableText,
+});
 export const chunkSchema = z.object({ index: count, key: text, rows: count, bytes: count });
 export const runPlanSchema = z.object({
   kind: z.enum(['sync', 'resync']),
@@ -76,5 +82,13 @@ export const runRecordSchema = z.object({
 export function checkRunRecord(what: string, run: unknown): RunRecord {
   const parsed = runRecordSchema.safeParse(run);
   if (!parsed.success) throw new DataError(`${what}: invalid run record: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Validates a lease owner the engine hands in (null: none recorded). */
+export function checkLeaseOwner(tableKey: string, owner: LeaseOwner | null | undefined): LeaseOwner | null {
+  if (owner === undefined || owner === null) return null;
+  const parsed = leaseOwnerSchema.safeParse(owner);
+  if (!parsed.success) throw new DataError(`lease on ${tableKey}: invalid owner: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }

@@ -3,6 +3,8 @@
  * of the old tool (0 ok, 1 config, 2 connection, 3 partial, 4 data, 5 staging/S3, 6 warehouse/Redshift), and
  * `transient` decides whether a step may be retried (Step Functions Retry matches on `name`).
  */
+import type { LeaseOwner } from '../ports/index.js';
+
 export const ExitCode = {
   ok: 0,
   config: 1,
@@ -99,12 +101,18 @@ export class LeaseHeldError extends HighwaterError {
   override readonly exitCode = ExitCode.partial;
   readonly holder: string;
   readonly expiresAt: string;
-  constructor(key: string, holder: string, expiresAt: string) {
-    super(`${key} is being synced by run ${holder} (lease until ${expiresAt}); refusing a second concurrent run`, {
-      suggestion: 'Wait for that run to finish; a crashed run releases its lease when it expires.',
+  /** The holder's process when the lease recorded one. */
+  readonly owner: LeaseOwner | null;
+  constructor(key: string, holder: string, expiresAt: string, owner: LeaseOwner | null = null) {
+    const by = owner ? `, process ${owner.pid} on ${owner.host}` : '';
+    super(`${key} is being synced by run ${holder}${by} (lease until ${expiresAt}); refusing a second concurrent run`, {
+      suggestion:
+        'Wait for that run to finish. If its process is gone, `highwater lease release -t TABLE` frees the lease ' +
+        '(`highwater lease list` shows every lease); otherwise it expires at the time above.',
     });
     this.holder = holder;
     this.expiresAt = expiresAt;
+    this.owner = owner;
   }
 }
 

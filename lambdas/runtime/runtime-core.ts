@@ -12,7 +12,7 @@ import { createSecretResolver, type SecretResolver } from '../adapters/secrets/i
 import { createTunneledMysqlSource, openTunnel, type Tunnel } from '../adapters/ssh-tunnel/index.js';
 import { adhocPipeline, configEnv, getPipeline, requireSource } from '../engine/config/index.js';
 import type { LoadedConfig, PipelineConfig, SecretRef, SourceConnection } from '../engine/config/types.js';
-import type { SourceReader, Staging, StateStore, Warehouse } from '../ports/index.js';
+import type { LeaseOwner, SourceReader, Staging, StateStore, Warehouse } from '../ports/index.js';
 import type { AdapterSet } from './adapter-set.js';
 import { ConfigError } from './errors.js';
 
@@ -37,6 +37,12 @@ export async function tunnelPrivateKey(
 
 export interface Runtime {
   readonly config: LoadedConfig;
+  /**
+   * The process recorded as the holder of the leases Plan takes: this process when it drives whole runs (the CLI,
+   * the local runner), so a later run on this host can take over a lease whose process died; null in a Lambda,
+   * whose process plans a run but does not run it.
+   */
+  readonly leaseOwner: LeaseOwner | null;
   pipeline(name: string, adhoc?: { source: string; target: string }): PipelineConfig;
   /** A new source connection; the caller closes it. */
   openSource(p: PipelineConfig): Promise<SourceReader>;
@@ -56,6 +62,7 @@ export function createRuntimeWith(
   adapters: AdapterSet,
   config: LoadedConfig,
   envOverride?: NodeJS.ProcessEnv,
+  leaseOwner: LeaseOwner | null = null,
 ): Runtime {
   const env = envOverride ?? configEnv(config);
   const stagings = new Map<string, Staging>();
@@ -102,6 +109,7 @@ export function createRuntimeWith(
 
   const rt: Runtime = {
     config,
+    leaseOwner,
     pipeline(name, adhoc) {
       const key = adhoc ? `adhoc:${adhoc.source}:${adhoc.target}` : name;
       let p = pipelines.get(key);

@@ -8,6 +8,7 @@ import { createLocalStateStore } from '../adapters/local-state/index.js';
 import type { LoadedConfig } from '../engine/config/types.js';
 import type { AdapterSet } from './adapter-set.js';
 import { awsAdapters } from './aws-adapters.js';
+import { currentProcessOwner } from './processes.js';
 import { createRuntimeWith, type Runtime } from './runtime-core.js';
 
 export type { Runtime } from './runtime-core.js';
@@ -21,7 +22,10 @@ export const allAdapters: AdapterSet = {
     t.type === 'duckdb' ? createDuckDbWarehouse({ path: location }) : awsAdapters.warehouse(t, location),
 };
 
-/** `envOverride` replaces the configuration's environment (process env merged with .env) when given. */
+/**
+ * `envOverride` replaces the configuration's environment (process env merged with .env) when given. This process
+ * drives the runs it plans, so it is recorded as their leases' owner.
+ */
 export function createRuntime(config: LoadedConfig, envOverride?: NodeJS.ProcessEnv): Runtime {
-  return createRuntimeWith(allAdapters, config, envOverride);
+  return createRuntimeWith(allAdapters, config, envOverride, currentProcessOwner());
 }

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Watermark } from '../../lambdas/engine/model.js';
 import { newRunId } from '../../lambdas/engine/naming.js';
-import type { RunRecord, StateStore } from '../../lambdas/ports/index.js';
+import type { LeaseOwner, RunRecord, StateStore } from '../../lambdas/ports/index.js';
 import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../lambdas/runtime/errors.js';
 
 export interface StateStoreFixture {
@@ -82,7 +82,7 @@ export function describeStateStoreContract(
     describe('leases', () => {
       test('a free lease is taken for ttl seconds and reported by getLease', async () => {
         const lease = await store.acquireLease(KEY, 'run-a', 60);
-        expect(lease).toEqual({ tableKey: KEY, holder: 'run-a', expiresAt: '2026-03-01T10:01:00.000Z' });
+        expect(lease).toEqual({ tableKey: KEY, holder: 'run-a', expiresAt: '2026-03-01T10:01:00.000Z', owner: null });
         expect(await store.getLease(KEY)).toEqual(lease);
         expect(await store.getLease(OTHER_KEY)).toBeUndefined();
       });
@@ -116,7 +116,7 @@ export function describeStateStoreContract(
         await store.acquireLease(KEY, 'run-a', 60);
         clock.advance(61);
         const lease = await store.acquireLease(KEY, 'run-b', 60);
-        expect(lease).toEqual({ tableKey: KEY, holder: 'run-b', expiresAt: '2026-03-01T10:02:01.000Z' });
+        expect(lease).toEqual({ tableKey: KEY, holder: 'run-b', expiresAt: '2026-03-01T10:02:01.000Z', owner: null });
         expect((await store.getLease(KEY))?.holder).toBe('run-b');
       });
 
@@ -126,7 +126,12 @@ export function describeStateStoreContract(
         expect((await store.renewLease(KEY, 'run-a', 60)).expiresAt).toBe('2026-03-01T10:01:45.000Z');
         clock.advance(120);
         const renewed = await store.renewLease(KEY, 'run-a', 60);
-        expect(renewed).toEqual({ tableKey: KEY, holder: 'run-a', expiresAt: '2026-03-01T10:03:45.000Z' });
+        expect(renewed).toEqual({
+          tableKey: KEY,
+          holder: 'run-a',
+          expiresAt: '2026-03-01T10:03:45.000Z',
+          owner: null,
+        });
         expect(await store.getLease(KEY)).toEqual(renewed);
       });
 
@@ -158,6 +163,106 @@ export function describeStateStoreContract(
         await store.acquireLease(KEY, 'run-a', 60);
         await expect(store.renewLease(KEY, 'run-a', -5)).rejects.toThrow(ConfigError);
         expect((await store.getLease(KEY))?.expiresAt).toBe('2026-03-01T10:01:00.000Z');
+      });
+    });
+
+    describe('lease owners, takeover and listing', () => {
+      const OWNER: LeaseOwner = {
+        host: 'build-7',
+        pid: 4242,
+        startTime: '123456',
+        pidSpace: 'boot-1/pid:[4026531836]',
+      };
+      const BARE: LeaseOwner = { host: 'mac-mini', pid: 7, startTime: null, pidSpace: null };
+
+      test('acquire records the owner exactly; getLease and listLeases return it; renew keeps it', async () => {
+        const lease = await store.acquireLease(KEY, 'run-a', 60, OWNER);
+        expect(lease).toEqual({ tableKey: KEY, holder: 'run-a', expiresAt: '2026-03-01T10:01:00.000Z', owner: OWNER });
+        expect(await store.getLease(KEY)).toEqual(lease);
+        await store.acquireLease(OTHER_KEY, 'run-b', 60, BARE);
+        expect((await store.getLease(OTHER_KEY))?.owner).toEqual(BARE);
+        clock.advance(30);
+        const renewed = await store.renewLease(KEY, 'run-a', 60);
+        expect(renewed).toEqual({ ...lease, expiresAt: '2026-03-01T10:01:30.000Z' });
+        expect(await store.getLease(KEY)).toEqual(renewed);
+        // The holder acquiring again replaces the owner with the one it gives (none here).
+        expect((await store.acquireLease(KEY, 'run-a', 60)).owner).toBeNull();
+        expect((await store.getLease(KEY))?.owner).toBeNull();
+      });
+
+      test('LeaseHeldError carries the owner and names its host and pid, from acquire and from watermark writes', async () => {
+        await store.acquireLease(KEY, 'run-a', 60, OWNER);
+        const err = await store.acquireLease(KEY, 'run-b', 60, BARE).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(LeaseHeldError);
+        expect((err as LeaseHeldError).owner).toEqual(OWNER);
+        expect((err as LeaseHeldError).message).toContain('run run-a, process 4242 on build-7');
+        const wm = await store.setWatermark(KEY, { ts: 'x', id: null }, { manual: true }).catch((e: unknown) => e);
+        expect(wm).toBeInstanceOf(LeaseHeldError);
+        expect((wm as LeaseHeldError).owner).toEqual(OWNER);
+        // A lease without an owner reports none.
+        await store.acquireLease(OTHER_KEY, 'run-c', 60);
+        const bare = await store.acquireLease(OTHER_KEY, 'run-d', 60).catch((e: unknown) => e);
+        expect((bare as LeaseHeldError).owner).toBeNull();
+        expect((bare as LeaseHeldError).message).not.toContain('process');
+      });
+
+      test('takeOverLease replaces a live lease held by the given holder, owner and expiry included', async () => {
+        await store.acquireLease(KEY, 'run-dead', 3600, OWNER);
+        clock.advance(10);
+        const taken = await store.takeOverLease(KEY, 'run-dead', 'run-new', 60, BARE);
+        expect(taken).toEqual({ tableKey: KEY, holder: 'run-new', expiresAt: '2026-03-01T10:01:10.000Z', owner: BARE });
+        expect(await store.getLease(KEY)).toEqual(taken);
+        // The previous holder has lost it for good: it can neither renew nor commit.
+        await expect(store.renewLease(KEY, 'run-dead', 60)).rejects.toThrow(LeaseLostError);
+        const run = sampleRun({ runId: 'run-dead', status: 'loaded' });
+        await store.putRun(run);
+        await expect(
+          store.commitRun({ runId: 'run-dead', tableKey: KEY, holder: 'run-dead', rowsLoaded: 1 }),
+        ).rejects.toThrow(LeaseLostError);
+        expect(await store.getWatermark(KEY)).toBeUndefined();
+      });
+
+      test('takeOverLease refuses when another holder got the lease first, and changes nothing', async () => {
+        await store.acquireLease(KEY, 'run-dead', 60, OWNER);
+        clock.advance(61);
+        const first = await store.acquireLease(KEY, 'run-quick', 60, BARE);
+        const err = await store.takeOverLease(KEY, 'run-dead', 'run-slow', 60, OWNER).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(LeaseHeldError);
+        expect((err as LeaseHeldError).holder).toBe('run-quick');
+        expect((err as LeaseHeldError).owner).toEqual(BARE);
+        expect(await store.getLease(KEY)).toEqual(first);
+      });
+
+      test('takeOverLease of a lease that is gone throws LeaseLostError and takes nothing', async () => {
+        await store.acquireLease(KEY, 'run-dead', 60, OWNER);
+        await store.releaseLease(KEY, 'run-dead');
+        const err = await store.takeOverLease(KEY, 'run-dead', 'run-new', 60, BARE).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(LeaseLostError);
+        expect((err as Error).message).toContain('run-dead');
+        expect(await store.getLease(KEY)).toBeUndefined();
+      });
+
+      test('takeOverLease and acquireLease refuse a bad ttl or owner before writing', async () => {
+        await store.acquireLease(KEY, 'run-a', 60, OWNER);
+        await expect(store.takeOverLease(KEY, 'run-a', 'run-b', 0, BARE)).rejects.toThrow(ConfigError);
+        const badOwner = { host: '', pid: -1, startTime: null, pidSpace: null };
+        await expect(store.takeOverLease(KEY, 'run-a', 'run-b', 60, badOwner)).rejects.toThrow(DataError);
+        await expect(store.acquireLease(OTHER_KEY, 'run-c', 60, badOwner)).rejects.toThrow(DataError);
+        expect((await store.getLease(KEY))?.holder).toBe('run-a');
+        expect(await store.getLease(OTHER_KEY)).toBeUndefined();
+      });
+
+      test('listLeases lists every lease sorted by table key, expired ones too, released ones not', async () => {
+        expect(await store.listLeases()).toEqual([]);
+        const a = await store.acquireLease(KEY, 'run-a', 60, OWNER);
+        const b = await store.acquireLease(OTHER_KEY, 'run-b', 10);
+        const third = 'shop/main/shop.archive/warehouse';
+        await store.acquireLease(third, 'run-c', 60);
+        clock.advance(30);
+        expect(await store.listLeases()).toEqual([(await store.getLease(third))!, b, a]);
+        await store.releaseLease(third, 'run-c');
+        const taken = await store.takeOverLease(KEY, 'run-a', 'run-d', 60, BARE);
+        expect(await store.listLeases()).toEqual([b, taken]);
       });
     });
 

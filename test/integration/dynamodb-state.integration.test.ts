@@ -315,6 +315,56 @@ describe('dynamodb state store: table behaviour', () => {
     expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toMatch(/^ENABL(ED|ING)$/);
   });
 
+  test('a lease item carries its owner as flat attributes and sits in the index partition LEASE', async () => {
+    const owner = { host: 'build-7', pid: 4242, startTime: '123456', pidSpace: null };
+    await store.acquireLease(KEY, 'run-a', 60, owner);
+    const doc = DynamoDBDocumentClient.from(ddb.client);
+    const raw = await doc.send(new GetCommand({ TableName: table, Key: { pk: `TABLE#${KEY}`, sk: 'LEASE' } }));
+    expect(raw.Item).toMatchObject({
+      gsi1pk: 'LEASE',
+      gsi1sk: KEY,
+      ownerHost: 'build-7',
+      ownerPid: 4242,
+      ownerStartTime: '123456',
+    });
+    // An unknown part is left out, not written as NULL.
+    expect(raw.Item).not.toHaveProperty('ownerPidSpace');
+  });
+
+  test('a lease item written before owners were recorded reads with no owner, and renewing lists it', async () => {
+    const doc = DynamoDBDocumentClient.from(ddb.client);
+    const expiresAt = '2026-03-01T10:05:00.000Z';
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: `TABLE#${KEY}`,
+          sk: 'LEASE',
+          itemType: 'lease',
+          schemaVersion: 1,
+          tableKey: KEY,
+          holder: 'run-old',
+          expiresAt,
+          ttl: 1,
+        },
+      }),
+    );
+    expect(await store.getLease(KEY)).toEqual({ tableKey: KEY, holder: 'run-old', expiresAt, owner: null });
+    const held = await store.acquireLease(KEY, 'run-b', 60).catch((e: unknown) => e);
+    expect((held as LeaseHeldError).owner).toBeNull();
+    expect(await store.listLeases()).toEqual([]);
+    const renewed = await store.renewLease(KEY, 'run-old', 60);
+    expect(renewed.owner).toBeNull();
+    expect(await store.listLeases()).toEqual([renewed]);
+  });
+
+  test('a lease item with an owner pid but no host is refused as malformed', async () => {
+    const doc = DynamoDBDocumentClient.from(ddb.client);
+    const item = { pk: `TABLE#${KEY}`, sk: 'LEASE', itemType: 'lease', schemaVersion: 1, tableKey: KEY };
+    await doc.send(new PutCommand({ TableName: table, Item: { ...item, holder: 'r', expiresAt: 'x', ownerPid: 5 } }));
+    await expect(store.getLease(KEY)).rejects.toThrow(new RegExp(`${table}: malformed lease item`));
+  });
+
   test('every item carries schemaVersion 1 and an item type', async () => {
     const run = sampleRun({ status: 'loaded' });
     await store.setWatermark(OTHER_KEY, { ts: 'a', id: null }, { manual: true });

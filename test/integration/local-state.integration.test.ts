@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createLocalStateStore } from '../../lambdas/adapters/local-state/index.js';
-import { SCHEMA_VERSION } from '../../lambdas/adapters/local-state/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../lambdas/adapters/local-state/schema.js';
 import type { Watermark } from '../../lambdas/engine/model.js';
 import type { RunRecord } from '../../lambdas/ports/index.js';
 import { ConfigError, DataError, LeaseHeldError } from '../../lambdas/runtime/errors.js';
@@ -24,6 +24,16 @@ describeStateStoreContract('local SQLite', async (clock) => {
     },
   };
 });
+
+/** The error opening a state store at `path` throws (the test fails when it opens). */
+function openError(path: string): ConfigError {
+  try {
+    createLocalStateStore({ path });
+  } catch (e) {
+    return e as ConfigError;
+  }
+  throw new Error(`opening ${path} did not fail`);
+}
 
 describe('local state store: file behaviour', () => {
   let dir: string;
@@ -129,14 +139,14 @@ describe('local state store: file behaviour', () => {
     raw.close();
   });
 
-  test('a version-1 file (runs without plans) is upgraded in place and its runs read back with plan null', async () => {
+  test('a version-2 file (runs without plans) is upgraded in place and its runs read back with plan null', async () => {
     const store = createLocalStateStore({ path });
     const run = sampleRun({ plan: null });
     await store.putRun(run);
     await store.close();
     const raw = new Database(path);
     raw.exec('ALTER TABLE "runs" DROP COLUMN "plan_json"');
-    raw.prepare('UPDATE "schema_version" SET "version" = 1').run();
+    raw.prepare('UPDATE "schema_version" SET "version" = 2').run();
     raw.close();
     const again = createLocalStateStore({ path });
     expect(await again.getRun(run.runId)).toEqual(run);
@@ -179,9 +189,103 @@ describe('local state store: file behaviour', () => {
 
   test('a file that is not a state database is refused with ConfigError naming the path', async () => {
     const bogus = join(dir, 'not-a-db.db');
-    await writeFile(bogus, 'this is not sqlite, just some text that is long enough to have a header'.repeat(20));
-    expect(() => createLocalStateStore({ path: bogus })).toThrow(ConfigError);
-    expect(() => createLocalStateStore({ path: bogus })).toThrow(bogus);
+    const garbage = 'this is not sqlite, just some text that is long enough to have a header'.repeat(20);
+    await writeFile(bogus, garbage);
+    const err = openError(bogus);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toContain(`state file ${bogus} cannot be opened`);
+    expect(err.message).toContain('not taken for a fresh start');
+    expect(err.message).toContain('restore it from a backup, or point --home');
+    expect(err.suggestion).toContain('move the file away');
+    // Nothing was written: the file is as it was and no journal or temporary file appeared.
+    expect(readFileSync(bogus, 'utf8')).toBe(garbage);
+    expect(readdirSync(dir)).toEqual(['not-a-db.db']);
+  });
+
+  test('an empty (0-byte) file is refused naming it, never taken for a fresh start, and left alone', async () => {
+    mkdirSync(dirname(path), { recursive: true });
+    await writeFile(path, '');
+    const err = openError(path);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toBe(
+      `state file ${path} is empty (0 bytes); it holds the watermarks, leases and run history, so it is not taken ` +
+        `for a fresh start: restore it from a backup, or point --home (HIGHWATER_HOME) or the pipeline's state.path elsewhere`,
+    );
+    expect(statSync(path).size).toBe(0);
+    expect(readdirSync(dirname(path))).toEqual(['state.db']);
+  });
+
+  test('a directory, or an SQLite database of something else, at the path is refused naming it', async () => {
+    mkdirSync(path, { recursive: true });
+    expect(openError(path).message).toContain(`state file ${path} is not a file`);
+    const foreign = join(dir, 'foreign.db');
+    const raw = new Database(foreign);
+    raw.exec('CREATE TABLE "customers" ("id" INTEGER PRIMARY KEY)');
+    raw.close();
+    const err = openError(foreign);
+    expect(err.message).toContain(`state file ${foreign} is an SQLite database but not a Highwater state file`);
+    expect(err.message).toContain('customers');
+    const check = new Database(foreign, { readonly: true });
+    expect(check.prepare('SELECT "name" FROM "sqlite_master" WHERE "type" = \'table\'').pluck().all()).toEqual([
+      'customers',
+    ]);
+    check.close();
+  });
+
+  test('a fresh start creates the file complete, with no temporary file left behind', async () => {
+    const store = createLocalStateStore({ path });
+    expect(readdirSync(dirname(path)).filter((f) => !/^state\.db(-wal|-shm)?$/.test(f))).toEqual([]);
+    await store.close();
+    expect(statSync(path).size).toBeGreaterThan(0);
+    // A database that never got a table (a process killed right after creating it) is still a fresh start.
+    const blank = join(dir, 'blank.db');
+    const raw = new Database(blank);
+    raw.pragma('journal_mode = WAL');
+    raw.close();
+    const again = createLocalStateStore({ path: blank });
+    expect(await again.listLeases()).toEqual([]);
+    await again.close();
+  });
+
+  test('a schema version 1 file is upgraded in place: its data is kept and its lease has no owner', async () => {
+    mkdirSync(dirname(path), { recursive: true });
+    const v1 = new Database(path);
+    v1.pragma('journal_mode = WAL');
+    v1.exec(MIGRATIONS[0]!);
+    v1.exec(
+      'CREATE TABLE "schema_version" ("id" INTEGER PRIMARY KEY CHECK ("id" = 1), "version" INTEGER NOT NULL) STRICT',
+    );
+    v1.prepare('INSERT INTO "schema_version" VALUES (1, 1)').run();
+    v1.prepare('INSERT INTO "leases" VALUES (?, ?, ?)').run(KEY, 'run-old', '2026-03-01T11:00:00.000Z');
+    v1.prepare('INSERT INTO "watermarks" VALUES (?, ?, ?, ?, ?, ?)').run(KEY, '2026-01-01 00:00:00', '7', 'x', null, 0);
+    v1.close();
+
+    const clock = new ManualClock();
+    const store = createLocalStateStore({ path, now: clock.now });
+    expect(await store.getLease(KEY)).toEqual({
+      tableKey: KEY,
+      holder: 'run-old',
+      expiresAt: '2026-03-01T11:00:00.000Z',
+      owner: null,
+    });
+    expect((await store.getWatermark(KEY))?.watermark).toEqual({ ts: '2026-01-01 00:00:00', id: '7' });
+    const owner = { host: 'h', pid: 12, startTime: '99', pidSpace: null };
+    expect((await store.takeOverLease(KEY, 'run-old', 'run-new', 60, owner)).owner).toEqual(owner);
+    await store.close();
+    const raw = new Database(path, { readonly: true });
+    expect(raw.prepare('SELECT "version" FROM "schema_version"').pluck().get()).toBe(SCHEMA_VERSION);
+    raw.close();
+  });
+
+  test('a damaged lease row (an owner pid without a host) is reported as DataError naming its table', async () => {
+    const store = createLocalStateStore({ path });
+    await store.acquireLease(KEY, 'run-a', 60);
+    const raw = new Database(path);
+    raw.prepare('UPDATE "leases" SET "owner_pid" = 5').run();
+    raw.close();
+    await expect(store.getLease(KEY)).rejects.toThrow(/malformed row in table leases/);
+    await expect(store.listLeases()).rejects.toThrow(DataError);
+    await store.close();
   });
 
   test('a damaged row is reported as DataError naming its table', async () => {

@@ -2,14 +2,18 @@
  * The CLI as a user runs it, for tests: a spawned `highwater` (tsx bin/highwater.ts) with a minimal environment,
  * its exit code, stdout and stderr. `runCli` blocks (fine against MariaDB and other processes); `runCliAsync` does
  * not, for tests whose stand-ins (fauxqs, the Redshift Data API stand-in) answer from the test process itself.
+ * `spawnCli` starts the CLI as one process, for tests that send it signals.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { TestDatabase } from './test-db.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const TSX = join(ROOT, 'node_modules/.bin/tsx');
 export const HIGHWATER = join(ROOT, 'bin/highwater.ts');
+/** tsx's loader (by URL, so it resolves whatever the child's cwd): `node --import` it to run TypeScript in-process. */
+export const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 export interface CliResult {
   code: number | null;
@@ -48,6 +52,18 @@ export function spawnAsync(command: string, args: string[], opts: CliOptions): P
 
 export function runCliAsync(args: string[], opts: CliOptions): Promise<CliResult> {
   return spawnAsync(TSX, [HIGHWATER, ...args], opts);
+}
+
+/**
+ * Starts the CLI as a single process, `node --import tsx bin/highwater.ts …`, and hands it back running. The tsx
+ * CLI would run the script in a child process of its own: a signal sent to tsx (SIGKILL above all, which it cannot
+ * relay) would then not reach the CLI. Here the child's pid is the CLI's.
+ */
+export function spawnCli(args: string[], opts: CliOptions): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', TSX_LOADER, HIGHWATER, ...args], {
+    cwd: opts.cwd,
+    env: childEnv(opts.env),
+  });
 }
 
 /** Single-connection mode's source: the MYSQL_* variables for a test database. */

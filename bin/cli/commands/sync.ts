@@ -7,10 +7,12 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { renderForDisplay } from '../../../lambdas/engine/strategies/sql/reads.js';
 import { previewTable } from '../../../lambdas/orchestration/dry-run.js';
+import { processHeldRuns } from '../../../lambdas/orchestration/held-runs.js';
 import { type RunReport, runLocal } from '../../../lambdas/orchestration/local-runner.js';
 import { ExitCode } from '../../../lambdas/runtime/errors.js';
 import { type GlobalOptions, openContext, outputFor } from '../context.js';
 import { ExitError } from '../exit.js';
+import { abortRunsOnSignal } from '../interrupt.js';
 import { collect, positiveInt } from '../options.js';
 import type { Output } from '../output.js';
 import { progressReporter } from '../progress.js';
@@ -138,7 +140,31 @@ async function runSync(
       }
       return;
     }
-    const report = await runLocal(runtime, request, { onEvent: progressReporter(out) });
+    // Ctrl-C or a kill ends every run this process holds (failed, lease released) instead of leaving its lease.
+    const held = processHeldRuns;
+    const progress = progressReporter(out);
+    const stopHandling = abortRunsOnSignal({
+      held,
+      write: (line) => {
+        out.endStatus();
+        process.stderr.write(`${line}\n`);
+      },
+    });
+    const outcome = await runLocal(runtime, request, {
+      heldRuns: held,
+      // After an interruption the run's remaining events would only repeat it: the interrupt line says it all.
+      onEvent: (e) => {
+        if (held.interrupted === null) progress(e);
+      },
+    }).then(
+      (report) => ({ report }),
+      (error: unknown) => ({ error }),
+    );
+    // Interrupted: the signal handler exits once it has aborted the runs; the runtime stays open for it until then.
+    if (held.interrupted !== null) await new Promise<never>(() => undefined);
+    stopHandling();
+    if ('error' in outcome) throw outcome.error;
+    const { report } = outcome;
     if (opts.jsonOutput) writeFileSync(opts.jsonOutput, `${JSON.stringify(report, null, 2)}\n`);
     if (out.opts.json) out.json(report);
     else renderReport(out, report);

@@ -50,7 +50,10 @@ export interface StateDb {
    * A conditional write (Put, Update or Delete with ReturnValuesOnConditionCheckFailure ALL_OLD): resolves to
    * `{ ok: false, old }` when the condition failed, `old` being the item as it was, in raw AttributeValue form.
    */
-  conditional(op: string, command: ConditionalCommand): Promise<{ ok: true } | { ok: false; old: RawItem | undefined }>;
+  conditional(
+    op: string,
+    command: ConditionalCommand,
+  ): Promise<{ ok: true; attributes: Item | undefined } | { ok: false; old: RawItem | undefined }>;
   get(op: string, key: ItemKey): Promise<Item | undefined>;
   query(op: string, input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]>;
   /**
@@ -77,11 +80,11 @@ export function createStateDb(doc: DynamoDBDocumentClient, table: string): State
 
     async conditional(op, command) {
       try {
-        // send() is generic per command type, so each member of the union is sent on its own.
-        if (command instanceof PutCommand) await doc.send(command);
-        else if (command instanceof UpdateCommand) await doc.send(command);
-        else await doc.send(command);
-        return { ok: true };
+        // send() is generic per command type, so each member of the union is sent on its own. `attributes`: what
+        // ReturnValues asked for, if anything.
+        if (command instanceof PutCommand) return { ok: true, attributes: (await doc.send(command)).Attributes };
+        if (command instanceof UpdateCommand) return { ok: true, attributes: (await doc.send(command)).Attributes };
+        return { ok: true, attributes: (await doc.send(command)).Attributes };
       } catch (e) {
         const failed = conditionFailure(e);
         if (failed === undefined) throw translateAwsError(e, table, op);

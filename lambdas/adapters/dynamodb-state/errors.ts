@@ -103,6 +103,14 @@ export function rawStringAttribute(item: Record<string, unknown> | undefined, na
   return parsed.success ? parsed.data.S : undefined;
 }
 
+const rawNumber = z.object({ N: z.string().regex(/^\d+$/) });
+
+/** A whole-number attribute of an item returned raw (AttributeValue form). */
+export function rawIntegerAttribute(item: Record<string, unknown> | undefined, name: string): number | undefined {
+  const parsed = rawNumber.safeParse(item?.[name]);
+  return parsed.success ? Number(parsed.data.N) : undefined;
+}
+
 const THROTTLED_REASONS = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 
 /**

@@ -9,7 +9,7 @@ import type { StateStore } from '../../ports/index.js';
 import { commitRun } from './commit.js';
 import type { StoreContext } from './context.js';
 import { createStateDb } from './db.js';
-import { acquireLease, getLease, releaseLease, renewLease } from './leases.js';
+import { acquireLease, getLease, listLeases, releaseLease, renewLease, takeOverLease } from './leases.js';
 import { getRun, listRuns, putRun, recordChunk, updateRun } from './runs.js';
 import { deleteWatermark, getWatermark, listWatermarks, setWatermark } from './watermarks.js';
 
@@ -34,10 +34,13 @@ export function createDynamoDbStateStore(opts: DynamoDbStateStoreOptions): State
   const ctx: StoreContext = { db: createStateDb(doc, opts.table), now: opts.now ?? (() => new Date()) };
 
   return {
-    acquireLease: (tableKey, holder, ttlSeconds) => acquireLease(ctx, tableKey, holder, ttlSeconds),
+    acquireLease: (tableKey, holder, ttlSeconds, owner) => acquireLease(ctx, tableKey, holder, ttlSeconds, owner),
+    takeOverLease: (tableKey, previousHolder, holder, ttlSeconds, owner) =>
+      takeOverLease(ctx, tableKey, previousHolder, holder, ttlSeconds, owner),
     renewLease: (tableKey, holder, ttlSeconds) => renewLease(ctx, tableKey, holder, ttlSeconds),
     releaseLease: (tableKey, holder) => releaseLease(ctx, tableKey, holder),
     getLease: (tableKey) => getLease(ctx, tableKey),
+    listLeases: () => listLeases(ctx),
 
     getWatermark: (tableKey) => getWatermark(ctx, tableKey),
     setWatermark: (tableKey, watermark, { manual }) => setWatermark(ctx, tableKey, watermark, manual),

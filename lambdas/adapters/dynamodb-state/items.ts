@@ -3,12 +3,13 @@
  * with the table and key named, and an item written by a newer schema version is refused rather than misread.
  */
 import { z } from 'zod';
-import type { ChunkRecord, Lease, RunRecord, WatermarkRecord } from '../../ports/index.js';
+import type { ChunkRecord, Lease, LeaseOwner, RunRecord, WatermarkRecord } from '../../ports/index.js';
 import { RUN_STATUSES, runPlanSchema } from '../../ports/records.js';
 import { DataError } from '../../runtime/errors.js';
 import {
   chunkKey,
   type Item,
+  LEASE_INDEX_PK,
   leaseKey,
   runKey,
   runRefKey,
@@ -25,7 +26,21 @@ const count = z.number().int().nonnegative();
 const base = { pk: z.string(), sk: z.string(), schemaVersion: z.literal(SCHEMA_VERSION) };
 const watermarkValue = z.object({ ts: z.string().nullable(), id: z.string().nullable() });
 
-const leaseItem = z.object({ ...base, tableKey: z.string(), holder: z.string(), expiresAt: z.string() });
+// The owner attributes are absent on leases taken without one (and on items written before owners were recorded).
+const leaseItem = z
+  .object({
+    ...base,
+    tableKey: z.string(),
+    holder: z.string(),
+    expiresAt: z.string(),
+    ownerHost: z.string().optional(),
+    ownerPid: z.number().int().positive().optional(),
+    ownerStartTime: z.string().optional(),
+    ownerPidSpace: z.string().optional(),
+  })
+  .refine((r) => (r.ownerHost === undefined) === (r.ownerPid === undefined), {
+    message: 'ownerHost and ownerPid must both be present or both absent',
+  });
 const watermarkItem = z.object({
   ...base,
   tableKey: z.string(),
@@ -79,22 +94,45 @@ function parseItem<S extends z.ZodType>(schema: S, table: string, what: string, 
 
 // ── Leases ────────────────────────────────────────────────────────────────────────────────────────────────────
 
+/** The owner as lease item attributes; unknown parts are left out (the DocumentClient refuses undefined). */
+export function leaseOwnerAttributes(owner: LeaseOwner | null): Item {
+  if (owner === null) return {};
+  return {
+    ownerHost: owner.host,
+    ownerPid: owner.pid,
+    ...(owner.startTime === null ? {} : { ownerStartTime: owner.startTime }),
+    ...(owner.pidSpace === null ? {} : { ownerPidSpace: owner.pidSpace }),
+  };
+}
+
+/** Epoch seconds after which DynamoDB may delete a lease item. */
+export function leaseTtl(expiresAt: string): number {
+  return Math.ceil(Date.parse(expiresAt) / 1000) + LEASE_TTL_GRACE_SECONDS;
+}
+
 export function leaseToItem(lease: Lease): Item {
-  const expiresMs = Date.parse(lease.expiresAt);
   return {
     ...leaseKey(lease.tableKey),
     itemType: 'lease',
     schemaVersion: SCHEMA_VERSION,
+    // The sparse index's lease partition: listLeases queries it instead of scanning the table.
+    gsi1pk: LEASE_INDEX_PK,
+    gsi1sk: lease.tableKey,
     tableKey: lease.tableKey,
     holder: lease.holder,
     expiresAt: lease.expiresAt,
-    [STATE_TABLE_TTL_ATTRIBUTE]: Math.ceil(expiresMs / 1000) + LEASE_TTL_GRACE_SECONDS,
+    ...leaseOwnerAttributes(lease.owner),
+    [STATE_TABLE_TTL_ATTRIBUTE]: leaseTtl(lease.expiresAt),
   };
 }
 
 export function leaseFromItem(table: string, item: Item): Lease {
   const r = parseItem(leaseItem, table, 'lease', item);
-  return { tableKey: r.tableKey, holder: r.holder, expiresAt: r.expiresAt };
+  const owner: LeaseOwner | null =
+    r.ownerHost === undefined || r.ownerPid === undefined
+      ? null
+      : { host: r.ownerHost, pid: r.ownerPid, startTime: r.ownerStartTime ?? null, pidSpace: r.ownerPidSpace ?? null };
+  return { tableKey: r.tableKey, holder: r.holder, expiresAt: r.expiresAt, owner };
 }
 
 // ── Watermarks ────────────────────────────────────────────────────────────────────────────────────────────────

@@ -6,6 +6,8 @@
 export const SCHEMA_VERSION = 1;
 /** gsi1pk of every watermark item: the index partition that listWatermarks queries. */
 export const WATERMARK_INDEX_PK = 'WATERMARK';
+/** gsi1pk of every lease item: the index partition that listLeases queries. */
+export const LEASE_INDEX_PK = 'LEASE';
 
 /** An item as the DocumentClient reads and writes it. */
 export type Item = Record<string, unknown>;

@@ -1,16 +1,18 @@
 /**
- * Leases: one item per table key, taken and extended with conditional puts so two runs can never both believe
- * they hold it. Expiry is decided by `expiresAt` against the store's clock, never by DynamoDB's TTL deletion
+ * Leases: one item per table key, taken with conditional puts and extended with conditional updates so two runs
+ * can never both believe they hold it. Expiry is decided by `expiresAt` against the store's clock, never by DynamoDB's TTL deletion
  * (which may lag by days); `ttl` only lets DynamoDB clean up leases long after they expired.
  */
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Lease } from '../../ports/index.js';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Lease, LeaseOwner } from '../../ports/index.js';
+import { checkLeaseOwner } from '../../ports/records.js';
 import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../runtime/errors.js';
 import type { StoreContext } from './context.js';
 import { attributeNames } from './db.js';
-import { rawStringAttribute } from './errors.js';
-import { leaseFromItem, leaseToItem } from './items.js';
-import { leaseKey } from './keys.js';
+import { rawIntegerAttribute, rawStringAttribute } from './errors.js';
+import { leaseFromItem, leaseToItem, leaseTtl } from './items.js';
+import { compareBytes, LEASE_INDEX_PK, leaseKey } from './keys.js';
+import { STATE_TABLE_GSI } from './table.js';
 
 /** True when no unexpired lease exists (ISO-8601 UTC strings of one width compare in time order). */
 export const LEASE_FREE_CONDITION = 'attribute_not_exists(#pk) OR #expiresAt <= :now';
@@ -21,8 +23,8 @@ export function checkTtl(tableKey: string, ttlSeconds: number): void {
   }
 }
 
-function leaseUntil(tableKey: string, holder: string, at: Date, ttlSeconds: number): Lease {
-  return { tableKey, holder, expiresAt: new Date(at.getTime() + ttlSeconds * 1000).toISOString() };
+function leaseUntil(tableKey: string, holder: string, at: Date, ttlSeconds: number, owner: LeaseOwner | null): Lease {
+  return { tableKey, holder, expiresAt: new Date(at.getTime() + ttlSeconds * 1000).toISOString(), owner };
 }
 
 export async function getLease(ctx: StoreContext, tableKey: string): Promise<Lease | undefined> {
@@ -30,11 +32,29 @@ export async function getLease(ctx: StoreContext, tableKey: string): Promise<Lea
   return item === undefined ? undefined : leaseFromItem(ctx.db.table, item);
 }
 
-export async function acquireLease(ctx: StoreContext, tableKey: string, holder: string, ttl: number): Promise<Lease> {
+/** Every lease, sorted by table key. The index is eventually consistent: a change may show a moment later. */
+export async function listLeases(ctx: StoreContext): Promise<Lease[]> {
+  const condition = '#gsi1pk = :lease';
+  const items = await ctx.db.query('listLeases', {
+    IndexName: STATE_TABLE_GSI,
+    KeyConditionExpression: condition,
+    ExpressionAttributeNames: attributeNames(condition),
+    ExpressionAttributeValues: { ':lease': LEASE_INDEX_PK },
+  });
+  return items.map((i) => leaseFromItem(ctx.db.table, i)).sort((a, b) => compareBytes(a.tableKey, b.tableKey));
+}
+
+export async function acquireLease(
+  ctx: StoreContext,
+  tableKey: string,
+  holder: string,
+  ttl: number,
+  owner: LeaseOwner | null | undefined,
+): Promise<Lease> {
   checkTtl(tableKey, ttl);
   const op = `acquireLease ${tableKey}`;
   const at = ctx.now();
-  const lease = leaseUntil(tableKey, holder, at, ttl);
+  const lease = leaseUntil(tableKey, holder, at, ttl, checkLeaseOwner(tableKey, owner));
   const condition = `${LEASE_FREE_CONDITION} OR #holder = :me`;
   const result = await ctx.db.conditional(
     op,
@@ -51,6 +71,39 @@ export async function acquireLease(ctx: StoreContext, tableKey: string, holder: 
   throw leaseHeld(ctx, tableKey, result.old);
 }
 
+export async function takeOverLease(
+  ctx: StoreContext,
+  tableKey: string,
+  previousHolder: string,
+  holder: string,
+  ttl: number,
+  owner: LeaseOwner | null,
+): Promise<Lease> {
+  checkTtl(tableKey, ttl);
+  const op = `takeOverLease ${tableKey}`;
+  const lease = leaseUntil(tableKey, holder, ctx.now(), ttl, checkLeaseOwner(tableKey, owner));
+  // Only while the holder whose process is gone still has it: anyone who got there first keeps it.
+  const condition = '#holder = :previous';
+  const result = await ctx.db.conditional(
+    op,
+    new PutCommand({
+      TableName: ctx.db.table,
+      Item: leaseToItem(lease),
+      ConditionExpression: condition,
+      ExpressionAttributeNames: attributeNames(condition),
+      ExpressionAttributeValues: { ':previous': previousHolder },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }),
+  );
+  if (result.ok) return lease;
+  if (result.old === undefined) {
+    throw new LeaseLostError(
+      `${tableKey}: the lease of run ${previousHolder} is gone (released); nothing to take over`,
+    );
+  }
+  throw leaseHeld(ctx, tableKey, result.old);
+}
+
 /** The LeaseHeldError for a lease item returned by a failed condition (raw AttributeValue form). */
 export function leaseHeld(ctx: StoreContext, tableKey: string, old: Record<string, unknown> | undefined): Error {
   const current = rawStringAttribute(old, 'holder');
@@ -60,27 +113,50 @@ export function leaseHeld(ctx: StoreContext, tableKey: string, old: Record<strin
       `DynamoDB state table ${ctx.db.table}: the lease item of ${tableKey} blocks the write but has no holder or expiresAt`,
     );
   }
-  return new LeaseHeldError(tableKey, current, expiresAt);
+  const host = rawStringAttribute(old, 'ownerHost');
+  const pid = rawIntegerAttribute(old, 'ownerPid');
+  const owner: LeaseOwner | null =
+    host === undefined || pid === undefined
+      ? null
+      : {
+          host,
+          pid,
+          startTime: rawStringAttribute(old, 'ownerStartTime') ?? null,
+          pidSpace: rawStringAttribute(old, 'ownerPidSpace') ?? null,
+        };
+  return new LeaseHeldError(tableKey, current, expiresAt, owner);
 }
 
 export async function renewLease(ctx: StoreContext, tableKey: string, holder: string, ttl: number): Promise<Lease> {
   checkTtl(tableKey, ttl);
   const op = `renewLease ${tableKey}`;
-  const lease = leaseUntil(tableKey, holder, ctx.now(), ttl);
-  // An expired lease nobody took over is still ours: the work it guards has not been disturbed.
+  const { expiresAt } = leaseUntil(tableKey, holder, ctx.now(), ttl, null);
+  // An expired lease nobody took over is still ours: the work it guards has not been disturbed. The owner stays
+  // as recorded; the index attributes are set too, so a lease item written before leases were listed joins it.
   const condition = '#holder = :me';
+  const update = 'SET #expiresAt = :expiresAt, #ttl = :ttl, #gsi1pk = :lease, #gsi1sk = #tableKey';
   const result = await ctx.db.conditional(
     op,
-    new PutCommand({
+    new UpdateCommand({
       TableName: ctx.db.table,
-      Item: leaseToItem(lease),
+      Key: leaseKey(tableKey),
+      UpdateExpression: update,
       ConditionExpression: condition,
-      ExpressionAttributeNames: attributeNames(condition),
-      ExpressionAttributeValues: { ':me': holder },
+      ExpressionAttributeNames: attributeNames(update, condition),
+      ExpressionAttributeValues: {
+        ':me': holder,
+        ':expiresAt': expiresAt,
+        ':ttl': leaseTtl(expiresAt),
+        ':lease': LEASE_INDEX_PK,
+      },
+      ReturnValues: 'ALL_NEW',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }),
   );
-  if (result.ok) return lease;
+  if (result.ok) {
+    if (result.attributes === undefined) throw new DataError(`${op}: DynamoDB returned no lease item after the update`);
+    return leaseFromItem(ctx.db.table, result.attributes);
+  }
   const current = rawStringAttribute(result.old, 'holder');
   throw new LeaseLostError(
     `${tableKey}: run ${holder} no longer holds the lease (${current === undefined ? 'released' : `now held by ${current}`})`,

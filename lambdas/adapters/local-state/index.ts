@@ -7,9 +7,9 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Watermark } from '../../engine/model.js';
 import type { ChunkRecord, Lease, RunRecord, RunStatus, StateStore, WatermarkRecord } from '../../ports/index.js';
-import { checkRunRecord, chunkSchema, watermarkAfter, watermarkSchema } from '../../ports/records.js';
+import { checkLeaseOwner, checkRunRecord, chunkSchema, watermarkAfter, watermarkSchema } from '../../ports/records.js';
 import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../runtime/errors.js';
-import { chunkFromRow, leaseFromRow, runFromRow, runToParams, watermarkFromRow } from './rows.js';
+import { chunkFromRow, leaseFromRow, leaseToParams, runFromRow, runToParams, watermarkFromRow } from './rows.js';
 import { openStateDatabase } from './schema.js';
 
 export interface LocalStateStoreOptions {
@@ -52,10 +52,15 @@ function prepareStatements(db: Database.Database) {
   const runColumnList = RUN_COLUMNS.map((c) => `"${c}"`).join(', ');
   return {
     getLease: db.prepare('SELECT * FROM "leases" WHERE "table_key" = ?'),
+    listLeases: db.prepare('SELECT * FROM "leases" ORDER BY "table_key"'),
     upsertLease: db.prepare(
-      `INSERT INTO "leases" ("table_key", "holder", "expires_at") VALUES (?, ?, ?)
-       ON CONFLICT ("table_key") DO UPDATE SET "holder" = excluded."holder", "expires_at" = excluded."expires_at"`,
+      `INSERT INTO "leases" ("table_key", "holder", "expires_at", "owner_host", "owner_pid", "owner_start_time",
+         "owner_pid_space") VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT ("table_key") DO UPDATE SET "holder" = excluded."holder", "expires_at" = excluded."expires_at",
+         "owner_host" = excluded."owner_host", "owner_pid" = excluded."owner_pid",
+         "owner_start_time" = excluded."owner_start_time", "owner_pid_space" = excluded."owner_pid_space"`,
     ),
+    extendLease: db.prepare('UPDATE "leases" SET "expires_at" = ? WHERE "table_key" = ? AND "holder" = ?'),
     deleteLease: db.prepare('DELETE FROM "leases" WHERE "table_key" = ? AND "holder" = ?'),
     getWatermark: db.prepare('SELECT * FROM "watermarks" WHERE "table_key" = ?'),
     listWatermarks: db.prepare('SELECT * FROM "watermarks" ORDER BY "table_key"'),
@@ -98,6 +103,14 @@ function checkTtl(tableKey: string, ttlSeconds: number): void {
   if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
     throw new ConfigError(`lease on ${tableKey}: ttl must be a positive number of seconds, got ${ttlSeconds}`);
   }
+}
+
+function leaseHeld(lease: Lease): LeaseHeldError {
+  return new LeaseHeldError(lease.tableKey, lease.holder, lease.expiresAt, lease.owner);
+}
+
+function nothingToTakeOver(tableKey: string, previousHolder: string): LeaseLostError {
+  return new LeaseLostError(`${tableKey}: the lease of run ${previousHolder} is gone (released); nothing to take over`);
 }
 
 function checkWatermark(tableKey: string, watermark: Watermark): Watermark {
@@ -148,24 +161,39 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
   /** Refuses a manual watermark change while any run holds a live lease on the table. */
   const refuseWhileLeased = (tableKey: string, at: string): void => {
     const lease = readLease(tableKey);
-    if (lease !== undefined && isLive(lease, at)) throw new LeaseHeldError(tableKey, lease.holder, lease.expiresAt);
+    if (lease !== undefined && isLive(lease, at)) throw leaseHeld(lease);
   };
+  const until = (at: Date, ttlSeconds: number): string => new Date(at.getTime() + ttlSeconds * 1000).toISOString();
   // IMMEDIATE takes the write lock before the first read, so checks and writes see one consistent state.
   const atomically = <T>(fn: () => T): T => db.transaction(fn).immediate();
   // Multi-statement reads share one snapshot (a run and its chunks) without taking the write lock.
   const snapshot = <T>(fn: () => T): T => db.transaction(fn).deferred();
 
   return {
-    async acquireLease(tableKey, holder, ttlSeconds) {
+    async acquireLease(tableKey, holder, ttlSeconds, owner) {
       checkTtl(tableKey, ttlSeconds);
+      const who = checkLeaseOwner(tableKey, owner);
       return atomically(() => {
         const at = now();
         const current = readLease(tableKey);
         if (current !== undefined && current.holder !== holder && isLive(current, at.toISOString())) {
-          throw new LeaseHeldError(tableKey, current.holder, current.expiresAt);
+          throw leaseHeld(current);
         }
-        const lease: Lease = { tableKey, holder, expiresAt: new Date(at.getTime() + ttlSeconds * 1000).toISOString() };
-        q.upsertLease.run(tableKey, holder, lease.expiresAt);
+        const lease: Lease = { tableKey, holder, expiresAt: until(at, ttlSeconds), owner: who };
+        q.upsertLease.run(...leaseToParams(lease));
+        return lease;
+      });
+    },
+
+    async takeOverLease(tableKey, previousHolder, holder, ttlSeconds, owner) {
+      checkTtl(tableKey, ttlSeconds);
+      const who = checkLeaseOwner(tableKey, owner);
+      return atomically(() => {
+        const current = readLease(tableKey);
+        if (current === undefined) throw nothingToTakeOver(tableKey, previousHolder);
+        if (current.holder !== previousHolder) throw leaseHeld(current);
+        const lease: Lease = { tableKey, holder, expiresAt: until(now(), ttlSeconds), owner: who };
+        q.upsertLease.run(...leaseToParams(lease));
         return lease;
       });
     },
@@ -173,7 +201,6 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
     async renewLease(tableKey, holder, ttlSeconds) {
       checkTtl(tableKey, ttlSeconds);
       return atomically(() => {
-        const at = now();
         const current = readLease(tableKey);
         // An expired lease nobody took over is still ours: the work it guards has not been disturbed.
         if (current === undefined || current.holder !== holder) {
@@ -181,8 +208,8 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
             `${tableKey}: run ${holder} no longer holds the lease (${current === undefined ? 'released' : `now held by ${current.holder}`})`,
           );
         }
-        const lease: Lease = { tableKey, holder, expiresAt: new Date(at.getTime() + ttlSeconds * 1000).toISOString() };
-        q.upsertLease.run(tableKey, holder, lease.expiresAt);
+        const lease: Lease = { ...current, expiresAt: until(now(), ttlSeconds) };
+        q.extendLease.run(lease.expiresAt, tableKey, holder);
         return lease;
       });
     },
@@ -193,6 +220,10 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
 
     async getLease(tableKey) {
       return readLease(tableKey);
+    },
+
+    async listLeases() {
+      return q.listLeases.all().map(leaseFromRow);
     },
 
     async getWatermark(tableKey) {

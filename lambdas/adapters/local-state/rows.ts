@@ -3,7 +3,7 @@
  * file fails loudly with the table named instead of handing the engine a half-typed record.
  */
 import { z } from 'zod';
-import type { ChunkRecord, Lease, RunRecord, WatermarkRecord } from '../../ports/index.js';
+import type { ChunkRecord, Lease, LeaseOwner, RunRecord, WatermarkRecord } from '../../ports/index.js';
 import { RUN_STATUSES, runPlanSchema } from '../../ports/records.js';
 
 import { DataError } from '../../runtime/errors.js';
@@ -22,7 +22,19 @@ const watermarkRowSchema = z.object({
   manual: flag,
 });
 
-const leaseRowSchema = z.object({ table_key: text, holder: text, expires_at: text });
+const leaseRowSchema = z
+  .object({
+    table_key: text,
+    holder: text,
+    expires_at: text,
+    owner_host: nullableText,
+    owner_pid: z.number().int().positive().nullable(),
+    owner_start_time: nullableText,
+    owner_pid_space: nullableText,
+  })
+  .refine((r) => (r.owner_host === null) === (r.owner_pid === null), {
+    message: 'owner_host and owner_pid must both be set or both be null',
+  });
 
 const runRowSchema = z.object({
   run_id: text,
@@ -71,7 +83,27 @@ export function watermarkFromRow(row: unknown): WatermarkRecord {
 
 export function leaseFromRow(row: unknown): Lease {
   const r = parseRow(leaseRowSchema, 'leases', row);
-  return { tableKey: r.table_key, holder: r.holder, expiresAt: r.expires_at };
+  const owner: LeaseOwner | null =
+    r.owner_host === null || r.owner_pid === null
+      ? null
+      : { host: r.owner_host, pid: r.owner_pid, startTime: r.owner_start_time, pidSpace: r.owner_pid_space };
+  return { tableKey: r.table_key, holder: r.holder, expiresAt: r.expires_at, owner };
+}
+
+/** Parameters of a lease row, in column order (table_key, holder, expires_at, owner_*). */
+export function leaseToParams(
+  lease: Lease,
+): [string, string, string, string | null, number | null, string | null, string | null] {
+  const o = lease.owner;
+  return [
+    lease.tableKey,
+    lease.holder,
+    lease.expiresAt,
+    o?.host ?? null,
+    o?.pid ?? null,
+    o?.startTime ?? null,
+    o?.pidSpace ?? null,
+  ];
 }
 
 export function chunkFromRow(row: unknown): ChunkRecord {
