@@ -31,6 +31,8 @@ export interface TableReport {
   durationMs: number;
   skipped: string | null;
   error: string | null;
+  /** What the user can do about the error (the error's own suggestion), when it has one. */
+  suggestion: string | null;
   exitCode: number;
   /** Where the commit horizon was and why (timestamp cursors). */
   horizon: string | null;

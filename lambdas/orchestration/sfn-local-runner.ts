@@ -366,6 +366,7 @@ function tableReport(o: TableOutcome, t: ExecutionTracker): TableReport {
     durationMs: span ? span.end - span.start : 0,
     skipped: o.status === 'skipped' ? (o.skipped ?? null) : null,
     error: null,
+    suggestion: null,
     exitCode: 0,
     horizon: t.planNotes.get(o.table)?.horizon ?? null,
     warnings: t.planNotes.get(o.table)?.warnings ?? [],
@@ -377,6 +378,8 @@ function tableReport(o: TableOutcome, t: ExecutionTracker): TableReport {
     const same = last !== undefined && last.name === caught.Error;
     report.error = same ? last.message : t.rt.redact(caught.Cause ?? caught.Error);
     report.exitCode = same && last.original instanceof HighwaterError ? last.original.exitCode : 4;
+    const suggestion = same && last.original instanceof HighwaterError ? last.original.suggestion : undefined;
+    report.suggestion = suggestion ? t.rt.redact(suggestion) : null;
     if (o.abortError) report.error += ` (and Abort failed: ${t.rt.redact(o.abortError.Cause ?? o.abortError.Error)})`;
     if (!t.failedEmitted.has(o.table)) t.emit({ type: 'failed', table: o.table, error: report.error });
   }

@@ -23,7 +23,8 @@ export interface ServerAddress {
 }
 
 export async function createTestDatabase(prefix = 't', own?: ServerAddress): Promise<TestDatabase> {
-  const server = own ?? inject('mariadb');
+  const given = own ?? inject('mariadb');
+  const server = { host: given.host, port: given.port, user: given.user, password: given.password };
   const database = `${prefix}_${randomBytes(4).toString('hex')}`;
   const admin = await mysql.createConnection({ ...server, multipleStatements: true });
   await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);

@@ -71,6 +71,7 @@ function renderReport(out: Output, report: RunReport): void {
           ? `FAILED: ${t.error}`
           : `${t.status}: ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded, ${files}${wm}`;
     out.data(`${t.table}  ${what}  (${(t.durationMs / 1000).toFixed(1)} s)`);
+    if (t.suggestion) out.data(`  ${t.suggestion}`);
     for (const w of t.warnings) {
       if (said.has(w)) continue;
       said.add(w);

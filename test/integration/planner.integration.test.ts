@@ -1,0 +1,157 @@
+/**
+ * The planner on its own against real MariaDB: the bounds each strategy fixes in the planning snapshot, --limit cut
+ * in cursor order (never key order, ties included), NULL-cursor rows with and without new cursor rows, chunk
+ * boundaries by primary key, and id_only's watermark held below an open transaction. Nothing is extracted or loaded.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { createMysqlSource } from '../../lambdas/adapters/mysql/index.js';
+import type { TableConfig } from '../../lambdas/engine/config/types.js';
+import { EMPTY_WATERMARK } from '../../lambdas/engine/model.js';
+import { type PlanRequest, planWindow } from '../../lambdas/engine/planner.js';
+import { strategyFor } from '../../lambdas/engine/strategies/index.js';
+import { buildTableContext } from '../../lambdas/engine/table-context.js';
+import { mapColumns } from '../../lambdas/engine/type-map.js';
+import type { SourceReader } from '../../lambdas/ports/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
+
+let db: TestDatabase;
+let source: SourceReader;
+
+beforeAll(async () => {
+  db = await createTestDatabase('plan');
+  source = createMysqlSource({ host: db.host, port: db.port, user: db.user, password: db.password });
+});
+afterAll(async () => {
+  await source?.close();
+  await db?.drop();
+});
+beforeEach(async () => {
+  await db.conn.query('DROP TABLE IF EXISTS t');
+  await db.conn.query(
+    'CREATE TABLE t (id BIGINT PRIMARY KEY, updated_at DATETIME NULL, label VARCHAR(10) NOT NULL DEFAULT "x")',
+  );
+});
+
+function table(over: Partial<TableConfig> = {}): TableConfig {
+  const strategy = over.strategy ?? 'hybrid';
+  return {
+    name: `${db.database}.t`,
+    sourceSchema: db.database,
+    sourceTable: 't',
+    strategy,
+    timestampColumn: 'updated_at',
+    idColumn: 'id',
+    targetName: 't',
+    fullSyncMode: 'replace',
+    timestampFormat: 'datetime',
+    ...strategyFor(strategy).defaults,
+    onColumnDrop: 'keep',
+    chunkRows: 3,
+    deleteDetection: false,
+    batchSize: 100,
+    ...over,
+  };
+}
+
+async function plan(t: TableConfig, req: Partial<PlanRequest> = {}) {
+  const schema = await source.describeTable(db.database, 't');
+  const ctx = buildTableContext(t, mapColumns(t.name, schema.columns), schema.primaryKey);
+  return planWindow(source, ctx, {
+    from: EMPTY_WATERMARK,
+    options: {},
+    timeZone: undefined,
+    history: [],
+    sourceUser: 'root',
+    ...req,
+  });
+}
+
+async function rows(values: [number, string | null][]): Promise<void> {
+  for (const [id, ts] of values) await db.conn.query('INSERT INTO t (id, updated_at) VALUES (?, ?)', [id, ts]);
+}
+
+const T1 = '2024-01-01 00:00:00';
+const T2 = '2024-01-02 00:00:00';
+
+describe('timestamp bounds', () => {
+  test('H is the greatest (ts, id) below the horizon; rows at or after it wait; chunks split by key', async () => {
+    await rows([
+      [1, T1],
+      [2, T1],
+      [3, T2],
+      [4, T2],
+      [5, T2],
+      [6, T2],
+      [7, T2],
+    ]);
+    await db.conn.query('INSERT INTO t (id, updated_at) VALUES (8, NOW())'); // inside clock_skew: not yet
+    const p = await plan(table());
+    expect(p.to).toEqual({ ts: T2, id: '7' });
+    expect(p.next).toEqual(p.to);
+    expect(p.horizon).toMatch(/^updated_at < \d{4}-\d\d-\d\d \d\d:\d\d:\d\d in the server's zone/);
+    expect(p.chunks).toEqual([
+      { index: 0, lower: null, upper: ['3'] },
+      { index: 1, lower: ['3'], upper: ['6'] },
+      { index: 2, lower: ['6'], upper: null },
+    ]);
+    expect(p.nullCursorRows).toBe(0);
+  });
+
+  test('--limit cuts at the N-th row in cursor order, inside a tie, whatever the key order', async () => {
+    await rows([
+      [9, T1],
+      [1, T2],
+      [2, T2],
+      [3, T2],
+    ]);
+    const p = await plan(table(), { options: { limit: 2 } });
+    // (T1, 9) then (T2, 1): the second row in cursor order, though id 9 is the largest key.
+    expect(p.to).toEqual({ ts: T2, id: '1' });
+    const rest = await plan(table(), { from: p.to });
+    expect(rest.to).toEqual({ ts: T2, id: '3' });
+  });
+
+  test('NULL-cursor rows: counted, and read by a run even when no cursor row is new', async () => {
+    await rows([
+      [1, T1],
+      [2, null],
+      [3, null],
+    ]);
+    const first = await plan(table());
+    expect(first.nullCursorRows).toBe(2);
+    const again = await plan(table(), { from: first.to });
+    expect(again.skipped).toBeNull();
+    expect(again.to).toEqual(first.to); // no cursor range, the NULL rows only
+    expect(again.chunks.length).toBeGreaterThan(0);
+    await db.conn.query('UPDATE t SET updated_at = ? WHERE id IN (2, 3)', [T1]);
+    expect((await plan(table(), { from: { ts: T2, id: '1' } })).skipped).toBe('no new rows in the window');
+  });
+
+  test('lag holds back what is not old enough, in the column’s own frame', async () => {
+    await db.conn.query(
+      'INSERT INTO t (id, updated_at) VALUES (1, NOW() - INTERVAL 2 MINUTE), (2, NOW() - INTERVAL 30 SECOND)',
+    );
+    const p = await plan(table({ lagSeconds: 60 }));
+    expect(p.to.id).toBe('1');
+  });
+});
+
+describe('id_only bounds', () => {
+  // A write transaction held open is server-wide: that case runs on a private server (divergence.e2e.test.ts).
+  test('no open transaction: the watermark is H, and the plan records when it observed the source', async () => {
+    await rows([
+      [1, T1],
+      [2, T1],
+    ]);
+    const first = await plan(table({ strategy: 'id_only' }));
+    expect(first.to).toEqual({ ts: null, id: '2' });
+    expect(first.next).toEqual({ ts: null, id: '2' });
+    expect(first.snapshotAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
+  });
+
+  test('nothing after the watermark: nothing to do', async () => {
+    await rows([[1, T1]]);
+    const t = table({ strategy: 'id_only' });
+    expect((await plan(t, { from: { ts: null, id: '1' } })).skipped).toBe('no new rows in the window');
+  });
+});
