@@ -60,17 +60,20 @@ const LogicalTypeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('time') }),
 ]);
 
+/** A source column as INFORMATION_SCHEMA describes it (model.ts SourceColumn). */
+export const SourceColumnSchema = z.object({
+  name: z.string(),
+  dataType: z.string(),
+  columnType: z.string(),
+  nullable: z.boolean(),
+  charMaxLength: z.number().nullable(),
+  numericPrecision: z.number().nullable(),
+  numericScale: z.number().nullable(),
+  ordinal: z.number(),
+});
+
 export const MappedColumnSchema = z.object({
-  source: z.object({
-    name: z.string(),
-    dataType: z.string(),
-    columnType: z.string(),
-    nullable: z.boolean(),
-    charMaxLength: z.number().nullable(),
-    numericPrecision: z.number().nullable(),
-    numericScale: z.number().nullable(),
-    ordinal: z.number(),
-  }),
+  source: SourceColumnSchema,
   target: z.string(),
   type: LogicalTypeSchema,
   nullable: z.boolean(),

@@ -3,6 +3,7 @@
  * are written, so a bad record never becomes a bad row or item.
  */
 import { z } from 'zod';
+import { SourceColumnSchema } from '../engine/manifests.js';
 import type { Watermark } from '../engine/model.js';
 import { DataError } from '../runtime/errors.js';
 import type { LeaseOwner, RunRecord, RunStatus } from './index.js';
@@ -34,18 +35,7 @@ export const runPlanSchema = z.object({
   kind: z.enum(['sync', 'resync']),
   next: watermarkSchema,
   snapshotAt: nullableText,
-  columns: z.array(
-    z.object({
-      name: text,
-      dataType: text,
-      columnType: text,
-      nullable: z.boolean(),
-      charMaxLength: z.number().nullable(),
-      numericPrecision: z.number().nullable(),
-      numericScale: z.number().nullable(),
-      ordinal: z.number(),
-    }),
-  ),
+  columns: z.array(SourceColumnSchema),
   nullCursorRows: count.nullable(),
   warnings: z.array(text),
 });

@@ -1,80 +1,11 @@
-/**
- * Every schema change a source table can go through, driven through the spawned CLI as a user runs it (the harness's
- * multi-connection config dir, the private MariaDB, local staging and DuckDB): ALTER TABLE in MySQL, `highwater
- * sync` (or `resync`), then the report, the exit code, DuckDB's catalog and the warehouse compared with MySQL cell
- * by cell. Each table has its own source table and warehouse table; timestamps are fixed and old (the commit horizon
- * holds back only rows newer than NOW − clock_skew).
- */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { TableReport } from '../../lambdas/orchestration/local-runner.js';
-import { type CliResult, runCli } from '../support/cli.js';
 import { createHarness, type Harness } from '../support/harness.js';
+import { pipelineCli } from '../support/pipeline-cli.js';
 import { mysqlTableCells, warehouseCells, warehouseColumns } from '../support/warehouse-file.js';
 
 let h: Harness;
-/** The pipeline's `tables:` entries, by bare table name (rewritten into config/pipelines/test.yml as tests add). */
-const entries = new Map<string, string>();
-let reports = 0;
+const { hw, fq, configure, run, syncOk, watermarkOf } = pipelineCli(() => h);
 
-function hw(...args: string[]): CliResult {
-  return runCli(['--config-dir', h.configDir, '--home', h.home, ...args], { cwd: h.dir });
-}
-
-const fq = (table: string) => `${h.db.database}.${table}`;
-
-/** Adds (or replaces) a table's entry in the test pipeline; `body` is its YAML keys, one per line. */
-function configure(table: string, body = 'cdc_strategy: hybrid'): void {
-  entries.set(
-    table,
-    `  ${fq(table)}:\n${body
-      .split('\n')
-      .map((l) => `    ${l}`)
-      .join('\n')}`,
-  );
-  h.writePipeline([...entries.values()].join('\n'));
-}
-
-interface Run extends CliResult {
-  /** The table's entry of the run report (`--json-output`). */
-  table: TableReport;
-  /** The `warning:` lines of the text report. */
-  warnings: string[];
-}
-
-/** `highwater sync` (or `resync`) of one table of the test pipeline: the text report and the JSON report together. */
-function run(command: 'sync' | 'resync', table: string, ...extra: string[]): Run {
-  const file = join(h.dir, `report-${++reports}.json`);
-  const r = hw(command, '-p', 'test', '-t', fq(table), '--json-output', file, ...extra);
-  let report: { tables: TableReport[] };
-  try {
-    report = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new Error(`${command} ${table} wrote no report (exit ${r.code}):\n${r.out}\n${r.err}`);
-  }
-  const warnings = r.out
-    .split('\n')
-    .filter((l) => l.startsWith('  warning: '))
-    .map((l) => l.slice('  warning: '.length));
-  return { ...r, table: report.tables[0]!, warnings };
-}
-
-/** A sync that must succeed: exit 0 and no error in the report. */
-function syncOk(table: string, ...extra: string[]): Run {
-  const r = run('sync', table, ...extra);
-  expect(r.table.error, r.out + r.err).toBeNull();
-  expect(r.code, r.out + r.err).toBe(0);
-  return r;
-}
-
-function watermarkOf(table: string): unknown {
-  const r = hw('watermark', 'get', '-p', 'test', '-t', fq(table), '--json');
-  expect(r.code, r.err).toBe(0);
-  return JSON.parse(r.out).watermark;
-}
-
-/** The warehouse equals MySQL, cell by cell, over `columns` (the source's columns). */
 async function expectInStep(table: string, columns: readonly string[]): Promise<void> {
   const source = await mysqlTableCells(h.db.conn, table, columns);
   expect(source.length).toBeGreaterThan(0);

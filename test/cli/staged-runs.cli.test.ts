@@ -4,59 +4,17 @@
  * what waits; a staged run whose files were force-cleaned can neither be loaded nor let the watermark pass its window;
  * validate-counts while a run waits says the warehouse is behind the source.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { TableReport } from '../../lambdas/orchestration/local-runner.js';
-import { type CliResult, runCli } from '../support/cli.js';
 import { createHarness, type Harness } from '../support/harness.js';
+import { pipelineCli } from '../support/pipeline-cli.js';
 import { mysqlTableCells, queryWarehouse, warehouseCells, warehouseColumns } from '../support/warehouse-file.js';
 
 let h: Harness;
-const entries = new Map<string, string>();
-let reports = 0;
-
-function hw(...args: string[]): CliResult {
-  return runCli(['--config-dir', h.configDir, '--home', h.home, ...args], { cwd: h.dir });
-}
-
-const fq = (table: string) => `${h.db.database}.${table}`;
-
-function configure(table: string, body: string): void {
-  entries.set(
-    table,
-    `  ${fq(table)}:\n${body
-      .split('\n')
-      .map((l) => `    ${l}`)
-      .join('\n')}`,
-  );
-  h.writePipeline([...entries.values()].join('\n'));
-}
-
-interface Run extends CliResult {
-  table: TableReport;
-  warnings: string[];
-}
-
-/** `highwater sync` of one table: exit code, text report (with its `warning:` lines) and the JSON report. */
-function sync(table: string, ...extra: string[]): Run {
-  const file = join(h.dir, `report-${++reports}.json`);
-  const r = hw('sync', '-p', 'test', '-t', fq(table), '--json-output', file, ...extra);
-  if (!existsSync(file)) throw new Error(`sync ${table} wrote no report (exit ${r.code}):\n${r.out}\n${r.err}`);
-  const report = JSON.parse(readFileSync(file, 'utf8')) as { tables: TableReport[] };
-  const warnings = r.out
-    .split('\n')
-    .filter((l) => l.startsWith('  warning: '))
-    .map((l) => l.slice('  warning: '.length));
-  return { ...r, table: report.tables[0]!, warnings };
-}
-
-function syncOk(table: string, ...extra: string[]): Run {
-  const r = sync(table, ...extra);
-  expect(r.table.error, r.out + r.err).toBeNull();
-  expect(r.code, r.out + r.err).toBe(0);
-  return r;
-}
+const cli = pipelineCli(() => h);
+const { hw, fq, configure, syncOk } = cli;
+const sync = (table: string, ...extra: string[]) => cli.run('sync', table, ...extra);
 
 interface RunJson {
   runId: string;
