@@ -27,6 +27,16 @@ const FULL_ENV = {
 };
 
 describe('single-connection mode (environment)', () => {
+  it('MYSQL_TIME_ZONE sets the zone DATETIME cursors are written in; a bad one is refused naming it', async () => {
+    const cfg = await loadConfig({ cwd: project(), env: { ...FULL_ENV, MYSQL_TIME_ZONE: 'Asia/Shanghai' } });
+    expect(getPipeline(cfg, 'default').source.timeZone).toBe('Asia/Shanghai');
+    const bad = await loadConfig({ cwd: project(), env: { ...FULL_ENV, MYSQL_TIME_ZONE: '+25:99x' } }).then(
+      (c) => getPipeline(c, 'default'),
+      (e: unknown) => e,
+    );
+    expect(String(bad)).toMatch(/MYSQL_TIME_ZONE: time_zone "\+25:99x" is neither an offset/);
+  });
+
   it('builds the default source, target, staging and state from the environment', async () => {
     const cwd = project();
     const cfg = await loadConfig({ cwd, env: FULL_ENV });

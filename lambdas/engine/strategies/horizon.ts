@@ -147,7 +147,7 @@ function floorTo(us: bigint, unit: bigint): bigint {
 
 // ── Time zones ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-const OFFSET_RE = /^([+-])(\d{1,2}):(\d{2})$/;
+const OFFSET_RE = /^([+-])(0?\d|1[0-4]):([0-5]\d)$/;
 
 /** Whether `tz` is something `time_zone:` accepts: `+08:00`, `-05:00`, `UTC`, or an IANA name. */
 export function checkTimeZone(tz: string): string | undefined {
