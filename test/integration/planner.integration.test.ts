@@ -155,3 +155,28 @@ describe('id_only bounds', () => {
     expect((await plan(t, { from: { ts: null, id: '1' } })).skipped).toBe('no new rows in the window');
   });
 });
+
+describe('lookback', () => {
+  test('widens what a run reads behind the watermark, but H only moves forward and an idle table is skipped', async () => {
+    await rows([
+      [1, T1],
+      [2, T2],
+    ]);
+    const t = table({ lookbackSeconds: 86_400 * 2 });
+    const first = await plan(t);
+    expect(first.to).toEqual({ ts: T2, id: '2' });
+    expect((await plan(t, { from: first.to })).skipped).toBe('no new rows in the window');
+    await rows([[3, '2024-01-03 00:00:00']]);
+    const next = await plan(t, { from: first.to });
+    expect(next.to).toEqual({ ts: '2024-01-03 00:00:00', id: '3' });
+    // The window reaches back over the lookback: rows 1 and 2 are read again with 3.
+    const schema = await source.describeTable(db.database, 't');
+    const ctx = buildTableContext(t, mapColumns(t.name, schema.columns), schema.primaryKey);
+    const w = ctx.strategy.window(ctx, first.to, next.to);
+    const [n] = await source.query<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM \`${db.database}\`.t WHERE ${w.sql}`,
+      w.params,
+    );
+    expect(Number(n?.n)).toBe(3);
+  });
+});

@@ -51,17 +51,23 @@ export function timestampSourceProblems(table: TableConfig, columns: readonly So
   return out;
 }
 
-function lowerBound(ctx: TableContext, from: Watermark): Fragment | undefined {
-  const { ts, id, table } = ctx;
+/** Rows after the watermark: the keyset (ts, id) > (W_ts, W_id). */
+function afterWatermark(ctx: TableContext, from: Watermark): Fragment | undefined {
+  const { ts, id } = ctx;
   if (!ts || from.ts === null) return undefined;
-  const col = quoteMysql(ts.source.name);
-  if (table.lookbackSeconds > 0) {
-    return table.timestampFormat === 'unix'
-      ? frag(`${col} >= CAST(? AS SIGNED) - ?`, [from.ts, table.lookbackSeconds])
-      : frag(`${col} >= CAST(? AS DATETIME(6)) - INTERVAL ? SECOND`, [from.ts, table.lookbackSeconds]);
-  }
-  if (from.id === null || !id) return frag(`${col} > ${bindFor(ts)}`, [from.ts]);
+  if (from.id === null || !id) return frag(`${quoteMysql(ts.source.name)} > ${bindFor(ts)}`, [from.ts]);
   return tupleAfter([ts, id], [from.ts, from.id]);
+}
+
+/** The window's lower bound: after the watermark, or `lookback` behind it (re-read every run; the merge is idempotent). */
+function lowerBound(ctx: TableContext, from: Watermark): Fragment | undefined {
+  const { ts, table } = ctx;
+  if (!ts || from.ts === null) return undefined;
+  if (table.lookbackSeconds <= 0) return afterWatermark(ctx, from);
+  const col = quoteMysql(ts.source.name);
+  return table.timestampFormat === 'unix'
+    ? frag(`${col} >= CAST(? AS SIGNED) - ?`, [from.ts, table.lookbackSeconds])
+    : frag(`${col} >= CAST(? AS DATETIME(6)) - INTERVAL ? SECOND`, [from.ts, table.lookbackSeconds]);
 }
 
 function upperBound(ctx: TableContext, to: Watermark): Fragment | undefined {
@@ -121,7 +127,8 @@ export async function timestampBounds(input: BoundsInput): Promise<Bounds> {
   const horizon = cut.description;
   const warnings = clock.warning ? [clock.warning] : [];
   const below = frag(`${col} < ${bindFor(ts)}`, [cut.value]);
-  const where = and([lowerBound(ctx, from), below, additionalWhere(ctx)]);
+  // H comes from rows after the watermark only: lookback widens what a run reads, never moves H back.
+  const where = and([afterWatermark(ctx, from), below, additionalWhere(ctx)]);
   const table = fromClause(ctx);
   const h = str((await source.query(`SELECT MAX(${col}) AS h FROM ${table} WHERE ${where.sql}`, where.params))[0]?.h);
 
@@ -138,7 +145,7 @@ export async function timestampBounds(input: BoundsInput): Promise<Bounds> {
   let to: Watermark = { ts: h, id: null };
   if (ctx.id) {
     const idCol = quoteMysql(ctx.id.source.name);
-    const atH = and([lowerBound(ctx, from), frag(`${col} = ${bindFor(ts)}`, [h]), additionalWhere(ctx)]);
+    const atH = and([afterWatermark(ctx, from), frag(`${col} = ${bindFor(ts)}`, [h]), additionalWhere(ctx)]);
     const hid = (await source.query(`SELECT MAX(${idCol}) AS hid FROM ${table} WHERE ${atH.sql}`, atH.params))[0]?.hid;
     to = { ts: h, id: str(hid) };
   }
