@@ -6,15 +6,14 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { CLI_ARGS, NODE } from '../support/cli.js';
 import { type FauxqsInstance, startFauxqs } from '../support/fauxqs.js';
 import { freePort } from '../support/free-port.js';
 import { type PostgresInstance, startPostgres } from '../support/postgres.js';
 import { type RedshiftDataStandin, startRedshiftDataStandin } from '../support/redshift-data-standin/index.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hw-redshift-AbCdEf';
 const LEGACY_PASSWORD = 'Legacy-Redshift-Pw-55';
 
@@ -28,8 +27,8 @@ let closedPort: number;
 function hw(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((done) => {
     execFile(
-      TSX,
-      [join(ROOT, 'bin/highwater.ts'), ...args],
+      NODE,
+      [...CLI_ARGS, ...args],
       {
         cwd: dir,
         encoding: 'utf8',

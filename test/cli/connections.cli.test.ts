@@ -6,14 +6,13 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { CLI_ARGS, NODE } from '../support/cli.js';
 import { freePort } from '../support/free-port.js';
 import { type SshdInstance, startSshd } from '../support/sshd.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const LITERAL_PASSWORD = 'Lit3ral-Pa55word-4x9';
 const ENV_PASSWORD = 'Env-Secret-Value-7q2';
 const WRONG_PIN = `SHA256:${'A'.repeat(43)}`;
@@ -35,8 +34,8 @@ interface Result {
 function run(cwd: string, env: Record<string, string>, args: string[]): Promise<Result> {
   return new Promise((done) => {
     execFile(
-      TSX,
-      [join(ROOT, 'bin/highwater.ts'), ...args],
+      NODE,
+      [...CLI_ARGS, ...args],
       { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;

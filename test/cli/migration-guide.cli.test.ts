@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { type AwsStandins, startAwsStandins } from '../support/aws-standins.js';
-import { HIGHWATER, mysqlEnv, spawnAsync, TSX } from '../support/cli.js';
+import { CLI_ARGS, mysqlEnv, NODE, spawnAsync } from '../support/cli.js';
 import { type SshdInstance, startSshd } from '../support/sshd.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 
@@ -78,7 +78,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'hw-guide-'));
   bin = join(work, 'bin');
   mkdirSync(bin);
-  writeFileSync(join(bin, 'highwater'), `#!/bin/sh\nexec '${TSX}' '${HIGHWATER}' "$@"\n`);
+  writeFileSync(join(bin, 'highwater'), `#!/bin/sh\nexec '${NODE}' ${CLI_ARGS.map((a) => `'${a}'`).join(' ')} "$@"\n`);
   chmodSync(join(bin, 'highwater'), 0o755);
 });
 

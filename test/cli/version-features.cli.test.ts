@@ -2,18 +2,18 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CDC_STRATEGIES } from '../../lambdas/engine/config/types.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
+import { CLI_ARGS, NODE, ROOT } from '../support/cli.js';
+
 const PKG_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 let single: string;
 let multi: string;
 
 function hw(cwd: string, env: Record<string, string>, ...args: string[]) {
-  const r = spawnSync(TSX, [join(ROOT, 'bin/highwater.ts'), ...args], {
+  const r = spawnSync(NODE, [...CLI_ARGS, ...args], {
     cwd,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },

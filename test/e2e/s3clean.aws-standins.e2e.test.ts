@@ -3,7 +3,6 @@
  * Local. The engine is driven directly through a runtime, and the CLI is spawned on the same config dir.
  */
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
@@ -16,10 +15,9 @@ import {
 import { getTableConfig } from '../../lambdas/engine/config/index.js';
 import type { Runtime } from '../../lambdas/runtime/runtime.js';
 import { type AwsStandins, startAwsStandins } from '../support/aws-standins.js';
+import { CLI_ARGS, NODE } from '../support/cli.js';
 import { createHarness, type Harness } from '../support/harness.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 let aws: AwsStandins;
 let h: Harness;
 let t: string;
@@ -41,7 +39,7 @@ afterAll(async () => {
 });
 
 function hw(...args: string[]) {
-  const r = spawnSync(TSX, [join(ROOT, 'bin/highwater.ts'), '--config-dir', h.configDir, '--home', h.home, ...args], {
+  const r = spawnSync(NODE, [...CLI_ARGS, '--config-dir', h.configDir, '--home', h.home, ...args], {
     cwd: h.dir,
     encoding: 'utf8',
     env: {

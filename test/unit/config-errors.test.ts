@@ -234,7 +234,10 @@ describe('connections.yml errors (forced multi mode makes them hard errors)', ()
   });
 
   it('a time_zone that is neither an offset nor a zone name', async () => {
-    const text = TWO_CONNECTIONS.replace('      database: shop\n', '      database: shop\n      time_zone: Mars/Olympus\n');
+    const text = TWO_CONNECTIONS.replace(
+      '      database: shop\n',
+      '      database: shop\n      time_zone: Mars/Olympus\n',
+    );
     const message = await connectionsError(text);
     expect(message).toMatch(/^config\/connections\.yml:\d+:\d+: connections\.sources\.shop\.time_zone: /);
     expect(message).toContain('time_zone "Mars/Olympus" is neither an offset like +08:00 nor a time zone name');
