@@ -48,7 +48,8 @@ async function waitForServer(port: number, proc: ChildProcess, logFile: string):
   throw new Error(`mariadbd did not accept connections within 30 s: ${String(lastError)}; see ${logFile}`);
 }
 
-export async function startMariaDb(): Promise<MariaDbInstance> {
+/** `extraArgs`: more mariadbd options, e.g. a server-wide `--sql-mode` a test needs. */
+export async function startMariaDb(extraArgs: readonly string[] = []): Promise<MariaDbInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'hw-mariadb-'));
   chmodSync(dir, 0o755);
   const owner = process.getuid?.() === 0 ? mysqlUid() : undefined;
@@ -81,6 +82,7 @@ export async function startMariaDb(): Promise<MariaDbInstance> {
       '--character-set-server=utf8mb4',
       '--collation-server=utf8mb4_general_ci',
       '--max-connections=500',
+      ...extraArgs,
     ],
     { stdio: 'ignore', detached: false },
   );

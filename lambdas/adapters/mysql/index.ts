@@ -28,6 +28,13 @@ export interface MysqlSourceOptions {
 /** Rows buffered by the mysql2 Readable before the socket is paused. */
 const STREAM_HIGH_WATER_MARK = 1000;
 const SESSION_SQL = "SET NAMES utf8mb4, time_zone = '+00:00'";
+/**
+ * User SQL (custom_query, additional_where) is judged on text lexed as MySQL's defaults lex it: backslash escapes
+ * in strings, double quotes as strings. A server whose sql_mode says otherwise (NO_BACKSLASH_ESCAPES, ANSI_QUOTES,
+ * ANSI) would read the same text differently, so the session drops just those modes.
+ */
+const SQL_MODE_SQL = `SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(REPLACE(CONCAT(',', @@SESSION.sql_mode, ','),
+  ',NO_BACKSLASH_ESCAPES,', ','), ',ANSI_QUOTES,', ','), ',ANSI,', ','))`;
 
 interface Session {
   conn: mysql.Connection;
@@ -78,6 +85,7 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
     });
     try {
       await conn.promise().query(SESSION_SQL);
+      await conn.promise().query(SQL_MODE_SQL);
     } catch (e) {
       session.alive = false;
       conn.destroy();
