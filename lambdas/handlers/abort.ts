@@ -9,7 +9,7 @@ export async function abort(input: unknown, rt: Runtime): Promise<{ aborted: boo
   const { run, error } = AbortInputSchema.parse(input);
   const message = error.Cause ? `${error.Error}: ${error.Cause}` : error.Error;
   if (!run) return { aborted: false, error: message };
-  const state = rt.state(rt.pipeline(run.pipeline, run.adhoc));
+  const state = await rt.state(rt.pipeline(run.pipeline, run.adhoc));
   const now = new Date().toISOString();
   const record = await state.getRun(run.runId);
   if (record && record.status !== 'committed') {

@@ -10,7 +10,7 @@ import { runScope } from './shared.js';
 export async function commit(input: unknown, rt: Runtime): Promise<CommitOutput> {
   const { run, load } = CommitInputSchema.parse(input);
   const { pipeline } = runScope(rt, run);
-  const state = rt.state(pipeline);
+  const state = await rt.state(pipeline);
   const now = new Date().toISOString();
   const record = await state.getRun(run.runId);
   const rowsExtracted = record?.rowsExtracted ?? 0;

@@ -63,8 +63,8 @@ async function* counted(rows: AsyncIterable<RawRow>, counter: { n: number }, tra
 export async function extractChunk(input: unknown, rt: Runtime): Promise<ChunkResult> {
   const { run, chunk } = ExtractInputSchema.parse(input);
   const { pipeline, ctx, keyParts } = runScope(rt, run);
-  const state = rt.state(pipeline);
-  const staging = rt.staging(pipeline);
+  const state = await rt.state(pipeline);
+  const staging = await rt.staging(pipeline);
   const key = chunkKey(rt.stagingPrefix(pipeline), keyParts, run.runId, chunk.index);
   const isCustom = ctx.strategy.readsCustomQuery;
   const query = chunkQuery(

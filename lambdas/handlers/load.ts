@@ -35,8 +35,8 @@ function checkExtracted(table: string, current: RunRecord, reported: ChunkResult
 export async function load(input: unknown, rt: Runtime): Promise<LoadOutput> {
   const { run, chunks } = LoadInputSchema.parse(input);
   const { pipeline, ctx, keyParts } = runScope(rt, run);
-  const state = rt.state(pipeline);
-  const staging = rt.staging(pipeline);
+  const state = await rt.state(pipeline);
+  const staging = await rt.staging(pipeline);
 
   const current = await state.getRun(run.runId);
   if (!current) throw new DataError(`run ${run.runId} of ${run.table} is not in the ledger`);

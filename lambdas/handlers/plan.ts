@@ -76,7 +76,7 @@ async function placeChunks(
 ): Promise<Pick<PlanOutput, 'chunks' | 'chunkCount' | 'stagedChunks'>> {
   if (chunks.length <= p.processing.maxInlineChunks) return { chunks, chunkCount: chunks.length, stagedChunks: null };
   const key = planKey(rt.stagingPrefix(p), parseTableKey(run.tableKey), run.runId);
-  await rt.staging(p).putJson(key, chunks);
+  await (await rt.staging(p)).putJson(key, chunks);
   const stagedChunks: StagedChunks = { bucket: p.staging.type === 's3' ? p.staging.bucket : null, key };
   return { chunks: [], chunkCount: chunks.length, stagedChunks };
 }
@@ -243,7 +243,7 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
     throw new ConfigError(`${table.name}: delete_detection is not supported yet; remove it or set it to false`);
   }
   const key = keyOf(pipeline, table.name);
-  const state = rt.state(pipeline);
+  const state = await rt.state(pipeline);
   const runId = newRunId();
   await acquireTableLease(state, key, runId, pipeline.processing.leaseSeconds, rt.leaseOwner);
   try {
@@ -329,7 +329,7 @@ async function planLoadOnly(
   adhoc: RunContext['adhoc'],
   warnings: string[],
 ): Promise<PlanOutput> {
-  const state = rt.state(pipeline);
+  const state = await rt.state(pipeline);
   if (chain.length === 0) {
     await state.releaseLease(key, runId);
     return nothingToDo('no staged runs waiting to be loaded', null, warnings);

@@ -57,7 +57,7 @@ export async function previewTable(
   let from: Watermark = EMPTY_WATERMARK;
   let runs: RunRecord[] = [];
   if (stateExists) {
-    const state = rt.state(pipeline);
+    const state = await rt.state(pipeline);
     runs = await state.listRuns(key);
     const committed = (await state.getWatermark(key))?.watermark ?? EMPTY_WATERMARK;
     const { chain } = stagedChain(

@@ -101,7 +101,7 @@ const ReadStagedChunksInput = z.object({ Key: z.string(), run: RunContextSchema 
 /** Serves the rewritten ItemReader: the staged plan, checked to be what Plan wrote (a JSON array of chunk specs). */
 async function readStagedChunks(rt: Runtime, input: unknown): Promise<ChunkSpec[]> {
   const { Key, run } = ReadStagedChunksInput.parse(input);
-  const staging = rt.staging(rt.pipeline(run.pipeline, run.adhoc));
+  const staging = await rt.staging(rt.pipeline(run.pipeline, run.adhoc));
   const items = await staging.getJson(Key);
   if (items === undefined) throw new DataError(`${run.table} run ${run.runId}: the staged plan ${Key} is missing`);
   const parsed = z.array(ChunkSpecSchema).safeParse(items);

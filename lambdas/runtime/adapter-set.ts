@@ -1,15 +1,16 @@
 /**
  * The adapter kinds a runtime can build. A Runtime caches what these return (one per location) and never imports
- * an adapter itself, so a Lambda bundle holds only the AWS set and the CLI both sets.
+ * an adapter itself; each kind's module is imported when configuration first asks for it, so a run loads only the
+ * adapters it uses (a local run no AWS SDK, a Lambda bundle no DuckDB or SQLite).
  */
 import type { StagingConfig, StateConfig, TargetConnection } from '../engine/config/types.js';
 import type { Staging, StateStore, Warehouse } from '../ports/index.js';
 
 export interface AdapterSet {
   /** `location`: the local root made absolute, or an S3 identity (unused by S3 itself). */
-  staging(cfg: StagingConfig, location: string): Staging;
+  staging(cfg: StagingConfig, location: string): Promise<Staging>;
   /** `location`: the local SQLite path made absolute, or a DynamoDB identity. */
-  state(cfg: StateConfig, location: string): StateStore;
+  state(cfg: StateConfig, location: string): Promise<StateStore>;
   /** `location`: the DuckDB path made absolute, or a Redshift identity. */
-  warehouse(target: TargetConnection, location: string): Warehouse | Promise<Warehouse>;
+  warehouse(target: TargetConnection, location: string): Promise<Warehouse>;
 }

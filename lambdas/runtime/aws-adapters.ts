@@ -1,7 +1,4 @@
 /** The AWS adapter kinds: S3 staging, DynamoDB state, Redshift through the Data API. All a Lambda ever loads. */
-import { createDynamoDbStateStore } from '../adapters/dynamodb-state/index.js';
-import { createRedshiftWarehouse } from '../adapters/redshift/index.js';
-import { createS3Staging } from '../adapters/s3-staging/index.js';
 import type { AdapterSet } from './adapter-set.js';
 import { ConfigError } from './errors.js';
 
@@ -11,18 +8,22 @@ function notHere(what: string): never {
   throw new ConfigError(`${what} is local-only and not available in this runtime`, { suggestion: ON_AWS });
 }
 
+// Each SDK client is imported when configuration first selects its kind: a local run never loads one.
 export const awsAdapters: AdapterSet = {
-  staging(cfg) {
+  async staging(cfg) {
     if (cfg.type !== 's3') return notHere(`staging type ${cfg.type}`);
+    const { createS3Staging } = await import('../adapters/s3-staging/index.js');
     return createS3Staging({ bucket: cfg.bucket, region: cfg.region, endpoint: cfg.endpoint });
   },
-  state(cfg) {
+  async state(cfg) {
     if (cfg.type !== 'dynamodb') return notHere(`state type ${cfg.type}`);
+    const { createDynamoDbStateStore } = await import('../adapters/dynamodb-state/index.js');
     return createDynamoDbStateStore({ table: cfg.table, region: cfg.region, endpoint: cfg.endpoint });
   },
-  warehouse(t) {
+  async warehouse(t) {
     if (t.type !== 'redshift') return notHere(`target ${t.name} (type ${t.type})`);
     if (!t.iamRoleArn) throw new ConfigError(`target ${t.name}: iam_role_arn is required for COPY from S3`);
+    const { createRedshiftWarehouse } = await import('../adapters/redshift/index.js');
     return createRedshiftWarehouse({
       database: t.database,
       workgroupName: t.workgroup,

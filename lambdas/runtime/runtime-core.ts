@@ -7,9 +7,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createMysqlSource } from '../adapters/mysql/index.js';
-import { createSecretResolver, type SecretResolver } from '../adapters/secrets/index.js';
-import { createTunneledMysqlSource, openTunnel, type Tunnel } from '../adapters/ssh-tunnel/index.js';
+import type { SecretResolver } from '../adapters/secrets/index.js';
+import type { Tunnel } from '../adapters/ssh-tunnel/index.js';
 import { adhocPipeline, configEnv, getPipeline, requireSource } from '../engine/config/index.js';
 import type { LoadedConfig, PipelineConfig, SecretRef, SourceConnection } from '../engine/config/types.js';
 import type { LeaseOwner, SourceReader, Staging, StateStore, Warehouse } from '../ports/index.js';
@@ -46,8 +45,8 @@ export interface Runtime {
   pipeline(name: string, adhoc?: { source: string; target: string }): PipelineConfig;
   /** A new source connection; the caller closes it. */
   openSource(p: PipelineConfig): Promise<SourceReader>;
-  staging(p: PipelineConfig): Staging;
-  state(p: PipelineConfig): StateStore;
+  staging(p: PipelineConfig): Promise<Staging>;
+  state(p: PipelineConfig): Promise<StateStore>;
   warehouse(p: PipelineConfig): Promise<Warehouse>;
   /** The staging root prefix used in keys (the S3 prefix; empty for a local directory). */
   stagingPrefix(p: PipelineConfig): string;
@@ -55,6 +54,20 @@ export interface Runtime {
   /** `text` with every secret this runtime resolved replaced by `***` (for errors, logs and reports). */
   redact(text: string): string;
   close(): Promise<void>;
+}
+
+/**
+ * One adapter per location for the runtime's life. A factory that fails (a kind this set lacks, a missing setting,
+ * an unreadable state file) is forgotten, so the next call tries again and reports the same error.
+ */
+function cachedAdapter<T>(cache: Map<string, Promise<T>>, id: string, make: () => Promise<T>): Promise<T> {
+  let a = cache.get(id);
+  if (!a) {
+    a = Promise.resolve().then(make);
+    cache.set(id, a);
+    a.catch(() => cache.delete(id));
+  }
+  return a;
 }
 
 /** `envOverride` replaces the configuration's environment (process env merged with .env) when given. */
@@ -65,14 +78,18 @@ export function createRuntimeWith(
   leaseOwner: LeaseOwner | null = null,
 ): Runtime {
   const env = envOverride ?? configEnv(config);
-  const stagings = new Map<string, Staging>();
-  const states = new Map<string, StateStore>();
+  const stagings = new Map<string, Promise<Staging>>();
+  const states = new Map<string, Promise<StateStore>>();
   const warehouses = new Map<string, Promise<Warehouse>>();
   const pipelines = new Map<string, PipelineConfig>();
   const tunnels = new Map<string, Promise<Tunnel>>();
   let secrets: SecretResolver | undefined;
-  const resolver = (): SecretResolver => {
-    secrets ??= createSecretResolver({ env, region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION });
+  // Imported on the first secret (it may need the Secrets Manager client); redact() needs none until then.
+  const resolver = async (): Promise<SecretResolver> => {
+    if (!secrets) {
+      const { createSecretResolver } = await import('../adapters/secrets/index.js');
+      secrets ??= createSecretResolver({ env, region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION });
+    }
     return secrets;
   };
 
@@ -85,7 +102,8 @@ export function createRuntimeWith(
       if (open && !open.closed) return open;
     }
     const opening = (async () => {
-      const privateKey = await tunnelPrivateKey(s, (ref, what) => resolver().resolve(ref, what));
+      const privateKey = await tunnelPrivateKey(s, async (ref, what) => (await resolver()).resolve(ref, what));
+      const { openTunnel } = await import('../adapters/ssh-tunnel/index.js');
       const tunnel = await openTunnel({
         host: t.host,
         port: t.port,
@@ -121,7 +139,7 @@ export function createRuntimeWith(
     },
     async resolveSecret(ref, what) {
       if (!ref) return undefined;
-      return resolver().resolve(ref, what);
+      return (await resolver()).resolve(ref, what);
     },
     redact(text) {
       return secrets ? secrets.redact(text) : text;
@@ -130,18 +148,14 @@ export function createRuntimeWith(
       const s = requireSource(p);
       const password = await rt.resolveSecret(s.password, `source ${s.name} password`);
       const base = { host: s.host, port: s.port, user: s.username, password, database: s.database };
-      if (!s.sshTunnel) return createMysqlSource(base);
+      if (!s.sshTunnel) return (await import('../adapters/mysql/index.js')).createMysqlSource(base);
+      const { createTunneledMysqlSource } = await import('../adapters/ssh-tunnel/index.js');
       return createTunneledMysqlSource({ ...base, tunnel: await tunnelFor(s) });
     },
     staging(p) {
       const cfg = p.staging;
       const id = cfg.type === 'local' ? resolve(config.home, cfg.root) : `s3:${cfg.endpoint ?? ''}:${cfg.bucket}`;
-      let s = stagings.get(id);
-      if (!s) {
-        s = adapters.staging(cfg, id);
-        stagings.set(id, s);
-      }
-      return s;
+      return cachedAdapter(stagings, id, () => adapters.staging(cfg, id));
     },
     stagingPrefix(p) {
       return p.staging.type === 's3' ? p.staging.prefix : '';
@@ -149,29 +163,18 @@ export function createRuntimeWith(
     state(p) {
       const cfg = p.state;
       const id = cfg.type === 'local' ? resolve(config.home, cfg.path) : `dynamodb:${cfg.endpoint ?? ''}:${cfg.table}`;
-      let s = states.get(id);
-      if (!s) {
-        s = adapters.state(cfg, id);
-        states.set(id, s);
-      }
-      return s;
+      return cachedAdapter(states, id, () => adapters.state(cfg, id));
     },
     warehouse(p) {
       const t = p.target;
       const id = t.type === 'duckdb' ? resolve(config.home, t.path) : `redshift:${t.name}`;
-      let w = warehouses.get(id);
-      if (!w) {
-        // A factory that throws (a kind this set lacks, a missing setting) becomes a rejected promise like the rest.
-        w = Promise.resolve().then(() => adapters.warehouse(t, id));
-        warehouses.set(id, w);
-        w.catch(() => warehouses.delete(id));
-      }
-      return w;
+      return cachedAdapter(warehouses, id, () => adapters.warehouse(t, id));
     },
     async close() {
       const ws = await Promise.allSettled([...warehouses.values()]);
       for (const w of ws) if (w.status === 'fulfilled') await w.value.close();
-      for (const s of states.values()) await s.close();
+      for (const s of await Promise.allSettled([...states.values()]))
+        if (s.status === 'fulfilled') await s.value.close();
       for (const t of await Promise.allSettled([...tunnels.values()]))
         if (t.status === 'fulfilled') await t.value.close();
       secrets?.close();

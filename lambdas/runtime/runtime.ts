@@ -2,9 +2,6 @@
  * The runtime the CLI, the local runner, scripts and tests use: every adapter kind, local (directory staging,
  * SQLite state, DuckDB) and AWS. Lambda functions build theirs from runtime-core.ts with the AWS set only.
  */
-import { createDuckDbWarehouse } from '../adapters/duckdb/index.js';
-import { createLocalStaging } from '../adapters/local-staging/index.js';
-import { createLocalStateStore } from '../adapters/local-state/index.js';
 import type { LoadedConfig } from '../engine/config/types.js';
 import type { AdapterSet } from './adapter-set.js';
 import { awsAdapters } from './aws-adapters.js';
@@ -13,13 +10,23 @@ import { createRuntimeWith, type Runtime } from './runtime-core.js';
 
 export type { Runtime } from './runtime-core.js';
 
+// The local kinds, imported when configuration first selects them (DuckDB and SQLite are native modules).
 export const allAdapters: AdapterSet = {
-  staging: (cfg, location) =>
-    cfg.type === 'local' ? createLocalStaging({ root: location }) : awsAdapters.staging(cfg, location),
-  state: (cfg, location) =>
-    cfg.type === 'local' ? createLocalStateStore({ path: location }) : awsAdapters.state(cfg, location),
-  warehouse: (t, location) =>
-    t.type === 'duckdb' ? createDuckDbWarehouse({ path: location }) : awsAdapters.warehouse(t, location),
+  async staging(cfg, location) {
+    if (cfg.type !== 'local') return awsAdapters.staging(cfg, location);
+    const { createLocalStaging } = await import('../adapters/local-staging/index.js');
+    return createLocalStaging({ root: location });
+  },
+  async state(cfg, location) {
+    if (cfg.type !== 'local') return awsAdapters.state(cfg, location);
+    const { createLocalStateStore } = await import('../adapters/local-state/index.js');
+    return createLocalStateStore({ path: location });
+  },
+  async warehouse(t, location) {
+    if (t.type !== 'duckdb') return awsAdapters.warehouse(t, location);
+    const { createDuckDbWarehouse } = await import('../adapters/duckdb/index.js');
+    return createDuckDbWarehouse({ path: location });
+  },
 };
 
 /**

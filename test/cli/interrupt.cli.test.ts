@@ -55,10 +55,10 @@ async function startSync(): Promise<Started> {
   return { child, stderr: () => err, exit };
 }
 
-async function state<T>(fn: (s: ReturnType<Awaited<ReturnType<Harness['runtime']>>['state']>) => Promise<T>) {
+async function state<T>(fn: (s: Awaited<ReturnType<Awaited<ReturnType<Harness['runtime']>>['state']>>) => Promise<T>) {
   const rt = await h.runtime();
   try {
-    return await fn(rt.state(rt.pipeline('test')));
+    return await fn(await rt.state(rt.pipeline('test')));
   } finally {
     await rt.close();
   }

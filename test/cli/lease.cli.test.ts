@@ -96,7 +96,7 @@ afterAll(async () => h?.cleanup());
 
 beforeEach(async () => {
   rt = await h.runtime();
-  state = rt.state(rt.pipeline('test'));
+  state = await rt.state(rt.pipeline('test'));
 });
 afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -83,7 +83,7 @@ test('after --backup-only the files are not safe: clean keeps them; --force name
 
   // While a run holds the table's lease (a --redshift-only load could be reading them) --force is refused.
   const rt = await h.runtime();
-  const state = rt.state(rt.pipeline('test'));
+  const state = await rt.state(rt.pipeline('test'));
   await state.acquireLease(h.stateKey(t), 'loader-run', 600);
   const refused = hw('s3clean', 'clean', '-p', 'test', '-t', t, '--force');
   expect(refused.code).toBe(1);

@@ -62,11 +62,11 @@ export function describeDistributedMap(startStandins?: () => Promise<AwsStandins
     // …as the JSON array of chunk specs that an ItemReader (InputType JSON) iterates.
     const rt = await h.runtime();
     try {
-      const items = await rt.staging(rt.pipeline('test')).getJson(staged.key);
+      const items = await (await rt.staging(rt.pipeline('test'))).getJson(staged.key);
       const chunks = ChunkSpecSchema.array().parse(items);
       expect(chunks.map((c) => c.index)).toEqual([0, 1, 2, 3, 4]);
       // The ledger, not a payload, holds what the children extracted.
-      const run = await rt.state(rt.pipeline('test')).getRun(plan.run!.runId);
+      const run = await (await rt.state(rt.pipeline('test'))).getRun(plan.run!.runId);
       expect(run).toMatchObject({ status: 'committed', plannedChunks: 5, rowsLoaded: 9 });
       expect(run!.chunks.map((c) => c.index).sort()).toEqual([0, 1, 2, 3, 4]);
     } finally {
@@ -104,7 +104,7 @@ export function describeDistributedMap(startStandins?: () => Promise<AwsStandins
           ...stepHandlers,
           async plan(input, rt) {
             const out = await stepHandlers.plan(input, rt);
-            if (out.stagedChunks) await rt.staging(rt.pipeline('test')).delete([out.stagedChunks.key]);
+            if (out.stagedChunks) await (await rt.staging(rt.pipeline('test'))).delete([out.stagedChunks.key]);
             return out;
           },
         },

@@ -38,7 +38,7 @@ function gate() {
 async function runs(): Promise<RunRecord[]> {
   const rt = await h.runtime();
   try {
-    return await rt.state(rt.pipeline('test')).listRuns(h.stateKey(t));
+    return await (await rt.state(rt.pipeline('test'))).listRuns(h.stateKey(t));
   } finally {
     await rt.close();
   }
@@ -47,7 +47,7 @@ async function runs(): Promise<RunRecord[]> {
 async function lease() {
   const rt = await h.runtime();
   try {
-    return await rt.state(rt.pipeline('test')).getLease(h.stateKey(t));
+    return await (await rt.state(rt.pipeline('test'))).getLease(h.stateKey(t));
   } finally {
     await rt.close();
   }

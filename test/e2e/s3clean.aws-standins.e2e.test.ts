@@ -53,12 +53,12 @@ function hw(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-function scopeOf(rt: Runtime): CleanupScope {
+async function scopeOf(rt: Runtime): Promise<CleanupScope> {
   const p = rt.pipeline('test');
   const tc = getTableConfig(p, t);
   return {
-    staging: rt.staging(p),
-    state: rt.state(p),
+    staging: await rt.staging(p),
+    state: await rt.state(p),
     rootPrefix: rt.stagingPrefix(p),
     parts: { pipeline: p.name, source: p.source.name, table: tc.name, target: p.target.name },
     leaseSeconds: 60,
@@ -83,7 +83,7 @@ test('staged S3 files of a --backup-only run stay without --force; --force delet
 
   const rt = await h.runtime();
   try {
-    const scope = scopeOf(rt);
+    const scope = await scopeOf(rt);
     const listing = await listStagedFiles(scope);
     expect(listing.prefix.startsWith('hw/test/')).toBe(true);
     expect(listing.files.length).toBeGreaterThanOrEqual(2);
@@ -137,7 +137,7 @@ test('after a committed sync the spawned CLI lists the S3 files as safe and clea
 
   const rt = await h.runtime();
   try {
-    const run = await rt.state(rt.pipeline('test')).getRun(runId);
+    const run = await (await rt.state(rt.pipeline('test'))).getRun(runId);
     expect(run?.status).toBe('cleaned');
     expect(run?.cleanedAt).not.toBeNull();
   } finally {

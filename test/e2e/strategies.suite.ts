@@ -45,7 +45,7 @@ export function describeStrategies(startStandins?: () => Promise<AwsStandins>): 
     try {
       const p = rt.pipeline('test');
       const key = h.stateKey(`${h.db.database}.orders`);
-      return (await rt.state(p).getWatermark(key))?.watermark;
+      return (await (await rt.state(p)).getWatermark(key))?.watermark;
     } finally {
       await rt.close();
     }

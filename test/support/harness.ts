@@ -109,7 +109,7 @@ ${
     async watermark(table) {
       const rt = await h.runtime();
       try {
-        return (await rt.state(rt.pipeline('test')).getWatermark(h.stateKey(table)))?.watermark;
+        return (await (await rt.state(rt.pipeline('test'))).getWatermark(h.stateKey(table)))?.watermark;
       } finally {
         await rt.close();
       }

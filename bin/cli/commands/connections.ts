@@ -18,7 +18,6 @@ import { type GlobalOptions, withContext } from '../context.js';
 import { ExitError } from '../exit.js';
 import { positiveInt } from '../options.js';
 import { type Output, table } from '../output.js';
-import { probe } from './connections/probes.js';
 
 export const LIST_HEADING = 'Available Database Connections';
 const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -163,7 +162,11 @@ Examples:
         const probes: ConnectionProbe[] = [];
         for (const c of targets) {
           out.info(`testing ${c.connection.name} (${label(c)})…`);
-          const p = await probe(c, { config, runtime, timeoutMs: o.timeout * 1000 });
+          const p = await (await import('./connections/probes.js')).probe(c, {
+            config,
+            runtime,
+            timeoutMs: o.timeout * 1000,
+          });
           probes.push(p);
           if (!out.opts.json) printProbe(out, p);
         }
@@ -181,7 +184,11 @@ Examples:
     .action(async (o: { timeout: number; json?: boolean }) =>
       withContext(global(), o.json, async ({ config, runtime, out }) => {
         const all = allConnections(config);
-        const probes = await Promise.all(all.map((c) => probe(c, { config, runtime, timeoutMs: o.timeout * 1000 })));
+        const probes = await Promise.all(
+          all.map(async (c) =>
+            (await import('./connections/probes.js')).probe(c, { config, runtime, timeoutMs: o.timeout * 1000 }),
+          ),
+        );
         if (out.opts.json) {
           out.json(probes);
         } else {

@@ -1,23 +1,32 @@
 /** `highwater executions list|describe|stop`: the state machine's executions on AWS. */
-import { type ExecutionListItem, ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
+import type { ExecutionListItem, ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../../lambdas/runtime/errors.js';
 import { type GlobalOptions, outputFor } from '../context.js';
 import { positiveInt } from '../options.js';
 import { table } from '../output.js';
-import {
-  createSfnClient,
-  describeRemoteExecution,
-  fetchHistory,
-  listRemoteExecutions,
-  stopRemoteExecution,
-} from '../remote/client.js';
+import type { SfnCalls } from '../remote/client.js';
 import { type ProgressModel, summarizeHistory } from '../remote/history.js';
 import { jsonOrText } from '../remote/json.js';
 import { renderProgress } from '../remote/render.js';
 
 export const STATE_MACHINE_ENV = 'HIGHWATER_STATE_MACHINE_ARN';
+
+/** Step Functions' execution statuses (the SDK's enum, spelled here so listing them loads no SDK). */
+const EXECUTION_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const satisfies readonly `${ExecutionStatus}`[];
+
+/** The SFN calls, imported with the SDK only when a command talks to AWS. */
+async function sfn(): Promise<SfnCalls> {
+  return import('../remote/client.js');
+}
 
 /** --state-machine-arn, else HIGHWATER_STATE_MACHINE_ARN; undefined when neither is set. */
 export function stateMachineArnFrom(
@@ -37,7 +46,7 @@ export function stateMachineArnFrom(
 
 const ListOptionsSchema = z.object({
   stateMachineArn: z.string().optional(),
-  status: z.enum(Object.values(ExecutionStatus) as [ExecutionStatus, ...ExecutionStatus[]]).optional(),
+  status: z.enum(EXECUTION_STATUSES).optional(),
   max: z.number().int().positive().default(20),
   json: z.boolean().default(false),
 });
@@ -82,6 +91,7 @@ export interface ExecutionDetail {
 }
 
 export async function collectExecutionDetail(client: SFNClient, executionArn: string): Promise<ExecutionDetail> {
+  const { describeRemoteExecution, fetchHistory } = await sfn();
   const d = await describeRemoteExecution(client, executionArn);
   const progress = summarizeHistory(await fetchHistory(client, executionArn));
   return {
@@ -113,15 +123,17 @@ export function renderExecutionDetail(d: ExecutionDetail): string[] {
 /** Commands get their client from here, so tests can hand them one whose answers are canned. */
 export type SfnClientFactory = (arn: string) => SFNClient;
 
-export function executionsCommand(global: () => GlobalOptions, clientFor: SfnClientFactory = createSfnClient): Command {
+export function executionsCommand(global: () => GlobalOptions, clientFactory?: SfnClientFactory): Command {
   const outFor = (json: boolean) => outputFor(global(), json);
+  const clientFor = async (arn: string): Promise<SFNClient> =>
+    clientFactory ? clientFactory(arn) : (await sfn()).createSfnClient(arn);
   const cmd = new Command('executions').description('executions of the deployed state machine on AWS');
 
   cmd.addCommand(
     new Command('list')
       .description('recent executions, newest first')
       .option('--state-machine-arn <arn>', `state machine (default: ${STATE_MACHINE_ENV})`)
-      .option('--status <status>', `only these: ${Object.values(ExecutionStatus).join(', ')}`)
+      .option('--status <status>', `only these: ${EXECUTION_STATUSES.join(', ')}`)
       .option('--max <n>', 'at most this many (default 20)', positiveInt('--max'))
       .option('--json', 'print JSON on stdout')
       .addHelpText(
@@ -135,8 +147,12 @@ export function executionsCommand(global: () => GlobalOptions, clientFor: SfnCli
           throw new ConfigError(`executions list needs --state-machine-arn or ${STATE_MACHINE_ENV}`);
         }
         const out = outFor(opts.json);
+        const { listRemoteExecutions } = await sfn();
         const rows = collectExecutionRows(
-          await listRemoteExecutions(clientFor(arn), arn, { status: opts.status, max: opts.max }),
+          await listRemoteExecutions(await clientFor(arn), arn, {
+            status: opts.status as ExecutionStatus,
+            max: opts.max,
+          }),
         );
         if (out.opts.json) out.json(rows);
         else for (const l of renderExecutionRows(rows)) out.data(l);
@@ -154,7 +170,7 @@ export function executionsCommand(global: () => GlobalOptions, clientFor: SfnCli
       .action(async (arn: string, raw: unknown) => {
         const opts = z.object({ json: z.boolean().default(false) }).parse(raw);
         const out = outFor(opts.json);
-        const detail = await collectExecutionDetail(clientFor(arn), arn);
+        const detail = await collectExecutionDetail(await clientFor(arn), arn);
         if (out.opts.json) out.json(detail);
         else for (const l of renderExecutionDetail(detail)) out.data(l);
       }),
@@ -171,7 +187,7 @@ export function executionsCommand(global: () => GlobalOptions, clientFor: SfnCli
       .action(async (arn: string, raw: unknown) => {
         const opts = z.object({ cause: z.string().optional() }).parse(raw);
         const out = outFor(false);
-        const { stopDate } = await stopRemoteExecution(clientFor(arn), arn, opts.cause);
+        const { stopDate } = await (await sfn()).stopRemoteExecution(await clientFor(arn), arn, opts.cause);
         out.info(`stopped ${arn}${stopDate ? ` at ${stopDate}` : ''}`);
       }),
   );

@@ -65,7 +65,7 @@ function stateExists(cfg: LoadedConfig, p: PipelineConfig): boolean {
 }
 
 /** The state stores of the pipelines asked for, each once (pipelines may share one), and the pipelines read. */
-function storesOf(rt: Runtime, out: Output, only: string | undefined): StateStore[] {
+async function storesOf(rt: Runtime, out: Output, only: string | undefined): Promise<StateStore[]> {
   const stores = new Set<StateStore>();
   for (const name of only ? [only] : rt.config.pipelines) {
     let p: PipelineConfig;
@@ -77,7 +77,7 @@ function storesOf(rt: Runtime, out: Output, only: string | undefined): StateStor
       out.warn(`pipeline ${name}: ${e.message}`);
       continue;
     }
-    if (stateExists(rt.config, p)) stores.add(rt.state(p));
+    if (stateExists(rt.config, p)) stores.add(await rt.state(p));
   }
   return [...stores];
 }
@@ -125,7 +125,7 @@ Examples:
       withContext(global(), o.json, async ({ runtime: rt, out }) => {
         const now = new Date().toISOString();
         const leases: LeaseView[] = [];
-        for (const store of storesOf(rt, out, o.pipeline)) {
+        for (const store of await storesOf(rt, out, o.pipeline)) {
           for (const l of await store.listLeases()) {
             const view = viewOf(l, now);
             if (o.pipeline === undefined || view.pipeline === o.pipeline) leases.push(view);
@@ -179,7 +179,7 @@ Examples:
           out.data(`${o.table}: no lease is held (no state yet)`);
           return;
         }
-        const state = rt.state(p);
+        const state = await rt.state(p);
         const lease = await state.getLease(key);
         if (lease === undefined) {
           out.data(`${o.table}: no lease is held`);

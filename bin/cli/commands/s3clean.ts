@@ -35,11 +35,11 @@ function olderThanSeconds(value: string | undefined): number | undefined {
   return s;
 }
 
-function scopeFor(rt: Runtime, p: PipelineConfig, t: string): CleanupScope {
+async function scopeFor(rt: Runtime, p: PipelineConfig, t: string): Promise<CleanupScope> {
   const tc = getTableConfig(p, t);
   return {
-    staging: rt.staging(p),
-    state: rt.state(p),
+    staging: await rt.staging(p),
+    state: await rt.state(p),
     rootPrefix: rt.stagingPrefix(p),
     parts: pipelineTableParts(p, tc.name),
     leaseSeconds: p.processing.leaseSeconds,
@@ -62,7 +62,7 @@ async function load(
 ): Promise<{ p: PipelineConfig; scope: CleanupScope; listing: CleanupListing }> {
   const seconds = olderThanSeconds(o.olderThan);
   const p = rt.pipeline(o.pipeline);
-  const scope = scopeFor(rt, p, o.table);
+  const scope = await scopeFor(rt, p, o.table);
   const listing = await listStagedFiles(scope, { olderThanSeconds: seconds, pattern: o.pattern });
   const anyRuns = (await scope.state.listRuns(listing.tableKey)).length > 0;
   refuseUnknown(p, o.table, listing, anyRuns);

@@ -100,7 +100,7 @@ async function pipelineStatus(rt: Runtime, p: PipelineConfig, now: Date): Promis
     status.notes.push('no state yet (nothing has been synced)');
   } else {
     try {
-      state = rt.state(p);
+      state = await rt.state(p);
       watermarks = await state.listWatermarks();
     } catch (e) {
       if (!(e instanceof HighwaterError)) throw e;

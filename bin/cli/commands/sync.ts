@@ -6,9 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { renderForDisplay } from '../../../lambdas/engine/strategies/sql/reads.js';
-import { previewTable } from '../../../lambdas/orchestration/dry-run.js';
 import { processHeldRuns } from '../../../lambdas/orchestration/held-runs.js';
-import { type RunReport, runLocal } from '../../../lambdas/orchestration/local-runner.js';
+import type { RunReport } from '../../../lambdas/orchestration/local-runner.js';
 import { ExitCode } from '../../../lambdas/runtime/errors.js';
 import { type GlobalOptions, openContext, outputFor } from '../context.js';
 import { ExitError } from '../exit.js';
@@ -16,10 +15,7 @@ import { abortRunsOnSignal } from '../interrupt.js';
 import { collect, positiveInt } from '../options.js';
 import type { Output } from '../output.js';
 import { progressReporter } from '../progress.js';
-import { createSfnClient } from '../remote/client.js';
-import { runRemoteSync } from '../remote/remote-sync.js';
 import { buildRunRequest } from '../remote/run-request.js';
-import { terminalView } from '../remote/view.js';
 import { stateMachineArnFrom } from './executions.js';
 
 const SyncOptionsSchema = z.object({
@@ -106,6 +102,12 @@ async function runSync(
   // --dry-run always plans here: it reads the source but changes nothing, so there is nothing to run remotely.
   const stateMachineArn = opts.dryRun ? undefined : stateMachineArnFrom(opts.stateMachineArn);
   if (stateMachineArn) {
+    // The Step Functions client and the follow view load only for a remote run.
+    const [{ createSfnClient }, { runRemoteSync }, { terminalView }] = await Promise.all([
+      import('../remote/client.js'),
+      import('../remote/remote-sync.js'),
+      import('../remote/view.js'),
+    ]);
     const out = outputFor(global, opts.json);
     await runRemoteSync({
       client: createSfnClient(stateMachineArn),
@@ -124,6 +126,7 @@ async function runSync(
   );
   try {
     if (opts.dryRun) {
+      const { previewTable } = await import('../../../lambdas/orchestration/dry-run.js');
       const previews = [];
       for (const t of opts.table) previews.push(await previewTable(runtime, opts.pipeline, t, request.options, adhoc));
       if (out.opts.json) out.json({ dryRun: true, tables: previews });
@@ -151,6 +154,8 @@ async function runSync(
         process.stderr.write(`${line}\n`);
       },
     });
+    // The state machine interpreter and the step handlers load only for a local run.
+    const { runLocal } = await import('../../../lambdas/orchestration/local-runner.js');
     const outcome = await runLocal(runtime, request, {
       heldRuns: held,
       // After an interruption the run's remaining events would only repeat it: the interrupt line says it all.

@@ -59,7 +59,7 @@ Example:
         const tc = getTableConfig(p, o.table);
         const source = await rt.openSource(p);
         try {
-          report = await validateCounts({ source, state: rt.state(p), warehouse: await rt.warehouse(p) }, p, tc);
+          report = await validateCounts({ source, state: await rt.state(p), warehouse: await rt.warehouse(p) }, p, tc);
         } finally {
           await source.close();
         }

@@ -37,7 +37,7 @@ export function watermarkCommand(global: () => GlobalOptions): Command {
       withContext(global(), o.json, async ({ runtime: rt, out }) => {
         const p = rt.pipeline(o.pipeline);
         const key = keyFor(p, o.table);
-        const state = rt.state(p);
+        const state = await rt.state(p);
         const wm = await state.getWatermark(key);
         const lease = await state.getLease(key);
         const runs = (await state.listRuns(key)).slice(-10);
@@ -111,7 +111,7 @@ Examples:
         }
         if (o.id !== undefined && o.id.trim() === '') throw new ConfigError('--id must not be empty');
         const key = keyFor(p, o.table);
-        const state = rt.state(p);
+        const state = await rt.state(p);
         const current = (await state.getWatermark(key))?.watermark;
         const next: Watermark = { ts: o.timestamp ?? current?.ts ?? null, id: o.id ?? current?.id ?? null };
         await state.setWatermark(key, next, { manual: true });
@@ -147,7 +147,7 @@ Examples:
             return;
           }
         }
-        await rt.state(p).deleteWatermark(key);
+        await (await rt.state(p)).deleteWatermark(key);
         out.data(`${o.table}: watermark reset`);
       }),
     );
@@ -161,7 +161,7 @@ Examples:
     .action(async (o: { pipeline?: string; json?: boolean }) =>
       withContext(global(), o.json, async ({ runtime: rt, out }) => {
         const p = rt.pipeline(o.pipeline ?? 'default');
-        const all = (await rt.state(p).listWatermarks()).filter(
+        const all = (await (await rt.state(p)).listWatermarks()).filter(
           (w) => !o.pipeline || parseTableKey(w.tableKey).pipeline === o.pipeline,
         );
         if (out.opts.json) {
