@@ -44,6 +44,14 @@ export interface CountReport {
   targetExists: boolean;
   /** The source count the verdict compares with the warehouse. */
   compared: number;
+  /**
+   * equal: the warehouse has exactly the compared rows. within (cursor strategies): more than the source up to the
+   * watermark but no more than the whole source — rows changed since the last run still sit there at their older
+   * version, or a run loaded and died before committing; the next run settles them. missing: fewer rows than the
+   * source up to the watermark (lost rows). extra: more than the whole source (rows deleted at the source, or
+   * duplicated).
+   */
+  verdict: 'equal' | 'within' | 'missing' | 'extra';
   match: boolean;
   notes: string[];
 }
@@ -116,6 +124,8 @@ export async function validateCounts(
   const counted = await ports.warehouse.count(target);
   const warehouse = counted ?? 0;
   const compared = upToWatermark ?? total;
+  const verdict: CountReport['verdict'] =
+    warehouse === compared ? 'equal' : warehouse < compared ? 'missing' : warehouse <= total && cursor ? 'within' : 'extra';
   const notes: string[] = [];
   if (counted === undefined) notes.push(`the target table ${target.schema}.${target.name} does not exist yet`);
   if (cursor && watermark === null) notes.push('no watermark yet: nothing has been committed');
@@ -142,7 +152,8 @@ export async function validateCounts(
     warehouse,
     targetExists: counted !== undefined,
     compared,
-    match: compared === warehouse,
+    verdict,
+    match: verdict === 'equal' || verdict === 'within',
     notes,
   };
 }

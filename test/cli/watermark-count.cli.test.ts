@@ -2,6 +2,7 @@
  * `highwater watermark-count validate-counts` as a user runs it: a spawned CLI on the harness's config dir, real
  * MariaDB and DuckDB. A lagging table is not a mismatch; a row missing from the warehouse is (exit 4).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -22,6 +23,7 @@ interface Report {
   warehouse: number;
   compared: number;
   match: boolean;
+  verdict: string;
   notes: string[];
 }
 
@@ -113,11 +115,38 @@ test('a row missing from the warehouse exits 4 naming the table and both numbers
 
   const r = hw('watermark-count', 'validate-counts', '-p', 'test', '-t', items);
   expect(r.code).toBe(4);
-  expect(r.out).toContain('verdict: MISMATCH — source up to the watermark has 7 rows, the warehouse 6 (-1)');
+  expect(r.out).toContain(
+    'verdict: MISMATCH — source up to the watermark has 7 rows, the warehouse 6 (-1): rows are missing from the warehouse',
+  );
   expect(r.err).toContain(`${items}: the source up to the watermark has 7 rows, the warehouse public.items has 6`);
   const j = counts(items);
   expect(j.code).toBe(4);
   expect(j.report).toMatchObject({ compared: 7, warehouse: 6, match: false });
+});
+
+test('a row changed after the last run is within the bound (exit 0); one deleted at the source is extra (exit 4)', async () => {
+  const moved = `${h.db.database}.moved`;
+  await h.db.conn.query(
+    `CREATE TABLE moved (id INT PRIMARY KEY, updated_at DATETIME NOT NULL);
+     INSERT INTO moved VALUES (1,'2024-01-01 00:00:00'),(2,'2024-01-02 00:00:00'),(3,'2024-01-03 00:00:00'),(4,'2024-01-04 00:00:00');`,
+  );
+  const pipeline = join(h.configDir, 'pipelines', 'test.yml');
+  writeFileSync(pipeline, `${readFileSync(pipeline, 'utf8')}  ${moved}: {}\n`);
+  expect((await h.sync([moved])).status).toBe('success');
+  // Row 1 moves past the watermark: the source up to it has 3 rows, the warehouse still 4 (row 1's old version).
+  await h.db.conn.query("UPDATE moved SET updated_at = '2024-02-01 00:00:00' WHERE id = 1");
+  const within = hw('watermark-count', 'validate-counts', '-p', 'test', '-t', moved);
+  expect(within.code, within.out + within.err).toBe(0);
+  expect(within.out).toContain(
+    'verdict: OK — the warehouse has 4 rows: all 3 of the source up to the watermark, and 1 more',
+  );
+  expect(counts(moved).report).toMatchObject({ compared: 3, warehouse: 4, match: true, verdict: 'within' });
+  // Row 2 is deleted at the source: the warehouse now holds more rows than the whole source.
+  await h.db.conn.query('DELETE FROM moved WHERE id = 2');
+  const extra = hw('watermark-count', 'validate-counts', '-p', 'test', '-t', moved);
+  expect(extra.code).toBe(4);
+  expect(extra.out).toContain('verdict: MISMATCH — the whole source has 3 rows, the warehouse 4 (+1)');
+  expect(counts(moved).report).toMatchObject({ warehouse: 4, match: false, verdict: 'extra' });
 });
 
 test('an unknown table exits 1, whether not configured or missing from the source', () => {

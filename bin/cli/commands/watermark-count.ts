@@ -25,11 +25,27 @@ function print(out: Output, r: CountReport): void {
   for (const l of table(rows)) out.data(`  ${l}`);
   for (const n of r.notes) out.data(`note: ${n}`);
   const what = r.source.upToWatermark !== null ? 'source up to the watermark' : 'source';
-  out.data(
-    r.match
-      ? `verdict: OK — ${what} and warehouse both have ${r.warehouse} rows`
-      : `verdict: MISMATCH — ${what} has ${r.compared} rows, the warehouse ${r.warehouse} (${r.warehouse > r.compared ? '+' : ''}${r.warehouse - r.compared})`,
-  );
+  const delta = (n: number) => `${n > 0 ? '+' : ''}${n}`;
+  switch (r.verdict) {
+    case 'equal':
+      out.data(`verdict: OK — ${what} and warehouse both have ${r.warehouse} rows`);
+      break;
+    case 'within':
+      out.data(
+        `verdict: OK — the warehouse has ${r.warehouse} rows: all ${r.compared} of the ${what}, and ${r.warehouse - r.compared} more the next run settles (rows changed since the last run, still at their older version); the source has ${r.source.total} in all`,
+      );
+      break;
+    case 'missing':
+      out.data(
+        `verdict: MISMATCH — ${what} has ${r.compared} rows, the warehouse ${r.warehouse} (${delta(r.warehouse - r.compared)}): rows are missing from the warehouse`,
+      );
+      break;
+    case 'extra':
+      out.data(
+        `verdict: MISMATCH — the whole source has ${r.source.total} rows, the warehouse ${r.warehouse} (${delta(r.warehouse - r.source.total)}): the warehouse holds rows the source no longer has (deleted at the source, or duplicated)`,
+      );
+      break;
+  }
 }
 
 export function watermarkCountCommand(global: () => GlobalOptions): Command {
@@ -68,13 +84,17 @@ Example:
       }
       if (out.opts.json) out.json(report);
       else print(out, report);
-      if (!report.match) {
+      const target = `${report.target.schema}.${report.target.name}`;
+      if (report.verdict === 'missing') {
         throw new DataError(
-          `${report.table}: the ${report.source.upToWatermark !== null ? 'source up to the watermark' : 'source'} has ${report.compared} rows, the warehouse ${report.target.schema}.${report.target.name} has ${report.warehouse}`,
-          {
-            suggestion:
-              'A re-sync of the table (watermark reset, then sync) restores the contract; the merge avoids duplicates.',
-          },
+          `${report.table}: the ${report.source.upToWatermark !== null ? 'source up to the watermark' : 'source'} has ${report.compared} rows, the warehouse ${target} has ${report.warehouse}`,
+          { suggestion: `\`highwater resync -t ${report.table}\` rebuilds the table from the source.` },
+        );
+      }
+      if (report.verdict === 'extra') {
+        throw new DataError(
+          `${report.table}: the whole source has ${report.source.total} rows, the warehouse ${target} has ${report.warehouse}: rows deleted at the source stay in the warehouse`,
+          { suggestion: `\`highwater resync -t ${report.table}\` rebuilds the table from the source.` },
         );
       }
     });
