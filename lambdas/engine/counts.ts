@@ -125,7 +125,13 @@ export async function validateCounts(
   const warehouse = counted ?? 0;
   const compared = upToWatermark ?? total;
   const verdict: CountReport['verdict'] =
-    warehouse === compared ? 'equal' : warehouse < compared ? 'missing' : warehouse <= total && cursor ? 'within' : 'extra';
+    warehouse === compared
+      ? 'equal'
+      : warehouse < compared
+        ? 'missing'
+        : warehouse <= total && cursor
+          ? 'within'
+          : 'extra';
   const notes: string[] = [];
   if (counted === undefined) notes.push(`the target table ${target.schema}.${target.name} does not exist yet`);
   if (cursor && watermark === null) notes.push('no watermark yet: nothing has been committed');
