@@ -6,7 +6,7 @@
  */
 import { CommanderError } from 'commander';
 import { ZodError } from 'zod';
-import { ExitCode, HighwaterError } from '../lambdas/runtime/errors.js';
+import { ExitCode, HighwaterError } from '../lambdas/errors.js';
 import { ExitError } from './cli/exit.js';
 import { createProgram } from './cli/program.js';
 

@@ -3,7 +3,7 @@
  * an error that names the environment and key instead of a stack that silently lacks a VPC or an alarm email.
  */
 import { z } from 'zod';
-import { ConfigError } from '../lambdas/runtime/errors.js';
+import { ConfigError } from '../lambdas/errors.js';
 
 const EnvironmentSchema = z
   .object({

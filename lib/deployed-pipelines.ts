@@ -4,7 +4,7 @@
  * Pure data (no aws-cdk-lib), so it is tested without a synth.
  */
 import { getPipeline, type LoadedConfig, type PipelineConfig, type SecretRef } from '../lambdas/engine/config/index.js';
-import { ConfigError } from '../lambdas/runtime/errors.js';
+import { ConfigError } from '../lambdas/errors.js';
 
 export interface PipelineSchedule {
   readonly pipeline: string;

@@ -4,7 +4,7 @@
  */
 import { type CfnElement, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { ConfigError } from '../lambdas/runtime/errors.js';
+import { ConfigError } from '../lambdas/errors.js';
 import type { FunctionName, HighwaterStack } from './highwater-stack.js';
 
 export interface NagAcknowledgement {

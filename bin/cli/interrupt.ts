@@ -5,8 +5,9 @@
  * A second signal while that cleanup runs exits at once. This and bin/highwater.ts are the only places that end
  * the process.
  */
+
+import { describeError } from '../../lambdas/errors.js';
 import type { HeldRuns, InterruptOutcome } from '../../lambdas/orchestration/held-runs.js';
-import { describeError } from '../../lambdas/runtime/errors.js';
 
 export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 export type InterruptSignal = keyof typeof SIGNAL_EXIT_CODES;

@@ -15,8 +15,9 @@
  * The staging listing is read BEFORE the ledger: a run is recorded before it writes its first file, so every file
  * the listing sees has its run visible in the ledger read that follows (no live file is mistaken for an orphan).
  */
+
+import { ConfigError, LeaseHeldError } from '../errors.js';
 import type { Lease, RunRecord, RunStatus, StagedObject, Staging, StateStore } from '../ports/index.js';
-import { ConfigError, LeaseHeldError } from '../runtime/errors.js';
 import { isRunId, newRunId, parseStagingKey, type TableKeyParts, tableKey, tableStagingPrefix } from './naming.js';
 
 export interface CleanupScope {

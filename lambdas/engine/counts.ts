@@ -6,10 +6,11 @@
  * reported separately. The ledger is informational: it counts rows per run, and a row updated between runs is
  * extracted (and loaded) again, which the warehouse merge dedupes — so the ledger may exceed the warehouse.
  */
+
+import { EMPTY_WATERMARK, type Watermark } from '../domain/model.js';
+import { ConfigError } from '../errors.js';
 import type { SourceReader, StateStore, Warehouse } from '../ports/index.js';
-import { ConfigError } from '../runtime/errors.js';
 import type { PipelineConfig, TableConfig } from './config/types.js';
-import { EMPTY_WATERMARK, type Watermark } from './model.js';
 import { pipelineTableParts, tableKey } from './naming.js';
 import { strategyFor } from './strategies/index.js';
 import { customSqlFragment, fromClause } from './strategies/sql/reads.js';

@@ -4,7 +4,7 @@
  * spell each name and prefixes are matched exactly (they always end in `/`), never by substring.
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigError } from '../runtime/errors.js';
+import { ConfigError } from '../errors.js';
 
 /** Pipeline, connection and target names: what the YAML may use as a key. */
 const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;

@@ -5,10 +5,10 @@
  * ranges of about chunk_rows rows.
  */
 
+import type { ChunkSpec, RunOptions } from '../domain/manifests.js';
+import type { MappedColumn, Watermark } from '../domain/model.js';
+import { ConfigError } from '../errors.js';
 import type { SourceReader } from '../ports/index.js';
-import { ConfigError } from '../runtime/errors.js';
-import type { ChunkSpec, RunOptions } from './manifests.js';
-import type { MappedColumn, Watermark } from './model.js';
 import { quoteMysql } from './sql.js';
 import { readSourceClock } from './strategies/horizon.js';
 import { and, type Fragment } from './strategies/sql/fragment.js';

@@ -9,8 +9,9 @@
  * - anything else (a narrowing, a new type): a SchemaChangeError before anything is read or changed;
  *   `highwater resync` rebuilds the table.
  */
-import { SchemaChangeError } from '../runtime/errors.js';
-import type { LogicalType, SourceColumn } from './model.js';
+
+import type { LogicalType, SourceColumn } from '../domain/model.js';
+import { SchemaChangeError } from '../errors.js';
 import { logicalType } from './type-map.js';
 
 export type TypeChange = 'same' | 'widened' | 'incompatible';

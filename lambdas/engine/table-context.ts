@@ -2,9 +2,10 @@
  * Resolves, for one table, which columns play which role in its strategy: the primary key, the timestamp
  * cursor and the tie-breaker. Plan and ExtractChunk both build it from the same inputs, so they agree.
  */
-import { DataError } from '../runtime/errors.js';
+
+import type { MappedColumn } from '../domain/model.js';
+import { DataError } from '../errors.js';
 import type { TableConfig } from './config/types.js';
-import type { MappedColumn } from './model.js';
 import { requireColumn } from './strategies/columns.js';
 import { strategyFor } from './strategies/index.js';
 import type { TableContext } from './strategies/strategy.js';

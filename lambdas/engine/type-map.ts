@@ -2,8 +2,9 @@
  * The one type map: MySQL column → LogicalType → Redshift / DuckDB DDL type. Pure data and functions, no I/O, so
  * the extractor, both warehouses and docs/type-map.md all read the same table.
  */
-import { DataError } from '../runtime/errors.js';
-import type { LogicalType, MappedColumn, SourceColumn } from './model.js';
+
+import type { LogicalType, MappedColumn, SourceColumn } from '../domain/model.js';
+import { DataError } from '../errors.js';
 import { targetColumnNames, targetIdentifier } from './naming.js';
 import { quoteMysql } from './sql.js';
 

@@ -3,7 +3,7 @@
  * to /var/task/config by the build) and /tmp is the only writable place on Lambda, hence the defaults.
  */
 import { z } from 'zod';
-import { ConfigError } from '../runtime/errors.js';
+import { ConfigError } from '../errors.js';
 
 export const FunctionEnvSchema = z.object({
   HIGHWATER_CONFIG_DIR: z.string().min(1).default('/var/task/config'),

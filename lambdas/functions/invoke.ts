@@ -4,8 +4,9 @@
  * aslErrorName(): unchanged for most errors, `Highwater.Transient` / `<Class>.Permanent` where the instance's
  * retry class differs from its class's (see lambdas/orchestration/definition.ts).
  */
+
+import { describeError } from '../errors.js';
 import { aslErrorName } from '../orchestration/definition.js';
-import { describeError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 import { logger } from './powertools.js';
 import { functionRuntime } from './runtime.js';

@@ -2,7 +2,7 @@
  * Abort: any failure after Plan lands here. It records the failure in the ledger and releases the lease; it never
  * touches the watermark, so the next run re-reads the same window.
  */
-import { AbortInputSchema } from '../engine/manifests.js';
+import { AbortInputSchema } from '../domain/manifests.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 
 export async function abort(input: unknown, rt: Runtime): Promise<{ aborted: boolean; error: string }> {

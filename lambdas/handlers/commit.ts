@@ -3,7 +3,7 @@
  * this run's, advances the watermark to the run's upper bound, closes the run and releases the lease. A
  * --backup-only run instead closes as `staged` (its files wait for --redshift-only) and leaves the watermark alone.
  */
-import { CommitInputSchema, type CommitOutput } from '../engine/manifests.js';
+import { CommitInputSchema, type CommitOutput } from '../domain/manifests.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 import { runScope } from './shared.js';
 

@@ -4,13 +4,13 @@
  * written; the chunk is recorded in the ledger only once its file is durable.
  */
 import { writeParquet } from '../adapters/parquet/index.js';
-import { type ChunkResult, ExtractInputSchema } from '../engine/manifests.js';
-import type { MappedColumn, Watermark } from '../engine/model.js';
+import { type ChunkResult, ExtractInputSchema } from '../domain/manifests.js';
+import type { MappedColumn, Watermark } from '../domain/model.js';
 import { chunkKey } from '../engine/naming.js';
 import { chunkQuery } from '../engine/strategies/sql/reads.js';
 import { mysqlValueClass } from '../engine/type-map.js';
+import { CountMismatchError } from '../errors.js';
 import type { RawRow } from '../ports/index.js';
-import { CountMismatchError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 import { runScope } from './shared.js';
 

@@ -11,8 +11,9 @@
  * LeaseHeldError as before. Only a runtime that records an owner (Runtime.leaseOwner: one that drives its runs
  * itself) takes over: a Lambda's process is not the run, so it never judges by pids.
  */
+
+import { LeaseHeldError, LeaseLostError } from '../errors.js';
 import type { Lease, LeaseOwner, RunStatus, StateStore } from '../ports/index.js';
-import { LeaseHeldError, LeaseLostError } from '../runtime/errors.js';
 import { holderState } from '../runtime/processes.js';
 
 /** A run in one of these states is never marked failed by a takeover. */

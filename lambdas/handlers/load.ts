@@ -4,10 +4,10 @@
  * newest cursor, delete+insert (or swap for full_sync replace). The ledger, not the step payload, says which
  * files belong to the run, so a payload can never smuggle in a stray file.
  */
-import { CHUNKS_IN_LEDGER, type ChunkResult, LoadInputSchema, type LoadOutput } from '../engine/manifests.js';
+import { CHUNKS_IN_LEDGER, type ChunkResult, LoadInputSchema, type LoadOutput } from '../domain/manifests.js';
 import { manifestKey } from '../engine/naming.js';
+import { CountMismatchError, DataError } from '../errors.js';
 import type { ChunkRecord, RunRecord } from '../ports/index.js';
-import { CountMismatchError, DataError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 import { runScope } from './shared.js';
 

@@ -8,8 +8,7 @@
  * pass a window nobody loaded. It also compares the source's columns with the last committed run's (added columns
  * re-read the table, incompatible ones stop before anything changes).
  */
-import { getTableConfig } from '../engine/config/index.js';
-import type { PipelineConfig, TableConfig } from '../engine/config/types.js';
+
 import {
   type ChunkSpec,
   PlanInputSchema,
@@ -17,8 +16,11 @@ import {
   type RunContext,
   type RunOptions,
   type StagedChunks,
-} from '../engine/manifests.js';
-import { EMPTY_WATERMARK, type MappedColumn, type SourceColumn, type Watermark } from '../engine/model.js';
+} from '../domain/manifests.js';
+import { EMPTY_WATERMARK, type MappedColumn, type SourceColumn, type Watermark } from '../domain/model.js';
+import { watermarkAfter } from '../domain/records.js';
+import { getTableConfig } from '../engine/config/index.js';
+import type { PipelineConfig, TableConfig } from '../engine/config/types.js';
 import { newRunId, parseTableKey, pipelineTableParts, planKey, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';
 import { diffColumns, refuseIncompatible, schemaWarnings } from '../engine/schema-changes.js';
@@ -29,9 +31,8 @@ import type { Observation } from '../engine/strategies/strategy.js';
 import { sameWatermark } from '../engine/strategies/timestamp-cursor.js';
 import { advancesWatermark, buildTableContext, cursorColumns, type TableContext } from '../engine/table-context.js';
 import { mapColumns } from '../engine/type-map.js';
+import { ConfigError } from '../errors.js';
 import type { RunRecord, SourceReader, StateStore } from '../ports/index.js';
-import { watermarkAfter } from '../ports/records.js';
-import { ConfigError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 import { acquireTableLease } from './lease.js';
 

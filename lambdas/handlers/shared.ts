@@ -1,7 +1,8 @@
 /** What every step after Plan rebuilds from the run context: the pipeline, the table's config and its roles. */
+
+import type { RunContext } from '../domain/manifests.js';
 import { getTableConfig } from '../engine/config/index.js';
 import type { PipelineConfig } from '../engine/config/types.js';
-import type { RunContext } from '../engine/manifests.js';
 import { parseTableKey } from '../engine/naming.js';
 import { buildTableContext, type TableContext } from '../engine/table-context.js';
 import type { Runtime } from '../runtime/runtime-core.js';

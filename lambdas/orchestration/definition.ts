@@ -3,8 +3,8 @@
  * the local runner executes it with aws-local-stepfunctions. Plain data, no CDK import, so both can build it
  * cheaply. See docs/state-machine.md for the diagram and the policies.
  */
-import { CHUNKS_IN_LEDGER } from '../engine/manifests.js';
-import { isHighwaterError } from '../runtime/errors.js';
+import { CHUNKS_IN_LEDGER } from '../domain/manifests.js';
+import { isHighwaterError } from '../errors.js';
 
 export interface DefinitionArns {
   plan: string;

@@ -5,15 +5,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDuckDbWarehouse } from '../adapters/duckdb/index.js';
+import type { RunOptions } from '../domain/manifests.js';
+import { EMPTY_WATERMARK, type Watermark } from '../domain/model.js';
+import { watermarkAfter } from '../domain/records.js';
 import { getTableConfig } from '../engine/config/index.js';
-import type { RunOptions } from '../engine/manifests.js';
-import { EMPTY_WATERMARK, type Watermark } from '../engine/model.js';
 import { pipelineTableParts, tableKey } from '../engine/naming.js';
 import { planWindow } from '../engine/planner.js';
 import { chunkQuery } from '../engine/strategies/sql/reads.js';
 import { describeForPlan, stagedChain } from '../handlers/plan.js';
 import type { RunRecord } from '../ports/index.js';
-import { watermarkAfter } from '../ports/records.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 
 export interface ChunkPreview {

@@ -8,8 +8,8 @@
  * in flight (a Plan may be about to hand back a leased run; a Commit may be about to succeed, and a committed run
  * must never be marked failed), and only then aborts what is still held, through the Abort handler itself.
  */
-import type { RunContext } from '../engine/manifests.js';
-import { describeError, HighwaterError } from '../runtime/errors.js';
+import type { RunContext } from '../domain/manifests.js';
+import { describeError, HighwaterError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime-core.js';
 import type { StepHandlers } from './step-handlers.js';
 

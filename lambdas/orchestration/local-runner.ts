@@ -3,7 +3,7 @@
  * (lambdas/orchestration/definition.ts) with aws-local-stepfunctions: Plan → Map(chunks, max_workers) → Load →
  * Commit per table, with Retry on transient errors and Catch → Abort (see sfn-local-runner.ts).
  */
-import { RunRequestSchema } from '../engine/manifests.js';
+import { RunRequestSchema } from '../domain/manifests.js';
 import type { SchemaChange } from '../ports/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { HeldRuns } from './held-runs.js';

@@ -14,9 +14,9 @@ import {
   type PlanOutput,
   RunContextSchema,
   type RunRequest,
-} from '../engine/manifests.js';
+} from '../domain/manifests.js';
 import { executionName } from '../engine/naming.js';
-import { DataError, describeError, HighwaterError } from '../runtime/errors.js';
+import { DataError, describeError, HighwaterError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import {
   aslErrorName,

@@ -1,6 +1,6 @@
 /** The five step handlers as one object, so a runner (or a test's faulty() wrapper) can swap any of them. */
 
-import type { ChunkResult, CommitOutput, LoadOutput, PlanOutput } from '../engine/manifests.js';
+import type { ChunkResult, CommitOutput, LoadOutput, PlanOutput } from '../domain/manifests.js';
 import { abort } from '../handlers/abort.js';
 import { commit } from '../handlers/commit.js';
 import { extractChunk } from '../handlers/extract.js';

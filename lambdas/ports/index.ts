@@ -3,7 +3,7 @@
  * suite over both. Everything crossing these is plain data (see manifests.ts for the step payloads).
  */
 import type { Readable, Writable } from 'node:stream';
-import type { MappedColumn, SourceColumn, TableSchema, Watermark } from '../engine/model.js';
+import type { MappedColumn, SourceColumn, TableSchema, Watermark } from '../domain/model.js';
 
 // ── Source (MySQL, possibly through an SSH tunnel) ─────────────────────────────────────────────────────────────
 

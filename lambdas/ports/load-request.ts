@@ -3,7 +3,7 @@
  * verify the same things.
  */
 
-import { CountMismatchError, WarehouseError } from '../runtime/errors.js';
+import { CountMismatchError, WarehouseError } from '../errors.js';
 import type { LoadRequest } from './index.js';
 
 export function tableLabel(req: Pick<LoadRequest, 'target'>): string {

@@ -1,6 +1,7 @@
 /** The AWS adapter kinds: S3 staging, DynamoDB state, Redshift through the Data API. All a Lambda ever loads. */
+
+import { ConfigError } from '../errors.js';
 import type { AdapterSet } from './adapter-set.js';
-import { ConfigError } from './errors.js';
 
 const ON_AWS = 'On AWS, use staging type s3, state type dynamodb and a redshift target.';
 

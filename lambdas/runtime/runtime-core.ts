@@ -11,9 +11,9 @@ import type { SecretResolver } from '../adapters/secrets/index.js';
 import type { Tunnel } from '../adapters/ssh-tunnel/index.js';
 import { adhocPipeline, configEnv, getPipeline, requireSource } from '../engine/config/index.js';
 import type { LoadedConfig, PipelineConfig, SecretRef, SourceConnection } from '../engine/config/types.js';
+import { ConfigError } from '../errors.js';
 import type { LeaseOwner, SourceReader, Staging, StateStore, Warehouse } from '../ports/index.js';
 import type { AdapterSet } from './adapter-set.js';
-import { ConfigError } from './errors.js';
 
 /** The bastion key of a source with an ssh_tunnel: its `private_key` secret, or the file at `private_key_path`. */
 export async function tunnelPrivateKey(

@@ -4,8 +4,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { StagingError } from '../../lambdas/errors.js';
 import type { StagedObject, Staging } from '../../lambdas/ports/index.js';
-import { StagingError } from '../../lambdas/runtime/errors.js';
 
 export interface StagingFixture {
   staging: Staging;

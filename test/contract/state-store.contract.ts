@@ -3,10 +3,10 @@
  * clock the store must use, so lease expiry is tested by moving time forward instead of sleeping.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { Watermark } from '../../lambdas/engine/model.js';
+import type { Watermark } from '../../lambdas/domain/model.js';
 import { newRunId } from '../../lambdas/engine/naming.js';
+import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../lambdas/errors.js';
 import type { LeaseOwner, RunRecord, StateStore } from '../../lambdas/ports/index.js';
-import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../lambdas/runtime/errors.js';
 
 export interface StateStoreFixture {
   store: StateStore;

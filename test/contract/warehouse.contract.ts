@@ -9,9 +9,9 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LogicalType, MappedColumn } from '../../lambdas/engine/model.js';
+import type { LogicalType, MappedColumn } from '../../lambdas/domain/model.js';
+import { CountMismatchError, WarehouseError } from '../../lambdas/errors.js';
 import type { LoadRequest, TargetTable, Warehouse } from '../../lambdas/ports/index.js';
-import { CountMismatchError, WarehouseError } from '../../lambdas/runtime/errors.js';
 
 export interface WarehouseHarness {
   /** A warehouse to run one test against (fresh or shared; every test uses its own schema). */

@@ -5,7 +5,7 @@
  * ItemReader into a staged read + inline Map), on local adapters and on the AWS stand-ins.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
-import { ChunkSpecSchema } from '../../lambdas/engine/manifests.js';
+import { ChunkSpecSchema } from '../../lambdas/domain/manifests.js';
 import { parseStagingKey } from '../../lambdas/engine/naming.js';
 import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
 import type { AwsStandins } from '../support/aws-standins.js';

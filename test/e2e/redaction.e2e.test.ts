@@ -1,9 +1,9 @@
 /** Secrets never reach reports or retry messages: whatever a step's error says, resolved secret values are masked. */
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { loadConfig } from '../../lambdas/engine/config/index.js';
+import { ConnectionError } from '../../lambdas/errors.js';
 import { type RunEvent, runLocal } from '../../lambdas/orchestration/local-runner.js';
 import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
-import { ConnectionError } from '../../lambdas/runtime/errors.js';
 import { createRuntime } from '../../lambdas/runtime/runtime.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { createOrders, insertOrders, T1 } from './fixtures.js';

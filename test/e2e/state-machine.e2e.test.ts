@@ -9,9 +9,9 @@
  * After every case a rerun leaves the warehouse equal to the source, with no duplicate keys.
  */
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { ConnectionError } from '../../lambdas/errors.js';
 import type { RunEvent } from '../../lambdas/orchestration/local-runner.js';
 import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
-import { ConnectionError } from '../../lambdas/runtime/errors.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { createOrders, expectInStep, insertOrders, T1, T2, updateOrders } from './fixtures.js';
 

@@ -18,14 +18,8 @@ import {
 } from '../../lambdas/adapters/dynamodb-state/index.js';
 import { LEASE_TTL_GRACE_SECONDS } from '../../lambdas/adapters/dynamodb-state/items.js';
 import { RetryAttempt, withOptimisticRetry } from '../../lambdas/adapters/dynamodb-state/retry.js';
+import { ConfigError, ConnectionError, DataError, LeaseHeldError, LeaseLostError } from '../../lambdas/errors.js';
 import type { ChunkRecord, StateStore } from '../../lambdas/ports/index.js';
-import {
-  ConfigError,
-  ConnectionError,
-  DataError,
-  LeaseHeldError,
-  LeaseLostError,
-} from '../../lambdas/runtime/errors.js';
 import { describeStateStoreContract, ManualClock, sampleRun } from '../contract/state-store.contract.js';
 import {
   createStateTable,

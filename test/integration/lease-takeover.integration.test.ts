@@ -10,9 +10,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createLocalStateStore } from '../../lambdas/adapters/local-state/index.js';
+import { DataError, LeaseHeldError } from '../../lambdas/errors.js';
 import { acquireTableLease } from '../../lambdas/handlers/lease.js';
 import type { LeaseOwner, RunStatus, StateStore } from '../../lambdas/ports/index.js';
-import { DataError, LeaseHeldError } from '../../lambdas/runtime/errors.js';
 import { currentPidSpace, currentProcessOwner, processStartTime } from '../../lambdas/runtime/processes.js';
 import { sampleRun } from '../contract/state-store.contract.js';
 

@@ -7,8 +7,8 @@ import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createLocalStaging } from '../../lambdas/adapters/local-staging/index.js';
+import { StagingError } from '../../lambdas/errors.js';
 import type { Staging } from '../../lambdas/ports/index.js';
-import { StagingError } from '../../lambdas/runtime/errors.js';
 import { describeStagingContract, listAll, writeObject } from '../contract/staging.contract.js';
 
 describeStagingContract('local directory', async () => {

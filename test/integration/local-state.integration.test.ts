@@ -8,9 +8,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createLocalStateStore } from '../../lambdas/adapters/local-state/index.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../lambdas/adapters/local-state/schema.js';
-import type { Watermark } from '../../lambdas/engine/model.js';
+import type { Watermark } from '../../lambdas/domain/model.js';
+import { ConfigError, DataError, LeaseHeldError } from '../../lambdas/errors.js';
 import type { RunRecord } from '../../lambdas/ports/index.js';
-import { ConfigError, DataError, LeaseHeldError } from '../../lambdas/runtime/errors.js';
 import { describeStateStoreContract, ManualClock, sampleRun } from '../contract/state-store.contract.js';
 
 describeStateStoreContract('local SQLite', async (clock) => {

@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMysqlSource } from '../../lambdas/adapters/mysql/index.js';
+import { ConnectionError, DataError } from '../../lambdas/errors.js';
 import type { SourceReader } from '../../lambdas/ports/index.js';
-import { ConnectionError, DataError } from '../../lambdas/runtime/errors.js';
 import { freePort } from '../support/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 

@@ -11,10 +11,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMysqlSource } from '../../lambdas/adapters/mysql/index.js';
 import { writeParquet } from '../../lambdas/adapters/parquet/index.js';
-import type { MappedColumn } from '../../lambdas/engine/model.js';
+import type { MappedColumn } from '../../lambdas/domain/model.js';
 import { mapColumn, mapColumns, selectExpression } from '../../lambdas/engine/type-map.js';
+import { DataError, StagingError } from '../../lambdas/errors.js';
 import type { SourceReader } from '../../lambdas/ports/index.js';
-import { DataError, StagingError } from '../../lambdas/runtime/errors.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 
 let db: TestDatabase;

@@ -21,9 +21,9 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedshiftWarehouse, type RedshiftWarehouseOptions } from '../../lambdas/adapters/redshift/index.js';
-import type { LogicalType } from '../../lambdas/engine/model.js';
+import type { LogicalType } from '../../lambdas/domain/model.js';
+import { ConfigError, CountMismatchError, WarehouseError } from '../../lambdas/errors.js';
 import type { LoadRequest, TargetTable, Warehouse } from '../../lambdas/ports/index.js';
-import { ConfigError, CountMismatchError, WarehouseError } from '../../lambdas/runtime/errors.js';
 import {
   type CatalogColumnRow,
   column,

@@ -15,8 +15,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createS3Staging } from '../../lambdas/adapters/s3-staging/index.js';
+import { ConfigError, StagingError } from '../../lambdas/errors.js';
 import type { Staging } from '../../lambdas/ports/index.js';
-import { ConfigError, StagingError } from '../../lambdas/runtime/errors.js';
 import { describeStagingContract, listAll, readAll, writeObject } from '../contract/staging.contract.js';
 import { FAUXQS_CREDENTIALS, type FauxqsInstance, startFauxqs } from '../support/fauxqs.js';
 import { freePort } from '../support/free-port.js';

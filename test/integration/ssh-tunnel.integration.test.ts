@@ -18,8 +18,8 @@ import {
   type Tunnel,
   type TunnelOptions,
 } from '../../lambdas/adapters/ssh-tunnel/index.js';
+import { ConfigError, ConnectionError } from '../../lambdas/errors.js';
 import type { RawRow, SourceReader } from '../../lambdas/ports/index.js';
-import { ConfigError, ConnectionError } from '../../lambdas/runtime/errors.js';
 import { freePort } from '../support/free-port.js';
 import { type SshdInstance, startSshd } from '../support/sshd.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambdas/engine/config/index.js';
-import { ConfigError } from '../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../lambdas/errors.js';
 import { readAppContext } from '../../lib/app-context.js';
 import { secretArn } from '../../lib/constructs/warehouse-access.js';
 import { deployedPipelines } from '../../lib/deployed-pipelines.js';

@@ -18,8 +18,8 @@ import {
   planCleanup,
 } from '../../lambdas/engine/cleanup.js';
 import { chunkKey, manifestKey, tableKey, tableStagingPrefix } from '../../lambdas/engine/naming.js';
+import { ConfigError } from '../../lambdas/errors.js';
 import type { RunRecord, RunStatus, Staging, StateStore } from '../../lambdas/ports/index.js';
-import { ConfigError } from '../../lambdas/runtime/errors.js';
 
 const parts = { pipeline: 'p', source: 'src', table: 'shop.orders', target: 'wh' };
 const KEY = tableKey(parts);

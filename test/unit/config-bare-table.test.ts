@@ -2,7 +2,7 @@
 import { afterAll, expect, test } from 'vitest';
 import { getPipeline, getTableConfig, loadConfig } from '../../lambdas/engine/config/index.js';
 import { qualifyTableName } from '../../lambdas/engine/naming.js';
-import { ConfigError } from '../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../lambdas/errors.js';
 import { project, removeProjects, thrown } from './config-fixture.js';
 
 afterAll(removeProjects);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getPipeline, loadConfig, modeBanner } from '../../lambdas/engine/config/index.js';
-import { ConfigError } from '../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../lambdas/errors.js';
 import { posOf, project, removeProjects, TWO_CONNECTIONS, thrown } from './config-fixture.js';
 
 afterAll(removeProjects);

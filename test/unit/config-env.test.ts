@@ -8,7 +8,7 @@ import {
   requireSource,
   secretFromEnv,
 } from '../../lambdas/engine/config/index.js';
-import { ConfigError } from '../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../lambdas/errors.js';
 import { project, removeProjects, thrown } from './config-fixture.js';
 
 afterAll(removeProjects);

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the YAML fixtures hold literal ${VAR} references
 import { afterAll, describe, expect, it } from 'vitest';
 import { getPipeline, getTableConfig, loadConfig } from '../../lambdas/engine/config/index.js';
-import { ConfigError } from '../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../lambdas/errors.js';
 import { posOf, project, removeProjects, TWO_CONNECTIONS, thrown } from './config-fixture.js';
 
 afterAll(removeProjects);

@@ -3,6 +3,7 @@
  * per strategy, primary key), status's lag arithmetic, and show-pipeline's masking. Pipelines come from real YAML.
  */
 import { afterAll, describe, expect, test } from 'vitest';
+import type { SourceColumn, TableSchema } from '../../lambdas/domain/model.js';
 import { getPipeline, loadConfig, type PipelineConfig } from '../../lambdas/engine/config/index.js';
 import { computeLag, formatDuration, mysqlDatetimeMs } from '../../lambdas/engine/config/lag.js';
 import {
@@ -11,7 +12,6 @@ import {
   staticPipelineProblems,
 } from '../../lambdas/engine/config/pipeline-checks.js';
 import { MASK, pipelineView } from '../../lambdas/engine/config/pipeline-view.js';
-import type { SourceColumn, TableSchema } from '../../lambdas/engine/model.js';
 import { project, removeProjects, TWO_CONNECTIONS } from './config-fixture.js';
 
 afterAll(removeProjects);

@@ -1,7 +1,7 @@
 /** EventBridge schedule expressions: parsing and the next fire time (UTC). */
 import { describe, expect, test } from 'vitest';
 import { describeSchedule, nextFireTime, parseSchedule } from '../../lambdas/engine/config/schedule.js';
-import { ConfigError } from '../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../lambdas/errors.js';
 
 const at = (iso: string) => new Date(iso);
 const next = (expr: string, after: string, last?: string) =>

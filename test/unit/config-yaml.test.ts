@@ -7,7 +7,7 @@ import {
   loadConfig,
   parseDuration,
 } from '../../lambdas/engine/config/index.js';
-import { ConfigError } from '../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../lambdas/errors.js';
 import { posOf, project, removeProjects, TWO_CONNECTIONS, thrown } from './config-fixture.js';
 
 afterAll(removeProjects);

@@ -4,6 +4,7 @@
  */
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { expect, test } from 'vitest';
+import { ConfigError, ConnectionError, StagingError } from '../../lambdas/errors.js';
 import {
   aslErrorName,
   type DefinitionArns,
@@ -11,7 +12,6 @@ import {
   TRANSIENT_ERRORS,
 } from '../../lambdas/orchestration/definition.js';
 import { LOCAL_ARNS, localDefinition } from '../../lambdas/orchestration/sfn-local-runner.js';
-import { ConfigError, ConnectionError, StagingError } from '../../lambdas/runtime/errors.js';
 
 type State = Record<string, unknown> & { Type: string };
 const ARNS: DefinitionArns = LOCAL_ARNS;

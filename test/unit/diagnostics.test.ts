@@ -9,7 +9,7 @@ import {
   probeConnection,
   summarizeFailures,
 } from '../../lambdas/engine/diagnostics/probe.js';
-import { ConfigError, ConnectionError } from '../../lambdas/runtime/errors.js';
+import { ConfigError, ConnectionError } from '../../lambdas/errors.js';
 
 const target = { connection: 'mysql_prod', role: 'source', kind: 'mysql' } as const;
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, test } from 'vitest';
 import { abortRunsOnSignal, interruptLines } from '../../bin/cli/interrupt.js';
-import type { RunContext } from '../../lambdas/engine/manifests.js';
+import type { RunContext } from '../../lambdas/domain/manifests.js';
 import { HeldRuns } from '../../lambdas/orchestration/held-runs.js';
 import type { Runtime } from '../../lambdas/runtime/runtime.js';
 

@@ -29,8 +29,8 @@ import { runRemoteSync } from '../../bin/cli/remote/remote-sync.js';
 import { renderProgress } from '../../bin/cli/remote/render.js';
 import { buildRunRequest, buildStartInput } from '../../bin/cli/remote/run-request.js';
 import { terminalView } from '../../bin/cli/remote/view.js';
-import { type RunContext, RunRequestSchema } from '../../lambdas/engine/manifests.js';
-import { ConfigError, ConnectionError } from '../../lambdas/runtime/errors.js';
+import { type RunContext, RunRequestSchema } from '../../lambdas/domain/manifests.js';
+import { ConfigError, ConnectionError } from '../../lambdas/errors.js';
 
 const SM = 'arn:aws:states:eu-west-1:123456789012:stateMachine:highwater-prod';
 const EXEC = 'arn:aws:states:eu-west-1:123456789012:execution:highwater-prod:sales-shop-orders-x';

@@ -1,10 +1,10 @@
-/** The schema plan both warehouses share (lambdas/ports/schema-plan.ts): what a load changes, and what it refuses. */
+/** The schema plan both warehouses share (lambdas/engine/schema-plan.ts): what a load changes, and what it refuses. */
 import { describe, expect, test } from 'vitest';
-import type { LogicalType, MappedColumn } from '../../lambdas/engine/model.js';
+import type { LogicalType, MappedColumn } from '../../lambdas/domain/model.js';
+import { type CatalogColumn, planSchemaChanges } from '../../lambdas/engine/schema-plan.js';
 import { duckdbType, redshiftType } from '../../lambdas/engine/type-map.js';
+import { WarehouseError } from '../../lambdas/errors.js';
 import type { LoadRequest } from '../../lambdas/ports/index.js';
-import { type CatalogColumn, planSchemaChanges } from '../../lambdas/ports/schema-plan.js';
-import { WarehouseError } from '../../lambdas/runtime/errors.js';
 
 function column(target: string, type: LogicalType, nullable = true): MappedColumn {
   return {

@@ -7,7 +7,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { createSecretResolver, redact, type SecretResolver } from '../../lambdas/adapters/secrets/index.js';
-import { ConfigError, ConnectionError, HighwaterError } from '../../lambdas/runtime/errors.js';
+import { ConfigError, ConnectionError, HighwaterError } from '../../lambdas/errors.js';
 import { freePort } from '../support/free-port.js';
 
 type Reply = { SecretString: string } | { SecretBinary: string } | { status: number; type: string; message: string };

@@ -4,8 +4,8 @@
  * chain, and schema-change classification. End-to-end behaviour is in test/e2e/divergence.e2e.test.ts.
  */
 import { describe, expect, test } from 'vitest';
+import type { SourceColumn } from '../../lambdas/domain/model.js';
 import type { TableConfig } from '../../lambdas/engine/config/types.js';
-import type { SourceColumn } from '../../lambdas/engine/model.js';
 import { diffColumns, logicalChange, refuseIncompatible, schemaWarnings } from '../../lambdas/engine/schema-changes.js';
 import {
   checkTimeZone,
@@ -21,9 +21,9 @@ import { strategyFor } from '../../lambdas/engine/strategies/index.js';
 import { bindFor, tupleAfter, tupleAtOrBefore } from '../../lambdas/engine/strategies/sql/keyset.js';
 import { buildTableContext } from '../../lambdas/engine/table-context.js';
 import { mapColumns } from '../../lambdas/engine/type-map.js';
+import { SchemaChangeError } from '../../lambdas/errors.js';
 import { stagedChain } from '../../lambdas/handlers/plan.js';
 import type { RunRecord } from '../../lambdas/ports/index.js';
-import { SchemaChangeError } from '../../lambdas/runtime/errors.js';
 
 function sourceColumn(name: string, columnType: string, over: Partial<SourceColumn> = {}): SourceColumn {
   const dataType = columnType.replace(/\(.*$/, '').replace(/ unsigned$/, '');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import type { LogicalType, SourceColumn } from '../../lambdas/engine/model.js';
+import type { LogicalType, SourceColumn } from '../../lambdas/domain/model.js';
 import {
   duckdbType,
   mapColumn,
@@ -9,7 +9,7 @@ import {
   selectExpression,
   TYPE_MAP_ROWS,
 } from '../../lambdas/engine/type-map.js';
-import { ConfigError, DataError } from '../../lambdas/runtime/errors.js';
+import { ConfigError, DataError } from '../../lambdas/errors.js';
 
 function col(columnType: string, extra: Partial<SourceColumn> = {}): SourceColumn {
   const dataType = /^[a-z]+/.exec(columnType)![0];

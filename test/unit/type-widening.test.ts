@@ -1,6 +1,6 @@
 /** The widening rule (lambdas/engine/type-widening.ts): every branch, in both warehouses' spellings. */
 import { describe, expect, test } from 'vitest';
-import type { LogicalType } from '../../lambdas/engine/model.js';
+import type { LogicalType } from '../../lambdas/domain/model.js';
 import { duckdbType, redshiftType } from '../../lambdas/engine/type-map.js';
 import {
   catalogSpelling,

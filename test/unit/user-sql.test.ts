@@ -11,7 +11,7 @@ import {
   prepareAdditionalWhere,
   prepareCustomSql,
 } from '../../lambdas/engine/strategies/sql/user-sql.js';
-import { ConfigError } from '../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../lambdas/errors.js';
 
 const TABLE = '`shop`.`orders`';
 const WHERE = 'shop.orders';

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
+import type { TableSchema } from '../../../lambdas/domain/model.js';
 import { resolveConnectionsFile } from '../../../lambdas/engine/config/connections-file.js';
 import { forcedBy } from '../../../lambdas/engine/config/detect-mode.js';
 import {
@@ -28,9 +29,8 @@ import {
 } from '../../../lambdas/engine/config/pipeline-checks.js';
 import { pipelineView } from '../../../lambdas/engine/config/pipeline-view.js';
 import { planSetup } from '../../../lambdas/engine/config/setup.js';
-import type { TableSchema } from '../../../lambdas/engine/model.js';
+import { ConfigError, ConnectionError, DataError, HighwaterError } from '../../../lambdas/errors.js';
 import type { SourceReader } from '../../../lambdas/ports/index.js';
-import { ConfigError, ConnectionError, DataError, HighwaterError } from '../../../lambdas/runtime/errors.js';
 import { type GlobalOptions, openContext, outputFor } from '../context.js';
 import { ExitError } from '../exit.js';
 import { table } from '../output.js';

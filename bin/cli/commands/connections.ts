@@ -13,7 +13,7 @@ import {
   listEntry,
 } from '../../../lambdas/engine/diagnostics/describe.js';
 import { type ConnectionProbe, failedHop, summarizeFailures } from '../../../lambdas/engine/diagnostics/probe.js';
-import { ConfigError, ConnectionError, ExitCode } from '../../../lambdas/runtime/errors.js';
+import { ConfigError, ConnectionError, ExitCode } from '../../../lambdas/errors.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { ExitError } from '../exit.js';
 import { positiveInt } from '../options.js';

@@ -2,7 +2,7 @@
 import type { ExecutionListItem, ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { ConfigError } from '../../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../../lambdas/errors.js';
 import { type GlobalOptions, outputFor } from '../context.js';
 import { positiveInt } from '../options.js';
 import { table } from '../output.js';

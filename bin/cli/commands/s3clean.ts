@@ -11,7 +11,7 @@ import {
 import { getTableConfig, parseDuration } from '../../../lambdas/engine/config/index.js';
 import type { PipelineConfig } from '../../../lambdas/engine/config/types.js';
 import { pipelineTableParts } from '../../../lambdas/engine/naming.js';
-import { ConfigError } from '../../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../../lambdas/errors.js';
 import type { Runtime } from '../../../lambdas/runtime/runtime.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { type Output, table } from '../output.js';

@@ -19,8 +19,8 @@ import {
 import { computeLag, type Lag, lagCursor } from '../../../lambdas/engine/config/lag.js';
 import { parseTableKey, pipelineTableParts, tableKey } from '../../../lambdas/engine/naming.js';
 import { qualifiedMysql, quoteMysql } from '../../../lambdas/engine/sql.js';
+import { ConfigError, ConnectionError, HighwaterError } from '../../../lambdas/errors.js';
 import type { RunRecord, SourceReader, StateStore, WatermarkRecord } from '../../../lambdas/ports/index.js';
-import { ConfigError, ConnectionError, HighwaterError } from '../../../lambdas/runtime/errors.js';
 import type { Runtime } from '../../../lambdas/runtime/runtime.js';
 import { type GlobalOptions, openContext } from '../context.js';
 import { table } from '../output.js';

@@ -1,7 +1,7 @@
 /** `highwater version`: the build, the Node runtime and platform, and which configuration mode is in effect. */
 import { Command } from 'commander';
 import { loadConfig } from '../../../lambdas/engine/config/index.js';
-import { describeError } from '../../../lambdas/runtime/errors.js';
+import { describeError } from '../../../lambdas/errors.js';
 import { type GlobalOptions, outputFor } from '../context.js';
 import { VERSION } from '../version.js';
 

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { getTableConfig } from '../../../lambdas/engine/config/index.js';
 import { type CountReport, validateCounts } from '../../../lambdas/engine/counts.js';
-import { DataError } from '../../../lambdas/runtime/errors.js';
+import { DataError } from '../../../lambdas/errors.js';
 import { type GlobalOptions, openContext } from '../context.js';
 import { type Output, table } from '../output.js';
 

@@ -1,12 +1,12 @@
 /** `highwater watermark get|set|reset|list`: read and (carefully) write a table's committed position. */
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
+import type { Watermark } from '../../../lambdas/domain/model.js';
 import { getTableConfig } from '../../../lambdas/engine/config/index.js';
 import type { PipelineConfig } from '../../../lambdas/engine/config/types.js';
-import type { Watermark } from '../../../lambdas/engine/model.js';
 import { parseTableKey, pipelineTableParts, tableKey } from '../../../lambdas/engine/naming.js';
 import { strategyFor } from '../../../lambdas/engine/strategies/index.js';
-import { ConfigError } from '../../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../../lambdas/errors.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { table } from '../output.js';
 

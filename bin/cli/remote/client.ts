@@ -11,7 +11,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { RunRequest } from '../../../lambdas/engine/manifests.js';
+import type { RunRequest } from '../../../lambdas/domain/manifests.js';
 import { executionName } from '../../../lambdas/engine/naming.js';
 import { sfnError } from './errors.js';
 import { buildStartInput } from './run-request.js';

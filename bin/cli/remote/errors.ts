@@ -1,5 +1,5 @@
 /** Step Functions errors as Highwater errors: what went wrong, in words, with the CLI's exit code. */
-import { ConfigError, ConnectionError, HighwaterError } from '../../../lambdas/runtime/errors.js';
+import { ConfigError, ConnectionError, HighwaterError } from '../../../lambdas/errors.js';
 
 const ACCESS_DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException']);
 const CREDENTIALS = new Set(['CredentialsProviderError', 'ExpiredTokenException', 'InvalidSignatureException']);

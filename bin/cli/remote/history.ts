@@ -1,6 +1,6 @@
 /**
  * Execution history → a per-table, per-chunk progress model. Pure: the same events always give the same model.
- * Steps are recognised by the shape of their payloads (the manifests in lambdas/engine/manifests.ts), not by state
+ * Steps are recognised by the shape of their payloads (the manifests in lambdas/domain/manifests.ts), not by state
  * names, so the model survives renamed states; both `lambda:invoke` tasks and plain function-ARN tasks are read.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
@@ -16,7 +16,7 @@ import {
   PlanInputSchema,
   PlanOutputSchema,
   RunRequestSchema,
-} from '../../../lambdas/engine/manifests.js';
+} from '../../../lambdas/domain/manifests.js';
 import { parseJson } from './json.js';
 
 export type ExecutionState = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';

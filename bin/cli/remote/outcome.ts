@@ -4,7 +4,7 @@
  * per-table Map's array) or, for a failed execution, from its Cause (`Highwater.TablesFailed` carries them there).
  */
 import { z } from 'zod';
-import { ExitCode } from '../../../lambdas/runtime/errors.js';
+import { ExitCode } from '../../../lambdas/errors.js';
 import { parseJson } from './json.js';
 
 /** Error class name → exit code, for errors known only by name (a remote step's `Error`). */

@@ -1,8 +1,8 @@
 /** `highwater sync … --state-machine-arn ARN`: start the run on AWS and (unless --no-wait) follow it to its end. */
 import { writeFileSync } from 'node:fs';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { RunRequest } from '../../../lambdas/engine/manifests.js';
-import { ExitCode } from '../../../lambdas/runtime/errors.js';
+import type { RunRequest } from '../../../lambdas/domain/manifests.js';
+import { ExitCode } from '../../../lambdas/errors.js';
 import { ExitError } from '../exit.js';
 import type { Output } from '../output.js';
 import { startRemoteExecution } from './client.js';

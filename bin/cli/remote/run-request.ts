@@ -2,7 +2,7 @@
  * The RunRequest a `sync` command makes from its options. Local runs and remote runs build it here, so a remote
  * execution receives exactly what a local run would have run (and what a schedule sends).
  */
-import { type RunRequest, RunRequestSchema } from '../../../lambdas/engine/manifests.js';
+import { type RunRequest, RunRequestSchema } from '../../../lambdas/domain/manifests.js';
 
 export interface RunRequestOptions {
   pipeline: string;

@@ -1,7 +1,7 @@
 /** Catalog look-ups inside the caller's transaction. Names compare case-insensitively, as DuckDB resolves them. */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { CatalogColumn } from '../../engine/schema-plan.js';
 import type { TargetTable } from '../../ports/index.js';
-import type { CatalogColumn } from '../../ports/schema-plan.js';
 
 export async function tableExists(conn: DuckDBConnection, target: TargetTable): Promise<boolean> {
   const reader = await conn.runAndReadAll(

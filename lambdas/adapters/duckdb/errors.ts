@@ -1,5 +1,5 @@
 /** Turns whatever DuckDB threw into a WarehouseError that names the table (or file) concerned. */
-import { describeError, HighwaterError, WarehouseError } from '../../runtime/errors.js';
+import { describeError, HighwaterError, WarehouseError } from '../../errors.js';
 
 /** DuckDB's message when another process holds the file's write lock. */
 const LOCK_PATTERN = /Could not set lock on file|Conflicting lock is held/i;

@@ -1,5 +1,5 @@
 /** SQL text for one load, built from a validated LoadRequest. Identifiers are always quoted; values never appear. */
-import type { MappedColumn } from '../../engine/model.js';
+import type { MappedColumn } from '../../domain/model.js';
 import { qualifiedAnsi, quoteAnsi } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/type-map.js';
 import type { TargetTable } from '../../ports/index.js';

@@ -4,12 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type DuckDBConnection, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { planSchemaChanges } from '../../engine/schema-plan.js';
 import { quoteAnsi } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/type-map.js';
+import { CountMismatchError } from '../../errors.js';
 import type { LoadRequest, LoadResult, SchemaChange } from '../../ports/index.js';
 import { checkInserted, tableLabel, validateRequest } from '../../ports/load-request.js';
-import { planSchemaChanges } from '../../ports/schema-plan.js';
-import { CountMismatchError } from '../../runtime/errors.js';
 import { existingColumns, tableExists } from './catalog.js';
 import { wrapDuckDbError } from './errors.js';
 import {

@@ -4,10 +4,10 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { blobValue, timestampTZValue } from '@duckdb/node-api';
-import type { MappedColumn } from '../../engine/model.js';
+import type { MappedColumn } from '../../domain/model.js';
 import { duckdbType } from '../../engine/type-map.js';
+import { WarehouseError } from '../../errors.js';
 import type { LoadRequest, LoadResult, TargetTable, Warehouse, WarehouseCapabilities } from '../../ports/index.js';
-import { WarehouseError } from '../../runtime/errors.js';
 import { tableExists } from './catalog.js';
 import { wrapDuckDbError } from './errors.js';
 import { acquireInstance, type InstanceLease } from './instance-registry.js';

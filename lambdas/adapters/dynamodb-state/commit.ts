@@ -3,8 +3,9 @@
  * the run committed (conditional on the run item being the version that was read, so its `to` cannot change
  * underneath) and, when the run advances one, puts the watermark. All or nothing.
  */
+
+import { DataError, LeaseLostError } from '../../errors.js';
 import type { Lease } from '../../ports/index.js';
-import { DataError, LeaseLostError } from '../../runtime/errors.js';
 import { FINISHED, type StoreContext } from './context.js';
 import { attributeNames, type TransactItem } from './db.js';
 import { failedCondition, rawStringAttribute } from './errors.js';

@@ -3,7 +3,7 @@
  * (ConnectionError, retried by the state machine); a missing table or refused credentials are configuration.
  */
 import { z } from 'zod';
-import { ConfigError, ConnectionError, DataError, HighwaterError } from '../../runtime/errors.js';
+import { ConfigError, ConnectionError, DataError, HighwaterError } from '../../errors.js';
 import { RetryAttempt } from './retry.js';
 
 const TRANSIENT = new Set([

@@ -3,9 +3,9 @@
  * with the table and key named, and an item written by a newer schema version is refused rather than misread.
  */
 import { z } from 'zod';
+import { RUN_STATUSES, runPlanSchema } from '../../domain/records.js';
+import { DataError } from '../../errors.js';
 import type { ChunkRecord, Lease, LeaseOwner, RunRecord, WatermarkRecord } from '../../ports/index.js';
-import { RUN_STATUSES, runPlanSchema } from '../../ports/records.js';
-import { DataError } from '../../runtime/errors.js';
 import {
   chunkKey,
   type Item,

@@ -3,7 +3,7 @@
  * there first. DynamoDB also cancels a transaction that touches an item another transaction is writing
  * (TransactionConflict); that is retried the same way.
  */
-import { ConnectionError } from '../../runtime/errors.js';
+import { ConnectionError } from '../../errors.js';
 
 /** Thrown by an attempt whose condition failed because the item changed since it was read. */
 export class RetryAttempt extends Error {

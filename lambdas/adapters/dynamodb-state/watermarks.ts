@@ -2,10 +2,10 @@
  * Watermarks: one item per table key. A manual write or delete is one transaction with a ConditionCheck on the
  * table's lease item, so it cannot slip in while a run holds the lease.
  */
-import type { Watermark } from '../../engine/model.js';
+import type { Watermark } from '../../domain/model.js';
+import { watermarkSchema } from '../../domain/records.js';
+import { DataError } from '../../errors.js';
 import type { WatermarkRecord } from '../../ports/index.js';
-import { watermarkSchema } from '../../ports/records.js';
-import { DataError } from '../../runtime/errors.js';
 import type { StoreContext } from './context.js';
 import { attributeNames, type TransactItem } from './db.js';
 import { failedCondition } from './errors.js';

@@ -7,7 +7,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describeError, StagingError } from '../../runtime/errors.js';
+import { describeError, StagingError } from '../../errors.js';
 import { TEMP_MARK } from './keys.js';
 
 function errorCode(e: unknown): string | undefined {

@@ -5,8 +5,8 @@
 import { open, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { describeError, StagingError } from '../../errors.js';
 import type { StagedObject, Staging } from '../../ports/index.js';
-import { describeError, StagingError } from '../../runtime/errors.js';
 import { AtomicFileWriter, isMissing, writeFileAtomic } from './atomic-file.js';
 import { keySegments, prefixSegments } from './keys.js';
 import { walkSorted } from './walk.js';

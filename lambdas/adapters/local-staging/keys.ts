@@ -2,7 +2,7 @@
  * Staging keys as local paths. A key is `/`-separated and relative; anything that could step outside the root or
  * collide with our temp files is refused rather than normalised, so one key always names exactly one file.
  */
-import { StagingError } from '../../runtime/errors.js';
+import { StagingError } from '../../errors.js';
 
 /** Temp files start with this; keys may not, so a temp file is never mistaken for (or listed as) an object. */
 export const TEMP_MARK = '.hw-tmp-';

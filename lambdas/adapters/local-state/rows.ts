@@ -3,10 +3,9 @@
  * file fails loudly with the table named instead of handing the engine a half-typed record.
  */
 import { z } from 'zod';
+import { RUN_STATUSES, runPlanSchema } from '../../domain/records.js';
+import { DataError } from '../../errors.js';
 import type { ChunkRecord, Lease, LeaseOwner, RunRecord, WatermarkRecord } from '../../ports/index.js';
-import { RUN_STATUSES, runPlanSchema } from '../../ports/records.js';
-
-import { DataError } from '../../runtime/errors.js';
 
 const flag = z.union([z.literal(0), z.literal(1)]).transform((v) => v === 1);
 const count = z.number().int().nonnegative();

@@ -13,7 +13,7 @@ import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from 'n
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { ConfigError, describeError } from '../../runtime/errors.js';
+import { ConfigError, describeError } from '../../errors.js';
 
 export const SCHEMA_VERSION = 3;
 

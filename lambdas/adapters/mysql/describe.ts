@@ -1,7 +1,7 @@
 /** Reads a table's shape from INFORMATION_SCHEMA into the engine's TableSchema (bound parameters only). */
 import { z } from 'zod';
-import type { SourceColumn, TableSchema } from '../../engine/model.js';
-import { DataError } from '../../runtime/errors.js';
+import type { SourceColumn, TableSchema } from '../../domain/model.js';
+import { DataError } from '../../errors.js';
 
 export type RunQuery = <T extends Record<string, unknown>>(sql: string, params: readonly unknown[]) => Promise<T[]>;
 

@@ -1,5 +1,5 @@
 /** Translates mysql2 errors into Highwater errors: lost/refused connections are transient, SQL errors are not. */
-import { ConnectionError, DataError, type HighwaterError, SourceStatementError } from '../../runtime/errors.js';
+import { ConnectionError, DataError, type HighwaterError, SourceStatementError } from '../../errors.js';
 
 /** Error codes that mean "the server could not be reached or the session died", whatever `fatal` says. */
 const CONNECTION_CODES = new Set([

@@ -4,9 +4,9 @@
  */
 import type { Duplex } from 'node:stream';
 import mysql from 'mysql2';
-import type { TableSchema } from '../../engine/model.js';
+import type { TableSchema } from '../../domain/model.js';
+import { ConnectionError } from '../../errors.js';
 import type { RawRow, SourceReader } from '../../ports/index.js';
-import { ConnectionError } from '../../runtime/errors.js';
 import { describeQuery, describeTable } from './describe.js';
 import { mapMysqlError } from './errors.js';
 import { RowIterator } from './row-iterator.js';

@@ -3,7 +3,7 @@
  * group. Variable-width bytes are copied as they are (never decoded to JS strings); numbers and dates are parsed
  * from ASCII. A builder throws DecodeError with the reason; the batch names the column and row.
  */
-import type { MappedColumn } from '../../engine/model.js';
+import type { MappedColumn } from '../../domain/model.js';
 import {
   decimalLimit,
   parseBigInt,

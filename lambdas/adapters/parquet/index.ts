@@ -7,9 +7,9 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { MappedColumn } from '../../engine/model.js';
+import type { MappedColumn } from '../../domain/model.js';
+import { DataError, HighwaterError, StagingError } from '../../errors.js';
 import type { RawRow } from '../../ports/index.js';
-import { DataError, HighwaterError, StagingError } from '../../runtime/errors.js';
 import { type ColumnBuilder, createBuilder, DecodeError } from './column-builders.js';
 import { Encoder, EncoderError } from './encoder.js';
 import { type BatchPayload, columnSpec } from './protocol.js';

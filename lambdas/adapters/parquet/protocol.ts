@@ -2,7 +2,7 @@
  * What the main thread (decoding MySQL bytes) and the encode worker (Arrow → Parquet) exchange. Plain data only:
  * column buffers travel as transferred typed arrays, never copied.
  */
-import type { MappedColumn } from '../../engine/model.js';
+import type { MappedColumn } from '../../domain/model.js';
 
 export type ArrowKind =
   | 'bool'

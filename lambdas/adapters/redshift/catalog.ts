@@ -2,8 +2,9 @@
  * Catalog look-ups through the Data API. Only leader-node catalog tables are read (information_schema.tables and
  * pg_attribute/format_type), never mixed with user tables, as Redshift requires.
  */
+
+import type { CatalogColumn } from '../../engine/schema-plan.js';
 import type { TargetTable } from '../../ports/index.js';
-import type { CatalogColumn } from '../../ports/schema-plan.js';
 import type { DataApi } from './data-api.js';
 import { fieldValue } from './values.js';
 

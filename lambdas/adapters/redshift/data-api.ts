@@ -15,7 +15,7 @@ import {
   type SqlParameter,
   type SubStatementData,
 } from '@aws-sdk/client-redshift-data';
-import { describeError, HighwaterError, WarehouseError } from '../../runtime/errors.js';
+import { describeError, HighwaterError, WarehouseError } from '../../errors.js';
 import type { ResolvedOptions } from './options.js';
 
 /** The Data API's limit on statements in one BatchExecuteStatement. */

@@ -2,11 +2,11 @@
  * Redshift DDL from a LoadRequest: column types from the shared type map, DISTSTYLE / DISTKEY / SORTKEY from the
  * table's YAML, and the canonical spelling the catalog reports (format_type) so existing columns can be compared.
  */
-import type { MappedColumn } from '../../engine/model.js';
+import type { MappedColumn } from '../../domain/model.js';
 import { qualifiedAnsi, quoteAnsi } from '../../engine/sql.js';
 import { redshiftType } from '../../engine/type-map.js';
+import { WarehouseError } from '../../errors.js';
 import type { LoadRequest, TargetTable } from '../../ports/index.js';
-import { WarehouseError } from '../../runtime/errors.js';
 
 /** Redshift identifiers are at most 127 bytes of UTF-8; longer ones would be truncated silently, so refuse them. */
 export const MAX_IDENTIFIER_BYTES = 127;
@@ -80,7 +80,7 @@ export function addColumnSql(target: TargetTable, column: MappedColumn, jsonAs: 
   return `ALTER TABLE ${qualified(target)} ADD COLUMN ${quoteAnsi(column.target)} ${columnType(column, jsonAs)}`;
 }
 
-// ── Schema changes (the rule is engine/type-widening.ts; the plan is ports/schema-plan.ts) ───────────────────────
+// ── Schema changes (the rule is engine/type-widening.ts; the plan is engine/schema-plan.ts) ───────────────────────
 //
 // Redshift's ALTER TABLE (https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_TABLE.html):
 // - ALTER COLUMN … TYPE is "A clause that changes the size of a column defined as a VARCHAR data type", with

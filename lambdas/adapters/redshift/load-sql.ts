@@ -2,11 +2,11 @@
  * SQL text for one Redshift load. Identifiers are always quoted; no value from the data ever appears. The only
  * literals are the manifest URI and the role ARN that COPY syntax requires, both checked against strict patterns.
  */
-import type { MappedColumn } from '../../engine/model.js';
+import type { MappedColumn } from '../../domain/model.js';
 import { quoteAnsi } from '../../engine/sql.js';
 import { REDSHIFT_MAX_VARCHAR } from '../../engine/type-map.js';
+import { WarehouseError } from '../../errors.js';
 import type { TargetTable } from '../../ports/index.js';
-import { WarehouseError } from '../../runtime/errors.js';
 import { assertIdentifier, columnType, type JsonAs, qualified } from './ddl.js';
 
 /** s3://bucket/key with S3's bucket rules; the key may not hold a quote, backslash or control character. */

@@ -16,10 +16,10 @@
  */
 import type { SubStatementData } from '@aws-sdk/client-redshift-data';
 import { newRunId, stagingTableName } from '../../engine/naming.js';
+import { planSchemaChanges, resyncSuggestion, type SchemaPlan } from '../../engine/schema-plan.js';
+import { CountMismatchError, describeError, HighwaterError, WarehouseError } from '../../errors.js';
 import type { LoadRequest, LoadResult, SchemaChange, TargetTable } from '../../ports/index.js';
 import { checkInserted, validateRequest } from '../../ports/load-request.js';
-import { planSchemaChanges, resyncSuggestion, type SchemaPlan } from '../../ports/schema-plan.js';
-import { CountMismatchError, describeError, HighwaterError, WarehouseError } from '../../runtime/errors.js';
 import { existingColumns, tableExists } from './catalog.js';
 import { type DataApi, MAX_BATCH_STATEMENTS } from './data-api.js';
 import {

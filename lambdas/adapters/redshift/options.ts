@@ -1,6 +1,6 @@
 /** The Redshift warehouse's options, checked once when it is created (every problem is a ConfigError naming the option). */
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 
 export interface RedshiftWarehouseOptions {
   database: string;

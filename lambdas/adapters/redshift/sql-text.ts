@@ -3,7 +3,7 @@
  * string literals, quoted identifiers and comments are copied untouched.
  */
 import type { SqlParameter } from '@aws-sdk/client-redshift-data';
-import { WarehouseError } from '../../runtime/errors.js';
+import { WarehouseError } from '../../errors.js';
 
 interface Piece {
   code: boolean;

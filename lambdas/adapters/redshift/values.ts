@@ -3,7 +3,7 @@
  * as JSON text, VARBYTE as hex), so only the typed members need converting.
  */
 import type { Field } from '@aws-sdk/client-redshift-data';
-import { WarehouseError } from '../../runtime/errors.js';
+import { WarehouseError } from '../../errors.js';
 import type { ResultSet } from './data-api.js';
 
 export type RedshiftValue = null | boolean | number | string | Buffer;

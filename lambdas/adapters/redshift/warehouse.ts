@@ -3,9 +3,9 @@
  * session, so loads and reads may run side by side and a reader sees committed state only.
  */
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import type { MappedColumn } from '../../engine/model.js';
+import type { MappedColumn } from '../../domain/model.js';
+import { WarehouseError } from '../../errors.js';
 import type { LoadRequest, LoadResult, TargetTable, Warehouse, WarehouseCapabilities } from '../../ports/index.js';
-import { WarehouseError } from '../../runtime/errors.js';
 import { tableExists } from './catalog.js';
 import { DataApi } from './data-api.js';
 import { columnType, createTableSql, MAX_IDENTIFIER_BYTES, tableLabel } from './ddl.js';

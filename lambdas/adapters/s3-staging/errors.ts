@@ -2,7 +2,7 @@
  * Turns what the AWS SDK throws into StagingError: S3's own error name and message (or the network error's code),
  * the HTTP status, and the s3:// location concerned. Nothing from the request (headers, signature) is copied.
  */
-import { describeError, StagingError } from '../../runtime/errors.js';
+import { describeError, StagingError } from '../../errors.js';
 
 interface SdkErrorFields {
   name?: unknown;

@@ -12,8 +12,8 @@ import {
   paginateListObjectsV2,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { ConfigError, describeError, StagingError } from '../../errors.js';
 import type { StagedObject, Staging } from '../../ports/index.js';
-import { ConfigError, describeError, StagingError } from '../../runtime/errors.js';
 import { s3ErrorName, s3Failure } from './errors.js';
 import { checkKey, checkPrefix } from './keys.js';
 import { S3UploadWriter } from './upload-writer.js';

@@ -2,7 +2,7 @@
  * Staging keys on S3. The same rules as the local adapter (relative, `/`-separated, no empty, `.` or `..`
  * segments), so a key that works locally works on S3 and one key always names one object; plus S3's own limits.
  */
-import { StagingError } from '../../runtime/errors.js';
+import { StagingError } from '../../errors.js';
 
 /** S3's limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;

@@ -8,7 +8,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { describeError, StagingError } from '../../runtime/errors.js';
+import { describeError, StagingError } from '../../errors.js';
 import { describeS3Error, s3ErrorName, s3Failure } from './errors.js';
 
 export interface UploadTarget {

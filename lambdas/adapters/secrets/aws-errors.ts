@@ -2,7 +2,7 @@
  * Secrets Manager failures as Highwater errors. A wrong name, a missing permission or a bad request will not
  * fix itself (ConfigError); throttling, server faults and the network might (ConnectionError, retried).
  */
-import { ConfigError, ConnectionError, describeError, type HighwaterError } from '../../runtime/errors.js';
+import { ConfigError, ConnectionError, describeError, type HighwaterError } from '../../errors.js';
 
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded']);
 

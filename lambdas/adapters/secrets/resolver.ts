@@ -9,7 +9,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretRef } from '../../engine/config/types.js';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 import { mapSecretsManagerError } from './aws-errors.js';
 import { redact } from './redact.js';
 

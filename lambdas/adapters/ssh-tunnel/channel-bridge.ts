@@ -6,7 +6,7 @@
  */
 import { Duplex } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
-import { ConnectionError } from '../../runtime/errors.js';
+import { ConnectionError } from '../../errors.js';
 
 type Callback = (error?: Error | null) => void;
 

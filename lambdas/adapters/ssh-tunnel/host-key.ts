@@ -1,6 +1,6 @@
 /** Host key pinning: fingerprints in the `ssh-keygen -lf` form (`SHA256:<base64 without padding>`). */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ConfigError, ConnectionError } from '../../runtime/errors.js';
+import { ConfigError, ConnectionError } from '../../errors.js';
 
 const PIN = /^SHA256:([A-Za-z0-9+/]{43})=?$/;
 

@@ -4,7 +4,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
-import { ConfigError, ConnectionError, describeError } from '../../runtime/errors.js';
+import { ConfigError, ConnectionError, describeError } from '../../errors.js';
 import { ChannelBridge } from './channel-bridge.js';
 import { fingerprintSha256, fingerprintsMatch, HostKeyMismatchError, normalizePin } from './host-key.js';
 

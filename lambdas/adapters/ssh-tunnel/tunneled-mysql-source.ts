@@ -5,8 +5,8 @@
  * tunnel: the caller owns the tunnel.
  */
 
+import { ConnectionError } from '../../errors.js';
 import type { SourceReader } from '../../ports/index.js';
-import { ConnectionError } from '../../runtime/errors.js';
 import { createMysqlSource, type MysqlSourceOptions } from '../mysql/index.js';
 import type { Tunnel } from './tunnel.js';
 

@@ -3,7 +3,7 @@
  * that does not load → single-connection mode. A forced multi mode turns the last two into hard errors.
  */
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 import type { ConnectionsResult } from './connections-file.js';
 import { resolveConnectionsFile } from './connections-file.js';
 import type { Env } from './interpolate.js';

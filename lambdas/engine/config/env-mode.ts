@@ -1,7 +1,7 @@
 /** Single-connection mode: one source and one target from environment variables (and `.env`), as v1.0.0 did. */
 
 import { join } from 'node:path';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 import { checkTimeZone } from '../strategies/horizon.js';
 import { isColumnName } from './identifiers.js';
 import type { Env } from './interpolate.js';

@@ -1,5 +1,5 @@
 /** Identifier checks for YAML values, located in the file (the rules themselves live in naming.ts). */
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 import { assertName, parseTableName, qualifyTableName, type TableRef } from '../naming.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 

@@ -1,5 +1,5 @@
 /** How far a table's watermark is behind the source's newest cursor value (for `status`). No I/O. */
-import type { Watermark } from '../model.js';
+import type { Watermark } from '../../domain/model.js';
 import { strategyFor } from '../strategies/index.js';
 import type { TableConfig } from './types.js';
 

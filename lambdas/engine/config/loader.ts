@@ -2,7 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 import { assertName, parseTableName, qualifyTableName } from '../naming.js';
 import { detectMode } from './detect-mode.js';
 import { DEFAULT_PROCESSING, envSource, envTarget } from './env-mode.js';

@@ -3,8 +3,9 @@
  * and the checks of one table against the source's description of it (columns, their types for the strategy,
  * primary key). Every problem names the pipeline, the table and the column it is about.
  */
-import { HighwaterError } from '../../runtime/errors.js';
-import type { SourceColumn, TableSchema } from '../model.js';
+
+import type { SourceColumn, TableSchema } from '../../domain/model.js';
+import { HighwaterError } from '../../errors.js';
 import { qualifiedMysql } from '../sql.js';
 import { findSourceColumn } from '../strategies/columns.js';
 import { strategyFor } from '../strategies/index.js';

@@ -1,6 +1,6 @@
 /** `pipelines/NAME.yml` (or the implicit default pipeline) → PipelineConfig. */
 import { isAbsolute, join, resolve } from 'node:path';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 import type { S3ConfigResolved } from './connections-file.js';
 import { skipInterpolation } from './connections-file.js';
 import { qualifiedTableAt } from './identifiers.js';

@@ -4,7 +4,7 @@
  * every time here is UTC. A rate has no fixed phase (it counts from when the schedule was created), so its next
  * time can only be estimated from the last run.
  */
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 
 export type ParsedSchedule =
   | { kind: 'cron'; expression: string; matches: CronMatcher }

@@ -1,5 +1,5 @@
 /** One table's YAML (already shape-checked, with default_table_config merged under it) → the engine's TableConfig. */
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 import type { TableRef } from '../naming.js';
 import { targetIdentifier } from '../naming.js';
 import { qualifiedMysql } from '../sql.js';

@@ -1,6 +1,6 @@
 /** Runs a zod schema over YAML data and turns its issues into one ConfigError located in the file. */
 import type { z } from 'zod';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 import { formatPath } from './yaml-source.js';
 

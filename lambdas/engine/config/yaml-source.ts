@@ -3,7 +3,7 @@
  * `file:line:column` and the key path the user wrote.
  */
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../errors.js';
 
 export type YamlPath = readonly (string | number)[];
 

@@ -3,7 +3,7 @@
  * :upper_timestamp bound as parameters. :upper_timestamp is the commit horizon, so a query that bounds itself by it
  * is as safe as hybrid; the run advances to the greatest cursor it read when the result carries the cursor columns.
  */
-import type { MappedColumn } from '../model.js';
+import type { MappedColumn } from '../../domain/model.js';
 import { findColumn } from './columns.js';
 import { TIMESTAMP_DEFAULTS } from './defaults.js';
 import { cursorCutoff } from './horizon.js';

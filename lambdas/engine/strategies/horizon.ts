@@ -15,9 +15,10 @@
  * Where `information_schema.innodb_trx` is not readable (the user lacks PROCESS), open transactions are assumed
  * to be no older than UNSEEN_TRANSACTION_SECONDS, and the run report says once which grant is missing.
  */
+
+import type { MappedColumn } from '../../domain/model.js';
+import { ConfigError, SourceStatementError } from '../../errors.js';
 import type { SourceReader } from '../../ports/index.js';
-import { ConfigError, SourceStatementError } from '../../runtime/errors.js';
-import type { MappedColumn } from '../model.js';
 import { temporalPrecision } from '../type-map.js';
 
 /** Without innodb_trx, transactions are assumed to commit within this long after they start. */

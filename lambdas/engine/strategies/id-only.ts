@@ -7,8 +7,9 @@
  * therefore the newest such observation — this plan's own H when no write transaction is open — and the ids above
  * it are read again by the next run (harmless: the merge is idempotent). docs/correctness.md states the bound.
  */
-import { DataError } from '../../runtime/errors.js';
-import type { MappedColumn, Watermark } from '../model.js';
+
+import type { MappedColumn, Watermark } from '../../domain/model.js';
+import { DataError } from '../../errors.js';
 import { quoteMysql } from '../sql.js';
 import { isMysqlInteger } from '../type-map.js';
 import { findSourceColumn, requireColumn } from './columns.js';

@@ -5,9 +5,10 @@
  * moves a watermark, its configuration checks and how a dry run describes it. Nothing outside this folder asks a
  * table which strategy it uses; it asks the strategy.
  */
+
+import type { MappedColumn, SourceColumn, Watermark } from '../../domain/model.js';
 import type { SourceReader } from '../../ports/index.js';
 import type { CdcStrategy, TableConfig } from '../config/types.js';
-import type { MappedColumn, SourceColumn, Watermark } from '../model.js';
 import type { SourceClock } from './horizon.js';
 import type { Fragment } from './sql/fragment.js';
 

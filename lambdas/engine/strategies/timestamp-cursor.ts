@@ -4,9 +4,10 @@
  * row whose cursor is NULL (a NULL cursor never compares greater than a watermark, so those rows are read by every
  * run instead of never). They differ only in which column breaks ties.
  */
-import { DataError } from '../../runtime/errors.js';
+
+import type { MappedColumn, SourceColumn, Watermark } from '../../domain/model.js';
+import { DataError } from '../../errors.js';
 import type { TableConfig } from '../config/types.js';
-import type { MappedColumn, SourceColumn, Watermark } from '../model.js';
 import { quoteMysql } from '../sql.js';
 import { isMysqlInteger, isMysqlTemporal } from '../type-map.js';
 import { findSourceColumn } from './columns.js';

@@ -2,7 +2,7 @@
  * timestamp_only: the cursor is `cdc_timestamp_column` alone, with the single-column primary key breaking ties —
  * the old tool's bare `ts > W` lost every row tied with the watermark, so the keyset is the same as hybrid's.
  */
-import { DataError } from '../../runtime/errors.js';
+import { DataError } from '../../errors.js';
 import { requireColumn } from './columns.js';
 import { TIMESTAMP_DEFAULTS } from './defaults.js';
 import type { SourceProblem, Strategy } from './strategy.js';

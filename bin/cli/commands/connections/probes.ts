@@ -24,7 +24,7 @@ import {
   type HopStep,
   probeConnection,
 } from '../../../../lambdas/engine/diagnostics/probe.js';
-import { ConfigError } from '../../../../lambdas/runtime/errors.js';
+import { ConfigError } from '../../../../lambdas/errors.js';
 import { type Runtime, tunnelPrivateKey } from '../../../../lambdas/runtime/runtime-core.js';
 
 const PROBE_SQL = 'SELECT 1 AS ok, VERSION() AS version';

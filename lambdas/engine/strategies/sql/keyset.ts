@@ -3,7 +3,7 @@
  * (row-constructor comparisons are not always optimised). Values are bound, cast to the column's own type so a
  * BIGINT beyond 2^53 is never compared as a double.
  */
-import type { MappedColumn } from '../../model.js';
+import type { MappedColumn } from '../../../domain/model.js';
 import { quoteMysql } from '../../sql.js';
 import { isMysqlUnsigned, mysqlValueClass } from '../../type-map.js';
 import { type Fragment, frag } from './fragment.js';

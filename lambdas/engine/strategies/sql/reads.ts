@@ -3,9 +3,10 @@
  * reads one chunk, and custom_sql's bound placeholders. Everything returns Fragments (text + bound values);
  * identifiers are quoted, values are never spliced in.
  */
-import { ConfigError } from '../../../runtime/errors.js';
-import type { ChunkSpec } from '../../manifests.js';
-import type { MappedColumn, Watermark } from '../../model.js';
+
+import type { ChunkSpec } from '../../../domain/manifests.js';
+import type { MappedColumn, Watermark } from '../../../domain/model.js';
+import { ConfigError } from '../../../errors.js';
 import { qualifiedMysql, quoteMysql } from '../../sql.js';
 import { selectExpression } from '../../type-map.js';
 import type { TableContext } from '../strategy.js';

@@ -6,7 +6,7 @@
  */
 import mariadb from 'node-sql-parser/build/mariadb.js';
 import mysql from 'node-sql-parser/build/mysql.js';
-import { ConfigError } from '../../../runtime/errors.js';
+import { ConfigError } from '../../../errors.js';
 import { type LineColumn, MysqlTextError, type NormalisedMysql, normaliseMysql } from './mysql-text.js';
 
 export const CUSTOM_SQL_PLACEHOLDERS = ['last_timestamp', 'last_id', 'upper_timestamp', 'upper_id', 'limit'] as const;

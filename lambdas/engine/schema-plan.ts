@@ -4,11 +4,11 @@
  * keep (made nullable) or drop, and the SchemaChange list the load reports. A type change that is not a widening
  * is refused here, naming every such column, so no warehouse starts a load it cannot finish.
  */
-import type { MappedColumn } from '../engine/model.js';
-import { type ColumnType, catalogSpelling, compareColumnTypes, type WarehouseName } from '../engine/type-widening.js';
-import { WarehouseError } from '../runtime/errors.js';
-import type { LoadRequest, SchemaChange } from './index.js';
-import { tableLabel } from './load-request.js';
+import type { MappedColumn } from '../domain/model.js';
+import { WarehouseError } from '../errors.js';
+import type { LoadRequest, SchemaChange } from '../ports/index.js';
+import { tableLabel } from '../ports/load-request.js';
+import { type ColumnType, catalogSpelling, compareColumnTypes, type WarehouseName } from './type-widening.js';
 
 /** Columns whose names start with this are highwater's own (staging, rebuilds); schema changes never touch them. */
 export const INTERNAL_COLUMN_PREFIX = '__hw';

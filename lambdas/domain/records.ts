@@ -3,10 +3,10 @@
  * are written, so a bad record never becomes a bad row or item.
  */
 import { z } from 'zod';
-import { SourceColumnSchema } from '../engine/manifests.js';
-import type { Watermark } from '../engine/model.js';
-import { DataError } from '../runtime/errors.js';
-import type { LeaseOwner, RunRecord, RunStatus } from './index.js';
+import { DataError } from '../errors.js';
+import type { LeaseOwner, RunRecord, RunStatus } from '../ports/index.js';
+import { SourceColumnSchema } from './manifests.js';
+import type { Watermark } from './model.js';
 
 export const RUN_STATUSES = [
   'planned',
