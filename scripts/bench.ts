@@ -21,8 +21,8 @@ import { createMysqlSource } from '../lambdas/adapters/mysql/index.js';
 import { writeParquet } from '../lambdas/adapters/parquet/index.js';
 import { loadConfig } from '../lambdas/engine/config/index.js';
 import { mapColumns, selectExpression } from '../lambdas/engine/type-map.js';
-import { runLocal } from '../lambdas/orchestration/local-runner.js';
-import { createRuntime } from '../lambdas/runtime/runtime.js';
+import { runLocal } from '../lambdas/local/orchestration/local-runner.js';
+import { createRuntime } from '../lambdas/local/runtime.js';
 import { startMariaDb } from '../test/support/mariadb.js';
 
 interface Server {

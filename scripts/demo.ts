@@ -7,8 +7,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { loadConfig, modeBanner } from '../lambdas/engine/config/index.js';
-import { runLocal } from '../lambdas/orchestration/local-runner.js';
-import { createRuntime } from '../lambdas/runtime/runtime.js';
+import { runLocal } from '../lambdas/local/orchestration/local-runner.js';
+import { createRuntime } from '../lambdas/local/runtime.js';
 
 const DB = 'highwater_demo';
 const conn = {

@@ -1,7 +1,8 @@
 /** Global options → loaded configuration and runtime, shared by every command. */
+
+import type { LoadedConfig } from '../../lambdas/domain/config.js';
 import { loadConfig, modeBanner } from '../../lambdas/engine/config/index.js';
-import type { LoadedConfig } from '../../lambdas/engine/config/types.js';
-import { createRuntime, type Runtime } from '../../lambdas/runtime/runtime.js';
+import { createRuntime, type Runtime } from '../../lambdas/local/runtime.js';
 import { Output } from './output.js';
 
 export interface GlobalOptions {

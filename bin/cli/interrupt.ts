@@ -7,7 +7,7 @@
  */
 
 import { describeError } from '../../lambdas/errors.js';
-import type { HeldRuns, InterruptOutcome } from '../../lambdas/orchestration/held-runs.js';
+import type { HeldRuns, InterruptOutcome } from '../../lambdas/local/orchestration/held-runs.js';
 
 export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 export type InterruptSignal = keyof typeof SIGNAL_EXIT_CODES;

@@ -3,9 +3,9 @@
  * cursor and the tie-breaker. Plan and ExtractChunk both build it from the same inputs, so they agree.
  */
 
+import type { TableConfig } from '../domain/config.js';
 import type { MappedColumn } from '../domain/model.js';
 import { DataError } from '../errors.js';
-import type { TableConfig } from './config/types.js';
 import { requireColumn } from './strategies/columns.js';
 import { strategyFor } from './strategies/index.js';
 import type { TableContext } from './strategies/strategy.js';

@@ -7,9 +7,10 @@
 
 import { describeError } from '../errors.js';
 import { aslErrorName } from '../orchestration/definition.js';
-import type { Runtime } from '../runtime/runtime-core.js';
+import type { Runtime } from '../ports/runtime.js';
+import { containerRuntime } from '../runtime/aws.js';
+import { functionEnv } from './env.js';
 import { logger } from './powertools.js';
-import { functionRuntime } from './runtime.js';
 
 export type Step = 'Plan' | 'ExtractChunk' | 'Load' | 'Commit' | 'Abort';
 
@@ -38,7 +39,7 @@ export async function invokeStep<T>(
   const fields = { step, ...eventSummary(event) };
   let rt: Runtime | undefined;
   try {
-    rt = await functionRuntime();
+    rt = await containerRuntime({ configDir: functionEnv.HIGHWATER_CONFIG_DIR, home: functionEnv.HIGHWATER_HOME });
     logger.info(`${step} started`, fields);
     const output = await handler(event, rt);
     after?.(output);

@@ -3,7 +3,7 @@
  * touches the watermark, so the next run re-reads the same window.
  */
 import { AbortInputSchema } from '../domain/manifests.js';
-import type { Runtime } from '../runtime/runtime-core.js';
+import type { Runtime } from '../ports/runtime.js';
 
 export async function abort(input: unknown, rt: Runtime): Promise<{ aborted: boolean; error: string }> {
   const { run, error } = AbortInputSchema.parse(input);

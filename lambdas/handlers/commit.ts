@@ -4,7 +4,7 @@
  * --backup-only run instead closes as `staged` (its files wait for --redshift-only) and leaves the watermark alone.
  */
 import { CommitInputSchema, type CommitOutput } from '../domain/manifests.js';
-import type { Runtime } from '../runtime/runtime-core.js';
+import type { Runtime } from '../ports/runtime.js';
 import { runScope } from './shared.js';
 
 export async function commit(input: unknown, rt: Runtime): Promise<CommitOutput> {

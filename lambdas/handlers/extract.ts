@@ -3,7 +3,6 @@
  * that is deterministic per (run, chunk) so a retry overwrites instead of duplicating. Rows read must equal rows
  * written; the chunk is recorded in the ledger only once its file is durable.
  */
-import { writeParquet } from '../adapters/parquet/index.js';
 import { type ChunkResult, ExtractInputSchema } from '../domain/manifests.js';
 import type { MappedColumn, Watermark } from '../domain/model.js';
 import { chunkKey } from '../engine/naming.js';
@@ -11,7 +10,7 @@ import { chunkQuery } from '../engine/strategies/sql/reads.js';
 import { mysqlValueClass } from '../engine/type-map.js';
 import { CountMismatchError } from '../errors.js';
 import type { RawRow } from '../ports/index.js';
-import type { Runtime } from '../runtime/runtime-core.js';
+import type { Runtime } from '../ports/runtime.js';
 import { runScope } from './shared.js';
 
 /** Orders two raw cursor values of one column the way MySQL does for the types a cursor can have. */
@@ -65,7 +64,7 @@ export async function extractChunk(input: unknown, rt: Runtime): Promise<ChunkRe
   const { pipeline, ctx, keyParts } = runScope(rt, run);
   const state = await rt.state(pipeline);
   const staging = await rt.staging(pipeline);
-  const key = chunkKey(rt.stagingPrefix(pipeline), keyParts, run.runId, chunk.index);
+  const key = chunkKey(staging.prefix, keyParts, run.runId, chunk.index);
   const isCustom = ctx.strategy.readsCustomQuery;
   const query = chunkQuery(
     ctx,
@@ -90,6 +89,7 @@ export async function extractChunk(input: unknown, rt: Runtime): Promise<ChunkRe
       )
     : undefined;
 
+  const writeParquet = await rt.parquet();
   const source = await rt.openSource(pipeline);
   const read = { n: 0 };
   let written: { rows: number };

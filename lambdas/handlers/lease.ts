@@ -13,8 +13,7 @@
  */
 
 import { LeaseHeldError, LeaseLostError } from '../errors.js';
-import type { Lease, LeaseOwner, RunStatus, StateStore } from '../ports/index.js';
-import { holderState } from '../runtime/processes.js';
+import type { Lease, LeaseOwner, Processes, RunStatus, StateStore } from '../ports/index.js';
 
 /** A run in one of these states is never marked failed by a takeover. */
 const SETTLED: ReadonlySet<RunStatus> = new Set(['staged', 'committed', 'failed', 'cleaned']);
@@ -38,6 +37,7 @@ export async function acquireTableLease(
   holder: string,
   ttlSeconds: number,
   owner: LeaseOwner | null,
+  processes: Processes,
 ): Promise<Lease> {
   let lastError: unknown;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -60,7 +60,7 @@ export async function acquireTableLease(
       if (!(e instanceof LeaseHeldError)) throw e;
       held = e;
     }
-    const verdict = owner === null ? undefined : holderState(held.owner, { self: owner });
+    const verdict = owner === null ? undefined : processes.stateOf(held.owner, owner);
     if (verdict?.state !== 'dead') throw held;
     // The holder is certainly gone: its run is marked failed first, so a takeover that another new run wins
     // still leaves no run `extracting` behind.

@@ -8,7 +8,7 @@ import { CHUNKS_IN_LEDGER, type ChunkResult, LoadInputSchema, type LoadOutput } 
 import { manifestKey } from '../engine/naming.js';
 import { CountMismatchError, DataError } from '../errors.js';
 import type { ChunkRecord, RunRecord } from '../ports/index.js';
-import type { Runtime } from '../runtime/runtime-core.js';
+import type { Runtime } from '../ports/runtime.js';
 import { runScope } from './shared.js';
 
 /**
@@ -53,7 +53,7 @@ export async function load(input: unknown, rt: Runtime): Promise<LoadOutput> {
   }
   const expectedRows = files.reduce((n, c) => n + c.rows, 0);
   const locations = files.map((f) => staging.locate(f.key));
-  const manifest = manifestKey(rt.stagingPrefix(pipeline), keyParts, run.runId);
+  const manifest = manifestKey(staging.prefix, keyParts, run.runId);
   await staging.putJson(manifest, {
     entries: files.map((f) => ({ url: staging.locate(f.key), mandatory: true, meta: { content_length: f.bytes } })),
   });

@@ -9,6 +9,7 @@
  * re-read the table, incompatible ones stop before anything changes).
  */
 
+import type { PipelineConfig, TableConfig } from '../domain/config.js';
 import {
   type ChunkSpec,
   PlanInputSchema,
@@ -20,7 +21,6 @@ import {
 import { EMPTY_WATERMARK, type MappedColumn, type SourceColumn, type Watermark } from '../domain/model.js';
 import { watermarkAfter } from '../domain/records.js';
 import { getTableConfig } from '../engine/config/index.js';
-import type { PipelineConfig, TableConfig } from '../engine/config/types.js';
 import { newRunId, parseTableKey, pipelineTableParts, planKey, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';
 import { diffColumns, refuseIncompatible, schemaWarnings } from '../engine/schema-changes.js';
@@ -33,7 +33,7 @@ import { advancesWatermark, buildTableContext, cursorColumns, type TableContext 
 import { mapColumns } from '../engine/type-map.js';
 import { ConfigError } from '../errors.js';
 import type { RunRecord, SourceReader, StateStore } from '../ports/index.js';
-import type { Runtime } from '../runtime/runtime-core.js';
+import type { Runtime } from '../ports/runtime.js';
 import { acquireTableLease } from './lease.js';
 
 export interface TablePlan {
@@ -76,8 +76,9 @@ async function placeChunks(
   chunks: ChunkSpec[],
 ): Promise<Pick<PlanOutput, 'chunks' | 'chunkCount' | 'stagedChunks'>> {
   if (chunks.length <= p.processing.maxInlineChunks) return { chunks, chunkCount: chunks.length, stagedChunks: null };
-  const key = planKey(rt.stagingPrefix(p), parseTableKey(run.tableKey), run.runId);
-  await (await rt.staging(p)).putJson(key, chunks);
+  const staging = await rt.staging(p);
+  const key = planKey(staging.prefix, parseTableKey(run.tableKey), run.runId);
+  await staging.putJson(key, chunks);
   const stagedChunks: StagedChunks = { bucket: p.staging.type === 's3' ? p.staging.bucket : null, key };
   return { chunks: [], chunkCount: chunks.length, stagedChunks };
 }
@@ -246,7 +247,7 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
   const key = keyOf(pipeline, table.name);
   const state = await rt.state(pipeline);
   const runId = newRunId();
-  await acquireTableLease(state, key, runId, pipeline.processing.leaseSeconds, rt.leaseOwner);
+  await acquireTableLease(state, key, runId, pipeline.processing.leaseSeconds, rt.leaseOwner, rt.processes);
   try {
     const runs = await state.listRuns(key);
     const committed = (await state.getWatermark(key))?.watermark ?? EMPTY_WATERMARK;

@@ -1,11 +1,11 @@
 /** What every step after Plan rebuilds from the run context: the pipeline, the table's config and its roles. */
 
+import type { PipelineConfig } from '../domain/config.js';
 import type { RunContext } from '../domain/manifests.js';
 import { getTableConfig } from '../engine/config/index.js';
-import type { PipelineConfig } from '../engine/config/types.js';
 import { parseTableKey } from '../engine/naming.js';
 import { buildTableContext, type TableContext } from '../engine/table-context.js';
-import type { Runtime } from '../runtime/runtime-core.js';
+import type { Runtime } from '../ports/runtime.js';
 
 export interface RunScope {
   pipeline: PipelineConfig;

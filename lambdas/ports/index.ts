@@ -21,6 +21,27 @@ export interface SourceReader {
   close(): Promise<void>;
 }
 
+// ── Parquet (rows of a chunk → one file) ──────────────────────────────────────────────────────────────────────
+
+export interface WriteParquetOptions {
+  /** Rows per row group (default 65,536). A group also closes early once its text/binary data passes ~32 MiB. */
+  rowGroupRows?: number;
+  compression?: 'snappy' | 'zstd';
+}
+
+export interface WriteParquetResult {
+  rows: number;
+  bytes: number;
+}
+
+/** Encodes a stream of raw rows as one Parquet file written to `out`, memory flat whatever the row count. */
+export type ParquetWriter = (
+  rows: AsyncIterable<RawRow>,
+  columns: MappedColumn[],
+  out: Writable,
+  opts?: WriteParquetOptions,
+) => Promise<WriteParquetResult>;
+
 // ── Staging (local directory or S3) ────────────────────────────────────────────────────────────────────────────
 
 export interface StagedObject {
@@ -30,6 +51,8 @@ export interface StagedObject {
 }
 
 export interface Staging {
+  /** The root every key of this staging starts with (the S3 prefix, `highwater/`; empty for a local directory). */
+  readonly prefix: string;
   /** A writable for one object; the object becomes visible only when the stream finishes without error. */
   createWriteStream(key: string): Writable;
   /** Resolves when the object written through `stream` is durable (upload complete / file renamed into place). */
@@ -112,7 +135,7 @@ export interface WatermarkRecord {
 
 /**
  * The process that holds a lease, recorded when that process drives the whole run (a local `highwater sync`), so
- * a later run on the same host can tell a dead holder from a live one (lambdas/runtime/processes.ts). A Lambda
+ * a later run on the same host can tell a dead holder from a live one (Processes, adapters/processes). A Lambda
  * records none: the process that plans a run on AWS is not the one that runs it.
  */
 export interface LeaseOwner {
@@ -129,6 +152,23 @@ export interface LeaseOwner {
    * container that shares the host name is not taken for this one; null when unknown.
    */
   pidSpace: string | null;
+}
+
+export type HolderState =
+  /** On this host, and the very process that took the lease is running. */
+  | { state: 'alive'; owner: LeaseOwner }
+  /** On this host, and that process is gone (`reason` says how we know). */
+  | { state: 'dead'; owner: LeaseOwner; reason: string }
+  /** Another host (or another pid space): nothing here can tell whether it runs. */
+  | { state: 'other-host'; owner: LeaseOwner }
+  /** The lease recorded no process. */
+  | { state: 'unknown' };
+
+/** The host's processes: who this one is, and whether a lease's recorded owner still runs. */
+export interface Processes {
+  current(): LeaseOwner;
+  /** Whether `owner` still runs, seen from `self` (a lease's own recorded process, or this one). */
+  stateOf(owner: LeaseOwner | null, self?: LeaseOwner): HolderState;
 }
 
 export interface Lease {

@@ -3,7 +3,7 @@
  * an adapter itself; each kind's module is imported when configuration first asks for it, so a run loads only the
  * adapters it uses (a local run no AWS SDK, a Lambda bundle no DuckDB or SQLite).
  */
-import type { StagingConfig, StateConfig, TargetConnection } from '../engine/config/types.js';
+import type { StagingConfig, StateConfig, TargetConnection } from '../domain/config.js';
 import type { Staging, StateStore, Warehouse } from '../ports/index.js';
 
 export interface AdapterSet {

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 
 /**
  * Native modules only the local adapters use. Lambda entry points build their runtime from the AWS adapter set
- * (lambdas/runtime/aws-adapters.ts), so no bundle imports these; the bundling test checks that.
+ * (lambdas/runtime/aws.ts), so no bundle imports these — nothing under lambdas/local/ ships; the bundling test checks that.
  */
 export const LOCAL_ONLY_MODULES = ['@duckdb/node-api', 'better-sqlite3'] as const;
 

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { CDC_STRATEGIES } from '../../lambdas/engine/config/types.js';
+import { CDC_STRATEGIES } from '../../lambdas/domain/config.js';
 
 import { CLI_ARGS, NODE, ROOT } from '../support/cli.js';
 

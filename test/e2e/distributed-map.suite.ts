@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
 import { ChunkSpecSchema } from '../../lambdas/domain/manifests.js';
 import { parseStagingKey } from '../../lambdas/engine/naming.js';
-import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
+import { type StepHandlers, stepHandlers } from '../../lambdas/local/orchestration/step-handlers.js';
 import type { AwsStandins } from '../support/aws-standins.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { createOrders, expectInStep, insertOrders, T1, T2, updateOrders } from './fixtures.js';

@@ -9,7 +9,7 @@
  */
 import type mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
+import { type StepHandlers, stepHandlers } from '../../lambdas/local/orchestration/step-handlers.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { type MariaDbInstance, startMariaDb } from '../support/mariadb.js';
 import { expectInStep } from './fixtures.js';

@@ -4,7 +4,7 @@
  * nothing changed.
  */
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
+import { type StepHandlers, stepHandlers } from '../../lambdas/local/orchestration/step-handlers.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { createOrders, expectInStep, insertOrders, T1, T2, updateOrders, warehouseOrders } from './fixtures.js';
 

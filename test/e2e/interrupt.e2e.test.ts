@@ -4,9 +4,9 @@
  * sync brings the warehouse back in step. (test/cli/interrupt.cli.test.ts sends real signals to a real CLI.)
  */
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { HeldRuns } from '../../lambdas/orchestration/held-runs.js';
-import type { RunEvent } from '../../lambdas/orchestration/local-runner.js';
-import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
+import { HeldRuns } from '../../lambdas/local/orchestration/held-runs.js';
+import type { RunEvent } from '../../lambdas/local/orchestration/local-runner.js';
+import { type StepHandlers, stepHandlers } from '../../lambdas/local/orchestration/step-handlers.js';
 import type { RunRecord } from '../../lambdas/ports/index.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { createOrders, expectInStep, insertOrders, T1 } from './fixtures.js';

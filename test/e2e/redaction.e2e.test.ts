@@ -2,9 +2,9 @@
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { loadConfig } from '../../lambdas/engine/config/index.js';
 import { ConnectionError } from '../../lambdas/errors.js';
-import { type RunEvent, runLocal } from '../../lambdas/orchestration/local-runner.js';
-import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
-import { createRuntime } from '../../lambdas/runtime/runtime.js';
+import { type RunEvent, runLocal } from '../../lambdas/local/orchestration/local-runner.js';
+import { type StepHandlers, stepHandlers } from '../../lambdas/local/orchestration/step-handlers.js';
+import { createRuntime } from '../../lambdas/local/runtime.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { createOrders, insertOrders, T1 } from './fixtures.js';
 

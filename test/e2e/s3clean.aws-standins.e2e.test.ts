@@ -5,15 +5,15 @@
 import { spawnSync } from 'node:child_process';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { getTableConfig } from '../../lambdas/engine/config/index.js';
 import {
   applyCleanup,
   type CleanupScope,
   FORCED_ERROR,
   listStagedFiles,
   planCleanup,
-} from '../../lambdas/engine/cleanup.js';
-import { getTableConfig } from '../../lambdas/engine/config/index.js';
-import type { Runtime } from '../../lambdas/runtime/runtime.js';
+} from '../../lambdas/local/engine/cleanup.js';
+import type { Runtime } from '../../lambdas/local/runtime.js';
 import { type AwsStandins, startAwsStandins } from '../support/aws-standins.js';
 import { CLI_ARGS, NODE } from '../support/cli.js';
 import { createHarness, type Harness } from '../support/harness.js';
@@ -55,11 +55,12 @@ function hw(...args: string[]) {
 
 async function scopeOf(rt: Runtime): Promise<CleanupScope> {
   const p = rt.pipeline('test');
+  const staging = await rt.staging(p);
   const tc = getTableConfig(p, t);
   return {
-    staging: await rt.staging(p),
+    staging,
     state: await rt.state(p),
-    rootPrefix: rt.stagingPrefix(p),
+    rootPrefix: staging.prefix,
     parts: { pipeline: p.name, source: p.source.name, table: tc.name, target: p.target.name },
     leaseSeconds: 60,
   };

@@ -10,8 +10,8 @@
  */
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { ConnectionError } from '../../lambdas/errors.js';
-import type { RunEvent } from '../../lambdas/orchestration/local-runner.js';
-import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
+import type { RunEvent } from '../../lambdas/local/orchestration/local-runner.js';
+import { type StepHandlers, stepHandlers } from '../../lambdas/local/orchestration/step-handlers.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { createOrders, expectInStep, insertOrders, T1, T2, updateOrders } from './fixtures.js';
 

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, inject, test } from 'vitest';
-import { type StepHandlers, stepHandlers } from '../../lambdas/orchestration/step-handlers.js';
+import { type StepHandlers, stepHandlers } from '../../lambdas/local/orchestration/step-handlers.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { type SshdInstance, startSshd } from '../support/sshd.js';
 import { createOrders, expectInStep, insertOrders, T1 } from './fixtures.js';

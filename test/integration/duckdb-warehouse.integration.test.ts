@@ -6,11 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDbWarehouse } from '../../lambdas/adapters/duckdb/index.js';
 import type { LogicalType } from '../../lambdas/domain/model.js';
 import { duckdbType } from '../../lambdas/engine/type-map.js';
 import { catalogSpelling } from '../../lambdas/engine/type-widening.js';
 import { CountMismatchError, WarehouseError } from '../../lambdas/errors.js';
+import { createDuckDbWarehouse } from '../../lambdas/local/adapters/duckdb/index.js';
 import type { LoadRequest, TargetTable, Warehouse } from '../../lambdas/ports/index.js';
 import { checkInserted } from '../../lambdas/ports/load-request.js';
 import {

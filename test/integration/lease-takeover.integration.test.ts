@@ -9,11 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createLocalStateStore } from '../../lambdas/adapters/local-state/index.js';
+import {
+  currentPidSpace,
+  currentProcessOwner,
+  hostProcesses,
+  processStartTime,
+} from '../../lambdas/adapters/processes/index.js';
 import { DataError, LeaseHeldError } from '../../lambdas/errors.js';
 import { acquireTableLease } from '../../lambdas/handlers/lease.js';
+import { createLocalStateStore } from '../../lambdas/local/adapters/local-state/index.js';
 import type { LeaseOwner, RunStatus, StateStore } from '../../lambdas/ports/index.js';
-import { currentPidSpace, currentProcessOwner, processStartTime } from '../../lambdas/runtime/processes.js';
 import { sampleRun } from '../contract/state-store.contract.js';
 
 const KEY = 'shop/main/shop.orders/warehouse';
@@ -60,7 +65,7 @@ describe('a lease whose process is gone from this host', () => {
     const { child, owner } = await holderProcess();
     await heldRun('run-dead', owner);
     await kill(child);
-    const lease = await acquireTableLease(store, KEY, 'run-new', 3600, ME);
+    const lease = await acquireTableLease(store, KEY, 'run-new', 3600, ME, hostProcesses);
     expect(lease.holder).toBe('run-new');
     expect(lease.owner).toEqual(ME);
     expect((await store.getLease(KEY))?.holder).toBe('run-new');
@@ -75,7 +80,7 @@ describe('a lease whose process is gone from this host', () => {
   test('a pid now used by a newer process counts as gone', async () => {
     const { owner } = await holderProcess();
     await heldRun('run-dead', { ...owner, startTime: '1' });
-    expect((await acquireTableLease(store, KEY, 'run-new', 60, ME)).holder).toBe('run-new');
+    expect((await acquireTableLease(store, KEY, 'run-new', 60, ME, hostProcesses)).holder).toBe('run-new');
     expect((await store.getRun('run-dead'))?.error).toContain('now belongs to a newer process');
   });
 
@@ -86,7 +91,7 @@ describe('a lease whose process is gone from this host', () => {
       await heldRun('run-dead', owner, status);
       await kill(child);
       const before = await store.getRun('run-dead');
-      expect((await acquireTableLease(store, KEY, 'run-new', 60, ME)).holder).toBe('run-new');
+      expect((await acquireTableLease(store, KEY, 'run-new', 60, ME, hostProcesses)).holder).toBe('run-new');
       expect(await store.getRun('run-dead')).toEqual(before);
     },
   );
@@ -95,7 +100,7 @@ describe('a lease whose process is gone from this host', () => {
     const { child, owner } = await holderProcess();
     await store.acquireLease(KEY, 's3clean-x', 3600, owner);
     await kill(child);
-    expect((await acquireTableLease(store, KEY, 'run-new', 60, ME)).holder).toBe('run-new');
+    expect((await acquireTableLease(store, KEY, 'run-new', 60, ME, hostProcesses)).holder).toBe('run-new');
     expect(await store.listRuns(KEY)).toEqual([]);
   });
 
@@ -110,7 +115,7 @@ describe('a lease whose process is gone from this host', () => {
         return store.takeOverLease(tableKey, previous, holder, ttl, who);
       },
     };
-    const err = await acquireTableLease(racing, KEY, 'run-slow', 60, ME).catch((e: unknown) => e);
+    const err = await acquireTableLease(racing, KEY, 'run-slow', 60, ME, hostProcesses).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LeaseHeldError);
     expect((err as LeaseHeldError).holder).toBe('run-quick');
     expect((await store.getLease(KEY))?.holder).toBe('run-quick');
@@ -122,7 +127,7 @@ describe('a lease that is not taken over', () => {
   test('a live holder on this host is refused with LeaseHeldError naming its host and pid; its run is untouched', async () => {
     const { owner } = await holderProcess();
     await heldRun('run-live', owner);
-    const err = await acquireTableLease(store, KEY, 'run-new', 60, ME).catch((e: unknown) => e);
+    const err = await acquireTableLease(store, KEY, 'run-new', 60, ME, hostProcesses).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LeaseHeldError);
     expect((err as Error).message).toContain(`run run-live, process ${owner.pid} on ${hostname()}`);
     expect((await store.getRun('run-live'))?.status).toBe('extracting');
@@ -133,7 +138,7 @@ describe('a lease that is not taken over', () => {
     const { child, owner } = await holderProcess();
     await heldRun('run-far', { ...owner, host: 'another-host' });
     await kill(child);
-    const err = await acquireTableLease(store, KEY, 'run-new', 60, ME).catch((e: unknown) => e);
+    const err = await acquireTableLease(store, KEY, 'run-new', 60, ME, hostProcesses).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LeaseHeldError);
     expect((err as Error).message).toContain(`process ${owner.pid} on another-host`);
     expect((await store.getRun('run-far'))?.status).toBe('extracting');
@@ -143,11 +148,11 @@ describe('a lease that is not taken over', () => {
     const { child, owner } = await holderProcess();
     await heldRun('run-dead', owner);
     await kill(child);
-    await expect(acquireTableLease(store, KEY, 'run-lambda', 60, null)).rejects.toThrow(LeaseHeldError);
+    await expect(acquireTableLease(store, KEY, 'run-lambda', 60, null, hostProcesses)).rejects.toThrow(LeaseHeldError);
     expect((await store.getRun('run-dead'))?.status).toBe('extracting');
     await store.releaseLease(KEY, 'run-dead');
     await heldRun('run-anon', null);
-    await expect(acquireTableLease(store, KEY, 'run-new', 60, ME)).rejects.toThrow(LeaseHeldError);
+    await expect(acquireTableLease(store, KEY, 'run-new', 60, ME, hostProcesses)).rejects.toThrow(LeaseHeldError);
     expect((await store.getRun('run-anon'))?.status).toBe('extracting');
   });
 });
@@ -158,7 +163,7 @@ describe('an expired lease', () => {
     await past.putRun(sampleRun({ runId: 'run-expired', status: 'extracting' }));
     const old = await past.acquireLease(KEY, 'run-expired', 60, null);
     await past.close();
-    expect((await acquireTableLease(store, KEY, 'run-new', 60, ME)).holder).toBe('run-new');
+    expect((await acquireTableLease(store, KEY, 'run-new', 60, ME, hostProcesses)).holder).toBe('run-new');
     const run = await store.getRun('run-expired');
     expect(run?.status).toBe('failed');
     expect(run?.error).toBe(
@@ -177,7 +182,7 @@ describe('an expired lease', () => {
         throw new DataError('state store refused the write');
       },
     };
-    await expect(acquireTableLease(broken, KEY, 'run-new', 60, ME)).rejects.toThrow('refused the write');
+    await expect(acquireTableLease(broken, KEY, 'run-new', 60, ME, hostProcesses)).rejects.toThrow('refused the write');
     expect(await store.getLease(KEY)).toBeUndefined();
   });
 });

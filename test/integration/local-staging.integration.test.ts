@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createLocalStaging } from '../../lambdas/adapters/local-staging/index.js';
 import { StagingError } from '../../lambdas/errors.js';
+import { createLocalStaging } from '../../lambdas/local/adapters/local-staging/index.js';
 import type { Staging } from '../../lambdas/ports/index.js';
 import { describeStagingContract, listAll, writeObject } from '../contract/staging.contract.js';
 
@@ -67,7 +67,7 @@ describe('local staging: files on disk', () => {
 
   test('a writer killed mid-write leaves no visible object; its leftover temp file is not listed', async () => {
     const key = 'p/run=1/chunk-00000.parquet';
-    const moduleUrl = pathToFileURL(join(process.cwd(), 'lambdas/adapters/local-staging/index.ts')).href;
+    const moduleUrl = pathToFileURL(join(process.cwd(), 'lambdas/local/adapters/local-staging/index.ts')).href;
     const script = `
       const { createLocalStaging } = await import(${JSON.stringify(moduleUrl)});
       const s = createLocalStaging({ root: ${JSON.stringify(root)} }).createWriteStream(${JSON.stringify(key)});

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createLocalStateStore } from '../../lambdas/adapters/local-state/index.js';
-import { MIGRATIONS, SCHEMA_VERSION } from '../../lambdas/adapters/local-state/schema.js';
 import type { Watermark } from '../../lambdas/domain/model.js';
 import { ConfigError, DataError, LeaseHeldError } from '../../lambdas/errors.js';
+import { createLocalStateStore } from '../../lambdas/local/adapters/local-state/index.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../lambdas/local/adapters/local-state/schema.js';
 import type { RunRecord } from '../../lambdas/ports/index.js';
 import { describeStateStoreContract, ManualClock, sampleRun } from '../contract/state-store.contract.js';
 

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createMysqlSource } from '../../lambdas/adapters/mysql/index.js';
+import type { TableConfig } from '../../lambdas/domain/config.js';
 import { EMPTY_WATERMARK } from '../../lambdas/domain/model.js';
-import type { TableConfig } from '../../lambdas/engine/config/types.js';
 import { type PlanRequest, planWindow } from '../../lambdas/engine/planner.js';
 import { strategyFor } from '../../lambdas/engine/strategies/index.js';
 import { buildTableContext } from '../../lambdas/engine/table-context.js';

@@ -73,4 +73,11 @@ describe('extract function bundle', () => {
     expect(bundle).toContain('@aws-sdk/client-dynamodb');
     expect(bundle).toContain('@aws-sdk/client-redshift-data');
   });
+
+  it('holds no file of lambdas/local/ (the layout says what ships: everything in lambdas/ but local/)', () => {
+    const bundle = readFileSync(join(assetDir, 'index.js'), 'utf8');
+    // esbuild marks each bundled source file with a `// path` comment.
+    expect(bundle).toMatch(/\/\/ lambdas\/handlers\/extract\.ts/);
+    expect(bundle).not.toMatch(/\/\/ lambdas\/local\//);
+  });
 });

@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../lambdas/engine/config/index.js';
-import { type LocalRunOptions, type RunReport, runLocal } from '../../lambdas/orchestration/local-runner.js';
-import { createRuntime, type Runtime } from '../../lambdas/runtime/runtime.js';
+import { type LocalRunOptions, type RunReport, runLocal } from '../../lambdas/local/orchestration/local-runner.js';
+import { createRuntime, type Runtime } from '../../lambdas/local/runtime.js';
 import type { AwsStandins } from './aws-standins.js';
 import { createTestDatabase, type ServerAddress, type TestDatabase } from './test-db.js';
 

@@ -1,7 +1,7 @@
 /** The Lambda runtime's adapter set: AWS kinds only, and a local kind in the YAML refused by name. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambdas/errors.js';
-import { awsAdapters } from '../../lambdas/runtime/aws-adapters.js';
+import { awsAdapters } from '../../lambdas/runtime/aws.js';
 
 async function refusal(f: () => Promise<unknown>): Promise<ConfigError> {
   try {

@@ -6,8 +6,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createLocalStaging } from '../../lambdas/adapters/local-staging/index.js';
-import { createLocalStateStore } from '../../lambdas/adapters/local-state/index.js';
+import { chunkKey, manifestKey, tableKey, tableStagingPrefix } from '../../lambdas/engine/naming.js';
+import { ConfigError } from '../../lambdas/errors.js';
+import { createLocalStaging } from '../../lambdas/local/adapters/local-staging/index.js';
+import { createLocalStateStore } from '../../lambdas/local/adapters/local-state/index.js';
 import {
   applyCleanup,
   type CleanupScope,
@@ -16,9 +18,7 @@ import {
   listStagedFiles,
   matchesPattern,
   planCleanup,
-} from '../../lambdas/engine/cleanup.js';
-import { chunkKey, manifestKey, tableKey, tableStagingPrefix } from '../../lambdas/engine/naming.js';
-import { ConfigError } from '../../lambdas/errors.js';
+} from '../../lambdas/local/engine/cleanup.js';
 import type { RunRecord, RunStatus, Staging, StateStore } from '../../lambdas/ports/index.js';
 
 const parts = { pipeline: 'p', source: 'src', table: 'shop.orders', target: 'wh' };

@@ -1,8 +1,8 @@
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CDC_STRATEGIES } from '../../lambdas/domain/config.js';
 import { configJsonSchema, getPipeline, loadConfig, modeBanner } from '../../lambdas/engine/config/index.js';
-import { CDC_STRATEGIES } from '../../lambdas/engine/config/types.js';
 import { project, removeProjects } from './config-fixture.js';
 
 afterAll(removeProjects);

@@ -1,15 +1,15 @@
 /** The pure half of `connections test/health/info` and `features`: hop sequencing, deadlines, masking, lists. */
 import { describe, expect, test } from 'vitest';
-import { CDC_STRATEGIES, type SourceConnection } from '../../lambdas/engine/config/types.js';
-import { connectionSettings, listEntry, MASK, showSecret } from '../../lambdas/engine/diagnostics/describe.js';
-import { featureReport } from '../../lambdas/engine/diagnostics/features.js';
+import { CDC_STRATEGIES, type SourceConnection } from '../../lambdas/domain/config.js';
+import { ConfigError, ConnectionError } from '../../lambdas/errors.js';
+import { connectionSettings, listEntry, MASK, showSecret } from '../../lambdas/local/engine/diagnostics/describe.js';
+import { featureReport } from '../../lambdas/local/engine/diagnostics/features.js';
 import {
   type HopStep,
   HopTimeoutError,
   probeConnection,
   summarizeFailures,
-} from '../../lambdas/engine/diagnostics/probe.js';
-import { ConfigError, ConnectionError } from '../../lambdas/errors.js';
+} from '../../lambdas/local/engine/diagnostics/probe.js';
 
 const target = { connection: 'mysql_prod', role: 'source', kind: 'mysql' } as const;
 

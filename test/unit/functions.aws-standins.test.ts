@@ -84,7 +84,7 @@ beforeAll(async () => {
     load: (await import('../../lambdas/functions/load.js')).handler,
     commit: (await import('../../lambdas/functions/commit.js')).handler,
     abort: (await import('../../lambdas/functions/abort.js')).handler,
-    close: (await import('../../lambdas/functions/runtime.js')).closeFunctionRuntime,
+    close: (await import('../../lambdas/runtime/aws.js')).closeContainerRuntime,
     parseFunctionEnv: (await import('../../lambdas/functions/env.js')).parseFunctionEnv,
   };
 });
@@ -207,17 +207,18 @@ describe('Lambda functions', () => {
     process.env.HIGHWATER_HOME = join(dir, 'home');
     vi.resetModules();
     try {
-      const fresh = await import('../../lambdas/functions/runtime.js');
+      const fresh = await import('../../lambdas/runtime/aws.js');
+      const settings = { configDir: join(dir, 'config'), home: join(dir, 'home') };
       // Act / Assess: the first build fails with a ConfigError naming the file, the second succeeds.
-      const err = await fresh.functionRuntime().catch((e: unknown) => e);
+      const err = await fresh.containerRuntime(settings).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).name).toBe('ConfigError');
       expect((err as Error).message).toContain(join(dir, '.env'));
       rmSync(join(dir, '.env'), { recursive: true });
-      const rt = await fresh.functionRuntime();
+      const rt = await fresh.containerRuntime(settings);
       expect(rt.config.configDir).toBe(join(dir, 'config'));
-      expect(await fresh.functionRuntime()).toBe(rt);
-      await fresh.closeFunctionRuntime();
+      expect(await fresh.containerRuntime(settings)).toBe(rt);
+      await fresh.closeContainerRuntime();
     } finally {
       process.env = env;
       rmSync(dir, { recursive: true, force: true });

@@ -6,8 +6,8 @@
 import { afterEach, expect, test } from 'vitest';
 import { abortRunsOnSignal, interruptLines } from '../../bin/cli/interrupt.js';
 import type { RunContext } from '../../lambdas/domain/manifests.js';
-import { HeldRuns } from '../../lambdas/orchestration/held-runs.js';
-import type { Runtime } from '../../lambdas/runtime/runtime.js';
+import { HeldRuns } from '../../lambdas/local/orchestration/held-runs.js';
+import type { Runtime } from '../../lambdas/local/runtime.js';
 
 let uninstall: (() => void) | undefined;
 afterEach(() => uninstall?.());

@@ -8,7 +8,6 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import type { LeaseOwner } from '../../lambdas/ports/index.js';
 import {
   currentPidSpace,
   currentProcessOwner,
@@ -16,7 +15,8 @@ import {
   holderState,
   processExists,
   processStartTime,
-} from '../../lambdas/runtime/processes.js';
+} from '../../lambdas/adapters/processes/index.js';
+import type { LeaseOwner } from '../../lambdas/ports/index.js';
 
 const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'hw-proc-'));

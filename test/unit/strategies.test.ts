@@ -4,8 +4,8 @@
  * chain, and schema-change classification. End-to-end behaviour is in test/e2e/divergence.e2e.test.ts.
  */
 import { describe, expect, test } from 'vitest';
+import type { TableConfig } from '../../lambdas/domain/config.js';
 import type { SourceColumn } from '../../lambdas/domain/model.js';
-import type { TableConfig } from '../../lambdas/engine/config/types.js';
 import { diffColumns, logicalChange, refuseIncompatible, schemaWarnings } from '../../lambdas/engine/schema-changes.js';
 import {
   checkTimeZone,

@@ -3,17 +3,17 @@
  * Works in both configuration modes (single-connection mode shows its `default` source and target) and says which.
  */
 import { Command, Option } from 'commander';
+import type { LoadedConfig } from '../../../lambdas/domain/config.js';
 import { configEnv } from '../../../lambdas/engine/config/index.js';
-import type { LoadedConfig } from '../../../lambdas/engine/config/types.js';
+import { ConfigError, ConnectionError, ExitCode } from '../../../lambdas/errors.js';
 import {
   type AnyConnection,
   allConnections,
   CONNECTION_KINDS,
   connectionSettings,
   listEntry,
-} from '../../../lambdas/engine/diagnostics/describe.js';
-import { type ConnectionProbe, failedHop, summarizeFailures } from '../../../lambdas/engine/diagnostics/probe.js';
-import { ConfigError, ConnectionError, ExitCode } from '../../../lambdas/errors.js';
+} from '../../../lambdas/local/engine/diagnostics/describe.js';
+import { type ConnectionProbe, failedHop, summarizeFailures } from '../../../lambdas/local/engine/diagnostics/probe.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { ExitError } from '../exit.js';
 import { positiveInt } from '../options.js';

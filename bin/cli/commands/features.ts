@@ -1,6 +1,6 @@
 /** `highwater features`: what this build supports, per configuration mode and per adapter (local or AWS). */
 import { Command } from 'commander';
-import { type AdapterFeature, featureReport } from '../../../lambdas/engine/diagnostics/features.js';
+import { type AdapterFeature, featureReport } from '../../../lambdas/local/engine/diagnostics/features.js';
 import { type GlobalOptions, outputFor } from '../context.js';
 import { table } from '../output.js';
 import { VERSION } from '../version.js';

@@ -7,14 +7,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
+import type { LoadedConfig, PipelineConfig } from '../../../lambdas/domain/config.js';
 import { getTableConfig } from '../../../lambdas/engine/config/index.js';
-import type { LoadedConfig, PipelineConfig } from '../../../lambdas/engine/config/types.js';
 import { parseTableKey, pipelineTableParts, tableKey } from '../../../lambdas/engine/naming.js';
 import { ConfigError } from '../../../lambdas/errors.js';
 import { failAbandonedRun } from '../../../lambdas/handlers/lease.js';
-import type { Lease, StateStore } from '../../../lambdas/ports/index.js';
-import { type HolderState, holderState } from '../../../lambdas/runtime/processes.js';
-import type { Runtime } from '../../../lambdas/runtime/runtime.js';
+import type { Runtime } from '../../../lambdas/local/runtime.js';
+import type { HolderState, Lease, Processes, StateStore } from '../../../lambdas/ports/index.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { type Output, table } from '../output.js';
 
@@ -35,9 +34,9 @@ export interface LeaseView {
   expired: boolean;
 }
 
-function viewOf(lease: Lease, now: string): LeaseView {
+function viewOf(lease: Lease, now: string, processes: Processes): LeaseView {
   const k = parseTableKey(lease.tableKey);
-  const state = holderState(lease.owner).state;
+  const state = processes.stateOf(lease.owner).state;
   return {
     tableKey: lease.tableKey,
     pipeline: k.pipeline,
@@ -127,7 +126,7 @@ Examples:
         const leases: LeaseView[] = [];
         for (const store of await storesOf(rt, out, o.pipeline)) {
           for (const l of await store.listLeases()) {
-            const view = viewOf(l, now);
+            const view = viewOf(l, now, rt.processes);
             if (o.pipeline === undefined || view.pipeline === o.pipeline) leases.push(view);
           }
         }
@@ -185,7 +184,7 @@ Examples:
           out.data(`${o.table}: no lease is held`);
           return;
         }
-        const verdict = holderState(lease.owner);
+        const verdict = rt.processes.stateOf(lease.owner);
         if (verdict.state === 'alive') {
           throw new ConfigError(
             `${o.table}: the lease is held by ${describeHolder(lease, verdict)}, which is still running on this host; refusing to release it`,

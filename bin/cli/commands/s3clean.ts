@@ -1,5 +1,9 @@
 /** `highwater s3clean list|clean`: a table's staged files joined with the run ledger, and removing the safe ones. */
 import { Command } from 'commander';
+import type { PipelineConfig } from '../../../lambdas/domain/config.js';
+import { getTableConfig, parseDuration } from '../../../lambdas/engine/config/index.js';
+import { pipelineTableParts } from '../../../lambdas/engine/naming.js';
+import { ConfigError } from '../../../lambdas/errors.js';
 import {
   applyCleanup,
   type CleanupListing,
@@ -7,12 +11,8 @@ import {
   listStagedFiles,
   planCleanup,
   type StagedFileEntry,
-} from '../../../lambdas/engine/cleanup.js';
-import { getTableConfig, parseDuration } from '../../../lambdas/engine/config/index.js';
-import type { PipelineConfig } from '../../../lambdas/engine/config/types.js';
-import { pipelineTableParts } from '../../../lambdas/engine/naming.js';
-import { ConfigError } from '../../../lambdas/errors.js';
-import type { Runtime } from '../../../lambdas/runtime/runtime.js';
+} from '../../../lambdas/local/engine/cleanup.js';
+import type { Runtime } from '../../../lambdas/local/runtime.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { type Output, table } from '../output.js';
 
@@ -36,11 +36,12 @@ function olderThanSeconds(value: string | undefined): number | undefined {
 }
 
 async function scopeFor(rt: Runtime, p: PipelineConfig, t: string): Promise<CleanupScope> {
+  const staging = await rt.staging(p);
   const tc = getTableConfig(p, t);
   return {
-    staging: await rt.staging(p),
+    staging,
     state: await rt.state(p),
-    rootPrefix: rt.stagingPrefix(p),
+    rootPrefix: staging.prefix,
     parts: pipelineTableParts(p, tc.name),
     leaseSeconds: p.processing.leaseSeconds,
   };

@@ -20,8 +20,8 @@ import { computeLag, type Lag, lagCursor } from '../../../lambdas/engine/config/
 import { parseTableKey, pipelineTableParts, tableKey } from '../../../lambdas/engine/naming.js';
 import { qualifiedMysql, quoteMysql } from '../../../lambdas/engine/sql.js';
 import { ConfigError, ConnectionError, HighwaterError } from '../../../lambdas/errors.js';
+import type { Runtime } from '../../../lambdas/local/runtime.js';
 import type { RunRecord, SourceReader, StateStore, WatermarkRecord } from '../../../lambdas/ports/index.js';
-import type { Runtime } from '../../../lambdas/runtime/runtime.js';
 import { type GlobalOptions, openContext } from '../context.js';
 import { table } from '../output.js';
 

@@ -7,8 +7,8 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { renderForDisplay } from '../../../lambdas/engine/strategies/sql/reads.js';
 import { ExitCode } from '../../../lambdas/errors.js';
-import { processHeldRuns } from '../../../lambdas/orchestration/held-runs.js';
-import type { RunReport } from '../../../lambdas/orchestration/local-runner.js';
+import { processHeldRuns } from '../../../lambdas/local/orchestration/held-runs.js';
+import type { RunReport } from '../../../lambdas/local/orchestration/local-runner.js';
 import { type GlobalOptions, openContext, outputFor } from '../context.js';
 import { ExitError } from '../exit.js';
 import { abortRunsOnSignal } from '../interrupt.js';
@@ -126,7 +126,7 @@ async function runSync(
   );
   try {
     if (opts.dryRun) {
-      const { previewTable } = await import('../../../lambdas/orchestration/dry-run.js');
+      const { previewTable } = await import('../../../lambdas/local/orchestration/dry-run.js');
       const previews = [];
       for (const t of opts.table) previews.push(await previewTable(runtime, opts.pipeline, t, request.options, adhoc));
       if (out.opts.json) out.json({ dryRun: true, tables: previews });
@@ -155,7 +155,7 @@ async function runSync(
       },
     });
     // The state machine interpreter and the step handlers load only for a local run.
-    const { runLocal } = await import('../../../lambdas/orchestration/local-runner.js');
+    const { runLocal } = await import('../../../lambdas/local/orchestration/local-runner.js');
     const outcome = await runLocal(runtime, request, {
       heldRuns: held,
       // After an interruption the run's remaining events would only repeat it: the interrupt line says it all.

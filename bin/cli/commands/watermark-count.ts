@@ -1,8 +1,8 @@
 /** `highwater watermark-count validate-counts`: source rows vs warehouse rows, with the run ledger alongside. */
 import { Command } from 'commander';
 import { getTableConfig } from '../../../lambdas/engine/config/index.js';
-import { type CountReport, validateCounts } from '../../../lambdas/engine/counts.js';
 import { DataError } from '../../../lambdas/errors.js';
+import { type CountReport, validateCounts } from '../../../lambdas/local/engine/counts.js';
 import { type GlobalOptions, openContext } from '../context.js';
 import { type Output, table } from '../output.js';
 

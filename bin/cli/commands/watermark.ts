@@ -1,9 +1,9 @@
 /** `highwater watermark get|set|reset|list`: read and (carefully) write a table's committed position. */
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
+import type { PipelineConfig } from '../../../lambdas/domain/config.js';
 import type { Watermark } from '../../../lambdas/domain/model.js';
 import { getTableConfig } from '../../../lambdas/engine/config/index.js';
-import type { PipelineConfig } from '../../../lambdas/engine/config/types.js';
 import { parseTableKey, pipelineTableParts, tableKey } from '../../../lambdas/engine/naming.js';
 import { strategyFor } from '../../../lambdas/engine/strategies/index.js';
 import { ConfigError } from '../../../lambdas/errors.js';

@@ -9,21 +9,12 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { MappedColumn } from '../../domain/model.js';
 import { DataError, HighwaterError, StagingError } from '../../errors.js';
-import type { RawRow } from '../../ports/index.js';
+import type { RawRow, WriteParquetOptions, WriteParquetResult } from '../../ports/index.js';
 import { type ColumnBuilder, createBuilder, DecodeError } from './column-builders.js';
 import { Encoder, EncoderError } from './encoder.js';
 import { type BatchPayload, columnSpec } from './protocol.js';
 
-export interface WriteParquetOptions {
-  /** Rows per row group (default 65,536). A group also closes early once its text/binary data passes ~32 MiB. */
-  rowGroupRows?: number;
-  compression?: 'snappy' | 'zstd';
-}
-
-export interface WriteParquetResult {
-  rows: number;
-  bytes: number;
-}
+export type { WriteParquetOptions, WriteParquetResult } from '../../ports/index.js';
 
 /**
  * Optional fast path a row source may offer on its iterator: a row that is already buffered, or null. Reading

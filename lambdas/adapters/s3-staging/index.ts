@@ -30,6 +30,8 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export interface S3StagingOptions {
   bucket: string;
+  /** The root every key starts with (the pipeline's `s3.prefix`, ending in `/`, or empty). */
+  prefix?: string;
   /** Defaults to us-east-1; ignored when `client` is given. */
   region?: string;
   /** An S3-compatible endpoint (path-style addressing is then used); ignored when `client` is given. */
@@ -85,6 +87,7 @@ export function createS3Staging(opts: S3StagingOptions): Staging {
   }
 
   return {
+    prefix: opts.prefix ?? '',
     createWriteStream(key: string): Writable {
       return new S3UploadWriter({ client, bucket, key: checkKey(key), partSize, queueSize });
     },

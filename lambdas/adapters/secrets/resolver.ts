@@ -8,7 +8,7 @@ import {
   type GetSecretValueCommandOutput,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretRef } from '../../engine/config/types.js';
+import type { SecretRef } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
 import { mapSecretsManagerError } from './aws-errors.js';
 import { redact } from './redact.js';

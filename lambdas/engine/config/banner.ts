@@ -1,5 +1,5 @@
 /** The mode banner. Users' scripts grep the first line of each mode, so those strings never change. */
-import type { LoadedConfig } from './types.js';
+import type { LoadedConfig } from '../../domain/config.js';
 
 export const SINGLE_MODE_BANNER = '🔄 v1.0.0 Compatibility Mode';
 export const DEFAULT_PIPELINE_BANNER = '📋 Using default pipeline configuration';

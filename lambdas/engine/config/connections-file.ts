@@ -2,6 +2,7 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
+import type { ProcessingConfig, SourceConnection, SshTunnelConfig, TargetConnection } from '../../domain/config.js';
 import { checkTimeZone } from '../strategies/horizon.js';
 import { columnAt, nameAt } from './identifiers.js';
 import { noteIgnored } from './ignored.js';
@@ -10,7 +11,6 @@ import { interpolateTree } from './interpolate.js';
 import type { s3ConfigSchema, sourceSchema, targetSchema } from './schemas.js';
 import { connectionsFileSchema, IGNORED, SECRET_KEYS, UNREAD_KEYS } from './schemas.js';
 import { resolveSecret } from './secrets.js';
-import type { ProcessingConfig, SourceConnection, SshTunnelConfig, TargetConnection } from './types.js';
 import { validateYaml } from './validate.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 import { parseYaml } from './yaml-source.js';

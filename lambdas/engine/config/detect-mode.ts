@@ -3,11 +3,11 @@
  * that does not load → single-connection mode. A forced multi mode turns the last two into hard errors.
  */
 import { readFile } from 'node:fs/promises';
+import type { ConfigMode } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
 import type { ConnectionsResult } from './connections-file.js';
 import { resolveConnectionsFile } from './connections-file.js';
 import type { Env } from './interpolate.js';
-import type { ConfigMode } from './types.js';
 
 export interface Detection {
   mode: ConfigMode;

@@ -1,11 +1,11 @@
 /** Single-connection mode: one source and one target from environment variables (and `.env`), as v1.0.0 did. */
 
 import { join } from 'node:path';
+import type { DuckDbTarget, ProcessingConfig, SourceConnection, SshTunnelConfig } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
 import { checkTimeZone } from '../strategies/horizon.js';
 import { isColumnName } from './identifiers.js';
 import type { Env } from './interpolate.js';
-import type { DuckDbTarget, ProcessingConfig, SourceConnection, SshTunnelConfig } from './types.js';
 
 export const DEFAULT_PROCESSING: ProcessingConfig = {
   maxWorkers: 4,

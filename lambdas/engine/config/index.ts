@@ -1,4 +1,6 @@
 /** Configuration loading for both modes of the migration guide. Everything else imports from here. */
+
+export * from '../../domain/config.js';
 export { DEFAULT_PIPELINE_BANNER, modeBanner, SINGLE_MODE_BANNER } from './banner.js';
 export { parseDuration } from './duration.js';
 export { DEFAULT_PROCESSING } from './env-mode.js';
@@ -16,4 +18,3 @@ export {
   secretFromEnv,
 } from './loader.js';
 export { describeSchedule, nextFireTime, type ParsedSchedule, parseSchedule } from './schedule.js';
-export * from './types.js';

@@ -1,7 +1,8 @@
 /** How far a table's watermark is behind the source's newest cursor value (for `status`). No I/O. */
+
+import type { TableConfig } from '../../domain/config.js';
 import type { Watermark } from '../../domain/model.js';
 import { strategyFor } from '../strategies/index.js';
-import type { TableConfig } from './types.js';
 
 export interface Lag {
   state: 'up-to-date' | 'behind' | 'never-synced' | 'source-empty' | 'not-applicable';

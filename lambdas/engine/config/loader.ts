@@ -2,6 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import type { LoadedConfig, PipelineConfig, SecretRef, SourceConnection, TableConfig } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
 import { assertName, parseTableName, qualifyTableName } from '../naming.js';
 import { detectMode } from './detect-mode.js';
@@ -11,7 +12,6 @@ import type { PipelineContext, ResolvedPipeline } from './pipeline-file.js';
 import { implicitDefaultPipeline, localStaging, localState, resolvePipelineFile } from './pipeline-file.js';
 import type { TableYaml } from './schemas.js';
 import { buildTableConfig } from './table-config.js';
-import type { LoadedConfig, PipelineConfig, SecretRef, SourceConnection, TableConfig } from './types.js';
 import { formatPath } from './yaml-source.js';
 
 export interface LoadConfigOptions {

@@ -4,6 +4,7 @@
  * primary key). Every problem names the pipeline, the table and the column it is about.
  */
 
+import type { PipelineConfig, TableConfig } from '../../domain/config.js';
 import type { SourceColumn, TableSchema } from '../../domain/model.js';
 import { HighwaterError } from '../../errors.js';
 import { qualifiedMysql } from '../sql.js';
@@ -11,7 +12,6 @@ import { findSourceColumn } from '../strategies/columns.js';
 import { strategyFor } from '../strategies/index.js';
 import { prepareAdditionalWhere, prepareCustomSql } from '../strategies/sql/user-sql.js';
 import { parseSchedule } from './schedule.js';
-import type { PipelineConfig, TableConfig } from './types.js';
 
 export interface PipelineProblem {
   severity: 'error' | 'warning';

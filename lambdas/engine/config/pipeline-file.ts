@@ -1,5 +1,14 @@
 /** `pipelines/NAME.yml` (or the implicit default pipeline) → PipelineConfig. */
 import { isAbsolute, join, resolve } from 'node:path';
+import type {
+  PipelineConfig,
+  ProcessingConfig,
+  SourceConnection,
+  StagingConfig,
+  StateConfig,
+  TableConfig,
+  TargetConnection,
+} from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
 import type { S3ConfigResolved } from './connections-file.js';
 import { skipInterpolation } from './connections-file.js';
@@ -10,15 +19,6 @@ import { interpolateTree } from './interpolate.js';
 import type { PipelineFile, TableYaml } from './schemas.js';
 import { IGNORED, pipelineFileSchema } from './schemas.js';
 import { buildTableConfig, deepMerge } from './table-config.js';
-import type {
-  PipelineConfig,
-  ProcessingConfig,
-  SourceConnection,
-  StagingConfig,
-  StateConfig,
-  TableConfig,
-  TargetConnection,
-} from './types.js';
 import { validateYaml } from './validate.js';
 import type { YamlSource } from './yaml-source.js';
 import { parseYaml } from './yaml-source.js';

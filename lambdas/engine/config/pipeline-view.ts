@@ -1,7 +1,14 @@
 /** A resolved pipeline as plain data for `config show-pipeline`, with every secret masked. No I/O. */
+
+import type {
+  PipelineConfig,
+  SecretRef,
+  SourceConnection,
+  TableConfig,
+  TargetConnection,
+} from '../../domain/config.js';
 import { strategyFor } from '../strategies/index.js';
 import type { Strategy } from '../strategies/strategy.js';
-import type { PipelineConfig, SecretRef, SourceConnection, TableConfig, TargetConnection } from './types.js';
 
 export const MASK = '***';
 

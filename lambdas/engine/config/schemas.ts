@@ -4,8 +4,8 @@
  * connections-file.ts and pipeline-file.ts. The JSON Schema for editors is generated from these.
  */
 import { z } from 'zod';
+import { CDC_STRATEGIES } from '../../domain/config.js';
 import { durationSchema } from './duration.js';
-import { CDC_STRATEGIES } from './types.js';
 
 const NO_EFFECT = 'Accepted for compatibility with the old tool; has no effect in Highwater.';
 

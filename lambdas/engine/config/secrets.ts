@@ -1,7 +1,8 @@
 /** Secret values from YAML become SecretRefs, so the value itself is read only when a connection is opened. */
+
+import type { SecretRef } from '../../domain/config.js';
 import type { Env } from './interpolate.js';
 import { interpolateString, parseWholeReference } from './interpolate.js';
-import type { SecretRef } from './types.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 
 export type SecretYaml = string | { secret: string; key?: string | undefined };

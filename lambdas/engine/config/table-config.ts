@@ -1,4 +1,6 @@
 /** One table's YAML (already shape-checked, with default_table_config merged under it) → the engine's TableConfig. */
+
+import type { ProcessingConfig, TableConfig } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
 import type { TableRef } from '../naming.js';
 import { targetIdentifier } from '../naming.js';
@@ -7,7 +9,6 @@ import { strategyFor } from '../strategies/index.js';
 import { prepareAdditionalWhere, prepareCustomSql } from '../strategies/sql/user-sql.js';
 import { isColumnName } from './identifiers.js';
 import type { TableYaml } from './schemas.js';
-import type { ProcessingConfig, TableConfig } from './types.js';
 import type { YamlPath } from './yaml-source.js';
 
 /** Makes an error located at a key of this table (a file position when the table came from YAML). */

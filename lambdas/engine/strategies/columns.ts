@@ -1,8 +1,8 @@
 /** Finding a configured column among a table's columns, the way MySQL resolves names (case-insensitively). */
 
+import type { TableConfig } from '../../domain/config.js';
 import type { MappedColumn, SourceColumn } from '../../domain/model.js';
 import { DataError } from '../../errors.js';
-import type { TableConfig } from '../config/types.js';
 
 export function findSourceColumn<C extends SourceColumn>(columns: readonly C[], name: string): C | undefined {
   return columns.find((c) => c.name === name) ?? columns.find((c) => c.name.toLowerCase() === name.toLowerCase());

@@ -1,5 +1,5 @@
 /** The five strategies by their YAML names (the old tool's names, kept). */
-import type { CdcStrategy } from '../config/types.js';
+import type { CdcStrategy } from '../../domain/config.js';
 import { customSql } from './custom-sql.js';
 import { fullSync } from './full-sync.js';
 import { hybrid } from './hybrid.js';

@@ -6,9 +6,9 @@
  * table which strategy it uses; it asks the strategy.
  */
 
+import type { CdcStrategy, TableConfig } from '../../domain/config.js';
 import type { MappedColumn, SourceColumn, Watermark } from '../../domain/model.js';
 import type { SourceReader } from '../../ports/index.js';
-import type { CdcStrategy, TableConfig } from '../config/types.js';
 import type { SourceClock } from './horizon.js';
 import type { Fragment } from './sql/fragment.js';
 

@@ -5,9 +5,9 @@
  * run instead of never). They differ only in which column breaks ties.
  */
 
+import type { TableConfig } from '../../domain/config.js';
 import type { MappedColumn, SourceColumn, Watermark } from '../../domain/model.js';
 import { DataError } from '../../errors.js';
-import type { TableConfig } from '../config/types.js';
 import { quoteMysql } from '../sql.js';
 import { isMysqlInteger, isMysqlTemporal } from '../type-map.js';
 import { findSourceColumn } from './columns.js';

@@ -5,27 +5,27 @@
  */
 import { existsSync } from 'node:fs';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { createDuckDbWarehouse } from '../../../../lambdas/adapters/duckdb/index.js';
 import { createMysqlSource } from '../../../../lambdas/adapters/mysql/index.js';
 import { createRedshiftWarehouse } from '../../../../lambdas/adapters/redshift/index.js';
 import { createTunneledMysqlSource, openTunnel, type Tunnel } from '../../../../lambdas/adapters/ssh-tunnel/index.js';
-import { configEnv, getPipeline, requireSource } from '../../../../lambdas/engine/config/index.js';
 import type {
   DuckDbTarget,
   LoadedConfig,
   RedshiftTarget,
   SourceConnection,
-} from '../../../../lambdas/engine/config/types.js';
-import type { AnyConnection } from '../../../../lambdas/engine/diagnostics/describe.js';
-import { redshiftAddress } from '../../../../lambdas/engine/diagnostics/describe.js';
+} from '../../../../lambdas/domain/config.js';
+import { configEnv, getPipeline, requireSource } from '../../../../lambdas/engine/config/index.js';
+import { ConfigError } from '../../../../lambdas/errors.js';
+import { createDuckDbWarehouse } from '../../../../lambdas/local/adapters/duckdb/index.js';
+import type { AnyConnection } from '../../../../lambdas/local/engine/diagnostics/describe.js';
+import { redshiftAddress } from '../../../../lambdas/local/engine/diagnostics/describe.js';
 import {
   type ConnectionProbe,
   type HopFacts,
   type HopStep,
   probeConnection,
-} from '../../../../lambdas/engine/diagnostics/probe.js';
-import { ConfigError } from '../../../../lambdas/errors.js';
-import { type Runtime, tunnelPrivateKey } from '../../../../lambdas/runtime/runtime-core.js';
+} from '../../../../lambdas/local/engine/diagnostics/probe.js';
+import { type Runtime, tunnelPrivateKey } from '../../../../lambdas/runtime/create.js';
 
 const PROBE_SQL = 'SELECT 1 AS ok, VERSION() AS version';
 

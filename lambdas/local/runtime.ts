@@ -1,0 +1,39 @@
+/**
+ * The runtime the CLI, the local runner, scripts and tests use: every adapter kind, local (directory staging,
+ * SQLite state, DuckDB) and AWS. Lambda functions build theirs from runtime-core.ts with the AWS set only.
+ */
+
+import { currentProcessOwner } from '../adapters/processes/index.js';
+import type { LoadedConfig } from '../domain/config.js';
+import type { AdapterSet } from '../runtime/adapter-set.js';
+import { awsAdapters } from '../runtime/aws.js';
+import { createRuntimeWith, type Runtime } from '../runtime/create.js';
+
+export type { Runtime } from '../ports/runtime.js';
+
+// The local kinds, imported when configuration first selects them (DuckDB and SQLite are native modules).
+export const allAdapters: AdapterSet = {
+  async staging(cfg, location) {
+    if (cfg.type !== 'local') return awsAdapters.staging(cfg, location);
+    const { createLocalStaging } = await import('./adapters/local-staging/index.js');
+    return createLocalStaging({ root: location });
+  },
+  async state(cfg, location) {
+    if (cfg.type !== 'local') return awsAdapters.state(cfg, location);
+    const { createLocalStateStore } = await import('./adapters/local-state/index.js');
+    return createLocalStateStore({ path: location });
+  },
+  async warehouse(t, location) {
+    if (t.type !== 'duckdb') return awsAdapters.warehouse(t, location);
+    const { createDuckDbWarehouse } = await import('./adapters/duckdb/index.js');
+    return createDuckDbWarehouse({ path: location });
+  },
+};
+
+/**
+ * `envOverride` replaces the configuration's environment (process env merged with .env) when given. This process
+ * drives the runs it plans, so it is recorded as their leases' owner.
+ */
+export function createRuntime(config: LoadedConfig, envOverride?: NodeJS.ProcessEnv): Runtime {
+  return createRuntimeWith(allAdapters, config, envOverride, currentProcessOwner());
+}
