@@ -3,7 +3,7 @@
  * of the old tool (0 ok, 1 config, 2 connection, 3 partial, 4 data, 5 staging/S3, 6 warehouse/Redshift), and
  * `transient` decides whether a step may be retried (Step Functions Retry matches on `name`).
  */
-import type { LeaseOwner } from './ports/index.js';
+import type { LeaseOwner } from './domain/records.js';
 
 export const ExitCode = {
   ok: 0,

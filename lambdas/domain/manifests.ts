@@ -3,8 +3,9 @@
  * Step Functions state payloads on AWS and plain objects locally, so every handler zod-parses its input.
  */
 import { z } from 'zod';
+import { MappedColumnSchema, WatermarkSchema } from './model.js';
 
-export const WatermarkSchema = z.object({ ts: z.string().nullable(), id: z.string().nullable() });
+export { MappedColumnSchema, SourceColumnSchema, WatermarkSchema } from './model.js';
 
 export const RunOptionsSchema = z.object({
   limit: z.number().int().positive().optional(),
@@ -43,41 +44,6 @@ export const ChunkSpecSchema = z.object({
   upper: z.array(z.string()).nullable(),
 });
 export type ChunkSpec = z.infer<typeof ChunkSpecSchema>;
-
-const LogicalTypeSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('boolean') }),
-  z.object({ kind: z.literal('int16') }),
-  z.object({ kind: z.literal('int32') }),
-  z.object({ kind: z.literal('int64') }),
-  z.object({ kind: z.literal('float32') }),
-  z.object({ kind: z.literal('float64') }),
-  z.object({ kind: z.literal('decimal'), precision: z.number().int(), scale: z.number().int() }),
-  z.object({ kind: z.literal('string'), maxBytes: z.number().int() }),
-  z.object({ kind: z.literal('json') }),
-  z.object({ kind: z.literal('binary'), maxBytes: z.number().int() }),
-  z.object({ kind: z.literal('date') }),
-  z.object({ kind: z.literal('timestamp'), utc: z.boolean() }),
-  z.object({ kind: z.literal('time') }),
-]);
-
-/** A source column as INFORMATION_SCHEMA describes it (model.ts SourceColumn). */
-export const SourceColumnSchema = z.object({
-  name: z.string(),
-  dataType: z.string(),
-  columnType: z.string(),
-  nullable: z.boolean(),
-  charMaxLength: z.number().nullable(),
-  numericPrecision: z.number().nullable(),
-  numericScale: z.number().nullable(),
-  ordinal: z.number(),
-});
-
-export const MappedColumnSchema = z.object({
-  source: SourceColumnSchema,
-  target: z.string(),
-  type: LogicalTypeSchema,
-  nullable: z.boolean(),
-});
 
 /** Everything the later steps of one table's run need, decided once by Plan. */
 export const RunContextSchema = z.object({

@@ -1,49 +1,55 @@
 /**
- * The engine's vocabulary: columns and their logical types, watermarks, cursors. Adapters translate these to
- * their own systems (Arrow/Parquet, DuckDB, Redshift); nothing here does I/O.
+ * The engine's vocabulary: columns and their logical types, watermarks, cursors — each declared once, as the zod
+ * schema that checks it wherever it crosses a boundary, with its type inferred. Adapters translate these to their
+ * own systems (Arrow/Parquet, DuckDB, Redshift); nothing here does I/O.
  */
+import { z } from 'zod';
 
 /** A column's type after mapping from MySQL; every adapter maps from this, never from MySQL names. */
-export type LogicalType =
-  | { kind: 'boolean' }
-  | { kind: 'int16' }
-  | { kind: 'int32' }
-  | { kind: 'int64' }
-  | { kind: 'float32' }
-  | { kind: 'float64' }
-  | { kind: 'decimal'; precision: number; scale: number }
+export const LogicalTypeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('boolean') }),
+  z.object({ kind: z.literal('int16') }),
+  z.object({ kind: z.literal('int32') }),
+  z.object({ kind: z.literal('int64') }),
+  z.object({ kind: z.literal('float32') }),
+  z.object({ kind: z.literal('float64') }),
+  z.object({ kind: z.literal('decimal'), precision: z.number().int(), scale: z.number().int() }),
   /** maxBytes: the UTF-8 byte length the warehouse column needs (utf8mb4 → 4 bytes a character), capped by the warehouse. */
-  | { kind: 'string'; maxBytes: number }
-  | { kind: 'json' }
-  | { kind: 'binary'; maxBytes: number }
-  | { kind: 'date' }
+  z.object({ kind: z.literal('string'), maxBytes: z.number().int() }),
+  z.object({ kind: z.literal('json') }),
+  z.object({ kind: z.literal('binary'), maxBytes: z.number().int() }),
+  z.object({ kind: z.literal('date') }),
   /** utc=false: MySQL DATETIME, a naive wall-clock value; utc=true: MySQL TIMESTAMP, read in a UTC session. */
-  | { kind: 'timestamp'; utc: boolean }
+  z.object({ kind: z.literal('timestamp'), utc: z.boolean() }),
   /** MySQL TIME spans -838:59:59..838:59:59, so it travels as a string. */
-  | { kind: 'time' };
+  z.object({ kind: z.literal('time') }),
+]);
+export type LogicalType = z.infer<typeof LogicalTypeSchema>;
 
 /** One column as INFORMATION_SCHEMA.COLUMNS describes it. */
-export interface SourceColumn {
-  name: string;
+export const SourceColumnSchema = z.object({
+  name: z.string(),
   /** DATA_TYPE, lower case: `int`, `decimal`, `varchar`, … */
-  dataType: string;
+  dataType: z.string(),
   /** COLUMN_TYPE, lower case: `int(10) unsigned`, `decimal(15,4)`, `tinyint(1)`, `enum('a','b')`, … */
-  columnType: string;
-  nullable: boolean;
-  charMaxLength: number | null;
-  numericPrecision: number | null;
-  numericScale: number | null;
-  ordinal: number;
-}
+  columnType: z.string(),
+  nullable: z.boolean(),
+  charMaxLength: z.number().nullable(),
+  numericPrecision: z.number().nullable(),
+  numericScale: z.number().nullable(),
+  ordinal: z.number(),
+});
+export type SourceColumn = z.infer<typeof SourceColumnSchema>;
 
 /** A source column with its target name and logical type. */
-export interface MappedColumn {
-  source: SourceColumn;
+export const MappedColumnSchema = z.object({
+  source: SourceColumnSchema,
   /** Target column name: lower-cased, digit-leading names prefixed (naming.ts). */
-  target: string;
-  type: LogicalType;
-  nullable: boolean;
-}
+  target: z.string(),
+  type: LogicalTypeSchema,
+  nullable: z.boolean(),
+});
+export type MappedColumn = z.infer<typeof MappedColumnSchema>;
 
 export interface TableSchema {
   schema: string;
@@ -58,9 +64,7 @@ export interface TableSchema {
  * prints it (`YYYY-MM-DD HH:MM:SS[.ffffff]`, or an integer for `timestamp_format: unix`) and `id` breaks ties;
  * for id_only only `id` is set. Values are strings so they round-trip exactly through JSON and bind parameters.
  */
-export interface Watermark {
-  ts: string | null;
-  id: string | null;
-}
+export const WatermarkSchema = z.object({ ts: z.string().nullable(), id: z.string().nullable() });
+export type Watermark = z.infer<typeof WatermarkSchema>;
 
 export const EMPTY_WATERMARK: Watermark = { ts: null, id: null };

@@ -3,42 +3,62 @@
  * are written, so a bad record never becomes a bad row or item.
  */
 import { z } from 'zod';
-import { DataError } from '../errors.js';
-import type { LeaseOwner, RunRecord, RunStatus } from '../ports/index.js';
-import { SourceColumnSchema } from './manifests.js';
-import type { Watermark } from './model.js';
+import { SourceColumnSchema, type Watermark, WatermarkSchema } from './model.js';
 
-export const RUN_STATUSES = [
-  'planned',
-  'extracting',
-  'staged',
-  'loaded',
-  'committed',
-  'failed',
-  'cleaned',
-] as const satisfies readonly RunStatus[];
+export const RUN_STATUSES = ['planned', 'extracting', 'staged', 'loaded', 'committed', 'failed', 'cleaned'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 const count = z.number().int().nonnegative();
 const text = z.string();
 const nullableText = z.string().nullable();
 
 /** What the engine may write: checked before it reaches the file, so a bad record never becomes a bad row. */
-export const watermarkSchema = z.object({ ts: nullableText, id: nullableText });
+export const watermarkSchema = WatermarkSchema;
+/**
+ * The process that holds a lease, recorded when that process drives the whole run (a local `highwater sync`), so
+ * a later run on the same host can tell a dead holder from a live one (Processes, adapters/processes). A Lambda
+ * records none: the process that plans a run on AWS is not the one that runs it.
+ */
 export const leaseOwnerSchema = z.object({
+  /** os.hostname() of the process. */
   host: text.min(1),
   pid: z.number().int().positive(),
+  /**
+   * When the process started, as its host reads it (on Linux the starttime field of /proc/<pid>/stat, elsewhere
+   * `ps -o lstart=`), so a pid reused by a newer process is not mistaken for the holder; null when unknown.
+   */
   startTime: nullableText,
+  /**
+   * Which pid numbering `pid` belongs to (on Linux the boot id and pid namespace): a rebooted machine or a
+   * container that shares the host name is not taken for this one; null when unknown.
+   */
   pidSpace: nullableText,
 });
+export type LeaseOwner = z.infer<typeof leaseOwnerSchema>;
+
+/** One extracted chunk's file in staging. */
 export const chunkSchema = z.object({ index: count, key: text, rows: count, bytes: count });
+export type ChunkRecord = z.infer<typeof chunkSchema>;
+
+export const RUN_KINDS = ['sync', 'resync'] as const;
+/** `sync`: an incremental run; `resync`: the whole table rebuilt (`highwater resync`). */
+export type RunKind = (typeof RUN_KINDS)[number];
+
+/** What Plan decided and saw for one run, beyond its window. */
 export const runPlanSchema = z.object({
-  kind: z.enum(['sync', 'resync']),
+  kind: z.enum(RUN_KINDS),
+  /** The watermark the commit writes: the run's `to`, or lower while ids below it may still commit (id_only). */
   next: watermarkSchema,
+  /** The source's clock inside the planning snapshot (UTC): when this run observed the source. */
   snapshotAt: nullableText,
+  /** The source's columns as planned (the next run compares its own with these). */
   columns: z.array(SourceColumnSchema),
+  /** Rows with a NULL cursor this run read (every run reads them); null when the cursor cannot be NULL. */
   nullCursorRows: count.nullable(),
+  /** Shown in the run report and by `status`: schema changes, a held watermark, a missing grant. */
   warnings: z.array(text),
 });
+export type RunPlanRecord = z.infer<typeof runPlanSchema>;
 
 /** The watermark a committed run leaves: its plan's `next` (id_only may hold it below `to`), else `to`. */
 export function watermarkAfter(run: Pick<RunRecord, 'to' | 'plan'>): Watermark {
@@ -47,13 +67,16 @@ export function watermarkAfter(run: Pick<RunRecord, 'to' | 'plan'>): Watermark {
 
 export const runRecordSchema = z.object({
   runId: text.min(1),
+  /** The state key of (pipeline, source table, target) from naming.ts. */
   tableKey: text.min(1),
   pipeline: text,
   table: text,
   strategy: text,
   status: z.enum(RUN_STATUSES),
+  /** The window this run covers: everything after `from` up to and including `to`. */
   from: watermarkSchema,
   to: watermarkSchema,
+  /** Whether the commit moves the watermark (false for full_sync, which has no cursor). */
   advancesWatermark: z.boolean(),
   chunks: z.array(chunkSchema),
   plannedChunks: count,
@@ -64,21 +87,9 @@ export const runRecordSchema = z.object({
   updatedAt: text,
   finishedAt: nullableText,
   error: nullableText,
+  /** Set when s3clean removed the run's files. */
   cleanedAt: nullableText,
+  /** Null for runs recorded before plans were kept in the ledger. */
   plan: runPlanSchema.nullable(),
 });
-
-/** Validates a record the engine hands in; `what` names the operation and run for the error. */
-export function checkRunRecord(what: string, run: unknown): RunRecord {
-  const parsed = runRecordSchema.safeParse(run);
-  if (!parsed.success) throw new DataError(`${what}: invalid run record: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
-}
-
-/** Validates a lease owner the engine hands in (null: none recorded). */
-export function checkLeaseOwner(tableKey: string, owner: LeaseOwner | null | undefined): LeaseOwner | null {
-  if (owner === undefined || owner === null) return null;
-  const parsed = leaseOwnerSchema.safeParse(owner);
-  if (!parsed.success) throw new DataError(`lease on ${tableKey}: invalid owner: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
-}
+export type RunRecord = z.infer<typeof runRecordSchema>;

@@ -4,6 +4,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { MappedColumn, SourceColumn, TableSchema, Watermark } from '../domain/model.js';
+import type { ChunkRecord, LeaseOwner, RunRecord, RunStatus } from '../domain/records.js';
 
 // ── Source (MySQL, possibly through an SSH tunnel) ─────────────────────────────────────────────────────────────
 
@@ -69,60 +70,8 @@ export interface Staging {
 
 // ── State (watermarks, leases, run ledger) ─────────────────────────────────────────────────────────────────────
 
-export type RunStatus = 'planned' | 'extracting' | 'staged' | 'loaded' | 'committed' | 'failed' | 'cleaned';
-
-export interface ChunkRecord {
-  index: number;
-  key: string;
-  rows: number;
-  bytes: number;
-}
-
-export type RunKind = 'sync' | 'resync';
-
-/** What Plan decided and saw for one run, beyond its window. */
-export interface RunPlanRecord {
-  /** `sync`: an incremental run; `resync`: the whole table rebuilt (`highwater resync`). */
-  kind: RunKind;
-  /** The watermark the commit writes: the run's `to`, or lower while ids below it may still commit (id_only). */
-  next: Watermark;
-  /** The source's clock inside the planning snapshot (UTC): when this run observed the source. */
-  snapshotAt: string | null;
-  /** The source's columns as planned (the next run compares its own with these). */
-  columns: SourceColumn[];
-  /** Rows with a NULL cursor this run read (every run reads them); null when the cursor cannot be NULL. */
-  nullCursorRows: number | null;
-  /** Shown in the run report and by `status`: schema changes, a held watermark, a missing grant. */
-  warnings: string[];
-}
-
-export interface RunRecord {
-  runId: string;
-  /** The state key of (pipeline, source table, target) from naming.ts. */
-  tableKey: string;
-  pipeline: string;
-  table: string;
-  strategy: string;
-  status: RunStatus;
-  /** The window this run covers: everything after `from` up to and including `to`. */
-  from: Watermark;
-  to: Watermark;
-  /** Whether `to` becomes the watermark on commit (false for full_sync, which has no cursor). */
-  advancesWatermark: boolean;
-  chunks: ChunkRecord[];
-  plannedChunks: number;
-  rowsExtracted: number;
-  rowsLoaded: number | null;
-  bytes: number;
-  startedAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-  error: string | null;
-  /** Set when s3clean removed the run's files. */
-  cleanedAt: string | null;
-  /** Null for runs recorded before plans were kept in the ledger. */
-  plan: RunPlanRecord | null;
-}
+// The run ledger's records are declared once, as the schemas that check them (domain/records.ts).
+export type { ChunkRecord, RunKind, RunPlanRecord, RunRecord, RunStatus } from '../domain/records.js';
 
 export interface WatermarkRecord {
   tableKey: string;
@@ -138,21 +87,7 @@ export interface WatermarkRecord {
  * a later run on the same host can tell a dead holder from a live one (Processes, adapters/processes). A Lambda
  * records none: the process that plans a run on AWS is not the one that runs it.
  */
-export interface LeaseOwner {
-  /** os.hostname() of the process. */
-  host: string;
-  pid: number;
-  /**
-   * When the process started, as its host reads it (on Linux the starttime field of /proc/<pid>/stat, elsewhere
-   * `ps -o lstart=`), so a pid reused by a newer process is not mistaken for the holder; null when unknown.
-   */
-  startTime: string | null;
-  /**
-   * Which pid numbering `pid` belongs to (on Linux the boot id and pid namespace): a rebooted machine or a
-   * container that shares the host name is not taken for this one; null when unknown.
-   */
-  pidSpace: string | null;
-}
+export type { LeaseOwner } from '../domain/records.js';
 
 export type HolderState =
   /** On this host, and the very process that took the lease is running. */

@@ -6,7 +6,10 @@ import { ConfigError } from '../../../lambdas/errors.js';
 import { type GlobalOptions, outputFor } from '../context.js';
 import { positiveInt } from '../options.js';
 import { table } from '../output.js';
-import type { SfnCalls } from '../remote/client.js';
+
+/** The SFN calls (bin/cli/remote/client.ts), imported with the SDK only when a command talks to AWS. */
+type SfnCalls = typeof import('../remote/client.js');
+
 import { type ProgressModel, summarizeHistory } from '../remote/history.js';
 import { jsonOrText } from '../remote/json.js';
 import { renderProgress } from '../remote/render.js';
@@ -23,7 +26,6 @@ const EXECUTION_STATUSES = [
   'PENDING_REDRIVE',
 ] as const satisfies readonly `${ExecutionStatus}`[];
 
-/** The SFN calls, imported with the SDK only when a command talks to AWS. */
 async function sfn(): Promise<SfnCalls> {
   return import('../remote/client.js');
 }

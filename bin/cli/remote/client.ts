@@ -118,6 +118,3 @@ export async function stopRemoteExecution(
     throw sfnError(e, `StopExecution ${executionArn}`);
   }
 }
-
-/** This module's calls as one type, for commands that import it only when they talk to AWS. */
-export type SfnCalls = typeof import('./client.js');

@@ -3,6 +3,7 @@
  * with the table and key named, and an item written by a newer schema version is refused rather than misread.
  */
 import { z } from 'zod';
+import { WatermarkSchema } from '../../domain/model.js';
 import { RUN_STATUSES, runPlanSchema } from '../../domain/records.js';
 import { DataError } from '../../errors.js';
 import type { ChunkRecord, Lease, LeaseOwner, RunRecord, WatermarkRecord } from '../../ports/index.js';
@@ -24,7 +25,7 @@ export const LEASE_TTL_GRACE_SECONDS = 24 * 60 * 60;
 
 const count = z.number().int().nonnegative();
 const base = { pk: z.string(), sk: z.string(), schemaVersion: z.literal(SCHEMA_VERSION) };
-const watermarkValue = z.object({ ts: z.string().nullable(), id: z.string().nullable() });
+const watermarkValue = WatermarkSchema;
 
 // The owner attributes are absent on leases taken without one (and on items written before owners were recorded).
 const leaseItem = z

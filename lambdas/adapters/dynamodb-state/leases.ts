@@ -4,8 +4,8 @@
  * (which may lag by days); `ttl` only lets DynamoDB clean up leases long after they expired.
  */
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { checkLeaseOwner } from '../../domain/records.js';
 import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../errors.js';
+import { checkLeaseOwner } from '../../ports/checks.js';
 import type { Lease, LeaseOwner } from '../../ports/index.js';
 import type { StoreContext } from './context.js';
 import { attributeNames } from './db.js';

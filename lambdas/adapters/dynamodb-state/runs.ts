@@ -5,8 +5,9 @@
  * transaction of two items whatever the number of chunks, and concurrent chunk writers never lose a count.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { checkRunRecord, chunkSchema } from '../../domain/records.js';
+import { chunkSchema } from '../../domain/records.js';
 import { DataError } from '../../errors.js';
+import { checkRunRecord } from '../../ports/checks.js';
 import type { ChunkRecord, RunRecord, RunStatus } from '../../ports/index.js';
 import { FINISHED, type StoreContext } from './context.js';
 import { attributeNames, MAX_TRANSACT_ITEMS, type TransactItem } from './db.js';

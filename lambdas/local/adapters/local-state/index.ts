@@ -6,14 +6,9 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Watermark } from '../../../domain/model.js';
-import {
-  checkLeaseOwner,
-  checkRunRecord,
-  chunkSchema,
-  watermarkAfter,
-  watermarkSchema,
-} from '../../../domain/records.js';
+import { chunkSchema, watermarkAfter, watermarkSchema } from '../../../domain/records.js';
 import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../../errors.js';
+import { checkLeaseOwner, checkRunRecord } from '../../../ports/checks.js';
 import type { ChunkRecord, Lease, RunRecord, RunStatus, StateStore, WatermarkRecord } from '../../../ports/index.js';
 import { chunkFromRow, leaseFromRow, leaseToParams, runFromRow, runToParams, watermarkFromRow } from './rows.js';
 import { openStateDatabase } from './schema.js';
