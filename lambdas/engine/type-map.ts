@@ -357,66 +357,55 @@ export function mapColumns(table: string, cols: SourceColumn[], opts: MapOptions
   return cols.map((c, i) => ({ ...mapColumn(c, { ...opts, table }), target: names[i]! }));
 }
 
+/** How one warehouse writes each logical type in DDL: a table per warehouse, one entry per kind. */
+type DdlTable = { [K in LogicalType['kind']]: (t: Extract<LogicalType, { kind: K }>, opts: MapOptions) => string };
+
+const decimal = (t: { precision: number; scale: number }) => `DECIMAL(${t.precision},${t.scale})`;
+
+export const WAREHOUSE_DDL: Readonly<Record<'redshift' | 'duckdb', DdlTable>> = {
+  redshift: {
+    boolean: () => 'BOOLEAN',
+    int16: () => 'SMALLINT',
+    int32: () => 'INTEGER',
+    int64: () => 'BIGINT',
+    float32: () => 'REAL',
+    float64: () => 'DOUBLE PRECISION',
+    decimal,
+    string: (t) => `VARCHAR(${Math.max(1, Math.min(t.maxBytes, REDSHIFT_MAX_VARCHAR))})`,
+    json: (_t, opts) => (opts.jsonAs === 'varchar' ? `VARCHAR(${REDSHIFT_MAX_VARCHAR})` : 'SUPER'),
+    binary: (t) => `VARBYTE(${Math.max(1, Math.min(t.maxBytes, REDSHIFT_MAX_VARBYTE))})`,
+    date: () => 'DATE',
+    timestamp: (t) => (t.utc ? 'TIMESTAMPTZ' : 'TIMESTAMP'),
+    time: () => `VARCHAR(${TIME_TEXT_BYTES})`,
+  },
+  duckdb: {
+    boolean: () => 'BOOLEAN',
+    int16: () => 'SMALLINT',
+    int32: () => 'INTEGER',
+    int64: () => 'BIGINT',
+    float32: () => 'REAL',
+    float64: () => 'DOUBLE',
+    decimal,
+    string: () => 'VARCHAR',
+    json: () => 'JSON',
+    binary: () => 'BLOB',
+    date: () => 'DATE',
+    timestamp: (t) => (t.utc ? 'TIMESTAMPTZ' : 'TIMESTAMP'),
+    time: () => 'VARCHAR',
+  },
+};
+
+function ddlFor(table: DdlTable, t: LogicalType, opts: MapOptions): string {
+  const rule = table[t.kind] as (t: LogicalType, opts: MapOptions) => string;
+  return rule(t, opts);
+}
+
 export function redshiftType(t: LogicalType, opts: MapOptions = {}): string {
-  switch (t.kind) {
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'int16':
-      return 'SMALLINT';
-    case 'int32':
-      return 'INTEGER';
-    case 'int64':
-      return 'BIGINT';
-    case 'float32':
-      return 'REAL';
-    case 'float64':
-      return 'DOUBLE PRECISION';
-    case 'decimal':
-      return `DECIMAL(${t.precision},${t.scale})`;
-    case 'string':
-      return `VARCHAR(${Math.max(1, Math.min(t.maxBytes, REDSHIFT_MAX_VARCHAR))})`;
-    case 'json':
-      return opts.jsonAs === 'varchar' ? `VARCHAR(${REDSHIFT_MAX_VARCHAR})` : 'SUPER';
-    case 'binary':
-      return `VARBYTE(${Math.max(1, Math.min(t.maxBytes, REDSHIFT_MAX_VARBYTE))})`;
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return t.utc ? 'TIMESTAMPTZ' : 'TIMESTAMP';
-    case 'time':
-      return `VARCHAR(${TIME_TEXT_BYTES})`;
-  }
+  return ddlFor(WAREHOUSE_DDL.redshift, t, opts);
 }
 
 export function duckdbType(t: LogicalType): string {
-  switch (t.kind) {
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'int16':
-      return 'SMALLINT';
-    case 'int32':
-      return 'INTEGER';
-    case 'int64':
-      return 'BIGINT';
-    case 'float32':
-      return 'REAL';
-    case 'float64':
-      return 'DOUBLE';
-    case 'decimal':
-      return `DECIMAL(${t.precision},${t.scale})`;
-    case 'string':
-      return 'VARCHAR';
-    case 'json':
-      return 'JSON';
-    case 'binary':
-      return 'BLOB';
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return t.utc ? 'TIMESTAMPTZ' : 'TIMESTAMP';
-    case 'time':
-      return 'VARCHAR';
-  }
+  return ddlFor(WAREHOUSE_DDL.duckdb, t, {});
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { translateAwsError, translateCancellation } from '../../lambdas/adapters/dynamodb-state/errors.js';
+import { toHighwaterError, translateCancellation } from '../../lambdas/adapters/dynamodb-state/errors.js';
 import {
   createDynamoDbStateStore,
   STATE_TABLE_TTL_ATTRIBUTE,
@@ -425,7 +425,7 @@ describe('dynamodb state store: AWS error translation', () => {
 
   test('throttling and server faults are transient ConnectionErrors with the AWS message', () => {
     const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: meta });
-    const e = translateAwsError(throttled, 'state', 'getLease k');
+    const e = toHighwaterError(throttled, 'state', 'getLease k');
     expect(e).toBeInstanceOf(ConnectionError);
     expect(e.message).toBe('DynamoDB state table state, getLease k: ProvisionedThroughputExceededException: slow down');
     const server = new DynamoDBServiceException({
@@ -434,7 +434,7 @@ describe('dynamodb state store: AWS error translation', () => {
       $metadata: { httpStatusCode: 500 },
       message: 'oops',
     });
-    expect(translateAwsError(server, 'state', 'op')).toBeInstanceOf(ConnectionError);
+    expect(toHighwaterError(server, 'state', 'op')).toBeInstanceOf(ConnectionError);
   });
 
   test('refused credentials are ConfigErrors; other client errors DataErrors; non-errors too', () => {
@@ -444,17 +444,17 @@ describe('dynamodb state store: AWS error translation', () => {
       $metadata: meta,
       message: 'not allowed',
     });
-    expect(translateAwsError(denied, 'state', 'op')).toBeInstanceOf(ConfigError);
+    expect(toHighwaterError(denied, 'state', 'op')).toBeInstanceOf(ConfigError);
     const invalid = new DynamoDBServiceException({
       name: 'ValidationException',
       $fault: 'client',
       $metadata: meta,
       message: 'Item size has exceeded the maximum allowed size',
     });
-    const e = translateAwsError(invalid, 'state', 'putRun r');
+    const e = toHighwaterError(invalid, 'state', 'putRun r');
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toContain('Item size has exceeded');
-    expect(translateAwsError('weird', 'state', 'op')).toBeInstanceOf(DataError);
+    expect(toHighwaterError('weird', 'state', 'op')).toBeInstanceOf(DataError);
   });
 
   test('cancelled transactions: conflicts are retried, throttling is transient, the rest is a DataError', () => {

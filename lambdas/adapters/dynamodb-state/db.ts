@@ -17,7 +17,7 @@ import {
   type CancellationReason,
   cancellationReasons,
   conditionFailure,
-  translateAwsError,
+  toHighwaterError,
   translateCancellation,
 } from './errors.js';
 import type { Item, ItemKey } from './keys.js';
@@ -68,7 +68,7 @@ export function createStateDb(doc: DynamoDBDocumentClient, table: string): State
     try {
       return await fn();
     } catch (e) {
-      throw translateAwsError(e, table, op);
+      throw toHighwaterError(e, table, op);
     }
   };
 
@@ -76,7 +76,7 @@ export function createStateDb(doc: DynamoDBDocumentClient, table: string): State
     table,
     doc,
     call,
-    translate: (op, e) => translateAwsError(e, table, op),
+    translate: (op, e) => toHighwaterError(e, table, op),
 
     async conditional(op, command) {
       try {
@@ -87,7 +87,7 @@ export function createStateDb(doc: DynamoDBDocumentClient, table: string): State
         return { ok: true, attributes: (await doc.send(command)).Attributes };
       } catch (e) {
         const failed = conditionFailure(e);
-        if (failed === undefined) throw translateAwsError(e, table, op);
+        if (failed === undefined) throw toHighwaterError(e, table, op);
         return { ok: false, old: failed.item };
       }
     },
@@ -115,7 +115,7 @@ export function createStateDb(doc: DynamoDBDocumentClient, table: string): State
         await doc.send(new TransactWriteCommand({ TransactItems: items }));
       } catch (e) {
         const reasons = cancellationReasons(e);
-        if (reasons === undefined) throw translateAwsError(e, table, op);
+        if (reasons === undefined) throw toHighwaterError(e, table, op);
         onCancel(reasons);
         throw translateCancellation(e, reasons, table, op);
       }

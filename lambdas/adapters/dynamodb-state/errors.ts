@@ -41,7 +41,7 @@ export function errorName(e: unknown): string | undefined {
 }
 
 /** `op` names the store operation and item, e.g. `acquireLease shop/main/shop.orders/warehouse`. */
-export function translateAwsError(e: unknown, table: string, op: string): HighwaterError {
+export function toHighwaterError(e: unknown, table: string, op: string): HighwaterError {
   if (e instanceof HighwaterError) return e;
   const parsed = sdkErrorSchema.safeParse(e);
   if (!parsed.success) return new DataError(`DynamoDB state table ${table}, ${op}: ${String(e)}`, { cause: e });

@@ -48,7 +48,7 @@ export function isConnectionFailure(e: unknown): boolean {
  * @param where `host:port` of the server, for the message.
  * @param what what we were doing, e.g. `query` or `describe shop.orders`.
  */
-export function mapMysqlError(e: unknown, where: string, what: string, password?: string): HighwaterError {
+export function toHighwaterError(e: unknown, where: string, what: string, password?: string): HighwaterError {
   if (e instanceof ConnectionError || e instanceof DataError) return e;
   const f = fields(e);
   const code = typeof f.code === 'string' ? f.code : 'UNKNOWN';

@@ -8,7 +8,7 @@ import type { TableSchema } from '../../domain/model.js';
 import { ConnectionError } from '../../errors.js';
 import type { RawRow, SourceReader } from '../../ports/index.js';
 import { describeQuery, describeTable } from './describe.js';
-import { mapMysqlError } from './errors.js';
+import { toHighwaterError } from './errors.js';
 import { RowIterator } from './row-iterator.js';
 
 export interface MysqlSourceOptions {
@@ -50,7 +50,7 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
   const dedicated = new Set<Session>();
   let closed = false;
 
-  const fail = (e: unknown, what: string) => mapMysqlError(e, where, what, opts.password);
+  const fail = (e: unknown, what: string) => toHighwaterError(e, where, what, opts.password);
 
   async function open(): Promise<Session> {
     if (closed) throw new ConnectionError(`MySQL at ${where}: the source was closed`);

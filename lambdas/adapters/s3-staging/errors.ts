@@ -58,7 +58,7 @@ function suggestionFor(e: unknown): string {
  * @param action what we were doing, e.g. `write` or `list`.
  * @param location the `s3://bucket/key` (or prefix) concerned.
  */
-export function s3Failure(action: string, location: string, e: unknown): StagingError {
+export function toHighwaterError(action: string, location: string, e: unknown): StagingError {
   if (e instanceof StagingError) return e;
   return new StagingError(`S3 staging: cannot ${action} ${location}: ${describeS3Error(e)}`, {
     cause: e,

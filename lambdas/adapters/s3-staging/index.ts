@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ConfigError, describeError, StagingError } from '../../errors.js';
 import type { StagedObject, Staging } from '../../ports/index.js';
-import { s3ErrorName, s3Failure } from './errors.js';
+import { s3ErrorName, toHighwaterError } from './errors.js';
 import { checkKey, checkPrefix } from './keys.js';
 import { S3UploadWriter } from './upload-writer.js';
 
@@ -79,7 +79,7 @@ export function createS3Staging(opts: S3StagingOptions): Staging {
       body = (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body;
     } catch (e) {
       if (s3ErrorName(e) === 'NoSuchKey') return undefined;
-      throw s3Failure('read', where(key), e);
+      throw toHighwaterError('read', where(key), e);
     }
     if (!(body instanceof Readable))
       throw new StagingError(`S3 staging: ${where(key)} came back without a body stream`);
@@ -108,7 +108,7 @@ export function createS3Staging(opts: S3StagingOptions): Staging {
           new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: 'application/json' }),
         );
       } catch (e) {
-        throw s3Failure('write', where(key), e);
+        throw toHighwaterError('write', where(key), e);
       }
     },
 
@@ -119,7 +119,7 @@ export function createS3Staging(opts: S3StagingOptions): Staging {
       try {
         for await (const part of body) parts.push(Buffer.isBuffer(part) ? part : Buffer.from(String(part)));
       } catch (e) {
-        throw s3Failure('read', where(key), e);
+        throw toHighwaterError('read', where(key), e);
       }
       try {
         return JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown;
@@ -133,7 +133,7 @@ export function createS3Staging(opts: S3StagingOptions): Staging {
       if (body === undefined) throw new StagingError(`S3 staging: ${where(key)} does not exist`);
       // Errors mid-read (connection reset) surface as StagingError naming the object, like every other failure.
       const out = new PassThrough();
-      body.on('error', (e: unknown) => out.destroy(s3Failure('read', where(key), e)));
+      body.on('error', (e: unknown) => out.destroy(toHighwaterError('read', where(key), e)));
       out.on('close', () => body.destroy());
       body.pipe(out);
       return out;
@@ -153,7 +153,7 @@ export function createS3Staging(opts: S3StagingOptions): Staging {
           }
         }
       } catch (e) {
-        throw s3Failure('list', where(prefix), e);
+        throw toHighwaterError('list', where(prefix), e);
       }
     },
 
@@ -173,7 +173,7 @@ export function createS3Staging(opts: S3StagingOptions): Staging {
           );
           errors = out.Errors ?? [];
         } catch (e) {
-          throw s3Failure('delete', label, e);
+          throw toHighwaterError('delete', label, e);
         }
         // DeleteObjects answers 200 even when some keys failed; those are listed in Errors.
         if (errors.length > 0) {

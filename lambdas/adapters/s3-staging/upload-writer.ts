@@ -9,7 +9,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { describeError, StagingError } from '../../errors.js';
-import { describeS3Error, s3ErrorName, s3Failure } from './errors.js';
+import { describeS3Error, s3ErrorName, toHighwaterError } from './errors.js';
 
 export interface UploadTarget {
   client: S3Client;
@@ -56,7 +56,7 @@ export class S3UploadWriter extends Writable {
         this.completed = true;
       },
       (e: unknown) => {
-        throw s3Failure('write', this.location, e);
+        throw toHighwaterError('write', this.location, e);
       },
     );
     // An upload that fails on its own (S3 refused a part, the network is gone) ends the stream at once, so the

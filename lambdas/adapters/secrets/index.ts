@@ -1,3 +1,3 @@
-export { mapSecretsManagerError } from './aws-errors.js';
+export { toHighwaterError } from './errors.js';
 export { redact } from './redact.js';
 export { createSecretResolver, type SecretResolver, type SecretResolverOptions } from './resolver.js';

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretRef } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
-import { mapSecretsManagerError } from './aws-errors.js';
+import { toHighwaterError } from './errors.js';
 import { redact } from './redact.js';
 
 export interface SecretResolverOptions {
@@ -106,7 +106,7 @@ export function createSecretResolver(opts: SecretResolverOptions): SecretResolve
     try {
       out = await pending;
     } catch (e) {
-      const err = mapSecretsManagerError(e, secretId, what);
+      const err = toHighwaterError(e, secretId, what);
       err.message = redact(err.message, returned);
       throw err;
     }

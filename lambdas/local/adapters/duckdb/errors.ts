@@ -9,7 +9,7 @@ export function isLockError(e: unknown): boolean {
 }
 
 /** Keeps our own errors as they are; wraps anything else with `context` (e.g. `loading "s"."t"`) in front. */
-export function wrapDuckDbError(e: unknown, context: string): HighwaterError {
+export function toHighwaterError(e: unknown, context: string): HighwaterError {
   if (e instanceof HighwaterError) return e;
   return new WarehouseError(`DuckDB failed ${context}: ${describeError(e)}`, { cause: e });
 }

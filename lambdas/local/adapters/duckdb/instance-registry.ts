@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { isLockError, lockedError, wrapDuckDbError } from './errors.js';
+import { isLockError, lockedError, toHighwaterError } from './errors.js';
 
 interface Entry {
   instance: Promise<DuckDBInstance>;
@@ -22,7 +22,7 @@ async function createInstance(path: string): Promise<DuckDBInstance> {
     return await DuckDBInstance.create(path);
   } catch (e) {
     if (isLockError(e)) throw lockedError(path, e);
-    throw wrapDuckDbError(e, `opening warehouse ${path}`);
+    throw toHighwaterError(e, `opening warehouse ${path}`);
   }
 }
 

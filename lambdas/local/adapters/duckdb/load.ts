@@ -11,7 +11,7 @@ import { CountMismatchError } from '../../../errors.js';
 import type { LoadRequest, LoadResult, SchemaChange } from '../../../ports/index.js';
 import { checkInserted, tableLabel, validateRequest } from '../../../ports/load-request.js';
 import { existingColumns, tableExists } from './catalog.js';
-import { wrapDuckDbError } from './errors.js';
+import { toHighwaterError } from './errors.js';
 import {
   addColumnSql,
   alterTypeSql,
@@ -114,6 +114,6 @@ export async function runLoad(conn: DuckDBConnection, req: LoadRequest): Promise
     } catch {
       // A failed COMMIT already ended the transaction; the original error is the one worth reporting.
     }
-    throw wrapDuckDbError(e, `loading ${tableLabel(req)}`);
+    throw toHighwaterError(e, `loading ${tableLabel(req)}`);
   }
 }

@@ -9,7 +9,7 @@ import { duckdbType } from '../../../engine/type-map.js';
 import { WarehouseError } from '../../../errors.js';
 import type { LoadRequest, LoadResult, TargetTable, Warehouse, WarehouseCapabilities } from '../../../ports/index.js';
 import { tableExists } from './catalog.js';
-import { wrapDuckDbError } from './errors.js';
+import { toHighwaterError } from './errors.js';
 import { acquireInstance, type InstanceLease } from './instance-registry.js';
 import { runLoad } from './load.js';
 import { createTableSql, qualifiedTarget } from './load-sql.js';
@@ -113,7 +113,7 @@ class DuckDbWarehouse implements Warehouse {
         await this.reader.run('ROLLBACK');
       }
     } catch (e) {
-      throw wrapDuckDbError(e, context);
+      throw toHighwaterError(e, context);
     }
   }
 
@@ -136,6 +136,6 @@ export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
     return new DuckDbWarehouse(lease, writer, reader);
   } catch (e) {
     lease.release();
-    throw wrapDuckDbError(e, `opening warehouse ${lease.path}`);
+    throw toHighwaterError(e, `opening warehouse ${lease.path}`);
   }
 }

@@ -11,7 +11,7 @@ interface SdkErrorFields {
   $fault?: unknown;
 }
 
-export function mapSecretsManagerError(e: unknown, secretId: string, what: string): HighwaterError {
+export function toHighwaterError(e: unknown, secretId: string, what: string): HighwaterError {
   const f: SdkErrorFields = typeof e === 'object' && e !== null ? e : {};
   const name = typeof f.name === 'string' ? f.name : 'Error';
   const detail = `${name}: ${describeError(e)}`;
