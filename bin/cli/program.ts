@@ -1,7 +1,7 @@
 /** The command tree. Each command lives in its own file; this only wires them up. */
 import { Command } from 'commander';
-import { configCommand } from './commands/config.js';
-import { connectionsCommand } from './commands/connections.js';
+import { configCommand } from './commands/config/index.js';
+import { connectionsCommand } from './commands/connections/index.js';
 import { executionsCommand } from './commands/executions.js';
 import { featuresCommand } from './commands/features.js';
 import { leaseCommand } from './commands/lease.js';
