@@ -1,7 +1,7 @@
 /**
  * Plan's lease. Taken as the StateStore takes it, with two additions for runs that ended without Commit or Abort:
  *
- * - A live lease whose holder's process is gone from this host (killed, crashed; see runtime/processes.ts) is
+ * - A live lease whose holder's process is gone from this host (killed, crashed; see adapters/processes/index.ts) is
  *   taken over at once instead of after its TTL, with a write that succeeds only while that holder still has it.
  * - The run that held a lease taken over (dead process, or an expired lease) is marked `failed`, saying why, so it
  *   does not stay `extracting` forever; a run already `staged`, `committed`, `failed` or `cleaned` is left alone
