@@ -25,7 +25,8 @@ export interface HighwaterErrorOptions extends ErrorOptions {
 
 export class HighwaterError extends Error {
   readonly code: string = 'HIGHWATER_ERROR';
-  readonly exitCode: ExitCode = ExitCode.data;
+  /** The class's exit code: static, so an error known only by its name (a remote step's `Error`) maps too. */
+  static readonly exitCode: ExitCode = ExitCode.data;
   /** Whether a retry may succeed; from the options, else the class's `transientByDefault`. */
   readonly transient: boolean;
   readonly suggestion: string | undefined;
@@ -38,6 +39,10 @@ export class HighwaterError extends Error {
     this.transient = options.transient ?? (new.target as typeof HighwaterError).transientByDefault;
   }
 
+  get exitCode(): ExitCode {
+    return (this.constructor as typeof HighwaterError).exitCode;
+  }
+
   toJSON(): Record<string, unknown> {
     return { name: this.name, code: this.code, message: this.message, suggestion: this.suggestion };
   }
@@ -46,20 +51,20 @@ export class HighwaterError extends Error {
 /** Bad configuration or command-line input: a file, line and key are named in the message. */
 export class ConfigError extends HighwaterError {
   override readonly code: string = 'CONFIG';
-  override readonly exitCode = ExitCode.config;
+  static override readonly exitCode: ExitCode = ExitCode.config;
 }
 
 /** The source (or a tunnel to it) could not be reached; worth retrying. */
 export class ConnectionError extends HighwaterError {
   override readonly code: string = 'CONNECTION';
-  override readonly exitCode = ExitCode.connection;
+  static override readonly exitCode: ExitCode = ExitCode.connection;
   static override readonly transientByDefault: boolean = true;
 }
 
 /** The data itself is wrong for the requested operation: missing column, no primary key, count mismatch. */
 export class DataError extends HighwaterError {
   override readonly code: string = 'DATA';
-  override readonly exitCode = ExitCode.data;
+  static override readonly exitCode: ExitCode = ExitCode.data;
 }
 
 /** A statement the source refused, with MySQL's error code (e.g. ER_SPECIFIC_ACCESS_DENIED_ERROR) for callers to test. */
@@ -85,20 +90,20 @@ export class CountMismatchError extends DataError {
 /** Staging (local disk or S3) failed. */
 export class StagingError extends HighwaterError {
   override readonly code: string = 'STAGING';
-  override readonly exitCode = ExitCode.staging;
+  static override readonly exitCode: ExitCode = ExitCode.staging;
   static override readonly transientByDefault: boolean = true;
 }
 
 /** The warehouse (DuckDB or Redshift) refused or failed a statement. */
 export class WarehouseError extends HighwaterError {
   override readonly code: string = 'WAREHOUSE';
-  override readonly exitCode = ExitCode.warehouse;
+  static override readonly exitCode: ExitCode = ExitCode.warehouse;
 }
 
 /** Another run holds the lease on this (pipeline, table, target). */
 export class LeaseHeldError extends HighwaterError {
   override readonly code: string = 'LEASE_HELD';
-  override readonly exitCode = ExitCode.partial;
+  static override readonly exitCode: ExitCode = ExitCode.partial;
   readonly holder: string;
   readonly expiresAt: string;
   /** The holder's process when the lease recorded one. */
@@ -119,7 +124,33 @@ export class LeaseHeldError extends HighwaterError {
 /** The run lost its lease (expired and taken over) before it could commit: nothing is committed. */
 export class LeaseLostError extends HighwaterError {
   override readonly code: string = 'LEASE_LOST';
-  override readonly exitCode = ExitCode.partial;
+  static override readonly exitCode: ExitCode = ExitCode.partial;
+}
+
+/** Every class a step can fail with, by name: what `exitCodeOfErrorName` reads. */
+const ERROR_CLASSES: readonly { readonly name: string; readonly exitCode: ExitCode }[] = [
+  HighwaterError,
+  ConfigError,
+  ConnectionError,
+  DataError,
+  SourceStatementError,
+  SchemaChangeError,
+  CountMismatchError,
+  StagingError,
+  WarehouseError,
+  LeaseHeldError,
+  LeaseLostError,
+];
+
+/**
+ * The exit code of an error known only by its name, as Step Functions reports it (`StagingError.Permanent` is a
+ * StagingError the state machine must not retry); a ZodError is bad input. Null for a name that is not ours.
+ */
+export function exitCodeOfErrorName(name: string | null | undefined): ExitCode | null {
+  if (!name) return null;
+  const base = name.replace(/\.Permanent$/, '');
+  if (base === 'ZodError') return ExitCode.config;
+  return ERROR_CLASSES.find((c) => c.name === base)?.exitCode ?? null;
 }
 
 export function isHighwaterError(e: unknown): e is HighwaterError {

@@ -141,7 +141,7 @@ async function syncOnce(server: Server, home: string): Promise<Measurement> {
     if (report.status !== 'success') throw new Error(`sync failed: ${t.error}`);
     return measurement('c_full_local_sync', t.rowsLoaded, (performance.now() - t0) / 1000, {
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-      fileBytes: t.bytes,
+      fileBytes: t.bytes ?? undefined,
     });
   } finally {
     await rt.close();

@@ -77,7 +77,7 @@ async function sync(label: string): Promise<void> {
     const report = await runLocal(rt, { pipeline: 'default', tables, options: { maxWorkers: 2 } });
     for (const t of report.tables) {
       console.log(
-        `  ${label}: ${t.table} ${t.status}, ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded in ${(t.durationMs / 1000).toFixed(2)} s${t.error ? ` — ${t.error}` : ''}`,
+        `  ${label}: ${t.table} ${t.status}, ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded in ${((t.durationMs ?? 0) / 1000).toFixed(2)} s${t.error ? ` — ${t.error}` : ''}`,
       );
     }
     if (report.status !== 'success') throw new Error(`demo sync ${label} failed`);

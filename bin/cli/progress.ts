@@ -1,5 +1,5 @@
 /** Turns run events into a live line on a terminal, or plain log lines when output is piped. */
-import type { RunEvent } from '../../lambdas/local/orchestration/local-runner.js';
+import type { RunEvent } from '../../lambdas/domain/manifests.js';
 import type { Output } from './output.js';
 
 export function progressReporter(out: Output): (e: RunEvent) => void {

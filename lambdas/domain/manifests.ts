@@ -3,9 +3,9 @@
  * Step Functions state payloads on AWS and plain objects locally, so every handler zod-parses its input.
  */
 import { z } from 'zod';
-import { MappedColumnSchema, WatermarkSchema } from './model.js';
+import { MappedColumnSchema, SchemaChangeSchema, WatermarkSchema } from './model.js';
 
-export { MappedColumnSchema, SourceColumnSchema, WatermarkSchema } from './model.js';
+export { MappedColumnSchema, SchemaChangeSchema, SourceColumnSchema, WatermarkSchema } from './model.js';
 
 export const RunOptionsSchema = z.object({
   limit: z.number().int().positive().optional(),
@@ -128,16 +128,7 @@ export const LoadOutputSchema = z.object({
   rowsDeleted: z.number().int(),
   files: z.number().int(),
   /** What the load changed in the warehouse table's columns (widened, kept nullable, added, dropped). */
-  schemaChanges: z
-    .array(
-      z.object({
-        column: z.string(),
-        change: z.enum(['added', 'widened', 'kept', 'dropped']),
-        from: z.string().optional(),
-        to: z.string().optional(),
-      }),
-    )
-    .default([]),
+  schemaChanges: z.array(SchemaChangeSchema).default([]),
 });
 export type LoadOutput = z.infer<typeof LoadOutputSchema>;
 
@@ -154,9 +145,136 @@ export const CommitOutputSchema = z.object({
 });
 export type CommitOutput = z.infer<typeof CommitOutputSchema>;
 
+/** A Step Functions Catch output: the error's name and, usually, its message or the Lambda error as JSON. */
+export const StepErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type StepError = z.infer<typeof StepErrorSchema>;
+
 export const AbortInputSchema = z.object({
   run: RunContextSchema.nullable(),
-  /** The Step Functions Catch output: {Error, Cause}. */
-  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+  error: StepErrorSchema,
 });
 export type AbortInput = z.infer<typeof AbortInputSchema>;
+
+// ——— A run's outcome: what the state machine's Summarize state holds, and the report made of it. ———
+
+/** What Plan noted for the report; every table outcome carries it (definition.ts copies it from $.plan). */
+const PlanNotes = {
+  horizon: z.string().nullable().default(null),
+  warnings: z.array(z.string()).default([]),
+};
+
+/**
+ * One table's end in the state machine (definition.ts: TableSkipped, TableCommitted, TableFailed/AbortFailed).
+ * Loose: a field added to the definition later must not make an older CLI unable to read the outcome.
+ */
+export const TableOutcomeSchema = z.discriminatedUnion('status', [
+  z.looseObject({ table: z.string(), status: z.literal('skipped'), skipped: z.string().nullable(), ...PlanNotes }),
+  z.looseObject({
+    table: z.string(),
+    status: z.enum(['committed', 'staged']),
+    runId: z.string(),
+    watermarkBefore: WatermarkSchema,
+    watermarkAfter: WatermarkSchema,
+    rowsExtracted: z.number().int(),
+    rowsLoaded: z.number().int(),
+    chunks: z.number().int(),
+    load: LoadOutputSchema.nullable(),
+    ...PlanNotes,
+  }),
+  z.looseObject({
+    table: z.string(),
+    status: z.literal('failed'),
+    run: z.looseObject({ runId: z.string(), from: WatermarkSchema }).nullable(),
+    error: StepErrorSchema,
+    abortError: StepErrorSchema.nullable().default(null),
+    ...PlanNotes,
+  }),
+]);
+export type TableOutcome = z.infer<typeof TableOutcomeSchema>;
+
+/**
+ * The execution's result: the Done state's output on success; on failure (Highwater.TablesFailed) the Fail state's
+ * Cause is the same `tables` array as JSON.
+ */
+export const SummarySchema = z.object({ tables: z.array(TableOutcomeSchema) });
+export type Summary = z.infer<typeof SummarySchema>;
+
+export const TableStatusSchema = z.enum(['committed', 'staged', 'skipped', 'failed']);
+
+/** One table of a run as the CLI reports it (`--json`, `--json-output`), for a local and a remote run alike. */
+export const TableReportSchema = z.object({
+  table: z.string(),
+  status: TableStatusSchema,
+  runId: z.string().nullable(),
+  rowsExtracted: z.number().int(),
+  rowsLoaded: z.number().int(),
+  files: z.number().int(),
+  /** Bytes staged; null when the run was remote (its chunk results stay in the execution's history). */
+  bytes: z.number().int().nullable(),
+  watermarkBefore: WatermarkSchema.nullable(),
+  watermarkAfter: WatermarkSchema.nullable(),
+  /** Null when the run was remote. */
+  durationMs: z.number().int().nullable(),
+  skipped: z.string().nullable(),
+  error: z.string().nullable(),
+  /** What the user can do about the error (the error's own suggestion), when it has one. */
+  suggestion: z.string().nullable(),
+  exitCode: z.number().int(),
+  /** Where the commit horizon was and why (timestamp cursors). */
+  horizon: z.string().nullable(),
+  /** Things to know about this run: schema changes, a held watermark, NULL cursors, a missing grant. */
+  warnings: z.array(z.string()),
+  /** What the load changed in the warehouse table's columns. */
+  schemaChanges: z.array(SchemaChangeSchema),
+});
+export type TableReport = z.infer<typeof TableReportSchema>;
+
+export const RunStatusSchema = z.enum(['success', 'partial_success', 'failed']);
+export type RunResult = z.infer<typeof RunStatusSchema>;
+
+export const RunReportSchema = z.object({
+  /** The execution's name (naming.ts executionName): on AWS the Step Functions execution, locally the same form. */
+  executionId: z.string(),
+  pipeline: z.string(),
+  status: RunStatusSchema,
+  tables: z.array(TableReportSchema),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+});
+export type RunReport = z.infer<typeof RunReportSchema>;
+
+/** What a local run tells its progress display as steps finish. */
+export const RunEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('planned'),
+    table: z.string(),
+    runId: z.string().nullable(),
+    chunks: z.number().int(),
+    skipped: z.string().nullable(),
+  }),
+  z.object({
+    type: z.literal('chunk-done'),
+    table: z.string(),
+    index: z.number().int(),
+    rows: z.number().int(),
+    bytes: z.number().int(),
+    done: z.number().int(),
+    total: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('retry'),
+    table: z.string(),
+    step: z.string(),
+    attempt: z.number().int(),
+    error: z.string(),
+  }),
+  z.object({
+    type: z.literal('loaded'),
+    table: z.string(),
+    rowsLoaded: z.number().int(),
+    rowsStaged: z.number().int(),
+  }),
+  z.object({ type: z.literal('committed'), table: z.string(), status: z.enum(['committed', 'staged']) }),
+  z.object({ type: z.literal('failed'), table: z.string(), error: z.string() }),
+]);
+export type RunEvent = z.infer<typeof RunEventSchema>;

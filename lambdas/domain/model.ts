@@ -68,3 +68,19 @@ export const WatermarkSchema = z.object({ ts: z.string().nullable(), id: z.strin
 export type Watermark = z.infer<typeof WatermarkSchema>;
 
 export const EMPTY_WATERMARK: Watermark = { ts: null, id: null };
+
+/**
+ * One change a load made to an existing target table's columns. Types are spelled as the warehouse's catalog spells
+ * them (DuckDB `DECIMAL(20,6)`, Redshift `numeric(20,6)`); see docs/type-map.md, "Schema changes".
+ * - added: `to` is the new column's type;
+ * - widened: `from` → `to`;
+ * - kept: the source no longer sends the column and it was NOT NULL: `from` is `<type> NOT NULL`, `to` `<type>`;
+ * - dropped: `from` is the dropped column's type.
+ */
+export const SchemaChangeSchema = z.object({
+  column: z.string(),
+  change: z.enum(['added', 'widened', 'kept', 'dropped']),
+  from: z.string().optional(),
+  to: z.string().optional(),
+});
+export type SchemaChange = z.infer<typeof SchemaChangeSchema>;

@@ -95,13 +95,16 @@ function task(
   };
 }
 
-/** The Map state that reads a staged chunk list (ItemReader); the local runner rewrites it (sfn-local-runner.ts). */
+/** The Map state that reads a staged chunk list (ItemReader); the local runner rewrites it (local/orchestration/local-machine.ts). */
 export const DISTRIBUTED_MAP = 'ExtractChunksDistributed';
 
 /** Any failure of a table's run goes to Abort with the error at $.error (run context at $.plan.run). */
 const CATCH_TO_ABORT = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }];
 
-/** The table's outcome: every end of the per-table iterator emits one of these into the outer Map's result. */
+/**
+ * The table's outcome: every end of the per-table iterator emits one of these into the outer Map's result, in the
+ * shape of manifests.ts TableOutcomeSchema (which the CLI reads back, locally and from AWS).
+ */
 function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Record<string, unknown> {
   return {
     Plan: task(arns.plan, { 'Payload.$': 'States.JsonMerge($.request, $.item, false)' }, o, {
@@ -111,6 +114,8 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
         'chunkCount.$': '$.Payload.chunkCount',
         'stagedChunks.$': '$.Payload.stagedChunks',
         'skipped.$': '$.Payload.skipped',
+        'horizon.$': '$.Payload.horizon',
+        'warnings.$': '$.Payload.warnings',
       },
       ResultPath: '$.plan',
       Catch: CATCH_TO_ABORT,
@@ -128,7 +133,13 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
     },
     TableSkipped: {
       Type: 'Pass',
-      Parameters: { 'table.$': '$.item.table', status: 'skipped', 'skipped.$': '$.plan.skipped' },
+      Parameters: {
+        'table.$': '$.item.table',
+        status: 'skipped',
+        'skipped.$': '$.plan.skipped',
+        'horizon.$': '$.plan.horizon',
+        'warnings.$': '$.plan.warnings',
+      },
       End: true,
     },
     ExtractChunks: {
@@ -204,6 +215,8 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
         'rowsLoaded.$': '$.committed.output.rowsLoaded',
         'chunks.$': '$.plan.chunkCount',
         'load.$': '$.loaded.output',
+        'horizon.$': '$.plan.horizon',
+        'warnings.$': '$.plan.warnings',
       },
       End: true,
     },
@@ -221,6 +234,8 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
         'run.$': '$.plan.run',
         'error.$': '$.error',
         abortError: null,
+        'horizon.$': '$.plan.horizon',
+        'warnings.$': '$.plan.warnings',
       },
       End: true,
     },
@@ -232,6 +247,8 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
         'run.$': '$.plan.run',
         'error.$': '$.error',
         'abortError.$': '$.abortError',
+        'horizon.$': '$.plan.horizon',
+        'warnings.$': '$.plan.warnings',
       },
       End: true,
     },
@@ -288,7 +305,15 @@ export function stateMachineDefinition(arns: DefinitionArns, opts: DefinitionOpt
           'options.$': '$.options',
           item: { 'table.$': '$$.Map.Item.Value' },
           // Abort reads $.plan.run; a failed Plan leaves this null run in place.
-          plan: { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped: null },
+          plan: {
+            run: null,
+            chunks: [],
+            chunkCount: 0,
+            stagedChunks: null,
+            skipped: null,
+            horizon: null,
+            warnings: [],
+          },
         },
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },

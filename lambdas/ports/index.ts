@@ -3,7 +3,10 @@
  * suite over both. Everything crossing these is plain data (see manifests.ts for the step payloads).
  */
 import type { Readable, Writable } from 'node:stream';
-import type { MappedColumn, SourceColumn, TableSchema, Watermark } from '../domain/model.js';
+import type { MappedColumn, SchemaChange, SourceColumn, TableSchema, Watermark } from '../domain/model.js';
+
+export type { SchemaChange } from '../domain/model.js';
+
 import type { ChunkRecord, LeaseOwner, RunRecord, RunStatus } from '../domain/records.js';
 
 // ── Source (MySQL, possibly through an SSH tunnel) ─────────────────────────────────────────────────────────────
@@ -192,21 +195,6 @@ export interface LoadRequest {
   distkey?: string;
   sortkey?: string[];
   diststyle?: string;
-}
-
-/**
- * One change a load made to an existing target table's columns. Types are spelled as the warehouse's catalog spells
- * them (DuckDB `DECIMAL(20,6)`, Redshift `numeric(20,6)`); see docs/type-map.md, "Schema changes".
- * - added: `to` is the new column's type;
- * - widened: `from` → `to`;
- * - kept: the source no longer sends the column and it was NOT NULL: `from` is `<type> NOT NULL`, `to` `<type>`;
- * - dropped: `from` is the dropped column's type.
- */
-export interface SchemaChange {
-  column: string;
-  change: 'added' | 'widened' | 'kept' | 'dropped';
-  from?: string;
-  to?: string;
 }
 
 export interface LoadResult {

@@ -5,7 +5,7 @@
  * computed values, and a join's arithmetic column the type MySQL gives the expression (DECIMAL with its scale).
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { RunReport } from '../../lambdas/local/orchestration/local-runner.js';
+import type { RunReport } from '../../lambdas/domain/manifests.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { mysqlCells, warehouseCells, warehouseColumns } from '../support/warehouse-file.js';
 

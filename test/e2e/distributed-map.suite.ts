@@ -129,10 +129,10 @@ export function describeDistributedMap(startStandins?: () => Promise<AwsStandins
         handlers: {
           ...stepHandlers,
           // Chunk 1 "succeeds" without writing or recording anything: only the ledger can tell.
-          async extractChunk(input, rt) {
+          async extract(input, rt) {
             const chunk = (input as { chunk: { index: number } }).chunk;
             if (chunk.index === 1) return { index: 1, key: 'nowhere', rows: 2, bytes: 1, maxCursor: null };
-            return stepHandlers.extractChunk(input, rt);
+            return stepHandlers.extract(input, rt);
           },
         },
       },

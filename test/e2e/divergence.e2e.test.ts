@@ -160,8 +160,8 @@ describe('writes in the same second as the upper bound', () => {
         if (out.run === null) await writeTies();
         return out;
       },
-      async extractChunk(input, rt) {
-        const out = await stepHandlers.extractChunk(input, rt);
+      async extract(input, rt) {
+        const out = await stepHandlers.extract(input, rt);
         await writeTies();
         return out;
       },

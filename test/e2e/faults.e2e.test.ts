@@ -29,8 +29,8 @@ function faulty(point: 'after-extract' | 'after-load' | 'before-commit'): StepHa
   let extracts = 0;
   return {
     ...stepHandlers,
-    async extractChunk(input, rt) {
-      const r = await stepHandlers.extractChunk(input, rt);
+    async extract(input, rt) {
+      const r = await stepHandlers.extract(input, rt);
       if (point === 'after-extract' && ++extracts === 2) throw new InjectedCrash('crash after extracting a chunk');
       return r;
     },
@@ -102,10 +102,10 @@ test('a second concurrent run of the same table is refused while the first holds
   const inExtract = new Promise<void>((r) => (entered = r));
   const slow: StepHandlers = {
     ...stepHandlers,
-    async extractChunk(input, rt) {
+    async extract(input, rt) {
       entered();
       await gate;
-      return stepHandlers.extractChunk(input, rt);
+      return stepHandlers.extract(input, rt);
     },
   };
   const first = h.sync([t], {}, { handlers: slow });

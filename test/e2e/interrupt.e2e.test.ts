@@ -4,8 +4,8 @@
  * sync brings the warehouse back in step. (test/cli/interrupt.cli.test.ts sends real signals to a real CLI.)
  */
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import type { RunEvent } from '../../lambdas/domain/manifests.js';
 import { HeldRuns } from '../../lambdas/local/orchestration/held-runs.js';
-import type { RunEvent } from '../../lambdas/local/orchestration/local-runner.js';
 import { type StepHandlers, stepHandlers } from '../../lambdas/local/orchestration/step-handlers.js';
 import type { RunRecord } from '../../lambdas/ports/index.js';
 import { createHarness, type Harness } from '../support/harness.js';
@@ -58,9 +58,9 @@ test('interrupted during extraction: the run ends failed with the interruption a
   const g = gate();
   const handlers: StepHandlers = {
     ...stepHandlers,
-    async extractChunk(input, rt) {
+    async extract(input, rt) {
       await g.wait();
-      return stepHandlers.extractChunk(input, rt);
+      return stepHandlers.extract(input, rt);
     },
   };
   const events: RunEvent[] = [];
@@ -143,9 +143,9 @@ test('an Abort that fails is reported with its error, and the run stays held', a
   const g = gate();
   const handlers: StepHandlers = {
     ...stepHandlers,
-    async extractChunk(input, rt) {
+    async extract(input, rt) {
       await g.wait();
-      return stepHandlers.extractChunk(input, rt);
+      return stepHandlers.extract(input, rt);
     },
     async abort() {
       throw new Error('state store unreachable');

@@ -1,8 +1,9 @@
 /** Secrets never reach reports or retry messages: whatever a step's error says, resolved secret values are masked. */
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import type { RunEvent } from '../../lambdas/domain/manifests.js';
 import { loadConfig } from '../../lambdas/engine/config/index.js';
 import { ConnectionError } from '../../lambdas/errors.js';
-import { type RunEvent, runLocal } from '../../lambdas/local/orchestration/local-runner.js';
+import { runLocal } from '../../lambdas/local/orchestration/local-runner.js';
 import { type StepHandlers, stepHandlers } from '../../lambdas/local/orchestration/step-handlers.js';
 import { createRuntime } from '../../lambdas/local/runtime.js';
 import { createHarness, type Harness } from '../support/harness.js';
@@ -23,7 +24,7 @@ test('a step error quoting a secret is reported with the secret masked, in retri
   const rt = createRuntime(config, { HW_TEST_SECRET: SECRET });
   const leaky: StepHandlers = {
     ...stepHandlers,
-    async extractChunk(_input, runtime) {
+    async extract(_input, runtime) {
       const value = await runtime.resolveSecret({ kind: 'env', name: 'HW_TEST_SECRET' }, 'test secret');
       throw new ConnectionError(`could not log in with password ${value}`);
     },

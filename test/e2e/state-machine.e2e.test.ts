@@ -1,6 +1,6 @@
 /**
  * The fault matrix through the state machine definition itself, executed by aws-local-stepfunctions with the real
- * handlers (runLocal → sfn-local-runner). Task states map to handlers as: Plan → plan, ExtractChunk → extractChunk
+ * handlers (runLocal → local-runner). Task states map to handlers as: Plan → plan, ExtractChunk → extract
  * (inside the ExtractChunks Map), Load → load, Commit → commit, Abort → abort.
  *
  * A transient error (ConnectionError) is injected at Plan, at one chunk of several, at Load and at Commit:
@@ -9,8 +9,8 @@
  * After every case a rerun leaves the warehouse equal to the source, with no duplicate keys.
  */
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import type { RunEvent } from '../../lambdas/domain/manifests.js';
 import { ConnectionError } from '../../lambdas/errors.js';
-import type { RunEvent } from '../../lambdas/local/orchestration/local-runner.js';
 import { type StepHandlers, stepHandlers } from '../../lambdas/local/orchestration/step-handlers.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { createOrders, expectInStep, insertOrders, T1, T2, updateOrders } from './fixtures.js';
@@ -57,8 +57,8 @@ function inject(step: Step, times: number): Injection {
         if (step === 'Plan') fail();
         return stepHandlers.plan(input, rt);
       },
-      async extractChunk(input, rt) {
-        const r = await stepHandlers.extractChunk(input, rt);
+      async extract(input, rt) {
+        const r = await stepHandlers.extract(input, rt);
         if (step === 'ExtractChunk' && r.index === 1) fail();
         return r;
       },

@@ -60,17 +60,17 @@ test('a tunnel that drops mid-chunk fails the chunk, which is retried; the run c
   let attempts = 0;
   const dropping: StepHandlers = {
     ...stepHandlers,
-    async extractChunk(input, rt) {
+    async extract(input, rt) {
       attempts++;
       if (attempts === 1) {
         const killer = setTimeout(() => void sshd.killConnections(), 100);
         try {
-          return await stepHandlers.extractChunk(input, rt);
+          return await stepHandlers.extract(input, rt);
         } finally {
           clearTimeout(killer);
         }
       }
-      return stepHandlers.extractChunk(input, rt);
+      return stepHandlers.extract(input, rt);
     },
   };
   const events: string[] = [];

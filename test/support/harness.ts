@@ -6,8 +6,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunReport } from '../../lambdas/domain/manifests.js';
 import { loadConfig } from '../../lambdas/engine/config/index.js';
-import { type LocalRunOptions, type RunReport, runLocal } from '../../lambdas/local/orchestration/local-runner.js';
+import { type LocalRunOptions, runLocal } from '../../lambdas/local/orchestration/local-runner.js';
 import { createRuntime, type Runtime } from '../../lambdas/local/runtime.js';
 import type { AwsStandins } from './aws-standins.js';
 import { createTestDatabase, type ServerAddress, type TestDatabase } from './test-db.js';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { TableReport } from '../../lambdas/local/orchestration/local-runner.js';
+import type { TableReport } from '../../lambdas/domain/manifests.js';
 import { type CliResult, runCli } from './cli.js';
 import type { Harness } from './harness.js';
 

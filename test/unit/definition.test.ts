@@ -5,7 +5,7 @@
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { expect, test } from 'vitest';
 import { ConfigError, ConnectionError, StagingError } from '../../lambdas/errors.js';
-import { LOCAL_ARNS, localDefinition } from '../../lambdas/local/orchestration/sfn-local-runner.js';
+import { LOCAL_ARNS, localDefinition } from '../../lambdas/local/orchestration/local-machine.js';
 import {
   aslErrorName,
   type DefinitionArns,
@@ -238,6 +238,8 @@ test('executed: defaults fill pipeline and options, adhoc reaches Plan, chunk co
           chunkCount: 6,
           stagedChunks: null,
           skipped: null,
+          horizon: null,
+          warnings: [],
         };
       },
       ExtractChunk: async (p) => {
@@ -277,6 +279,8 @@ test('executed: defaults fill pipeline and options, adhoc reaches Plan, chunk co
           rowsLoaded: 12,
           chunks: 6,
           load: { rowsLoaded: 12, rowsStaged: 12, rowsDeleted: 0, files: 6 },
+          horizon: null,
+          warnings: [],
         },
       ],
     },
@@ -296,6 +300,8 @@ test('executed: options.maxWorkers bounds the chunk Map; backup-only skips Load 
         chunkCount: 4,
         stagedChunks: null,
         skipped: null,
+        horizon: null,
+        warnings: [],
       }),
       ExtractChunk: async (p) => {
         inFlight++;
@@ -318,6 +324,9 @@ test('executed: options.maxWorkers bounds the chunk Map; backup-only skips Load 
   expect(r.ok && (r.output as { tables: { status: string }[] }).tables[0]?.status).toBe('staged');
 });
 
+/** Plan's report notes, empty. */
+const noNotes = { horizon: null, warnings: [] };
+
 test('executed: one table failing is aborted and reported while the others commit or skip; the execution fails', async () => {
   const aborts: Payload[] = [];
   const r = await execute(
@@ -325,7 +334,7 @@ test('executed: one table failing is aborted and reported while the others commi
     {
       Plan: (p) => {
         if (p.table === 's.none')
-          return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped: 'no new rows' };
+          return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped: 'no new rows', ...noNotes };
         if (p.table === 's.bad') throw Object.assign(new Error('unknown column "x"'), { name: 'ConfigError' });
         return {
           run: run(p.table as string),
@@ -333,6 +342,8 @@ test('executed: one table failing is aborted and reported while the others commi
           chunkCount: 1,
           stagedChunks: null,
           skipped: null,
+          horizon: null,
+          warnings: [],
         };
       },
       ExtractChunk: () => ({ index: 0, rows: 1, bytes: 1 }),

@@ -6,6 +6,7 @@ import { ConfigError } from '../../../lambdas/errors.js';
 import { type GlobalOptions, outputFor } from '../context.js';
 import { positiveInt } from '../options.js';
 import { table } from '../output.js';
+import { STATE_MACHINE_ENV, stateMachineArnFrom } from '../run-request.js';
 
 /** The SFN calls (bin/cli/remote/client.ts), imported with the SDK only when a command talks to AWS. */
 type SfnCalls = typeof import('../remote/client.js');
@@ -13,8 +14,6 @@ type SfnCalls = typeof import('../remote/client.js');
 import { type ProgressModel, summarizeHistory } from '../remote/history.js';
 import { jsonOrText } from '../remote/json.js';
 import { renderProgress } from '../remote/render.js';
-
-export const STATE_MACHINE_ENV = 'HIGHWATER_STATE_MACHINE_ARN';
 
 /** Step Functions' execution statuses (the SDK's enum, spelled here so listing them loads no SDK). */
 const EXECUTION_STATUSES = [
@@ -28,22 +27,6 @@ const EXECUTION_STATUSES = [
 
 async function sfn(): Promise<SfnCalls> {
   return import('../remote/client.js');
-}
-
-/** --state-machine-arn, else HIGHWATER_STATE_MACHINE_ARN; undefined when neither is set. */
-export function stateMachineArnFrom(
-  option: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
-  const arn = option ?? env[STATE_MACHINE_ENV];
-  if (arn === undefined || arn === '') return undefined;
-  if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/.test(arn)) {
-    throw new ConfigError(
-      `${option !== undefined ? '--state-machine-arn' : STATE_MACHINE_ENV} is not a state machine ARN: ${JSON.stringify(arn)}`,
-      { suggestion: 'It looks like arn:aws:states:eu-west-1:123456789012:stateMachine:highwater-prod.' },
-    );
-  }
-  return arn;
 }
 
 const ListOptionsSchema = z.object({

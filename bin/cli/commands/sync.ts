@@ -5,18 +5,17 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
+import type { RunReport } from '../../../lambdas/domain/manifests.js';
 import { renderForDisplay } from '../../../lambdas/engine/strategies/sql/reads.js';
-import { ExitCode } from '../../../lambdas/errors.js';
 import { processHeldRuns } from '../../../lambdas/local/orchestration/held-runs.js';
-import type { RunReport } from '../../../lambdas/local/orchestration/local-runner.js';
+import { exitCodeOfTables } from '../../../lambdas/orchestration/report.js';
 import { type GlobalOptions, openContext, outputFor } from '../context.js';
 import { ExitError } from '../exit.js';
 import { abortRunsOnSignal } from '../interrupt.js';
 import { collect, positiveInt } from '../options.js';
 import type { Output } from '../output.js';
 import { progressReporter } from '../progress.js';
-import { buildRunRequest } from '../remote/run-request.js';
-import { stateMachineArnFrom } from './executions.js';
+import { buildRunRequest, stateMachineArnFrom } from '../run-request.js';
 
 const SyncOptionsSchema = z.object({
   table: z.array(z.string()).min(1, 'give at least one table with -t schema.table'),
@@ -66,7 +65,8 @@ function renderReport(out: Output, report: RunReport): void {
         : t.status === 'failed'
           ? `FAILED: ${t.error}`
           : `${t.status}: ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded, ${files}${wm}`;
-    out.data(`${t.table}  ${what}  (${(t.durationMs / 1000).toFixed(1)} s)`);
+    const took = t.durationMs === null ? '' : `  (${(t.durationMs / 1000).toFixed(1)} s)`;
+    out.data(`${t.table}  ${what}${took}`);
     if (t.suggestion) out.data(`  ${t.suggestion}`);
     for (const w of t.warnings) {
       if (said.has(w)) continue;
@@ -74,12 +74,6 @@ function renderReport(out: Output, report: RunReport): void {
       out.data(`  warning: ${w}`);
     }
   }
-}
-
-export function exitCodeOf(report: RunReport): number {
-  if (report.status === 'success') return ExitCode.ok;
-  if (report.status === 'partial_success') return ExitCode.partial;
-  return report.tables.find((t) => t.exitCode !== 0)?.exitCode ?? ExitCode.data;
 }
 
 /**
@@ -174,7 +168,7 @@ async function runSync(
     if (opts.jsonOutput) writeFileSync(opts.jsonOutput, `${JSON.stringify(report, null, 2)}\n`);
     if (out.opts.json) out.json(report);
     else renderReport(out, report);
-    const code = exitCodeOf(report);
+    const code = exitCodeOfTables(report.tables);
     if (code !== 0) throw new ExitError(code);
   } finally {
     await runtime.close();

@@ -11,10 +11,9 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { RunRequest } from '../../../lambdas/domain/manifests.js';
+import { type RunRequest, RunRequestSchema } from '../../../lambdas/domain/manifests.js';
 import { executionName } from '../../../lambdas/engine/naming.js';
 import { sfnError } from './errors.js';
-import { buildStartInput } from './run-request.js';
 
 /** The region is the ARN's unless AWS_REGION says otherwise (the ARN's is the only one that can work). */
 export function regionOfArn(arn: string): string | undefined {
@@ -117,4 +116,9 @@ export async function stopRemoteExecution(
   } catch (e) {
     throw sfnError(e, `StopExecution ${executionArn}`);
   }
+}
+
+/** The StartExecution `input`: the validated RunRequest as JSON, with no undefined keys. */
+export function buildStartInput(request: RunRequest): string {
+  return JSON.stringify(RunRequestSchema.parse(request));
 }

@@ -17,6 +17,7 @@ import {
   PlanOutputSchema,
   RunRequestSchema,
 } from '../../../lambdas/domain/manifests.js';
+import { causeMessage, summaryTables } from '../../../lambdas/orchestration/report.js';
 import { parseJson } from './json.js';
 
 export type ExecutionState = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -89,13 +90,6 @@ function classify(payload: unknown): Scheduled | null {
   return null;
 }
 
-/** A Lambda failure's Cause is the function's error as JSON; keep its message. */
-export function causeMessage(cause: string | undefined): string | null {
-  if (cause === undefined || cause === '') return null;
-  const parsed = z.object({ errorMessage: z.string() }).safeParse(parseJson(cause));
-  return parsed.success ? parsed.data.errorMessage : cause;
-}
-
 function errorText(error: string | undefined, cause: string | undefined): string {
   const msg = causeMessage(cause);
   return msg ? `${error ?? 'Error'}: ${msg}` : (error ?? 'Error');
@@ -103,10 +97,10 @@ function errorText(error: string | undefined, cause: string | undefined): string
 
 /** The state machine fails with Highwater.TablesFailed and every table's result as the Cause: count, don't dump. */
 function executionFailure(error: string | undefined, cause: string | undefined): string {
-  const tables = z.array(z.looseObject({ status: z.string().optional() })).safeParse(parseJson(cause));
-  if (tables.success) {
-    const failed = tables.data.filter((t) => t.status === 'failed').length;
-    return `${error ?? 'Error'}: ${failed} of ${tables.data.length} table${tables.data.length === 1 ? '' : 's'} failed`;
+  const tables = summaryTables(cause);
+  if (tables) {
+    const failed = tables.filter((t) => t.status === 'failed').length;
+    return `${error ?? 'Error'}: ${failed} of ${tables.length} table${tables.length === 1 ? '' : 's'} failed`;
   }
   return errorText(error, cause);
 }

@@ -1,7 +1,7 @@
 /** `highwater sync … --state-machine-arn ARN`: start the run on AWS and (unless --no-wait) follow it to its end. */
 import { writeFileSync } from 'node:fs';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { RunRequest } from '../../../lambdas/domain/manifests.js';
+import type { RunRequest, TableReport } from '../../../lambdas/domain/manifests.js';
 import { ExitCode } from '../../../lambdas/errors.js';
 import { ExitError } from '../exit.js';
 import type { Output } from '../output.js';
@@ -9,7 +9,7 @@ import { startRemoteExecution } from './client.js';
 import { followExecution } from './follow.js';
 import type { ProgressModel } from './history.js';
 import { jsonOrText } from './json.js';
-import { outcomeExitCode, type RemoteTableReport, remoteResult, remoteTables } from './outcome.js';
+import { outcomeExitCode, remoteResult, remoteTables } from './outcome.js';
 import { renderProgress } from './render.js';
 import { type ProgressView, plainView } from './view.js';
 
@@ -34,7 +34,7 @@ export interface RemoteRunSummary {
   executionId: string;
   pipeline: string;
   result: string;
-  tables: RemoteTableReport[];
+  tables: TableReport[];
   executionArn: string;
   name: string;
   status: string;
@@ -84,8 +84,8 @@ export async function runRemoteSync(opts: RemoteSyncOptions): Promise<RemoteRunS
   const status = execution.status ?? 'UNKNOWN';
   const output = jsonOrText(execution.output);
   const outcome = { status, output, error: execution.error, cause: execution.cause };
-  const exitCode = outcomeExitCode(outcome);
   const tables = remoteTables(outcome);
+  const exitCode = outcomeExitCode(outcome, tables);
   const summary: RemoteRunSummary = {
     executionId: started.name,
     pipeline: opts.request.pipeline,

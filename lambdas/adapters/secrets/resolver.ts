@@ -3,11 +3,7 @@
  * (one GetSecretValue per secret per resolver, i.e. per invocation). Every value handed out is remembered so that
  * logs and errors can be redacted; messages name the variable, secret and key, never a value.
  */
-import {
-  GetSecretValueCommand,
-  type GetSecretValueCommandOutput,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretRef } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
 import { toHighwaterError } from './errors.js';
@@ -77,8 +73,15 @@ export function createSecretResolver(opts: SecretResolverOptions): SecretResolve
   let client = opts.client;
   const ownsClient = opts.client === undefined;
 
-  function sdk(secretId: string, what: string): SecretsManagerClient {
-    if (client) return client;
+  /** The SDK loads only when a secret is in Secrets Manager: a run with literal or `${ENV}` secrets never loads it. */
+  async function getSecretValue(secretId: string, what: string): Promise<GetSecretValueCommandOutput> {
+    const config = client ? null : clientConfig(secretId, what);
+    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    if (config) client ??= new SecretsManagerClient(config);
+    return client!.send(new GetSecretValueCommand({ SecretId: secretId }));
+  }
+
+  function clientConfig(secretId: string, what: string) {
     const region = opts.region ?? opts.env.AWS_REGION ?? opts.env.AWS_DEFAULT_REGION;
     if (!region) {
       throw new ConfigError(`${what}: secret ${secretId} is in Secrets Manager, but no AWS region is configured`, {
@@ -86,18 +89,19 @@ export function createSecretResolver(opts: SecretResolverOptions): SecretResolve
       });
     }
     const credentials = credentialsFrom(opts.env);
-    client = new SecretsManagerClient({
+    return {
       region,
       ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint }),
       ...(credentials === undefined ? {} : { credentials }),
-    });
-    return client;
+    };
   }
 
   async function fromSecretsManager(secretId: string, key: string | undefined, what: string): Promise<string> {
     let pending = fetched.get(secretId);
     if (!pending) {
-      pending = sdk(secretId, what).send(new GetSecretValueCommand({ SecretId: secretId }));
+      // The region is checked before the request exists, so a missing one is the ConfigError it is.
+      if (!client) clientConfig(secretId, what);
+      pending = getSecretValue(secretId, what);
       fetched.set(secretId, pending);
       // A failure is not cached: a retry within the same invocation asks again.
       pending.catch(() => fetched.delete(secretId));

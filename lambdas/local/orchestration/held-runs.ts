@@ -3,7 +3,7 @@
  * `highwater sync` (SIGINT, SIGTERM) can end each the way the state machine's Abort does before the process exits —
  * marked failed, lease released, nothing left `extracting` — instead of leaving its lease to block every rerun.
  *
- * The local runner (sfn-local-runner.ts) records a run when Plan returns it and forgets it when Commit or Abort
+ * The local runner (local-runner.ts) records a run when Plan returns it and forgets it when Commit or Abort
  * completes. An interruption first stops new steps from starting, then waits for the Plan, Commit and Abort calls
  * in flight (a Plan may be about to hand back a leased run; a Commit may be about to succeed, and a committed run
  * must never be marked failed), and only then aborts what is still held, through the Abort handler itself.

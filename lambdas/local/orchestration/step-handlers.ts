@@ -1,5 +1,7 @@
-/** The five step handlers as one object, so a runner (or a test's faulty() wrapper) can swap any of them. */
-
+/**
+ * The five step handlers as one object, keyed as definition.ts TASK_STATES names them, so the local runner calls
+ * `handlers[TASK_STATES[state]]` and a test's faulty() wrapper can swap any of them.
+ */
 import type { ChunkResult, CommitOutput, LoadOutput, PlanOutput } from '../../domain/manifests.js';
 import { abort } from '../../handlers/abort.js';
 import { commit } from '../../handlers/commit.js';
@@ -10,10 +12,10 @@ import type { Runtime } from '../../ports/runtime.js';
 
 export interface StepHandlers {
   plan(input: unknown, rt: Runtime): Promise<PlanOutput>;
-  extractChunk(input: unknown, rt: Runtime): Promise<ChunkResult>;
+  extract(input: unknown, rt: Runtime): Promise<ChunkResult>;
   load(input: unknown, rt: Runtime): Promise<LoadOutput>;
   commit(input: unknown, rt: Runtime): Promise<CommitOutput>;
   abort(input: unknown, rt: Runtime): Promise<{ aborted: boolean; error: string }>;
 }
 
-export const stepHandlers: StepHandlers = { plan, extractChunk, load, commit, abort };
+export const stepHandlers: StepHandlers = { plan, extract: extractChunk, load, commit, abort };

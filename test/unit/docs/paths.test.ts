@@ -15,7 +15,8 @@ function markdown(): string[] {
 }
 
 // A path that starts at one of the repository's top folders and ends in a file name with an extension.
-const PATH_RE = /(?<![\w/.-])((?:lambdas|bin|lib|test|scripts|pipelines|schema|docs)\/[A-Za-z0-9_./-]+\.(?:ts|md|yml|json|sh|cjs))\b/g;
+const PATH_RE =
+  /(?<![\w/.-])((?:lambdas|bin|lib|test|scripts|pipelines|schema|docs)\/[A-Za-z0-9_./-]+\.(?:ts|md|yml|json|sh|cjs))\b/g;
 
 test('every repository path the documentation names exists', () => {
   const missing: string[] = [];

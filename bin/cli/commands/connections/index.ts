@@ -13,7 +13,11 @@ import {
   connectionSettings,
   listEntry,
 } from '../../../../lambdas/local/engine/diagnostics/describe.js';
-import { type ConnectionProbe, failedHop, summarizeFailures } from '../../../../lambdas/local/engine/diagnostics/probe.js';
+import {
+  type ConnectionProbe,
+  failedHop,
+  summarizeFailures,
+} from '../../../../lambdas/local/engine/diagnostics/probe.js';
 import { type GlobalOptions, withContext } from '../../context.js';
 import { ExitError } from '../../exit.js';
 import { positiveInt } from '../../options.js';

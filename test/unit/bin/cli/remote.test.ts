@@ -18,19 +18,20 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ZodError } from 'zod';
-import { executionsCommand, stateMachineArnFrom } from '../../bin/cli/commands/executions.js';
-import { ExitError } from '../../bin/cli/exit.js';
-import { Output } from '../../bin/cli/output.js';
-import { createProgram } from '../../bin/cli/program.js';
-import { sfnError } from '../../bin/cli/remote/errors.js';
-import { summarizeHistory } from '../../bin/cli/remote/history.js';
-import { outcomeExitCode, remoteResult, remoteTables } from '../../bin/cli/remote/outcome.js';
-import { runRemoteSync } from '../../bin/cli/remote/remote-sync.js';
-import { renderProgress } from '../../bin/cli/remote/render.js';
-import { buildRunRequest, buildStartInput } from '../../bin/cli/remote/run-request.js';
-import { terminalView } from '../../bin/cli/remote/view.js';
-import { type RunContext, RunRequestSchema } from '../../lambdas/domain/manifests.js';
-import { ConfigError, ConnectionError } from '../../lambdas/errors.js';
+import { executionsCommand } from '../../../../bin/cli/commands/executions.js';
+import { ExitError } from '../../../../bin/cli/exit.js';
+import { Output } from '../../../../bin/cli/output.js';
+import { createProgram } from '../../../../bin/cli/program.js';
+import { buildStartInput } from '../../../../bin/cli/remote/client.js';
+import { sfnError } from '../../../../bin/cli/remote/errors.js';
+import { summarizeHistory } from '../../../../bin/cli/remote/history.js';
+import { outcomeExitCode, remoteResult, remoteTables } from '../../../../bin/cli/remote/outcome.js';
+import { runRemoteSync } from '../../../../bin/cli/remote/remote-sync.js';
+import { renderProgress } from '../../../../bin/cli/remote/render.js';
+import { terminalView } from '../../../../bin/cli/remote/view.js';
+import { buildRunRequest, stateMachineArnFrom } from '../../../../bin/cli/run-request.js';
+import { type RunContext, RunRequestSchema } from '../../../../lambdas/domain/manifests.js';
+import { ConfigError, ConnectionError } from '../../../../lambdas/errors.js';
 
 const SM = 'arn:aws:states:eu-west-1:123456789012:stateMachine:highwater-prod';
 const EXEC = 'arn:aws:states:eu-west-1:123456789012:execution:highwater-prod:sales-shop-orders-x';
@@ -88,6 +89,29 @@ const commitOut = {
   rowsLoaded: 4,
 };
 const request = { pipeline: 'sales', tables: ['shop.orders'], options: {} };
+/** Two table outcomes as the definition's TableCommitted and TableFailed states write them. */
+const committedOutcome = {
+  table: 'shop.orders',
+  status: 'committed',
+  runId: run.runId,
+  watermarkBefore: run.from,
+  watermarkAfter: run.to,
+  rowsExtracted: 4,
+  rowsLoaded: 4,
+  chunks: 2,
+  load: loadOut,
+  horizon: null,
+  warnings: [],
+};
+const failedOutcome = {
+  table: 'shop.customers',
+  status: 'failed',
+  run: null,
+  error: { Error: 'DataError', Cause: JSON.stringify({ errorType: 'DataError', errorMessage: 'no primary key' }) },
+  abortError: null,
+  horizon: null,
+  warnings: [],
+};
 
 /** Builds a history the way Step Functions records it: ids in order, each task's events chained by previousEventId. */
 class HistoryBuilder {
@@ -192,7 +216,9 @@ function successfulHistory(stopAfterRetry = false): HistoryEvent[] {
   const e1 = h.task('ExtractChunk', failed, { run, chunk: chunk1 }, { output: result1 });
   const loaded = h.task('Load', e1, { run, chunks: [result0, result1] }, { output: loadOut });
   const committed = h.task('Commit', loaded, { run, load: loadOut }, { output: commitOut });
-  h.end('ExecutionSucceeded', committed, { executionSucceededEventDetails: { output: JSON.stringify([commitOut]) } });
+  h.end('ExecutionSucceeded', committed, {
+    executionSucceededEventDetails: { output: JSON.stringify({ tables: [committedOutcome] }) },
+  });
   return h.events;
 }
 
@@ -483,7 +509,7 @@ describe('summarizeHistory with the state machine of lambdas/orchestration/defin
     const outcome = { status: 'FAILED', error: 'Highwater.TablesFailed', cause: JSON.stringify(tables) };
     const reported = remoteTables(outcome);
     expect(reported.map((t) => [t.table, t.status, t.exitCode, t.error, t.skipped])).toEqual([
-      ['shop.orders', 'failed', 1, `ConfigError: ${cause}`, null],
+      ['shop.orders', 'failed', 1, 'ConfigError: table shop.orders is not in pipeline sales', null],
       ['shop.customers', 'skipped', 0, null, 'no new rows'],
     ]);
     expect(remoteResult(outcome, reported)).toBe('partial_success');
@@ -521,41 +547,66 @@ describe('renderProgress', () => {
 });
 
 describe('outcomeExitCode', () => {
-  const ok = { table: 'a.b', status: 'committed' };
-  it('is 0 for a succeeded run, and for a succeeded execution whose output it cannot read', () => {
-    expect(outcomeExitCode({ status: 'SUCCEEDED', output: JSON.stringify([commitOut]) })).toBe(0);
-    expect(outcomeExitCode({ status: 'SUCCEEDED', output: { status: 'success', tables: [ok] } })).toBe(0);
+  const wm = { ts: '2026-11-25 13:00:00', id: '10' };
+  const committed = {
+    table: 'a.b',
+    status: 'committed',
+    runId: 'r1',
+    watermarkBefore: { ts: null, id: null },
+    watermarkAfter: wm,
+    rowsExtracted: 4,
+    rowsLoaded: 4,
+    chunks: 2,
+    load: { rowsStaged: 4, rowsLoaded: 4, rowsDeleted: 0, files: 2, schemaChanges: [] },
+    horizon: 'NOW() - 15 s',
+    warnings: [],
+  };
+  const failed = (name: string) => ({
+    table: 'a.c',
+    status: 'failed',
+    run: null,
+    error: { Error: name, Cause: JSON.stringify({ errorType: name, errorMessage: 'it broke' }) },
+    abortError: null,
+    horizon: null,
+    warnings: [],
+  });
+  const tablesFailed = (tables: unknown[]) => ({
+    status: 'FAILED',
+    error: 'Highwater.TablesFailed',
+    cause: JSON.stringify(tables),
+  });
+
+  it("is 0 for a succeeded run (the Done state's {tables}), and for a succeeded execution it cannot read", () => {
+    expect(outcomeExitCode({ status: 'SUCCEEDED', output: JSON.stringify({ tables: [committed] }) })).toBe(0);
+    expect(outcomeExitCode({ status: 'SUCCEEDED', output: { tables: [committed] } })).toBe(0);
     expect(outcomeExitCode({ status: 'SUCCEEDED', output: 'not json' })).toBe(0);
   });
 
   it('is 3 when some tables failed', () => {
-    const aborted = { aborted: true, error: 'StagingError: upload failed' };
-    expect(outcomeExitCode({ status: 'SUCCEEDED', output: [commitOut, aborted] })).toBe(3);
-    expect(outcomeExitCode({ status: 'SUCCEEDED', output: { status: 'partial_success', tables: [ok] } })).toBe(3);
+    expect(outcomeExitCode(tablesFailed([committed, failed('StagingError.Permanent')]))).toBe(3);
   });
 
-  it("is the first failed table's code when every table failed", () => {
-    const output = [
-      { aborted: true, error: 'StagingError: upload failed' },
-      { aborted: true, error: 'WarehouseError: x' },
-    ];
-    expect(outcomeExitCode({ status: 'SUCCEEDED', output })).toBe(5);
-    const failed = {
-      table: 'a.b',
-      status: 'failed',
-      run: null,
-      error: { Error: 'WarehouseError.Permanent', Cause: '{}' },
-    };
-    expect(
-      outcomeExitCode({ status: 'FAILED', error: 'Highwater.TablesFailed', cause: JSON.stringify([failed]) }),
-    ).toBe(6);
-    const report = { status: 'failed', tables: [{ table: 'a.b', status: 'failed', exitCode: 6, error: 'x' }] };
-    expect(outcomeExitCode({ status: 'SUCCEEDED', output: JSON.stringify(report) })).toBe(6);
+  it("is the first failed table's code, from its error class, when every table failed", () => {
+    expect(outcomeExitCode(tablesFailed([failed('StagingError'), failed('WarehouseError')]))).toBe(5);
+    expect(outcomeExitCode(tablesFailed([failed('WarehouseError.Permanent')]))).toBe(6);
+    expect(outcomeExitCode(tablesFailed([failed('LeaseHeldError')]))).toBe(3);
+    // A name that is no Highwater class (Lambda's own, a States.* error) is a data error.
+    expect(outcomeExitCode(tablesFailed([failed('States.TaskFailed')]))).toBe(4);
   });
 
-  it('maps a failed execution by its error name, else 4', () => {
+  it('reads the tables of a failed run as the local report does: the message of the Lambda error, its code', () => {
+    const [t] = remoteTables(tablesFailed([failed('ConnectionError')]));
+    expect(t).toMatchObject({ table: 'a.c', status: 'failed', exitCode: 2, error: 'ConnectionError: it broke' });
+    expect(t!.bytes).toBeNull();
+    expect(t!.durationMs).toBeNull();
+    const [c] = remoteTables({ status: 'SUCCEEDED', output: { tables: [committed] } });
+    expect(c).toMatchObject({ status: 'committed', files: 2, watermarkAfter: wm, horizon: 'NOW() - 15 s' });
+  });
+
+  it('maps a failed execution with no tables by its error name, else 4', () => {
     expect(outcomeExitCode({ status: 'FAILED', error: 'ConfigError' })).toBe(1);
     expect(outcomeExitCode({ status: 'FAILED', error: 'ConnectionError' })).toBe(2);
+    expect(outcomeExitCode({ status: 'FAILED', error: 'ZodError' })).toBe(1);
     expect(outcomeExitCode({ status: 'FAILED', error: 'States.TaskFailed' })).toBe(4);
     expect(outcomeExitCode({ status: 'TIMED_OUT', error: null })).toBe(4);
     expect(outcomeExitCode({ status: 'ABORTED' })).toBe(4);
@@ -633,7 +684,7 @@ describe('remote sync', () => {
               status: 'SUCCEEDED',
               startDate: new Date(),
               stopDate: new Date(),
-              output: JSON.stringify([commitOut, { aborted: true, error: 'DataError: no primary key' }]),
+              output: JSON.stringify({ tables: [committedOutcome, failedOutcome] }),
             };
       },
       // Two pages per read: the paginator must follow nextToken to the end.

@@ -1,0 +1,156 @@
+/**
+ * A run's outcome → its report: the one reading of the state machine's Summary (manifests.ts SummarySchema), used
+ * by a local run, which adds what its own process saw (bytes, duration, the error as thrown), and by a remote run,
+ * which knows only what the execution returned.
+ */
+import { z } from 'zod';
+import {
+  type RunResult,
+  type StepError,
+  SummarySchema,
+  type TableOutcome,
+  TableOutcomeSchema,
+  type TableReport,
+} from '../domain/manifests.js';
+import { ExitCode, exitCodeOfErrorName, HighwaterError } from '../errors.js';
+
+/** What the process that ran a table's steps saw beyond the Summary; a remote run has none of it. */
+export interface StepObservations {
+  bytes: number;
+  durationMs: number;
+  /** The table's first terminal step failure as thrown (its message already redacted), if there was one. */
+  failure: { name: string; message: string; original: unknown } | null;
+}
+
+/** A Lambda failure's Cause is the function's error as JSON (`errorMessage`); any other Cause is the message. */
+export function causeMessage(cause: string | undefined): string | null {
+  if (cause === undefined || cause === '') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(cause);
+  } catch {
+    return cause;
+  }
+  const lambdaError = z.object({ errorMessage: z.string() }).safeParse(parsed);
+  return lambdaError.success ? lambdaError.data.errorMessage : cause;
+}
+
+/** `ConfigError: table shop.orders is not in pipeline sales`, from a Catch output. */
+export function stepErrorText(error: StepError): string {
+  const message = causeMessage(error.Cause);
+  return message ? `${error.Error}: ${message}` : error.Error;
+}
+
+function failureOf(
+  error: StepError,
+  abortError: StepError | null,
+  seen: StepObservations | null,
+  redact: (text: string) => string,
+): Pick<TableReport, 'error' | 'exitCode' | 'suggestion'> {
+  // The process's own error is the better account when it is the one Catch recorded (same ASL name).
+  const thrown = seen?.failure && seen.failure.name === error.Error ? seen.failure : null;
+  const original = thrown?.original instanceof HighwaterError ? thrown.original : null;
+  let text = thrown ? thrown.message : redact(stepErrorText(error));
+  if (abortError) text += ` (and Abort failed: ${redact(causeMessage(abortError.Cause) ?? abortError.Error)})`;
+  return {
+    error: text,
+    exitCode: original?.exitCode ?? exitCodeOfErrorName(error.Error) ?? ExitCode.data,
+    suggestion: original?.suggestion ? redact(original.suggestion) : null,
+  };
+}
+
+/** One table's report from its outcome (and, for a local run, what the process saw). */
+export function tableReport(
+  o: TableOutcome,
+  seen: StepObservations | null,
+  redact: (text: string) => string = (t) => t,
+): TableReport {
+  const base = {
+    table: o.table,
+    durationMs: seen ? seen.durationMs : null,
+    horizon: o.horizon,
+    warnings: o.warnings,
+    error: null,
+    suggestion: null,
+    exitCode: ExitCode.ok,
+  };
+  switch (o.status) {
+    case 'skipped':
+      return {
+        ...base,
+        status: 'skipped',
+        runId: null,
+        rowsExtracted: 0,
+        rowsLoaded: 0,
+        files: 0,
+        bytes: seen ? 0 : null,
+        watermarkBefore: null,
+        watermarkAfter: null,
+        skipped: o.skipped,
+        schemaChanges: [],
+      };
+    case 'committed':
+    case 'staged':
+      return {
+        ...base,
+        status: o.status,
+        runId: o.runId,
+        rowsExtracted: o.rowsExtracted,
+        rowsLoaded: o.rowsLoaded,
+        files: o.load ? o.load.files : o.chunks,
+        bytes: seen ? seen.bytes : null,
+        watermarkBefore: o.watermarkBefore,
+        watermarkAfter: o.watermarkAfter,
+        skipped: null,
+        schemaChanges: o.load?.schemaChanges ?? [],
+      };
+    case 'failed':
+      return {
+        ...base,
+        ...failureOf(o.error, o.abortError, seen, redact),
+        status: 'failed',
+        runId: o.run?.runId ?? null,
+        rowsExtracted: 0,
+        rowsLoaded: 0,
+        files: 0,
+        bytes: seen ? 0 : null,
+        watermarkBefore: o.run?.from ?? null,
+        watermarkAfter: null,
+        skipped: null,
+        schemaChanges: [],
+      };
+  }
+}
+
+/** success when no table failed, failed when all did, else partial_success. */
+export function runResultOf(tables: readonly Pick<TableReport, 'status'>[]): RunResult {
+  const failed = tables.filter((t) => t.status === 'failed').length;
+  return failed === 0 ? 'success' : failed === tables.length ? 'failed' : 'partial_success';
+}
+
+/** The CLI's exit code for a run: 0, 3 when only some tables failed, else the first failed table's own code. */
+export function exitCodeOfTables(tables: readonly Pick<TableReport, 'status' | 'exitCode'>[]): number {
+  const result = runResultOf(tables);
+  if (result === 'success') return ExitCode.ok;
+  if (result === 'partial_success') return ExitCode.partial;
+  return tables.find((t) => t.exitCode !== ExitCode.ok)?.exitCode ?? ExitCode.data;
+}
+
+/**
+ * The table outcomes in an execution's result: the Done state's `{tables}` output, or the TablesFailed Cause (the
+ * same array as JSON). Null when the value is neither, e.g. an execution that timed out before Summarize.
+ */
+export function summaryTables(value: unknown): TableOutcome[] | null {
+  let v = value;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return null;
+    }
+  }
+  const summary = SummarySchema.safeParse(v);
+  if (summary.success) return summary.data.tables;
+  const cause = z.array(TableOutcomeSchema).safeParse(v);
+  return cause.success ? cause.data : null;
+}
