@@ -6,25 +6,27 @@
 import { currentProcessOwner } from '../adapters/processes/index.js';
 import type { LoadedConfig } from '../domain/config.js';
 import type { AdapterSet } from '../runtime/adapter-set.js';
-import { awsAdapters } from '../runtime/aws.js';
 import { createRuntimeWith, type Runtime } from '../runtime/create.js';
 
 export type { Runtime } from '../ports/runtime.js';
 
-// The local kinds, imported when configuration first selects them (DuckDB and SQLite are native modules).
+// Every kind is imported when configuration first selects it (DuckDB and SQLite are native modules; the AWS kinds
+// bring their SDK clients).
+const aws = async (): Promise<AdapterSet> => (await import('../runtime/aws.js')).awsAdapters;
+
 export const allAdapters: AdapterSet = {
   async staging(cfg, location) {
-    if (cfg.type !== 'local') return awsAdapters.staging(cfg, location);
+    if (cfg.type !== 'local') return (await aws()).staging(cfg, location);
     const { createLocalStaging } = await import('./adapters/local-staging/index.js');
     return createLocalStaging({ root: location });
   },
   async state(cfg, location) {
-    if (cfg.type !== 'local') return awsAdapters.state(cfg, location);
+    if (cfg.type !== 'local') return (await aws()).state(cfg, location);
     const { createLocalStateStore } = await import('./adapters/local-state/index.js');
     return createLocalStateStore({ path: location });
   },
   async warehouse(t, location) {
-    if (t.type !== 'duckdb') return awsAdapters.warehouse(t, location);
+    if (t.type !== 'duckdb') return (await aws()).warehouse(t, location);
     const { createDuckDbWarehouse } = await import('./adapters/duckdb/index.js');
     return createDuckDbWarehouse({ path: location });
   },

@@ -11,10 +11,6 @@ import { STATE_MACHINE_ENV, stateMachineArnFrom } from '../run-request.js';
 /** The SFN calls (bin/cli/remote/client.ts), imported with the SDK only when a command talks to AWS. */
 type SfnCalls = typeof import('../remote/client.js');
 
-import { type ProgressModel, summarizeHistory } from '../remote/history.js';
-import { jsonOrText } from '../remote/json.js';
-import { renderProgress } from '../remote/render.js';
-
 /** Step Functions' execution statuses (the SDK's enum, spelled here so listing them loads no SDK). */
 const EXECUTION_STATUSES = [
   'RUNNING',
@@ -60,49 +56,6 @@ export function renderExecutionRows(rows: readonly ExecutionRow[]): string[] {
     ['NAME', 'STATUS', 'STARTED', 'STOPPED'],
     ...rows.map((r) => [r.name, r.status, r.startDate ?? '-', r.stopDate ?? '-']),
   ]);
-}
-
-export interface ExecutionDetail {
-  executionArn: string;
-  name: string | null;
-  status: string;
-  startDate: string | null;
-  stopDate: string | null;
-  input: unknown;
-  output: unknown;
-  error: string | null;
-  cause: string | null;
-  progress: ProgressModel;
-}
-
-export async function collectExecutionDetail(client: SFNClient, executionArn: string): Promise<ExecutionDetail> {
-  const { describeRemoteExecution, fetchHistory } = await sfn();
-  const d = await describeRemoteExecution(client, executionArn);
-  const progress = summarizeHistory(await fetchHistory(client, executionArn));
-  return {
-    executionArn,
-    name: d.name ?? null,
-    status: d.status ?? 'UNKNOWN',
-    startDate: d.startDate?.toISOString() ?? null,
-    stopDate: d.stopDate?.toISOString() ?? null,
-    input: jsonOrText(d.input),
-    output: jsonOrText(d.output),
-    error: d.error ?? null,
-    cause: d.cause ?? null,
-    progress,
-  };
-}
-
-export function renderExecutionDetail(d: ExecutionDetail): string[] {
-  return [
-    `${d.name ?? d.executionArn}  ${d.status}`,
-    `  arn      ${d.executionArn}`,
-    `  started  ${d.startDate ?? '-'}`,
-    `  stopped  ${d.stopDate ?? '-'}`,
-    `  input    ${JSON.stringify(d.input)}`,
-    ...(d.error ? [`  error    ${d.error}${d.cause ? `: ${d.cause}` : ''}`] : []),
-    ...renderProgress(d.progress),
-  ];
 }
 
 /** Commands get their client from here, so tests can hand them one whose answers are canned. */
@@ -155,6 +108,7 @@ export function executionsCommand(global: () => GlobalOptions, clientFactory?: S
       .action(async (arn: string, raw: unknown) => {
         const opts = z.object({ json: z.boolean().default(false) }).parse(raw);
         const out = outFor(opts.json);
+        const { collectExecutionDetail, renderExecutionDetail } = await import('../remote/execution-detail.js');
         const detail = await collectExecutionDetail(await clientFor(arn), arn);
         if (out.opts.json) out.json(detail);
         else for (const l of renderExecutionDetail(detail)) out.data(l);

@@ -1,6 +1,6 @@
 /** `highwater features`: what this build supports, per configuration mode and per adapter (local or AWS). */
 import { Command } from 'commander';
-import { type AdapterFeature, featureReport } from '../../../lambdas/local/engine/diagnostics/features.js';
+import type { AdapterFeature } from '../../../lambdas/local/engine/diagnostics/features.js';
 import { type GlobalOptions, outputFor } from '../context.js';
 import { table } from '../output.js';
 import { VERSION } from '../version.js';
@@ -19,6 +19,7 @@ export function featuresCommand(global: () => GlobalOptions): Command {
     const g = global();
     const out = outputFor(g, o.json);
     const config = await configModeInfo(g);
+    const { featureReport } = await import('../../../lambdas/local/engine/diagnostics/features.js');
     const report = featureReport();
     const commands = (cmd.parent?.commands ?? []).map((c) => c.name()).sort();
     if (out.opts.json) {

@@ -4,14 +4,11 @@ import type { PipelineConfig } from '../../../lambdas/domain/config.js';
 import { getTableConfig, parseDuration } from '../../../lambdas/engine/config/index.js';
 import { pipelineTableParts } from '../../../lambdas/engine/naming.js';
 import { ConfigError } from '../../../lambdas/errors.js';
-import {
-  applyCleanup,
-  type CleanupListing,
-  type CleanupScope,
-  listStagedFiles,
-  planCleanup,
-  type StagedFileEntry,
-} from '../../../lambdas/local/engine/cleanup.js';
+import type { CleanupListing, CleanupScope, StagedFileEntry } from '../../../lambdas/local/engine/cleanup.js';
+
+/** What s3clean may delete is decided in lambdas/local/engine/cleanup.ts, loaded when an s3clean command runs. */
+const cleanup = () => import('../../../lambdas/local/engine/cleanup.js');
+
 import type { Runtime } from '../../../lambdas/local/runtime.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { type Output, table } from '../output.js';
@@ -64,6 +61,7 @@ async function load(
   const seconds = olderThanSeconds(o.olderThan);
   const p = rt.pipeline(o.pipeline);
   const scope = await scopeFor(rt, p, o.table);
+  const { listStagedFiles } = await cleanup();
   const listing = await listStagedFiles(scope, { olderThanSeconds: seconds, pattern: o.pattern });
   const anyRuns = (await scope.state.listRuns(listing.tableKey)).length > 0;
   refuseUnknown(p, o.table, listing, anyRuns);
@@ -186,6 +184,7 @@ Examples:
     .action(async (o: FilterOptions & { dryRun?: boolean; force?: boolean }) =>
       withRuntime(o.json, async (rt, out) => {
         const { scope, listing } = await load(rt, o);
+        const { applyCleanup, planCleanup } = await cleanup();
         const plan = planCleanup(listing, { force: Boolean(o.force) });
         const freed = plan.delete.reduce((n, f) => n + f.size, 0);
         const keptRuns = [...new Set(plan.kept.map((f) => f.runId ?? '?'))];

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import type { PipelineConfig } from '../../../lambdas/domain/config.js';
 import { ConfigError } from '../../../lambdas/errors.js';
-import { type PipelineStatus, pipelineStatus, type TableStatus } from '../../../lambdas/local/engine/status.js';
+import type { PipelineStatus, TableStatus } from '../../../lambdas/local/engine/status.js';
 import { type GlobalOptions, openContext } from '../context.js';
 import { table } from '../output.js';
 
@@ -49,6 +49,7 @@ Examples:
             invalid.push({ pipeline: name, error: e.message });
             continue;
           }
+          const { pipelineStatus } = await import('../../../lambdas/local/engine/status.js');
           pipelines.push(await pipelineStatus(runtime, p, now));
         }
         const configSource =

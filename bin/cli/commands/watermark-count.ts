@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { getTableConfig } from '../../../lambdas/engine/config/index.js';
 import { DataError } from '../../../lambdas/errors.js';
-import { type CountReport, validateCounts } from '../../../lambdas/local/engine/counts.js';
+import type { CountReport } from '../../../lambdas/local/engine/counts.js';
 import { type GlobalOptions, openContext } from '../context.js';
 import { type Output, table } from '../output.js';
 
@@ -75,6 +75,7 @@ Example:
         const tc = getTableConfig(p, o.table);
         const source = await rt.openSource(p);
         try {
+          const { validateCounts } = await import('../../../lambdas/local/engine/counts.js');
           report = await validateCounts({ source, state: await rt.state(p), warehouse: await rt.warehouse(p) }, p, tc);
         } finally {
           await source.close();

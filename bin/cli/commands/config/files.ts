@@ -15,7 +15,6 @@ import {
   loadConfig,
   modeBanner,
 } from '../../../../lambdas/engine/config/index.js';
-import { planSetup } from '../../../../lambdas/engine/config/setup.js';
 import { ConfigError, HighwaterError } from '../../../../lambdas/errors.js';
 import { type GlobalOptions, outputFor } from '../../context.js';
 import { show } from './show-path.js';
@@ -105,6 +104,7 @@ Examples:
       const names = (await readdir(join(dir, 'pipelines'))).filter((f) => f.endsWith('.yml')).sort();
       const pipelines: Record<string, string> = {};
       for (const n of names) pipelines[n] = await readFile(join(dir, 'pipelines', n), 'utf8');
+      const { planSetup } = await import('../../../../lambdas/engine/config/setup.js');
       const plan = planSetup({ connections: await readFile(join(dir, 'connections.yml'), 'utf8'), pipelines }, env);
       const connectionsFile = join(configDir, 'connections.yml');
       if (existsSync(connectionsFile) && !o.force) {

@@ -4,14 +4,14 @@
  */
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { expect, test } from 'vitest';
-import { ConfigError, ConnectionError, StagingError } from '../../lambdas/errors.js';
-import { LOCAL_ARNS, localDefinition } from '../../lambdas/local/orchestration/local-machine.js';
+import { ConfigError, ConnectionError, StagingError } from '../../../lambdas/errors.js';
+import { LOCAL_ARNS, localDefinition } from '../../../lambdas/local/orchestration/local-machine.js';
 import {
   aslErrorName,
   type DefinitionArns,
   stateMachineDefinition,
   TRANSIENT_ERRORS,
-} from '../../lambdas/orchestration/definition.js';
+} from '../../../lambdas/orchestration/definition.js';
 
 type State = Record<string, unknown> & { Type: string };
 const ARNS: DefinitionArns = LOCAL_ARNS;

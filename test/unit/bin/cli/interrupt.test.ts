@@ -4,10 +4,10 @@
  * to a real CLI; here the handlers are driven with process.emit so the test process survives.)
  */
 import { afterEach, expect, test } from 'vitest';
-import { abortRunsOnSignal, interruptLines } from '../../bin/cli/interrupt.js';
-import type { RunContext } from '../../lambdas/domain/manifests.js';
-import { HeldRuns } from '../../lambdas/local/orchestration/held-runs.js';
-import type { Runtime } from '../../lambdas/local/runtime.js';
+import { abortRunsOnSignal, interruptLines } from '../../../../bin/cli/interrupt.js';
+import type { RunContext } from '../../../../lambdas/domain/manifests.js';
+import { HeldRuns } from '../../../../lambdas/local/orchestration/held-runs.js';
+import type { Runtime } from '../../../../lambdas/local/runtime.js';
 
 let uninstall: (() => void) | undefined;
 afterEach(() => uninstall?.());
