@@ -1,0 +1,145 @@
+/**
+ * The canonical text of a value, as SQL each database evaluates itself, so equal data hashes equal on MySQL,
+ * DuckDB and Redshift without a row leaving either side. The text is the value as the warehouse holds it after
+ * the type map (zero dates → NULL, BIGINT UNSIGNED as DECIMAL(20,0), booleans as 1/0), so a difference in text
+ * is a difference in data — except where two spellings of one value survive (JSON key order and spacing, a
+ * float's last digit), which the row comparison (compare-rows.ts) settles semantically for the few rows of a
+ * differing range. See docs/correctness.md, "Verification".
+ *
+ * Redshift functions used (https://docs.aws.amazon.com/redshift/latest/dg/): MD5 (r_MD5.html), STRTOL
+ * (r_STRTOL.html), TO_CHAR with the `US` microseconds pattern (r_TO_CHAR.html, r_FORMAT_strings.html), TO_HEX of
+ * VARBYTE (r_TO_HEX.html), JSON_SERIALIZE of SUPER (r_json_serialize.html), LOG (base 10, r_LOG.html), CHAR_LENGTH
+ * (r_LEN.html: a synonym of LEN).
+ */
+import type { MappedColumn } from '../../domain/model.js';
+import { quoteAnsi, quoteMysql } from '../sql.js';
+import { WAREHOUSE_DDL } from '../type-map.js';
+
+export type Dialect = 'mysql' | 'duckdb' | 'redshift';
+
+/** Significant digits a float is compared at: what MySQL's text protocol delivers of a FLOAT (6) and a DOUBLE. */
+export const FLOAT_DIGITS = { float32: 6, float64: 15 } as const;
+
+export function quoteFor(dialect: Dialect, name: string): string {
+  return dialect === 'mysql' ? quoteMysql(name) : quoteAnsi(name);
+}
+
+function isBit(col: MappedColumn): boolean {
+  return col.source.dataType.toLowerCase() === 'bit';
+}
+
+/** `digits` significant digits as `m.mmmmmeE`: the same text in every engine for the same double. */
+function significant(dialect: Dialect, c: string, digits: number): string {
+  const scale = digits - 1;
+  const decimal = `DECIMAL(${digits + 1},${scale})`;
+  if (dialect === 'mysql') {
+    const e = `FLOOR(LOG10(ABS(${c})))`;
+    return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} = 0 THEN '0' ELSE CONCAT(CAST(CAST(ROUND(${c} / POW(10, ${e}), ${scale}) AS ${decimal}) AS CHAR), 'e', CAST(${e} AS SIGNED)) END`;
+  }
+  // DuckDB's and Redshift's (and PostgreSQL's) LOG is base 10.
+  const e = `FLOOR(LOG(ABS(CAST(${c} AS DOUBLE PRECISION))))`;
+  return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} = 0 THEN '0' ELSE CAST(CAST(ROUND(CAST(${c} AS DOUBLE PRECISION) / POWER(10, ${e}), ${scale}) AS ${decimal}) AS VARCHAR) || 'e' || CAST(CAST(${e} AS INTEGER) AS VARCHAR) END`;
+}
+
+const MYSQL_NOT_ZERO_DATE = (c: string) => `MONTH(${c}) = 0 OR DAYOFMONTH(${c}) = 0`;
+
+/** The canonical text of one column, NULL for NULL. */
+export function canonicalValue(dialect: Dialect, col: MappedColumn): string {
+  const c = quoteFor(dialect, dialect === 'mysql' ? col.source.name : col.target);
+  const t = col.type;
+  if (dialect === 'mysql') {
+    const n = isBit(col) ? `(${c} + 0)` : c;
+    switch (t.kind) {
+      case 'boolean':
+        return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${n} <> 0 THEN '1' ELSE '0' END`;
+      case 'int16':
+      case 'int32':
+      case 'int64':
+      case 'decimal':
+        return `CAST(${n} AS CHAR)`;
+      case 'float32':
+      case 'float64':
+        return significant(dialect, c, FLOAT_DIGITS[t.kind]);
+      case 'string':
+      case 'json':
+      case 'time':
+        return `CONVERT(${c} USING utf8mb4)`;
+      case 'binary':
+        return `HEX(${c})`;
+      case 'date':
+        return `CASE WHEN ${MYSQL_NOT_ZERO_DATE(c)} THEN NULL ELSE DATE_FORMAT(${c}, '%Y-%m-%d') END`;
+      case 'timestamp':
+        return `CASE WHEN ${MYSQL_NOT_ZERO_DATE(c)} THEN NULL ELSE DATE_FORMAT(${c}, '%Y-%m-%d %H:%i:%s.%f') END`;
+    }
+  }
+  switch (t.kind) {
+    case 'boolean':
+      return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} THEN '1' ELSE '0' END`;
+    case 'int16':
+    case 'int32':
+    case 'int64':
+      return `CAST(${c} AS VARCHAR)`;
+    case 'decimal':
+      // At the source's scale, so a warehouse column widened to more digits still prints as the source does.
+      return `CAST(CAST(${c} AS DECIMAL(${t.precision},${t.scale})) AS VARCHAR)`;
+    case 'float32':
+    case 'float64':
+      return significant(dialect, c, FLOAT_DIGITS[t.kind]);
+    case 'string':
+    case 'time':
+      return `CAST(${c} AS VARCHAR)`;
+    case 'json':
+      return dialect === 'redshift' && !isVarcharJson(col) ? `JSON_SERIALIZE(${c})` : `CAST(${c} AS VARCHAR)`;
+    case 'binary':
+      return dialect === 'redshift' ? `UPPER(TO_HEX(${c}))` : `hex(${c})`;
+    case 'date':
+      return dialect === 'redshift' ? `TO_CHAR(${c}, 'YYYY-MM-DD')` : `strftime(${c}, '%Y-%m-%d')`;
+    case 'timestamp':
+      if (dialect === 'duckdb') return `strftime(${c}, '%Y-%m-%d %H:%M:%S.%f')`;
+      return `TO_CHAR(${t.utc ? `${c} AT TIME ZONE 'UTC'` : c}, 'YYYY-MM-DD HH24:MI:SS.US')`;
+  }
+}
+
+function isVarcharJson(col: MappedColumn): boolean {
+  return col.type.kind !== 'json';
+}
+
+/** A column's piece of the row text: `<length>:<text>`, or `~` for NULL (so NULL and '' differ, and no separator is ambiguous). */
+function piece(dialect: Dialect, col: MappedColumn): string {
+  const v = canonicalValue(dialect, col);
+  if (dialect === 'mysql') return `IFNULL(CONCAT(CHAR_LENGTH(${v}), ':', ${v}), '~')`;
+  return `COALESCE(CAST(CHAR_LENGTH(${v}) AS VARCHAR) || ':' || ${v}, '~')`;
+}
+
+/** The row's text: every compared column's piece, in order. */
+export function rowText(dialect: Dialect, cols: readonly MappedColumn[]): string {
+  const pieces = cols.map((c) => piece(dialect, c));
+  if (pieces.length === 0) return `''`;
+  return dialect === 'mysql' ? `CONCAT(${pieces.join(", '|', ")})` : pieces.join(` || '|' || `);
+}
+
+/** The row's hash: the first 60 bits of the MD5 of its text, as a non-negative integer every engine can sum exactly. */
+export function rowHash(dialect: Dialect, cols: readonly MappedColumn[]): string {
+  const md5 = `LEFT(MD5(${rowText(dialect, cols)}), 15)`;
+  if (dialect === 'mysql') return `CAST(CONV(${md5}, 16, 10) AS UNSIGNED)`;
+  if (dialect === 'duckdb') return `CAST('0x' || ${md5} AS BIGINT)`;
+  return `STRTOL(${md5}, 16)`;
+}
+
+/** `COUNT(*) AS n, <sum of row hashes as text> AS s`: one range's checksum. */
+export function checksumSelect(dialect: Dialect, cols: readonly MappedColumn[]): string {
+  const h = rowHash(dialect, cols);
+  if (dialect === 'mysql') return `COUNT(*) AS n, CAST(COALESCE(SUM(${h}), 0) AS CHAR) AS s`;
+  if (dialect === 'duckdb') return `COUNT(*) AS n, CAST(COALESCE(SUM(${h}), 0) AS VARCHAR) AS s`;
+  // 60-bit hashes overflow a BIGINT sum after 16 rows: sum them as DECIMAL(38,0) (exact to 10^38).
+  return `COUNT(*) AS n, CAST(COALESCE(SUM(CAST(${h} AS DECIMAL(38,0))), 0) AS VARCHAR) AS s`;
+}
+
+/** A bound value compared with a key column: cast to the column's type so the comparison is typed, not textual. */
+export function bindKey(dialect: 'duckdb' | 'redshift', col: MappedColumn): string {
+  const t = col.type;
+  if (t.kind === 'string' || t.kind === 'time' || t.kind === 'json') return 'CAST(? AS VARCHAR)';
+  if (t.kind === 'binary') return dialect === 'redshift' ? 'FROM_HEX(?)' : 'unhex(?)';
+  if (t.kind === 'boolean') return 'CAST(? AS BOOLEAN)';
+  return `CAST(? AS ${WAREHOUSE_DDL[dialect][t.kind](t as never, {})})`;
+}
