@@ -18,6 +18,8 @@ export interface Harness {
   dir: string;
   configDir: string;
   home: string;
+  /** The warehouse schema the test pipeline loads into (`public` in DuckDB, a fresh one on the Redshift stand-in). */
+  warehouseSchema: string;
   /** The state key of a table in the test pipeline. */
   stateKey(table: string): string;
   /** The committed watermark of a table in the test pipeline (undefined when none). */
@@ -104,6 +106,7 @@ ${
     dir,
     configDir,
     home,
+    warehouseSchema: fresh?.schema ?? 'public',
     stateKey(table) {
       return `test/mysql_test/${table}/warehouse`;
     },
