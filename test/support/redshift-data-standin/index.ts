@@ -47,6 +47,15 @@ DO $$ BEGIN
 END $$;
 CREATE OR REPLACE FUNCTION public.json_parse(text) RETURNS jsonb LANGUAGE sql IMMUTABLE STRICT AS 'SELECT $1::jsonb';
 CREATE OR REPLACE FUNCTION public.getdate() RETURNS timestamp LANGUAGE sql STABLE AS 'SELECT now()::timestamp';
+CREATE OR REPLACE FUNCTION public.strtol(text, integer) RETURNS bigint LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+BEGIN
+  IF $2 <> 16 THEN RAISE EXCEPTION 'the stand-in''s STRTOL takes base 16 only'; END IF;
+  IF length($1) > 15 THEN RAISE EXCEPTION 'the stand-in''s STRTOL takes at most 15 hex digits'; END IF;
+  RETURN ('x' || lpad($1, 16, '0'))::bit(64)::bigint;
+END $$;
+CREATE OR REPLACE FUNCTION public.json_serialize(jsonb) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS 'SELECT $1::text';
+CREATE OR REPLACE FUNCTION public.to_hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS 'SELECT encode($1, ''hex'')';
+CREATE OR REPLACE FUNCTION public.from_hex(text) RETURNS bytea LANGUAGE sql IMMUTABLE STRICT AS 'SELECT decode($1, ''hex'')';
 `;
 
 class ServiceError extends Error {
