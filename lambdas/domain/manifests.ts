@@ -126,6 +126,8 @@ export const LoadOutputSchema = z.object({
   rowsStaged: z.number().int(),
   rowsLoaded: z.number().int(),
   rowsDeleted: z.number().int(),
+  /** Rows removed (hard) or newly marked deleted (soft) for keys deleted at the source; 0 for a load without deletes. */
+  rowsDeletedAtSource: z.number().int().default(0),
   files: z.number().int(),
   /** What the load changed in the warehouse table's columns (widened, kept nullable, added, dropped). */
   schemaChanges: z.array(SchemaChangeSchema).default([]),

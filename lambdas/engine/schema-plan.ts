@@ -7,11 +7,20 @@
 import type { MappedColumn } from '../domain/model.js';
 import { WarehouseError } from '../errors.js';
 import type { LoadRequest, SchemaChange } from '../ports/index.js';
-import { tableLabel } from '../ports/load-request.js';
+import { SOFT_DELETE_COLUMN, tableLabel } from '../ports/load-request.js';
 import { type ColumnType, catalogSpelling, compareColumnTypes, type WarehouseName } from './type-widening.js';
 
 /** Columns whose names start with this are highwater's own (staging, rebuilds); schema changes never touch them. */
 export const INTERNAL_COLUMN_PREFIX = '__hw';
+
+/**
+ * Whether a warehouse column is highwater's own rather than a source column: the `__hw…` columns and the soft-delete
+ * column `_hw_deleted_at` (ports/load-request.ts). A request never carries them, and that is not a dropped column.
+ */
+export function isInternalColumn(name: string): boolean {
+  const key = name.toLowerCase();
+  return key.startsWith(INTERNAL_COLUMN_PREFIX) || key === SOFT_DELETE_COLUMN;
+}
 
 /** A target column as the warehouse's catalog describes it. */
 export interface CatalogColumn {
@@ -82,7 +91,7 @@ export function planSchemaChanges(
   }
   const wanted = new Set(req.columns.map((c) => c.target.toLowerCase()));
   for (const [key, have] of existing) {
-    if (wanted.has(key) || key.startsWith(INTERNAL_COLUMN_PREFIX)) continue;
+    if (wanted.has(key) || isInternalColumn(key)) continue;
     if (req.onColumnDrop === 'drop') plan.drop.push(have);
     else if (have.notNull) plan.relax.push(have);
   }

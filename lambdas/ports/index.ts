@@ -192,16 +192,33 @@ export interface LoadRequest {
   onColumnDrop: 'keep' | 'drop';
   /** The table as the CLI's `-t` names it (the source schema.table), for suggestions; the target when absent. */
   sourceTable?: string;
+  /** Keys deleted at the source (delete detection, or a repair): removed before the staged rows are merged, in the same transaction. */
+  deletes?: { keys: string[][]; mode: 'hard' | 'soft' };
   distkey?: string;
   sortkey?: string[];
   diststyle?: string;
 }
 
+/**
+ * Rows deleted at the source, applied by the load in its own transaction before the merge deletes and inserts the
+ * staged rows (so a key deleted and then inserted again at the source ends up present, with the staged values).
+ * Each key is the primary key tuple as text, in `primaryKey` order, the values as MySQL prints them (integers as
+ * decimal text, strings as they are, DECIMAL at its scale); the warehouse binds each one as a parameter cast to the
+ * key column's type. `hard` deletes the target rows; `soft` sets the target's `_hw_deleted_at` (TIMESTAMPTZ, added
+ * by the load if missing) to the load's time where it is still NULL, and rows the merge inserts afterwards have NULL
+ * there again. Needs a primary key. Replace ignores the keys (its new content leaves out what the source deleted),
+ * but with `soft` its new table still has `_hw_deleted_at`, NULL everywhere.
+ */
+export type LoadDeletes = NonNullable<LoadRequest['deletes']>;
+
 export interface LoadResult {
   rowsStaged: number;
   /** Distinct keys after dedupe, i.e. rows inserted into the target. */
   rowsLoaded: number;
+  /** Rows the merge's delete matched (merge/append), or the old table's rows (replace). */
   rowsDeleted: number;
+  /** Rows `deletes` removed (`hard`) or newly marked deleted (`soft`: rows already marked are not counted); 0 without deletes. */
+  rowsDeletedAtSource: number;
   /** What the load changed in the existing table's columns; empty when nothing changed, when it created the table, and for replace. */
   schemaChanges: SchemaChange[];
 }

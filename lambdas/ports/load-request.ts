@@ -4,10 +4,63 @@
  */
 
 import { CountMismatchError, WarehouseError } from '../errors.js';
-import type { LoadRequest } from './index.js';
+import type { LoadDeletes, LoadRequest } from './index.js';
+
+/**
+ * The column a soft delete sets (TIMESTAMPTZ; NULL = live). Highwater's own, never a source column: schema changes
+ * leave it alone (engine/schema-plan.ts), and a request whose columns include it cannot soft-delete.
+ */
+export const SOFT_DELETE_COLUMN = '_hw_deleted_at';
+
+/** Key types whose MySQL text a warehouse cannot compare as a bound, cast parameter (raw bytes, JSON documents). */
+const UNDELETABLE_KEY_KINDS = new Set(['binary', 'json']);
 
 export function tableLabel(req: Pick<LoadRequest, 'target'>): string {
   return `${req.target.schema}.${req.target.name}`;
+}
+
+/**
+ * The deletes a load applies before its merge: none for replace (its new content already leaves out the rows the
+ * source deleted) and none without `deletes`. An empty key list is returned as is (soft still makes sure the column
+ * is there).
+ */
+export function deletesToApply(req: LoadRequest): LoadDeletes | undefined {
+  return req.mode === 'replace' ? undefined : req.deletes;
+}
+
+function validateDeletes(req: LoadRequest, table: string): void {
+  const deletes = req.deletes;
+  if (deletes === undefined) return;
+  if (deletes.mode !== 'hard' && deletes.mode !== 'soft') {
+    throw new WarehouseError(
+      `load of ${table}: deletes.mode must be hard or soft, got ${JSON.stringify(deletes.mode)}`,
+    );
+  }
+  if (deletes.mode === 'soft' && req.columns.some((c) => c.target.toLowerCase() === SOFT_DELETE_COLUMN)) {
+    throw new WarehouseError(
+      `load of ${table}: soft deletes set ${SOFT_DELETE_COLUMN}, but the source has a column of that name`,
+      { suggestion: `Rename the column in the table's column mapping, or use hard deletes.` },
+    );
+  }
+  if (req.mode === 'replace') return;
+  if (!Array.isArray(deletes.keys)) throw new WarehouseError(`load of ${table}: deletes.keys must be a list of keys`);
+  if (req.primaryKey.length === 0) {
+    throw new WarehouseError(`load of ${table}: deletes need a primary key and none was given`);
+  }
+  const byName = new Map(req.columns.map((c) => [c.target.toLowerCase(), c]));
+  for (const name of req.primaryKey) {
+    const kind = byName.get(name.toLowerCase())?.type.kind;
+    if (kind !== undefined && UNDELETABLE_KEY_KINDS.has(kind)) {
+      throw new WarehouseError(`load of ${table}: deletes cannot match on primary key column ${name} of type ${kind}`);
+    }
+  }
+  deletes.keys.forEach((key, i) => {
+    if (!Array.isArray(key) || key.length !== req.primaryKey.length || key.some((v) => typeof v !== 'string')) {
+      throw new WarehouseError(
+        `load of ${table}: deleted key ${i + 1} must be ${req.primaryKey.length} text value${req.primaryKey.length > 1 ? 's' : ''} (${req.primaryKey.join(', ')}), got ${JSON.stringify(key)}`,
+      );
+    }
+  });
 }
 
 /** Rejects requests no warehouse could carry out, before anything is touched. */
@@ -43,6 +96,7 @@ export function validateRequest(req: LoadRequest): void {
   if (!Number.isSafeInteger(req.expectedRows) || req.expectedRows < 0) {
     throw new WarehouseError(`load of ${table}: expectedRows must be a non-negative integer, got ${req.expectedRows}`);
   }
+  validateDeletes(req, table);
 }
 
 /** The last hand-off check: every distinct staged key (or staged row, without a key) became exactly one row. */

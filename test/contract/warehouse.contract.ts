@@ -83,6 +83,7 @@ const SPELLINGS = {
     varchar200: 'VARCHAR',
     dec10_2: 'DECIMAL(10,2)',
     dec20_6: 'DECIMAL(20,6)',
+    timestamptz: 'TIMESTAMP WITH TIME ZONE',
   },
   redshift: {
     int: 'integer',
@@ -92,6 +93,7 @@ const SPELLINGS = {
     varchar200: 'character varying(200)',
     dec10_2: 'numeric(10,2)',
     dec20_6: 'numeric(20,6)',
+    timestamptz: 'timestamp with time zone',
   },
 } as const;
 
@@ -159,7 +161,13 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         `${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)} UNION ALL ${peopleRow(2, 'b', '2024-01-01 00:00:00', 1)}`,
       );
       const result = await wh.load(request(t('people'), [f], 2));
-      expect(result).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0, schemaChanges: [] });
+      expect(result).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 2,
+        rowsDeleted: 0,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
       expect(await wh.count(t('people'))).toBe(2);
       expect(await rows(t('people'), ['id', 'name'])).toEqual([
         { id: 1, name: 'a' },
@@ -189,7 +197,13 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         ].join(' UNION ALL '),
       );
       const result = await wh.load(request(t('people'), [a, b], 5));
-      expect(result).toEqual({ rowsStaged: 5, rowsLoaded: 3, rowsDeleted: 2, schemaChanges: [] });
+      expect(result).toEqual({
+        rowsStaged: 5,
+        rowsLoaded: 3,
+        rowsDeleted: 2,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
       expect(await rows(t('people'), ['id', 'name', 'seq'])).toEqual([
         { id: 1, name: 'a-new', seq: 2 },
         { id: 2, name: 'b-new', seq: 1 },
@@ -210,6 +224,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         rowsStaged: 2,
         rowsLoaded: 2,
         rowsDeleted: 1,
+        rowsDeletedAtSource: 0,
         schemaChanges: [],
       });
       expect(await rows(t('multi'), ['tenant', 'id', 'v'], ['tenant', 'id'])).toEqual([
@@ -236,6 +251,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         rowsStaged: 1,
         rowsLoaded: 1,
         rowsDeleted: 0,
+        rowsDeletedAtSource: 0,
         schemaChanges: [],
       });
       expect(await rows(t('people'), ['id', 'email'])).toEqual([
@@ -276,7 +292,13 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         "SELECT 10::INTEGER AS id, 'ten' AS label UNION ALL SELECT 11::INTEGER, 'eleven'",
       );
       const result = await wh.load(request(t('people'), [f], 2, { mode: 'replace', columns: cols, cursorColumns: [] }));
-      expect(result).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 3, schemaChanges: [] });
+      expect(result).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 2,
+        rowsDeleted: 3,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
       expect(await rows(t('people'), ['id', 'label'])).toEqual([
         { id: 10, label: 'ten' },
         { id: 11, label: 'eleven' },
@@ -301,12 +323,14 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         rowsStaged: 2,
         rowsLoaded: 2,
         rowsDeleted: 0,
+        rowsDeletedAtSource: 0,
         schemaChanges: [],
       });
       expect(await wh.load(request(t('keyed'), [f], 2, { mode: 'replace' }))).toEqual({
         rowsStaged: 2,
         rowsLoaded: 1,
         rowsDeleted: 0,
+        rowsDeletedAtSource: 0,
         schemaChanges: [],
       });
       expect(await rows(t('keyed'), ['id', 'name'])).toEqual([{ id: 1, name: 'new' }]);
@@ -338,8 +362,20 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         `${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)} UNION ALL ${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)}`,
       );
       const req = request(t('log'), [f], 2, { mode: 'append', primaryKey: [], cursorColumns: [] });
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0, schemaChanges: [] });
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0, schemaChanges: [] });
+      expect(await wh.load(req)).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 2,
+        rowsDeleted: 0,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
+      expect(await wh.load(req)).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 2,
+        rowsDeleted: 0,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
       expect(await wh.count(t('log'))).toBe(4);
     });
 
@@ -349,8 +385,20 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         `${peopleRow(1, 'a', '2024-01-01 00:00:00', 1)} UNION ALL ${peopleRow(2, 'b', '2024-01-01 00:00:00', 1)}`,
       );
       const req = request(t('people'), [f], 2, { mode: 'append' });
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0, schemaChanges: [] });
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 2, schemaChanges: [] });
+      expect(await wh.load(req)).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 2,
+        rowsDeleted: 0,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
+      expect(await wh.load(req)).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 2,
+        rowsDeleted: 2,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
       expect(await rows(t('people'), ['id', 'name'])).toEqual([
         { id: 1, name: 'a' },
         { id: 2, name: 'b' },
@@ -433,7 +481,13 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         expectedRows: 2,
         onColumnDrop: 'keep',
       } satisfies LoadRequest;
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 1, rowsDeleted: 0, schemaChanges: [] });
+      expect(await wh.load(req)).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 1,
+        rowsDeleted: 0,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
       expect(await rows(target, ['order', 'col_1st'], ['order'])).toEqual([{ order: 1, col_1st: 'y' }]);
     });
 
@@ -442,6 +496,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         rowsStaged: 0,
         rowsLoaded: 0,
         rowsDeleted: 0,
+        rowsDeletedAtSource: 0,
         schemaChanges: [],
       });
       expect(await wh.count(t('people'))).toBe(0);
@@ -457,6 +512,13 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         { columns: [] },
         { expectedRows: -1 },
         { onColumnDrop: 'remove' as unknown as 'keep' },
+        // Deletes: a key of the wrong arity, a value that is not text, an unknown mode, no primary key, and soft
+        // deletes over a source column that has the soft-delete column's name.
+        { deletes: { keys: [['1', '2']], mode: 'hard' } },
+        { deletes: { keys: [[1 as unknown as string]], mode: 'hard' } },
+        { deletes: { keys: [], mode: 'purge' as unknown as 'hard' } },
+        { mode: 'append', primaryKey: [], cursorColumns: [], deletes: { keys: [['1']], mode: 'hard' } },
+        { columns: [...people, column('_hw_deleted_at', TS)], deletes: { keys: [], mode: 'soft' } },
       ];
       for (const extra of cases) {
         const err = await wh.load(request(t('people'), [f], 1, extra)).catch((e: unknown) => e);
@@ -464,6 +526,240 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
         expect((err as Error).message).toContain(`${schema}.people`);
       }
       expect(await wh.count(t('people'))).toBeUndefined();
+    });
+
+    describe('deletes at the source', () => {
+      const DELETED_AT = '_hw_deleted_at';
+      const hard = (...ids: (number | string)[]) => ({ keys: ids.map((id) => [String(id)]), mode: 'hard' as const });
+      const soft = (...ids: (number | string)[]) => ({ keys: ids.map((id) => [String(id)]), mode: 'soft' as const });
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+      async function seedFive(target: TargetTable): Promise<void> {
+        const f = await harness.parquet(
+          'five',
+          ['a', 'b', 'c', 'd', 'e']
+            .map((name, i) => peopleRow(i + 1, name, '2024-01-01 00:00:00', 1))
+            .join(' UNION ALL '),
+        );
+        expect((await wh.load(request(target, [f], 5))).rowsLoaded).toBe(5);
+      }
+      async function marks(target: TargetTable): Promise<Record<number, string | null>> {
+        const out: Record<number, string | null> = {};
+        for (const r of await rows(target, ['id', DELETED_AT])) out[r.id as number] = r[DELETED_AT] as string | null;
+        return out;
+      }
+
+      it('hard: removes the deleted keys in the merge’s transaction, next to a changed row', async () => {
+        await seedFive(t('people'));
+        const f = await harness.parquet('changed', peopleRow(1, 'a2', '2024-01-02 00:00:00', 1));
+        expect(await wh.load(request(t('people'), [f], 1, { deletes: hard(2, 4) }))).toEqual({
+          rowsStaged: 1,
+          rowsLoaded: 1,
+          rowsDeleted: 1,
+          rowsDeletedAtSource: 2,
+          schemaChanges: [],
+        });
+        expect(await rows(t('people'), ['id', 'name'])).toEqual([
+          { id: 1, name: 'a2' },
+          { id: 3, name: 'c' },
+          { id: 5, name: 'e' },
+        ]);
+        // Keys that are not there (any more) delete nothing.
+        expect((await wh.load(request(t('people'), [], 0, { deletes: hard(2, 99) }))).rowsDeletedAtSource).toBe(0);
+        expect(await wh.count(t('people'))).toBe(3);
+      });
+
+      it('a key deleted and inserted again at the source ends up present, with the staged values', async () => {
+        await seedFive(t('people'));
+        const f = await harness.parquet('again', peopleRow(2, 'b-again', '2024-01-03 00:00:00', 1));
+        expect(await wh.load(request(t('people'), [f], 1, { deletes: hard(2, 3) }))).toEqual({
+          rowsStaged: 1,
+          rowsLoaded: 1,
+          rowsDeleted: 0,
+          rowsDeletedAtSource: 2,
+          schemaChanges: [],
+        });
+        expect(await rows(t('people'), ['id', 'name', 'updated_at'])).toEqual([
+          { id: 1, name: 'a', updated_at: '2024-01-01 00:00:00' },
+          { id: 2, name: 'b-again', updated_at: '2024-01-03 00:00:00' },
+          { id: 4, name: 'd', updated_at: '2024-01-01 00:00:00' },
+          { id: 5, name: 'e', updated_at: '2024-01-01 00:00:00' },
+        ]);
+      });
+
+      it('soft: adds _hw_deleted_at, marks the deleted keys once, and a key staged again is live', async () => {
+        await seedFive(t('people'));
+        const f = await harness.parquet('soft1', peopleRow(1, 'a2', '2024-01-02 00:00:00', 1));
+        expect(await wh.load(request(t('people'), [f], 1, { deletes: soft(2, 4) }))).toEqual({
+          rowsStaged: 1,
+          rowsLoaded: 1,
+          rowsDeleted: 1,
+          rowsDeletedAtSource: 2,
+          // The column is highwater's own, not a change of the source's columns.
+          schemaChanges: [],
+        });
+        expect((await harness.columns(wh, t('people'))).at(-1)).toEqual({
+          name: DELETED_AT,
+          type: SPELLINGS[wh.capabilities.name].timestamptz,
+          notNull: false,
+        });
+        expect(await wh.count(t('people'))).toBe(5);
+        const first = await marks(t('people'));
+        expect(first).toEqual({ 1: null, 2: expect.any(String), 3: null, 4: expect.any(String), 5: null });
+
+        // Marking 2 again leaves its first time, and only 5 counts; a later time is a later load's.
+        await sleep(20);
+        expect(await wh.load(request(t('people'), [], 0, { deletes: soft(2, 5) }))).toEqual({
+          rowsStaged: 0,
+          rowsLoaded: 0,
+          rowsDeleted: 0,
+          rowsDeletedAtSource: 1,
+          schemaChanges: [],
+        });
+        const second = await marks(t('people'));
+        expect(second[2]).toBe(first[2]);
+        expect(second[4]).toBe(first[4]);
+        expect(second[5]).toEqual(expect.any(String));
+        expect(second[5]).not.toBe(first[2]);
+        expect([second[1], second[3]]).toEqual([null, null]);
+
+        // A load (without deletes) that stages the soft-deleted 4 makes it live again; the others stay marked.
+        const back = await harness.parquet('soft3', peopleRow(4, 'd-back', '2024-01-04 00:00:00', 1));
+        expect(await wh.load(request(t('people'), [back], 1))).toEqual({
+          rowsStaged: 1,
+          rowsLoaded: 1,
+          rowsDeleted: 1,
+          rowsDeletedAtSource: 0,
+          schemaChanges: [],
+        });
+        expect(await marks(t('people'))).toEqual({ ...second, 4: null });
+        expect(await rows(t('people'), ['id', 'name'])).toContainEqual({ id: 4, name: 'd-back' });
+
+        // A live key soft-deleted and staged in the same load is marked, then re-inserted by the merge: live.
+        const both = await harness.parquet('soft4', peopleRow(1, 'a3', '2024-01-05 00:00:00', 1));
+        expect((await wh.load(request(t('people'), [both], 1, { deletes: soft(1) }))).rowsDeletedAtSource).toBe(1);
+        expect((await marks(t('people')))[1]).toBeNull();
+        expect(await rows(t('people'), ['id', 'name'])).toContainEqual({ id: 1, name: 'a3' });
+      });
+
+      it('matches composite and VARCHAR keys exactly (quotes included), and a BIGINT beyond 2^53 exactly', async () => {
+        const cols = [column('tenant', TEXT, false), column('id', INT, false), column('v', TEXT)];
+        const row = (tenant: string, id: number, v: string) =>
+          `SELECT '${tenant.replace(/'/g, "''")}'::VARCHAR AS tenant, ${id}::INTEGER AS id, '${v}'::VARCHAR AS v`;
+        const base = { columns: cols, primaryKey: ['tenant', 'id'], cursorColumns: [] };
+        const tenants = ["o'brien", 'a"b', 'plain', "x'); DROP TABLE people; --"];
+        const f = await harness.parquet(
+          'comp',
+          tenants.flatMap((tenant) => [row(tenant, 1, 'one'), row(tenant, 2, 'two')]).join(' UNION ALL '),
+        );
+        await wh.load(request(t('multi'), [f], 8, base));
+        const deletes = {
+          keys: [
+            ["o'brien", '1'],
+            ['a"b', '2'],
+            ["x'); DROP TABLE people; --", '1'],
+            ['plain', '3'], // no such row
+            ["O'BRIEN", '2'], // no such row either: text keys compare exactly
+          ],
+          mode: 'hard' as const,
+        };
+        expect((await wh.load(request(t('multi'), [], 0, { ...base, deletes }))).rowsDeletedAtSource).toBe(3);
+        // Sorted here, not by the warehouse: text collation differs between them.
+        const left = (await wh.query(`SELECT ${q('tenant')}, ${q('id')} FROM ${qt(t('multi'))}`))
+          .map((r) => `${r.tenant}/${r.id}`)
+          .sort();
+        expect(left).toEqual(['a"b/1', "o'brien/2", 'plain/1', 'plain/2', "x'); DROP TABLE people; --/2"].sort());
+
+        const big = [column('id', { kind: 'int64' }, false), column('v', TEXT)];
+        const bigRow = (id: string) => `SELECT ${id}::BIGINT AS id, 'v' AS v`;
+        const ids = ['9007199254740992', '9007199254740993', '9007199254740994'];
+        const fb = await harness.parquet('big', ids.map(bigRow).join(' UNION ALL '));
+        const bigReq = { columns: big, cursorColumns: [] };
+        await wh.load(request(t('big'), [fb], 3, bigReq));
+        const result = await wh.load(request(t('big'), [], 0, { ...bigReq, deletes: hard('9007199254740993') }));
+        expect(result.rowsDeletedAtSource).toBe(1);
+        const bigLeft = await wh.query(
+          `SELECT CAST(${q('id')} AS VARCHAR) AS id FROM ${qt(t('big'))} ORDER BY ${q('id')}`,
+        );
+        expect(bigLeft).toEqual([{ id: '9007199254740992' }, { id: '9007199254740994' }]);
+      });
+
+      it('a load with deletes and no files applies them; many keys are batched', async () => {
+        await seedFive(t('people'));
+        expect(await wh.load(request(t('people'), [], 0, { deletes: hard(1, 3) }))).toEqual({
+          rowsStaged: 0,
+          rowsLoaded: 0,
+          rowsDeleted: 0,
+          rowsDeletedAtSource: 2,
+          schemaChanges: [],
+        });
+        expect((await rows(t('people'), ['id'])).map((r) => r.id)).toEqual([2, 4, 5]);
+        // 2,300 keys (several statements on both warehouses), two of them present.
+        const many = Array.from({ length: 2300 }, (_, i) => 1000 + i);
+        const result = await wh.load(request(t('people'), [], 0, { deletes: soft(...many, 4, 5) }));
+        expect(result.rowsDeletedAtSource).toBe(2);
+        expect(await marks(t('people'))).toEqual({ 2: null, 4: expect.any(String), 5: expect.any(String) });
+        // A table the load creates takes deletes too (there is nothing to delete yet).
+        expect((await wh.load(request(t('fresh'), [], 0, { deletes: soft(1) }))).rowsDeletedAtSource).toBe(0);
+        expect((await harness.columns(wh, t('fresh'))).map((c) => c.name)).toEqual([
+          'id',
+          'name',
+          'updated_at',
+          'seq',
+          DELETED_AT,
+        ]);
+      });
+
+      it('onColumnDrop drop does not drop _hw_deleted_at, nor does keep report it; replace keeps the column, unmarked', async () => {
+        await seedFive(t('people'));
+        await wh.load(request(t('people'), [], 0, { deletes: soft(3) }));
+        const mark = (await marks(t('people')))[3];
+        expect(mark).toEqual(expect.any(String));
+        const withoutSeq = people.filter((c) => c.target !== 'seq');
+        const f = await harness.parquet(
+          'noseq',
+          "SELECT 6::INTEGER AS id, 'f'::VARCHAR AS name, TIMESTAMP '2024-01-02 00:00:00' AS updated_at",
+        );
+        const dropped = await wh.load(
+          request(t('people'), [f], 1, { columns: withoutSeq, cursorColumns: ['updated_at'], onColumnDrop: 'drop' }),
+        );
+        expect(dropped.schemaChanges).toEqual([
+          { column: 'seq', change: 'dropped', from: SPELLINGS[wh.capabilities.name].int },
+        ]);
+        expect((await harness.columns(wh, t('people'))).map((c) => c.name)).toEqual([
+          'id',
+          'name',
+          'updated_at',
+          DELETED_AT,
+        ]);
+        expect(await marks(t('people'))).toEqual({ 1: null, 2: null, 3: mark, 4: null, 5: null, 6: null });
+        const keep = await wh.load(
+          request(t('people'), [], 0, { columns: withoutSeq, cursorColumns: ['updated_at'], onColumnDrop: 'keep' }),
+        );
+        expect(keep.schemaChanges).toEqual([]);
+
+        // Replace ignores the keys but, with soft deletes, swaps in a table that still has the column (all NULL).
+        const r = await harness.parquet(
+          'rep',
+          "SELECT 7::INTEGER AS id, 'g'::VARCHAR AS name, TIMESTAMP '2024-01-02 00:00:00' AS updated_at",
+        );
+        const replaced = await wh.load(
+          request(t('people'), [r], 1, {
+            columns: withoutSeq,
+            cursorColumns: ['updated_at'],
+            mode: 'replace',
+            deletes: soft(7),
+          }),
+        );
+        expect(replaced).toEqual({
+          rowsStaged: 1,
+          rowsLoaded: 1,
+          rowsDeleted: 6,
+          rowsDeletedAtSource: 0,
+          schemaChanges: [],
+        });
+        expect(await marks(t('people'))).toEqual({ 7: null });
+      });
     });
 
     describe('schema changes', () => {
@@ -531,6 +827,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
           rowsStaged: 1,
           rowsLoaded: 1,
           rowsDeleted: 0,
+          rowsDeletedAtSource: 0,
           schemaChanges: isRedshift()
             ? [{ column: 'code', change: 'widened', from: spell().varchar10, to: spell().varchar200 }]
             : [],
@@ -648,6 +945,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
           rowsStaged: 2,
           rowsLoaded: 2,
           rowsDeleted: 1,
+          rowsDeletedAtSource: 0,
           schemaChanges: [{ column: 'legacy', change: 'kept', from: `${spell().int} NOT NULL`, to: spell().int }],
         });
         expect(await columnOf(t('legacy'), 'legacy')).toEqual({ name: 'legacy', type: spell().int, notNull: false });
@@ -673,6 +971,7 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
           rowsStaged: 1,
           rowsLoaded: 1,
           rowsDeleted: 0,
+          rowsDeletedAtSource: 0,
           schemaChanges: [{ column: 'legacy', change: 'dropped', from: spell().int }],
         });
         expect((await harness.columns(wh, t('legacy'))).map((c) => c.name)).toEqual(['id', 'name']);

@@ -136,7 +136,13 @@ describe('DuckDB warehouse: types and DDL', () => {
         expectedRows: 2,
         onColumnDrop: 'keep',
       };
-      expect(await wh.load(req)).toEqual({ rowsStaged: 2, rowsLoaded: 2, rowsDeleted: 0, schemaChanges: [] });
+      expect(await wh.load(req)).toEqual({
+        rowsStaged: 2,
+        rowsLoaded: 2,
+        rowsDeleted: 0,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
       const rows = await wh.query('SELECT * FROM "types"."all" ORDER BY id');
       expect(rows).toEqual([
         {
@@ -488,7 +494,13 @@ describe('DuckDB warehouse: files and sharing', () => {
         seen.add(await wh.count(target));
         polls += 1;
       }
-      expect(await loading).toEqual({ rowsStaged: 300_000, rowsLoaded: 300_000, rowsDeleted: 1000, schemaChanges: [] });
+      expect(await loading).toEqual({
+        rowsStaged: 300_000,
+        rowsLoaded: 300_000,
+        rowsDeleted: 1000,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
       expect(polls).toBeGreaterThan(0);
       for (const n of seen) expect([1000, 300_000]).toContain(n);
       expect(seen.has(1000)).toBe(true);

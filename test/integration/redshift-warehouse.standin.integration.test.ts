@@ -196,6 +196,7 @@ describe('Redshift warehouse: DDL', () => {
       rowsStaged: 1,
       rowsLoaded: 1,
       rowsDeleted: 0,
+      rowsDeletedAtSource: 0,
       schemaChanges: [],
     });
     const create = standin.sqlLog.find((s) => s.startsWith(`CREATE TABLE "${schema}"."orders" (`));
@@ -206,6 +207,7 @@ describe('Redshift warehouse: DDL', () => {
       rowsStaged: 1,
       rowsLoaded: 1,
       rowsDeleted: 1,
+      rowsDeletedAtSource: 0,
       schemaChanges: [],
     });
     const fresh = standin.sqlLog.find((s) => s.startsWith(`CREATE TABLE "${schema}"."orders__hw_new_`));
@@ -456,6 +458,116 @@ describe('Redshift warehouse: how schema changes are applied', () => {
   });
 });
 
+describe('Redshift warehouse: deletes at the source', () => {
+  /** [operation, sql, parameter values] of every statement sent after `from`, one per statement of a batch. */
+  function sentSince(from: number): [string, string, string[]][] {
+    return standin.requests.slice(from).flatMap((r): [string, string, string[]][] => {
+      if (r.operation === 'ExecuteStatement') {
+        const params = (r.body.Parameters as { value: string }[] | undefined) ?? [];
+        return [['execute', String(r.body.Sql), params.map((p) => p.value)]];
+      }
+      if (r.operation === 'BatchExecuteStatement') return (r.body.Sqls as string[]).map((sql) => ['batch', sql, []]);
+      return [];
+    });
+  }
+
+  it('sends every deleted key as a Data API parameter, never in SQL text, and applies them in the merge’s batch', async () => {
+    const wh = withManifests(openRaw());
+    const schema = schemaName();
+    const columns = [column('code', TEXT, false), column('id', { kind: 'int64' }, false), column('name', TEXT)];
+    const base = { columns, primaryKey: ['code', 'id'], cursorColumns: [] };
+    const seed = await parquet(
+      'del-seed',
+      `SELECT 'q''uote-7f3a' AS code, 9007199254740993::BIGINT AS id, 'a' AS name
+       UNION ALL SELECT 'q''uote-7f3a', 9007199254740992, 'a-neighbour'
+       UNION ALL SELECT '', 5, 'empty' UNION ALL SELECT 'zz-q9', 6, 'b'`,
+    );
+    await wh.load(request(schema, 'd', [seed], 4, base));
+    const target = `"${schema}"."d"`;
+
+    const from = standin.requests.length;
+    const logFrom = standin.sqlLog.length;
+    const f = await parquet('del-next', `SELECT 'zz-q9' AS code, 6::BIGINT AS id, 'b2' AS name`);
+    const keys = [
+      ["q'uote-7f3a", '9007199254740993'],
+      ['', '5'],
+    ];
+    expect(await wh.load(request(schema, 'd', [f], 1, { ...base, deletes: { keys, mode: 'soft' } }))).toEqual({
+      rowsStaged: 1,
+      rowsLoaded: 1,
+      rowsDeleted: 1,
+      rowsDeletedAtSource: 2,
+      schemaChanges: [],
+    });
+    const sent = sentSince(from);
+    // No key value in any SQL text, quoted or not (the empty string, which the Data API cannot carry, is the fixed
+    // literal '' as for queries).
+    for (const [, sql] of sent) {
+      for (const value of ['uote-7f3a', '9007199254740993']) expect(sql).not.toContain(value);
+    }
+    const logged = standin.sqlLog.slice(logFrom);
+    expect(logged.filter((sql) => /uote-7f3a|9007199254740993/.test(sql))).toEqual([]);
+    expect(logged.filter((sql) => sql.includes('_keys" ("code", "id") VALUES (CAST(:p1 AS '))).toHaveLength(1);
+    const inserts = sent.filter(([, sql]) => sql.startsWith(`INSERT INTO "${schema}"."d__hw_stage_`));
+    expect(inserts).toEqual([
+      [
+        'execute',
+        expect.stringMatching(
+          /^INSERT INTO "[^"]+"\."d__hw_stage_[0-9a-z]{12}_keys" \("code", "id"\) VALUES \(CAST\(:p1 AS VARCHAR\(65535\)\), CAST\(:p2 AS BIGINT\)\), \(CAST\('' AS VARCHAR\(65535\)\), CAST\(:p4 AS BIGINT\)\)$/,
+        ),
+        ["q'uote-7f3a", '9007199254740993', '5'],
+      ],
+    ]);
+    // The mark runs in the apply batch, after the column is added and before the merge's delete+insert.
+    const batch = sent.filter(([op]) => op === 'batch').map(([, sql]) => sql);
+    const at = (prefix: string) => batch.findIndex((sql) => sql.startsWith(prefix));
+    expect(at(`ALTER TABLE ${target} ADD COLUMN "_hw_deleted_at" TIMESTAMPTZ`)).toBeGreaterThan(-1);
+    expect(at(`UPDATE ${target} SET "_hw_deleted_at" = GETDATE() FROM (SELECT DISTINCT "code", "id" FROM`)).toBe(
+      at(`ALTER TABLE ${target} ADD COLUMN "_hw_deleted_at"`) + 1,
+    );
+    expect(at(`DELETE FROM ${target} USING "${schema}"."d__hw_stage_`)).toBe(at(`UPDATE ${target}`) + 1);
+    expect(batch.at(-1)).toMatch(/^DROP TABLE "[^"]+"\."d__hw_stage_[0-9a-z]{12}_keys"$/);
+    const marked = await wh.query<{ id: string; marked: boolean }>(
+      `SELECT CAST(id AS VARCHAR) AS id, "_hw_deleted_at" IS NOT NULL AS marked FROM ${target} ORDER BY id`,
+    );
+    expect(marked).toEqual([
+      { id: '5', marked: true },
+      { id: '6', marked: false },
+      { id: '9007199254740992', marked: false },
+      { id: '9007199254740993', marked: true },
+    ]);
+
+    // Hard: DELETE … USING the keys' table, in the apply batch before the merge's own delete; nothing left behind.
+    const from2 = standin.requests.length;
+    const hard = await wh.load(
+      request(schema, 'd', [], 0, { ...base, deletes: { keys: [['zz-q9', '6']], mode: 'hard' } }),
+    );
+    expect(hard.rowsDeletedAtSource).toBe(1);
+    const batch2 = sentSince(from2)
+      .filter(([op]) => op === 'batch')
+      .map(([, sql]) => sql);
+    const deletes = batch2.filter((sql) => sql.startsWith(`DELETE FROM ${target} USING`));
+    expect(deletes).toHaveLength(2);
+    expect(deletes[0]).toMatch(/__hw_stage_[0-9a-z]{12}_keys" WHERE /);
+    expect(await tablesIn(wh, schema)).toEqual(['d']);
+    await wh.close();
+  });
+
+  it('a key that cannot be cast fails the load with the statement named, and leaves nothing behind', async () => {
+    const wh = withManifests(openRaw());
+    const schema = schemaName();
+    await wh.load(request(schema, 'p', [await parquet('cast-seed', personRow(1, 'a'))], 1));
+    const err = await wh
+      .load(request(schema, 'p', [], 0, { deletes: { keys: [['1'], ['not-a-number']], mode: 'hard' } }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WarehouseError);
+    expect((err as Error).message).toContain(`Redshift failed loading ${schema}.p`);
+    expect(await wh.count({ schema, name: 'p' })).toBe(1);
+    expect(await tablesIn(wh, schema)).toEqual(['p']);
+    await wh.close();
+  });
+});
+
 describe('Redshift warehouse: types', () => {
   it('stages JSON as text and JSON_PARSEs it into SUPER; it comes back as JSON text', async () => {
     const wh = withManifests(openRaw());
@@ -466,7 +578,13 @@ describe('Redshift warehouse: types', () => {
       `SELECT 1::INTEGER AS id, '{"a":[1,2],"b":"x"}'::VARCHAR AS doc UNION ALL SELECT 2, '[true,null]' UNION ALL SELECT 3, NULL`,
     );
     const req = { ...request(schema, 'docs', [f], 3), columns, cursorColumns: [] };
-    expect(await wh.load(req)).toEqual({ rowsStaged: 3, rowsLoaded: 3, rowsDeleted: 0, schemaChanges: [] });
+    expect(await wh.load(req)).toEqual({
+      rowsStaged: 3,
+      rowsLoaded: 3,
+      rowsDeleted: 0,
+      rowsDeletedAtSource: 0,
+      schemaChanges: [],
+    });
     const rows = await wh.query<{ id: number; doc: string | null }>(
       `SELECT id, doc FROM "${schema}"."docs" ORDER BY id`,
     );
@@ -487,7 +605,13 @@ describe('Redshift warehouse: types', () => {
     );
     expect(ours.find((s) => s.startsWith(`INSERT INTO "${schema}"."docs"`))).toContain('JSON_PARSE("doc")');
     // A second load compares SUPER with SUPER and merges.
-    expect(await wh.load(req)).toEqual({ rowsStaged: 3, rowsLoaded: 3, rowsDeleted: 3, schemaChanges: [] });
+    expect(await wh.load(req)).toEqual({
+      rowsStaged: 3,
+      rowsLoaded: 3,
+      rowsDeleted: 3,
+      rowsDeletedAtSource: 0,
+      schemaChanges: [],
+    });
     await wh.close();
   });
 

@@ -4,8 +4,12 @@
  *   A. stage:  CREATE SCHEMA IF NOT EXISTS; CREATE TABLE <stage>; COPY <stage> FROM manifest; SELECT counts
  *   -- the staged row count is checked against expectedRows here; a mismatch drops the stage and stops --
  *   -- VARCHAR widenings, one statement each: ALTER TABLE … ALTER COLUMN … TYPE VARCHAR(n) (not allowed in a batch) --
+ *   -- with deletes: the deleted keys into <stage>_keys (created by batch A), parameterized INSERTs, one
+ *      ExecuteStatement each (a batch takes no parameters); they touch only that table --
  *   B. apply:  CREATE TABLE, or evolve it (column rebuilds for other widenings and for kept NOT NULL columns,
- *              ADD COLUMN, DROP COLUMN); DELETE … USING <stage>; INSERT deduped rows; DROP <stage>
+ *              ADD COLUMN, DROP COLUMN); [deletes: ADD COLUMN _hw_deleted_at if soft and missing;
+ *              DELETE … USING <keys> (hard) or UPDATE … SET _hw_deleted_at (soft)]; DELETE … USING <stage>;
+ *              INSERT deduped rows; DROP <stage> [; DROP <keys>]
  *              (replace: CREATE <new>; INSERT; DROP <old>; RENAME <new>; DROP <stage>)
  *
  * A batch cannot branch on a result, so the count check sits between the batches. Batch A touches only its own
@@ -16,10 +20,10 @@
  */
 import type { SubStatementData } from '@aws-sdk/client-redshift-data';
 import { newRunId, stagingTableName } from '../../engine/naming.js';
-import { planSchemaChanges, resyncSuggestion, type SchemaPlan } from '../../engine/schema-plan.js';
+import { type CatalogColumn, planSchemaChanges, resyncSuggestion, type SchemaPlan } from '../../engine/schema-plan.js';
 import { CountMismatchError, describeError, HighwaterError, WarehouseError } from '../../errors.js';
 import type { LoadRequest, LoadResult, SchemaChange, TargetTable } from '../../ports/index.js';
-import { checkInserted, validateRequest } from '../../ports/load-request.js';
+import { checkInserted, deletesToApply, SOFT_DELETE_COLUMN, validateRequest } from '../../ports/load-request.js';
 import { existingColumns, tableExists } from './catalog.js';
 import { type DataApi, MAX_BATCH_STATEMENTS } from './data-api.js';
 import {
@@ -35,14 +39,20 @@ import {
   widenVarcharSql,
 } from './ddl.js';
 import {
+  addSoftDeleteColumnSql,
   copySql,
   countSql,
+  createKeysTableSql,
   createSchemaSql,
   createStagingSql,
   deleteMatchingSql,
   dropSql,
   insertSql,
+  type KeyColumn,
+  keyColumnType,
+  keyInsertStatements,
   renameSql,
+  softDeleteSql,
   stagedCountsSql,
 } from './load-sql.js';
 import { countAt } from './values.js';
@@ -58,6 +68,7 @@ interface Plan {
   sqls: string[];
   /** Positions (0-based) of the statements whose counts make the result. */
   deleteAt?: number;
+  deleteAtSourceAt?: number;
   insertAt: number;
   oldCountAt?: number;
   schemaChanges: SchemaChange[];
@@ -73,8 +84,7 @@ function subRows(subs: readonly SubStatementData[], index: number | undefined, w
 }
 
 /** The existing table's changes (refusing incompatible types), checked against what Redshift can do. */
-async function plannedSchema(api: DataApi, context: string, req: LoadRequest, jsonAs: JsonAs): Promise<SchemaPlan> {
-  const existing = await existingColumns(api, context, req.target);
+function plannedSchema(req: LoadRequest, existing: ReadonlyMap<string, CatalogColumn>, jsonAs: JsonAs): SchemaPlan {
   const plan = planSchemaChanges(req, existing, 'redshift', (c) => columnType(c, jsonAs));
   const keys = new Set([...(req.distkey ? [req.distkey] : []), ...(req.sortkey ?? [])].map((k) => k.toLowerCase()));
   const pinned = plan.widen.filter((w) => w.to.family !== 'varchar' && keys.has(w.column.target.toLowerCase()));
@@ -109,6 +119,15 @@ function evolveSqls(target: TargetTable, schema: SchemaPlan, jsonAs: JsonAs): { 
   return { outside, sqls };
 }
 
+/** What batch B does for the request's deletes at the source. */
+interface DeleteStep {
+  mode: 'hard' | 'soft';
+  /** The deleted keys' table; absent when there are no keys (soft then only makes sure the column is there). */
+  keys?: TargetTable;
+  /** Soft: the target lacks _hw_deleted_at (or is created by this batch). */
+  addColumn: boolean;
+}
+
 function applyPlan(
   req: LoadRequest,
   stage: TargetTable,
@@ -116,6 +135,7 @@ function applyPlan(
   exists: boolean,
   schema: SchemaPlan | undefined,
   settings: LoadSettings,
+  deleteStep: DeleteStep | undefined,
 ): Plan {
   const { jsonAs } = settings;
   const keyed = req.primaryKey.length > 0;
@@ -123,6 +143,9 @@ function applyPlan(
   const sqls: string[] = [];
   if (req.mode === 'replace') {
     sqls.push(createTableSql(fresh, req, jsonAs));
+    // Replace ignores the deleted keys (its content is the source's whole table), but a soft-deleting table keeps
+    // its _hw_deleted_at column across the swap, NULL everywhere.
+    if (req.deletes?.mode === 'soft') sqls.push(addSoftDeleteColumnSql(fresh));
     const insertAt = sqls.push(insert(fresh)) - 1;
     let oldCountAt: number | undefined;
     if (exists) {
@@ -138,16 +161,66 @@ function applyPlan(
     outside = evolve.outside;
     sqls.push(...evolve.sqls);
   } else sqls.push(createTableSql(req.target, req, jsonAs));
+  // The deletes at the source come before the merge's delete+insert, so a key deleted and inserted again at the
+  // source ends up present (and, soft, live: the merge re-inserts it with a NULL _hw_deleted_at).
+  if (deleteStep?.addColumn) sqls.push(addSoftDeleteColumnSql(req.target));
+  let deleteAtSourceAt: number | undefined;
+  if (deleteStep?.keys) {
+    const sql =
+      deleteStep.mode === 'hard'
+        ? deleteMatchingSql(req.target, deleteStep.keys, req.primaryKey)
+        : softDeleteSql(req.target, deleteStep.keys, req.primaryKey);
+    deleteAtSourceAt = sqls.push(sql) - 1;
+  }
   const deleteAt = keyed ? sqls.push(deleteMatchingSql(req.target, stage, req.primaryKey)) - 1 : undefined;
   const insertAt = sqls.push(insert(req.target)) - 1;
   sqls.push(dropSql(stage));
+  if (deleteStep?.keys) sqls.push(dropSql(deleteStep.keys));
   return {
     outside,
     sqls,
     insertAt,
     schemaChanges: schema?.changes ?? [],
     ...(deleteAt === undefined ? {} : { deleteAt }),
+    ...(deleteAtSourceAt === undefined ? {} : { deleteAtSourceAt }),
   };
+}
+
+/** The request's primary-key columns, in key order, as the deleted keys' table holds them. */
+function keyColumns(req: LoadRequest, jsonAs: JsonAs): KeyColumn[] {
+  return req.primaryKey.map((name) => {
+    const c = req.columns.find((col) => col.target.toLowerCase() === name.toLowerCase());
+    if (!c) throw new WarehouseError(`load of ${tableLabel(req.target)}: primary key column ${name} is not loaded`);
+    return { name: c.target, type: keyColumnType(c, jsonAs) };
+  });
+}
+
+/**
+ * Fills the deleted keys' table, one parameterized INSERT per ExecuteStatement (load-sql.ts sizes them against the
+ * Data API's limits). These run outside the load's transaction but write only that table, which nothing else reads;
+ * the target changes in batch B alone. So the keys never need to ride in the transaction, and there is no limit on
+ * their number from it: batch B matches any number of them with one statement, and one load's keys are never split
+ * across transactions. Every key must land (a hand-off count, like the staged rows).
+ */
+async function stageDeletedKeys(
+  api: DataApi,
+  context: string,
+  req: LoadRequest,
+  keys: TargetTable,
+  columns: readonly KeyColumn[],
+  rows: readonly (readonly string[])[],
+): Promise<void> {
+  const table = tableLabel(req.target);
+  let staged = 0;
+  for (const statement of keyInsertStatements(keys, columns, rows, table)) {
+    const done = await api.execute(context, statement.sql, statement.parameters);
+    staged += done.description.ResultRows ?? 0;
+  }
+  if (staged !== rows.length) {
+    throw new CountMismatchError(
+      `load of ${table}: staged ${staged} of ${rows.length} deleted keys; nothing was loaded`,
+    );
+  }
 }
 
 export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: LoadSettings): Promise<LoadResult> {
@@ -162,21 +235,31 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
   const stage: TargetTable = { schema: req.target.schema, name: stagingTableName(req.target.name, runId) };
   const fresh: TargetTable = { schema: req.target.schema, name: `${req.target.name}__hw_new_${runId.slice(-8)}` };
   const keyed = req.primaryKey.length > 0;
+  const deletes = deletesToApply(req);
+  const keysTable: TargetTable | undefined =
+    deletes && deletes.keys.length > 0 ? { schema: req.target.schema, name: `${stage.name}_keys` } : undefined;
   let stageExists = false;
   try {
     const exists = await tableExists(api, context, req.target);
-    const schema =
-      exists && req.mode !== 'replace' ? await plannedSchema(api, context, req, settings.jsonAs) : undefined;
+    const existing = exists && req.mode !== 'replace' ? await existingColumns(api, context, req.target) : undefined;
+    const schema = existing ? plannedSchema(req, existing, settings.jsonAs) : undefined;
+    const deleteStep: DeleteStep | undefined = deletes && {
+      mode: deletes.mode,
+      ...(keysTable ? { keys: keysTable } : {}),
+      addColumn: deletes.mode === 'soft' && !existing?.has(SOFT_DELETE_COLUMN),
+    };
+    const keyCols = keysTable ? keyColumns(req, settings.jsonAs) : [];
     // Built before anything runs so DDL problems (names, dist/sort keys, too many statements) change nothing.
-    const plan = applyPlan(req, stage, fresh, exists, schema, settings);
+    const plan = applyPlan(req, stage, fresh, exists, schema, settings, deleteStep);
     if (plan.sqls.length > MAX_BATCH_STATEMENTS) {
       throw new WarehouseError(
-        `load of ${table}: its schema changes need ${plan.sqls.length} statements in one Data API batch, which takes at most ${MAX_BATCH_STATEMENTS}; nothing was changed`,
+        `load of ${table}: its schema changes${deleteStep ? ' and deletes' : ''} need ${plan.sqls.length} statements in one Data API batch, which takes at most ${MAX_BATCH_STATEMENTS}; nothing was changed`,
         { suggestion: resyncSuggestion(req) },
       );
     }
 
     const stageSqls = [createSchemaSql(req.target.schema), createStagingSql(stage, req.columns, settings.jsonAs)];
+    if (keysTable) stageSqls.push(createKeysTableSql(keysTable, keyCols));
     if (req.files.length > 0 && req.manifest) {
       stageSqls.push(copySql(stage, req.columns, req.manifest, settings.iamRoleSql, table));
     }
@@ -192,9 +275,10 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
       );
     }
 
+    if (keysTable && deletes) await stageDeletedKeys(api, context, req, keysTable, keyCols, deletes.keys);
     for (const sql of plan.outside) await api.execute(context, sql);
     const applied = await api.batch(context, plan.sqls);
-    stageExists = false; // dropped by the batch's last statement
+    stageExists = false; // dropped by the batch's last statements (with the deleted keys' table)
     const subs = applied.description.SubStatements ?? [];
     const rowsLoaded = subRows(subs, plan.insertAt, 'insert', context);
     const rowsDeleted =
@@ -203,14 +287,16 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
         : countAt(await api.results(context, `${applied.id}:${plan.oldCountAt + 1}`), 0, 'old table rows', context);
     // Committed already: a disagreement here fails the run (the watermark stays) and the re-run's merge repairs it.
     checkInserted(table, rowsLoaded, keyed ? keysStaged : rowsStaged, keyed);
-    return { rowsStaged, rowsLoaded, rowsDeleted, schemaChanges: plan.schemaChanges };
+    const rowsDeletedAtSource = subRows(subs, plan.deleteAtSourceAt, 'deletes at the source', context);
+    return { rowsStaged, rowsLoaded, rowsDeleted, rowsDeletedAtSource, schemaChanges: plan.schemaChanges };
   } catch (e) {
     if (e instanceof HighwaterError) throw e;
     throw new WarehouseError(`${context}: ${describeError(e)}`, { cause: e });
   } finally {
     if (stageExists) {
-      // Best effort: a stage left behind by a failed apply holds only this run's copy of the files.
+      // Best effort: a stage left behind by a failed apply holds only this run's copy of the files (and keys).
       await api.execute(context, dropSql(stage, true)).catch(() => undefined);
+      if (keysTable) await api.execute(context, dropSql(keysTable, true)).catch(() => undefined);
     }
   }
 }

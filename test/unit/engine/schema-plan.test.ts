@@ -1,7 +1,7 @@
 /** The schema plan both warehouses share (lambdas/engine/schema-plan.ts): what a load changes, and what it refuses. */
 import { describe, expect, test } from 'vitest';
 import type { LogicalType, MappedColumn } from '../../../lambdas/domain/model.js';
-import { type CatalogColumn, planSchemaChanges } from '../../../lambdas/engine/schema-plan.js';
+import { type CatalogColumn, isInternalColumn, planSchemaChanges } from '../../../lambdas/engine/schema-plan.js';
 import { duckdbType, redshiftType } from '../../../lambdas/engine/type-map.js';
 import { WarehouseError } from '../../../lambdas/errors.js';
 import type { LoadRequest } from '../../../lambdas/ports/index.js';
@@ -108,6 +108,28 @@ describe('planSchemaChanges', () => {
       redshift,
     );
     expect(keep.relax).toEqual([]);
+  });
+
+  test('the soft-delete column _hw_deleted_at is highwater’s own: never dropped, never kept-and-reported', () => {
+    const existing = catalog(
+      ['id', 'integer', true],
+      ['_HW_Deleted_At', 'timestamp with time zone', true],
+      ['legacy', 'integer', true],
+    );
+    for (const onColumnDrop of ['drop', 'keep'] as const) {
+      const plan = planSchemaChanges(
+        request([column('id', INT, false)], { onColumnDrop }),
+        existing,
+        'redshift',
+        redshift,
+      );
+      expect([...plan.drop, ...plan.relax].map((c) => c.name)).toEqual(['legacy']);
+      expect(plan.changes.map((c) => c.column)).toEqual(['legacy']);
+    }
+    expect(isInternalColumn('_hw_deleted_at')).toBe(true);
+    expect(isInternalColumn('__hw_tmp_0')).toBe(true);
+    expect(isInternalColumn('hw_deleted_at')).toBe(false);
+    expect(isInternalColumn('_hw_deleted_at_2')).toBe(false);
   });
 
   test('matches names case-insensitively, as the warehouses resolve them', () => {

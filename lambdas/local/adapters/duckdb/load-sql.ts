@@ -3,6 +3,7 @@ import type { MappedColumn } from '../../../domain/model.js';
 import { qualifiedAnsi, quoteAnsi } from '../../../engine/sql.js';
 import { duckdbType } from '../../../engine/type-map.js';
 import type { TargetTable } from '../../../ports/index.js';
+import { SOFT_DELETE_COLUMN } from '../../../ports/load-request.js';
 
 export function qualifiedTarget(target: TargetTable): string {
   return qualifiedAnsi(target.schema, target.name);
@@ -78,4 +79,38 @@ export function dropNotNullSql(qualifiedName: string, column: string): string {
 
 export function dropColumnSql(qualifiedName: string, column: string): string {
   return `ALTER TABLE ${qualifiedName} DROP COLUMN ${quoteAnsi(column)}`;
+}
+
+// ── Deletes at the source (LoadRequest.deletes) ────────────────────────────────────────────────────────────────
+
+/** The primary-key columns of the request, in key order, as the deleted keys' temp table holds them. */
+export function keysTableSql(keysName: string, keyColumns: readonly MappedColumn[]): string {
+  const defs = keyColumns.map((c) => `${quoteAnsi(c.target)} ${duckdbType(c.type)}`);
+  return `CREATE TEMP TABLE ${quoteAnsi(keysName)} (${defs.join(', ')})`;
+}
+
+/**
+ * One multi-row INSERT of `rows` deleted keys: every value is a `?` parameter (bound as VARCHAR, MySQL's text of
+ * the value) cast to its key column's type, so no value ever appears in the SQL text.
+ */
+export function insertKeysSql(keysName: string, keyColumns: readonly MappedColumn[], rows: number): string {
+  const tuple = `(${keyColumns.map((c) => `CAST(? AS ${duckdbType(c.type)})`).join(', ')})`;
+  return `INSERT INTO ${quoteAnsi(keysName)} (${columnList(keyColumns.map((c) => c.target))}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}`;
+}
+
+export function addSoftDeleteColumnSql(qualifiedName: string): string {
+  return `ALTER TABLE ${qualifiedName} ADD COLUMN ${quoteAnsi(SOFT_DELETE_COLUMN)} TIMESTAMPTZ`;
+}
+
+/**
+ * Marks the rows of the deleted keys that are not marked yet with the transaction's time (DuckDB's
+ * current_timestamp is the start of the transaction, so one load marks every row with the same instant).
+ */
+export function softDeleteSql(qualifiedName: string, keysName: string, primaryKey: readonly string[]): string {
+  const match = primaryKey.map((k) => `t.${quoteAnsi(k)} = s.${quoteAnsi(k)}`).join(' AND ');
+  const column = quoteAnsi(SOFT_DELETE_COLUMN);
+  return (
+    `UPDATE ${qualifiedName} AS t SET ${column} = current_timestamp WHERE t.${column} IS NULL ` +
+    `AND EXISTS (SELECT 1 FROM ${quoteAnsi(keysName)} AS s WHERE ${match})`
+  );
 }

@@ -4,16 +4,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type DuckDBConnection, LIST, listValue, VARCHAR } from '@duckdb/node-api';
-import { planSchemaChanges } from '../../../engine/schema-plan.js';
+import type { MappedColumn } from '../../../domain/model.js';
+import { type CatalogColumn, planSchemaChanges } from '../../../engine/schema-plan.js';
 import { quoteAnsi } from '../../../engine/sql.js';
 import { duckdbType } from '../../../engine/type-map.js';
 import { CountMismatchError } from '../../../errors.js';
-import type { LoadRequest, LoadResult, SchemaChange } from '../../../ports/index.js';
-import { checkInserted, tableLabel, validateRequest } from '../../../ports/load-request.js';
+import type { LoadDeletes, LoadRequest, LoadResult, SchemaChange } from '../../../ports/index.js';
+import {
+  checkInserted,
+  deletesToApply,
+  SOFT_DELETE_COLUMN,
+  tableLabel,
+  validateRequest,
+} from '../../../ports/load-request.js';
 import { existingColumns, tableExists } from './catalog.js';
 import { toHighwaterError } from './errors.js';
 import {
   addColumnSql,
+  addSoftDeleteColumnSql,
   alterTypeSql,
   createStagingSql,
   createTableSql,
@@ -22,9 +30,20 @@ import {
   dropColumnSql,
   dropNotNullSql,
   fillStagingSql,
+  insertKeysSql,
   insertSql,
+  keysTableSql,
   qualifiedTarget,
+  softDeleteSql,
 } from './load-sql.js';
+
+/**
+ * Deleted keys per INSERT into the keys' temp table. Each key is one parenthesised row of `?` parameters, so a
+ * statement binds 500 × (key columns) values: small enough for DuckDB to prepare quickly, large enough that
+ * 100,000 deleted keys take 200 statements. There is no upper bound on the keys of one load: DuckDB's transaction
+ * holds them all (in the temp table), so they are never split across transactions.
+ */
+export const DELETE_KEYS_PER_STATEMENT = 500;
 
 async function scalarCount(conn: DuckDBConnection, sql: string): Promise<number> {
   const reader = await conn.runAndReadAll(sql);
@@ -36,8 +55,13 @@ async function scalarCount(conn: DuckDBConnection, sql: string): Promise<number>
  * here transactionally: a failed load rolls them back): widens in place, adds, and keeps (drops NOT NULL) or drops
  * the columns the source dropped. An incompatible type change throws before any of it runs.
  */
-async function evolveTable(conn: DuckDBConnection, req: LoadRequest, qualified: string): Promise<SchemaChange[]> {
-  const plan = planSchemaChanges(req, await existingColumns(conn, req.target), 'duckdb', (c) => duckdbType(c.type));
+async function evolveTable(
+  conn: DuckDBConnection,
+  req: LoadRequest,
+  qualified: string,
+  existing: ReadonlyMap<string, CatalogColumn>,
+): Promise<SchemaChange[]> {
+  const plan = planSchemaChanges(req, existing, 'duckdb', (c) => duckdbType(c.type));
   for (const w of plan.widen) await conn.run(alterTypeSql(qualified, w.column));
   for (const column of plan.add) await conn.run(addColumnSql(qualified, column));
   for (const column of plan.relax) await conn.run(dropNotNullSql(qualified, column.name));
@@ -45,18 +69,74 @@ async function evolveTable(conn: DuckDBConnection, req: LoadRequest, qualified: 
   return plan.changes;
 }
 
+/** The request's primary-key columns, in key order (validateRequest has checked that each is among the columns). */
+function keyColumns(req: LoadRequest): MappedColumn[] {
+  return req.primaryKey.map((name) => {
+    const c = req.columns.find((col) => col.target.toLowerCase() === name.toLowerCase());
+    if (!c) throw new Error(`primary key column ${name} is not among the loaded columns`);
+    return c;
+  });
+}
+
+/**
+ * Applies the deletes at the source, in the load's transaction and before the merge touches the target: the keys go
+ * into a temp table (bound parameters, DELETE_KEYS_PER_STATEMENT keys a statement), then one DELETE (hard) or one
+ * UPDATE of `_hw_deleted_at` (soft) matches the target against it. Returns the rows removed or newly marked.
+ */
+async function applyDeletes(
+  conn: DuckDBConnection,
+  req: LoadRequest,
+  deletes: LoadDeletes,
+  qualified: string,
+  keysName: string,
+): Promise<number> {
+  if (deletes.keys.length === 0) return 0;
+  const keys = keyColumns(req);
+  await conn.run(keysTableSql(keysName, keys));
+  let staged = 0;
+  for (let at = 0; at < deletes.keys.length; at += DELETE_KEYS_PER_STATEMENT) {
+    const batch = deletes.keys.slice(at, at + DELETE_KEYS_PER_STATEMENT);
+    const values = batch.flat();
+    staged += (
+      await conn.run(
+        insertKeysSql(keysName, keys, batch.length),
+        values,
+        values.map(() => VARCHAR),
+      )
+    ).rowsChanged;
+  }
+  if (staged !== deletes.keys.length) {
+    throw new CountMismatchError(
+      `load of ${tableLabel(req)}: staged ${staged} of ${deletes.keys.length} deleted keys; nothing was loaded`,
+    );
+  }
+  const sql =
+    deletes.mode === 'hard'
+      ? deleteMatchingSql(qualified, keysName, req.primaryKey)
+      : softDeleteSql(qualified, keysName, req.primaryKey);
+  const changed = (await conn.run(sql)).rowsChanged;
+  await conn.run(`DROP TABLE ${quoteAnsi(keysName)}`);
+  return changed;
+}
+
 async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffix: string): Promise<LoadResult> {
   const qualified = qualifiedTarget(req.target);
   const stage = `__hw_stage_${suffix}`;
   const dedup = `__hw_dedup_${suffix}`;
+  const keysName = `__hw_deleted_keys_${suffix}`;
   const keyed = req.primaryKey.length > 0;
+  const deletes = deletesToApply(req);
 
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteAnsi(req.target.schema)}`);
   const exists = await tableExists(conn, req.target);
   let schemaChanges: SchemaChange[] = [];
   if (req.mode !== 'replace') {
-    if (exists) schemaChanges = await evolveTable(conn, req, qualified);
+    const existing = exists ? await existingColumns(conn, req.target) : new Map<string, CatalogColumn>();
+    if (exists) schemaChanges = await evolveTable(conn, req, qualified, existing);
     else await conn.run(createTableSql(qualified, req.columns));
+    // Soft deletes need their column; it is highwater's own, so it is not a schema change of the source's.
+    if (deletes?.mode === 'soft' && !existing.has(SOFT_DELETE_COLUMN))
+      await conn.run(addSoftDeleteColumnSql(qualified));
   }
 
   await conn.run(createStagingSql(stage, req.columns));
@@ -77,6 +157,10 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
   }
   const rowsExpected = keyed ? await scalarCount(conn, `SELECT count(*) FROM ${quoteAnsi(dedup)}`) : rowsStaged;
 
+  // Before the merge's delete+insert, so a key deleted and inserted again at the source ends up present (and, soft,
+  // live: the merge re-inserts it with a NULL _hw_deleted_at).
+  const rowsDeletedAtSource = deletes ? await applyDeletes(conn, req, deletes, qualified, keysName) : 0;
+
   let rowsDeleted = 0;
   let rowsLoaded: number;
   if (req.mode === 'replace') {
@@ -84,6 +168,9 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
     const fresh = `${req.target.name}__hw_new_${suffix}`;
     const freshQualified = qualifiedTarget({ schema: req.target.schema, name: fresh });
     await conn.run(createTableSql(freshQualified, req.columns));
+    // Replace ignores the deleted keys (its content is the source's whole table), but a soft-deleting table keeps
+    // its _hw_deleted_at column across the swap, NULL everywhere.
+    if (req.deletes?.mode === 'soft') await conn.run(addSoftDeleteColumnSql(freshQualified));
     rowsLoaded = (await conn.run(insertSql(freshQualified, source, req.columns))).rowsChanged;
     if (exists) {
       rowsDeleted = await scalarCount(conn, `SELECT count(*) FROM ${qualified}`);
@@ -97,7 +184,7 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
   checkInserted(tableLabel(req), rowsLoaded, rowsExpected, keyed);
   await conn.run(`DROP TABLE IF EXISTS ${quoteAnsi(dedup)}`);
   await conn.run(`DROP TABLE ${quoteAnsi(stage)}`);
-  return { rowsStaged, rowsLoaded, rowsDeleted, schemaChanges };
+  return { rowsStaged, rowsLoaded, rowsDeleted, rowsDeletedAtSource, schemaChanges };
 }
 
 export async function runLoad(conn: DuckDBConnection, req: LoadRequest): Promise<LoadResult> {
