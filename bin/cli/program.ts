@@ -9,6 +9,7 @@ import { multiSchemaCommand } from './commands/multi-schema.js';
 import { s3cleanCommand } from './commands/s3clean.js';
 import { statusCommand } from './commands/status.js';
 import { resyncCommand, syncCommand } from './commands/sync.js';
+import { verifyCommand } from './commands/verify.js';
 import { versionCommand } from './commands/version.js';
 import { watermarkCommand } from './commands/watermark.js';
 import { watermarkCountCommand } from './commands/watermark-count.js';
@@ -33,6 +34,7 @@ export function createProgram(): Command {
   program.addCommand(resyncCommand(global));
   program.addCommand(watermarkCommand(global));
   program.addCommand(watermarkCountCommand(global));
+  program.addCommand(verifyCommand(global));
   program.addCommand(leaseCommand(global));
   program.addCommand(s3cleanCommand(global));
   program.addCommand(connectionsCommand(global));

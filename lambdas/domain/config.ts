@@ -109,7 +109,10 @@ export interface TableConfig {
   distkey?: string;
   sortkey?: string[];
   diststyle?: 'AUTO' | 'ALL' | 'EVEN' | 'KEY';
-  deleteDetection: boolean;
+  /** Rows deleted at the source: `hard` deletes them in the warehouse, `soft` sets `_hw_deleted_at`, false keeps them. */
+  deleteDetection: 'hard' | 'soft' | false;
+  /** Detect deletes at most this often; null: every run. */
+  deleteDetectionEverySeconds: number | null;
   /** Rows per Parquet row group. */
   batchSize: number;
 }

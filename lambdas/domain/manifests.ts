@@ -7,6 +7,15 @@ import { MappedColumnSchema, SchemaChangeSchema, WatermarkSchema } from './model
 
 export { MappedColumnSchema, SchemaChangeSchema, SourceColumnSchema, WatermarkSchema } from './model.js';
 
+/** Keys after `lower` (exclusive) up to `upper` (inclusive), as canonical key text; null: unbounded. */
+export const KeyRangeSchema = z.object({
+  lower: z.array(z.string()).nullable(),
+  upper: z.array(z.string()).nullable(),
+});
+/** What a repair request may carry in a state payload; more is a resync's job. */
+export const MAX_REPAIR_RANGES = 500;
+export const MAX_REPAIR_DELETES = 2000;
+
 export const RunOptionsSchema = z.object({
   limit: z.number().int().positive().optional(),
   maxWorkers: z.number().int().positive().max(64).optional(),
@@ -16,6 +25,13 @@ export const RunOptionsSchema = z.object({
   dryRun: z.boolean().default(false),
   /** `highwater resync`: read the whole table again and replace the warehouse table with it, atomically. */
   resync: z.boolean().default(false),
+  /** `highwater verify --repair`: read these key ranges again (up to the watermark) and delete these keys. */
+  repair: z
+    .object({
+      ranges: z.array(KeyRangeSchema).min(1).max(MAX_REPAIR_RANGES),
+      deleteKeys: z.array(z.array(z.string())).max(MAX_REPAIR_DELETES).default([]),
+    })
+    .optional(),
 });
 export type RunOptions = z.infer<typeof RunOptionsSchema>;
 
@@ -59,7 +75,12 @@ export const RunContextSchema = z.object({
   to: WatermarkSchema,
   /** The watermark the commit writes (`to`, or lower while ids below it may still commit). */
   next: WatermarkSchema,
-  kind: z.enum(['sync', 'resync']).default('sync'),
+  kind: z.enum(['sync', 'resync', 'repair']).default('sync'),
+  /** Keys deleted at the source that Load removes (or marks) before its merge: staged JSON, read by Load. */
+  deletes: z
+    .object({ key: z.string(), count: z.number().int().positive(), mode: z.enum(['hard', 'soft']) })
+    .nullable()
+    .default(null),
   advancesWatermark: z.boolean(),
   columns: z.array(MappedColumnSchema),
   /** Target names of the key and cursor columns. */

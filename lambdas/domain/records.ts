@@ -40,8 +40,11 @@ export type LeaseOwner = z.infer<typeof leaseOwnerSchema>;
 export const chunkSchema = z.object({ index: count, key: text, rows: count, bytes: count });
 export type ChunkRecord = z.infer<typeof chunkSchema>;
 
-export const RUN_KINDS = ['sync', 'resync'] as const;
-/** `sync`: an incremental run; `resync`: the whole table rebuilt (`highwater resync`). */
+export const RUN_KINDS = ['sync', 'resync', 'repair'] as const;
+/**
+ * `sync`: an incremental run; `resync`: the whole table rebuilt (`highwater resync`); `repair`: the key ranges
+ * `verify --repair` found different, read again and merged (the watermark stays).
+ */
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /** What Plan decided and saw for one run, beyond its window. */
@@ -57,6 +60,8 @@ export const runPlanSchema = z.object({
   nullCursorRows: count.nullable(),
   /** Shown in the run report and by `status`: schema changes, a held watermark, a missing grant. */
   warnings: z.array(text),
+  /** When this run looked for rows deleted at the source (delete_detection); null when it did not. */
+  deletesCheckedAt: nullableText.default(null),
 });
 export type RunPlanRecord = z.infer<typeof runPlanSchema>;
 

@@ -136,9 +136,20 @@ export function manifestKey(rootPrefix: string, parts: TableKeyParts, runId: str
   return `${runStagingPrefix(rootPrefix, parts, runId)}manifest.json`;
 }
 
+/** The keys a run deletes in the warehouse (delete detection, a repair), written by Plan, read by Load. */
+export function deletesKey(rootPrefix: string, parts: TableKeyParts, runId: string): string {
+  return `${runStagingPrefix(rootPrefix, parts, runId)}deletes.json`;
+}
+
 /** A large plan written to staging for a Distributed Map to read. */
 export function planKey(rootPrefix: string, parts: TableKeyParts, runId: string): string {
   return `${runStagingPrefix(rootPrefix, parts, runId)}plan.json`;
+}
+
+/** The last verification of a table (`highwater verify`): beside, not under, the table's staging prefix. */
+export function verificationKey(rootPrefix: string, parts: TableKeyParts): string {
+  tableKey(parts);
+  return `${cleanPrefix(rootPrefix)}verifications/${parts.pipeline}/${parts.target}/${parts.source}/${parts.table}.json`;
 }
 
 export interface ParsedStagingKey {

@@ -4,10 +4,17 @@
  * newest cursor, delete+insert (or swap for full_sync replace). The ledger, not the step payload, says which
  * files belong to the run, so a payload can never smuggle in a stray file.
  */
-import { CHUNKS_IN_LEDGER, type ChunkResult, LoadInputSchema, type LoadOutput } from '../domain/manifests.js';
+import { z } from 'zod';
+import {
+  CHUNKS_IN_LEDGER,
+  type ChunkResult,
+  LoadInputSchema,
+  type LoadOutput,
+  type RunContext,
+} from '../domain/manifests.js';
 import { manifestKey } from '../engine/naming.js';
 import { CountMismatchError, DataError } from '../errors.js';
-import type { ChunkRecord, RunRecord } from '../ports/index.js';
+import type { ChunkRecord, LoadDeletes, RunRecord, Staging } from '../ports/index.js';
 import type { Runtime } from '../ports/runtime.js';
 import { runScope } from './shared.js';
 
@@ -30,6 +37,20 @@ function checkExtracted(table: string, current: RunRecord, reported: ChunkResult
       `${table} run ${current.runId}: the ledger has ${current.chunks.length} chunks / ${ledgerRows} rows, the extract steps reported ${reported.length} / ${payloadRows}`,
     );
   }
+}
+
+const StagedDeletesSchema = z.array(z.array(z.string()));
+
+/** The keys Plan staged for this run to delete, checked to be what Plan wrote. */
+async function stagedDeletes(staging: Staging, run: RunContext): Promise<LoadDeletes | undefined> {
+  if (!run.deletes) return undefined;
+  const parsed = StagedDeletesSchema.safeParse(await staging.getJson(run.deletes.key));
+  if (!parsed.success || parsed.data.length !== run.deletes.count) {
+    throw new DataError(
+      `${run.table} run ${run.runId}: the staged deletes ${run.deletes.key} are missing or not the ${run.deletes.count} keys Plan found`,
+    );
+  }
+  return { keys: parsed.data, mode: run.deletes.mode };
 }
 
 export async function load(input: unknown, rt: Runtime): Promise<LoadOutput> {
@@ -58,8 +79,10 @@ export async function load(input: unknown, rt: Runtime): Promise<LoadOutput> {
     entries: files.map((f) => ({ url: staging.locate(f.key), mandatory: true, meta: { content_length: f.bytes } })),
   });
 
+  const deletes = await stagedDeletes(staging, run);
   const warehouse = await rt.warehouse(pipeline);
   const result = await warehouse.load({
+    ...(deletes ? { deletes } : {}),
     target: run.target,
     columns: run.columns,
     primaryKey: run.primaryKey,

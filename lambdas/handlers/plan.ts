@@ -21,7 +21,7 @@ import {
 import { EMPTY_WATERMARK, type MappedColumn, type SourceColumn, type Watermark } from '../domain/model.js';
 import { watermarkAfter } from '../domain/records.js';
 import { getTableConfig } from '../engine/config/index.js';
-import { newRunId, parseTableKey, pipelineTableParts, planKey, tableKey } from '../engine/naming.js';
+import { deletesKey, newRunId, parseTableKey, pipelineTableParts, planKey, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';
 import { diffColumns, refuseIncompatible, schemaWarnings } from '../engine/schema-changes.js';
 import { strategyFor } from '../engine/strategies/index.js';
@@ -31,6 +31,7 @@ import type { Observation } from '../engine/strategies/strategy.js';
 import { sameWatermark } from '../engine/strategies/timestamp-cursor.js';
 import { advancesWatermark, buildTableContext, cursorColumns, type TableContext } from '../engine/table-context.js';
 import { mapColumns } from '../engine/type-map.js';
+import { detectDeletes } from '../engine/verify/deletes.js';
 import { ConfigError } from '../errors.js';
 import type { RunRecord, SourceReader, StateStore } from '../ports/index.js';
 import type { Runtime } from '../ports/runtime.js';
@@ -179,8 +180,56 @@ export function runContextOf(
     backupOnly: options.backupOnly,
     redshiftOnly: options.redshiftOnly,
     customUpperTimestamp: plan.window.upperTimestamp,
+    deletes: null,
     adhoc,
   };
+}
+
+/** Whether this run looks for deletes: the table asks for it and `delete_detection_every` has passed. */
+function deletesDue(table: TableConfig, runs: readonly RunRecord[], now: number): boolean {
+  if (table.deleteDetectionEverySeconds === null) return true;
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const r = runs[i]!;
+    const at = r.plan?.deletesCheckedAt;
+    if (at && (r.status === 'committed' || r.status === 'cleaned')) {
+      return now - Date.parse(at) >= table.deleteDetectionEverySeconds * 1000;
+    }
+  }
+  return true;
+}
+
+/**
+ * The keys deleted at the source since the warehouse last saw them, when the table carries deletes (null: not
+ * looked for this run). A replace carries deletes by itself; a table without a key cannot name them.
+ */
+async function findDeletes(
+  rt: Runtime,
+  pipeline: PipelineConfig,
+  table: TableConfig,
+  ctx: TableContext,
+  source: SourceReader,
+  runs: readonly RunRecord[],
+): Promise<string[][] | null> {
+  if (!table.deleteDetection || ctx.pk.length === 0 || ctx.mode === 'replace') return null;
+  if (!deletesDue(table, runs, Date.now())) return null;
+  const warehouse = await rt.warehouse(pipeline);
+  const target = { schema: pipeline.target.schema, name: table.targetName.toLowerCase() };
+  return (await detectDeletes({ source, warehouse }, ctx, target)).keys;
+}
+
+/** Writes the keys a run's Load deletes to staging and says where (null when there are none). */
+async function stageDeletes(
+  rt: Runtime,
+  pipeline: PipelineConfig,
+  table: TableConfig,
+  run: RunContext,
+  keys: readonly string[][] | null,
+): Promise<RunContext['deletes']> {
+  if (!keys || keys.length === 0 || !table.deleteDetection) return null;
+  const staging = await rt.staging(pipeline);
+  const key = deletesKey(staging.prefix, parseTableKey(run.tableKey), run.runId);
+  await staging.putJson(key, keys);
+  return { key, count: keys.length, mode: table.deleteDetection };
 }
 
 /** The ledger entry a plan opens for its run. */
@@ -190,6 +239,7 @@ function newRunRecord(
   plannedChunks: number,
   window: { snapshotAt: string | null; nullCursorRows: number | null },
   warnings: string[],
+  deletesCheckedAt: string | null = null,
 ): RunRecord {
   const now = new Date().toISOString();
   return {
@@ -219,6 +269,7 @@ function newRunRecord(
       columns: run.columns.map((c) => c.source),
       nullCursorRows: window.nullCursorRows,
       warnings,
+      deletesCheckedAt,
     },
   };
 }
@@ -241,9 +292,6 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
   }
   const pipeline = rt.pipeline(req.pipeline, req.adhoc);
   const table = getTableConfig(pipeline, req.table);
-  if (table.deleteDetection) {
-    throw new ConfigError(`${table.name}: delete_detection is not supported yet; remove it or set it to false`);
-  }
   const key = keyOf(pipeline, table.name);
   const state = await rt.state(pipeline);
   const runId = newRunId();
@@ -257,13 +305,17 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
     );
     if (options.redshiftOnly) {
       await giveUp(state, staged.broken, runId);
-      return await planLoadOnly(rt, pipeline, table, key, runId, staged.chain, req.adhoc, []);
+      return await planLoadOnly(rt, pipeline, table, key, runId, staged.chain, req.adhoc, [], committed, null);
     }
+    if (options.repair) return await planRepair(rt, pipeline, table, key, runId, committed, options.repair, req.adhoc);
 
     const source = await rt.openSource(pipeline);
     let tablePlan: TablePlan;
     const warnings: string[] = [];
     let chain = staged.chain;
+    // Keys deleted at the source (null: not looked for), and when they were looked for.
+    let deleted: string[][] | null = null;
+    let deletesCheckedAt: string | null = null;
     try {
       const { ctx } = await describeForPlan(source, table);
       const diff = diffColumns(
@@ -291,22 +343,35 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
       });
       warnings.push(...window.warnings, ...nullCursorWarning(ctx, window.nullCursorRows));
       tablePlan = { pipeline, table, ctx, tableKey: key, window };
+      // A backup-only run loads nothing, so it cannot carry deletes: the next loading run looks for them.
+      if (!options.backupOnly) {
+        const checkedAt = new Date().toISOString();
+        deleted = await findDeletes(rt, pipeline, table, ctx, source, runs);
+        if (deleted !== null) deletesCheckedAt = checkedAt;
+        if (deleted && deleted.length > 0) warnings.push(`${deleted.length} row(s) deleted at the source`);
+      }
     } finally {
       await source.close();
     }
     await giveUp(state, staged.broken, runId);
     const { window } = tablePlan;
     if (window.skipped !== null) {
-      // Nothing new at the source, but staged runs wait: load them now rather than leave the warehouse behind.
-      if (chain.length > 0 && !options.backupOnly) {
-        return await planLoadOnly(rt, pipeline, table, key, runId, chain, req.adhoc, warnings);
+      // Nothing new at the source, but staged runs or deletes wait: load them now rather than leave the warehouse
+      // behind.
+      if ((chain.length > 0 || (deleted?.length ?? 0) > 0) && !options.backupOnly) {
+        return await planLoadOnly(rt, pipeline, table, key, runId, chain, req.adhoc, warnings, committed, {
+          keys: deleted,
+          checkedAt: deletesCheckedAt,
+        });
       }
+      if (deletesCheckedAt !== null) await recordDeleteCheck(state, rt, runId, tablePlan, deletesCheckedAt);
       await state.releaseLease(key, runId);
       return nothingToDo(window.skipped, window.horizon, warnings);
     }
     const stagedIds = tablePlan.ctx.mode === 'replace' || options.backupOnly ? [] : chain.map((r) => r.runId);
     const run = runContextOf(tablePlan, runId, stagedIds, options, req.adhoc);
-    await state.putRun(newRunRecord(run, 'extracting', window.chunks.length, window, warnings));
+    run.deletes = await stageDeletes(rt, pipeline, table, run, deleted);
+    await state.putRun(newRunRecord(run, 'extracting', window.chunks.length, window, warnings, deletesCheckedAt));
     return {
       run,
       ...(await placeChunks(rt, pipeline, run, window.chunks)),
@@ -330,9 +395,12 @@ async function planLoadOnly(
   chain: RunRecord[],
   adhoc: RunContext['adhoc'],
   warnings: string[],
+  committed: Watermark,
+  deletes: { keys: string[][] | null; checkedAt: string | null } | null,
 ): Promise<PlanOutput> {
   const state = await rt.state(pipeline);
-  if (chain.length === 0) {
+  const deleteCount = deletes?.keys?.length ?? 0;
+  if (chain.length === 0 && deleteCount === 0) {
     await state.releaseLease(key, runId);
     return nothingToDo('no staged runs waiting to be loaded', null, warnings);
   }
@@ -343,16 +411,17 @@ async function planLoadOnly(
   } finally {
     await source.close();
   }
-  const first = chain[0]!;
-  const last = chain[chain.length - 1]!;
+  const first = chain[0];
+  const last = chain[chain.length - 1];
+  // Deletes alone (no staged run): a run of no rows that leaves the watermark where it is.
   const window: WindowPlan = {
-    from: first.from,
-    to: last.to,
-    next: watermarkAfter(last),
+    from: first ? first.from : committed,
+    to: last ? last.to : committed,
+    next: last ? watermarkAfter(last) : committed,
     chunks: [],
     skipped: null,
     upperTimestamp: null,
-    snapshotAt: last.plan?.snapshotAt ?? new Date().toISOString(),
+    snapshotAt: last?.plan?.snapshotAt ?? new Date().toISOString(),
     nullCursorRows: null,
     horizon: null,
     warnings: [],
@@ -364,8 +433,21 @@ async function planLoadOnly(
     { backupOnly: false, redshiftOnly: true, resync: false },
     adhoc,
   );
-  const loaded = `loading ${chain.length} staged run(s) left by earlier runs: ${chain.map((r) => r.runId).join(', ')}`;
-  await state.putRun(newRunRecord(run, 'staged', 0, { snapshotAt: null, nullCursorRows: null }, [...warnings, loaded]));
+  run.deletes = await stageDeletes(rt, pipeline, table, run, deletes?.keys ?? null);
+  const notes =
+    chain.length > 0
+      ? [`loading ${chain.length} staged run(s) left by earlier runs: ${chain.map((r) => r.runId).join(', ')}`]
+      : [];
+  await state.putRun(
+    newRunRecord(
+      run,
+      'staged',
+      0,
+      { snapshotAt: null, nullCursorRows: null },
+      [...warnings, ...notes],
+      deletes?.checkedAt ?? null,
+    ),
+  );
   return {
     run,
     chunks: [],
@@ -373,6 +455,100 @@ async function planLoadOnly(
     stagedChunks: null,
     skipped: null,
     horizon: null,
-    warnings: [...warnings, loaded],
+    warnings: [...warnings, ...notes],
+  };
+}
+
+/**
+ * A check for deletes that found none in a run with nothing else to do: recorded as a committed run of no rows, so
+ * `delete_detection_every` counts from it and `status` shows it.
+ */
+async function recordDeleteCheck(
+  state: StateStore,
+  rt: Runtime,
+  runId: string,
+  plan: TablePlan,
+  checkedAt: string,
+): Promise<void> {
+  void rt;
+  const committed = plan.window.from;
+  const window = { ...plan.window, to: committed, next: committed, chunks: [] };
+  const run = runContextOf(
+    { ...plan, window },
+    runId,
+    [],
+    { backupOnly: false, redshiftOnly: false, resync: false },
+    undefined,
+  );
+  await state.putRun({
+    ...newRunRecord(run, 'committed', 0, { snapshotAt: checkedAt, nullCursorRows: null }, [], checkedAt),
+    advancesWatermark: false,
+    rowsLoaded: 0,
+    finishedAt: checkedAt,
+  });
+}
+
+/**
+ * `verify --repair`: the differing key ranges read again, up to the committed watermark, and merged over the
+ * warehouse's rows — the lease, the extract and the load of any run; the watermark stays where it is. Keys the
+ * source no longer has are deleted where the table carries deletes.
+ */
+async function planRepair(
+  rt: Runtime,
+  pipeline: PipelineConfig,
+  table: TableConfig,
+  key: string,
+  runId: string,
+  committed: Watermark,
+  repair: NonNullable<RunOptions['repair']>,
+  adhoc: RunContext['adhoc'],
+): Promise<PlanOutput> {
+  const source = await rt.openSource(pipeline);
+  let ctx: TableContext;
+  try {
+    ctx = (await describeForPlan(source, table)).ctx;
+  } finally {
+    await source.close();
+  }
+  if (ctx.pk.length === 0 || ctx.mode === 'replace' || ctx.strategy.readsCustomQuery) {
+    throw new ConfigError(
+      `${table.name}: a repair merges rows by key, which ${ctx.pk.length === 0 ? 'a table without a primary key' : `${table.strategy}${ctx.mode === 'replace' ? ' replace' : ''}`} cannot do`,
+      { suggestion: `\`highwater resync -t ${table.name}\` rebuilds the table instead.` },
+    );
+  }
+  const window: WindowPlan = {
+    from: EMPTY_WATERMARK,
+    to: committed,
+    next: committed,
+    chunks: repair.ranges.map((r, index) => ({ index, lower: r.lower, upper: r.upper })),
+    skipped: null,
+    upperTimestamp: null,
+    snapshotAt: new Date().toISOString(),
+    nullCursorRows: null,
+    horizon: null,
+    warnings: [],
+  };
+  const plan: TablePlan = { pipeline, table, ctx, tableKey: key, window };
+  const run: RunContext = {
+    ...runContextOf(plan, runId, [], { backupOnly: false, redshiftOnly: false, resync: false }, adhoc),
+    kind: 'repair',
+    mode: 'merge',
+    advancesWatermark: false,
+  };
+  run.deletes = await stageDeletes(rt, pipeline, table, run, repair.deleteKeys);
+  const warnings = [`repairing ${repair.ranges.length} key range(s) that verify found different`];
+  if (repair.deleteKeys.length > 0 && !table.deleteDetection) {
+    warnings.push(
+      `${repair.deleteKeys.length} row(s) the source no longer has stay in the warehouse: the table does not carry deletes (delete_detection)`,
+    );
+  }
+  const state = await rt.state(pipeline);
+  await state.putRun(newRunRecord(run, 'extracting', window.chunks.length, window, warnings));
+  return {
+    run,
+    ...(await placeChunks(rt, pipeline, run, window.chunks)),
+    skipped: null,
+    horizon: null,
+    warnings,
   };
 }

@@ -102,7 +102,12 @@ export function describeVerify(write: WarehouseWriter, startStandins?: () => Pro
     await synced();
     const r = await verify();
     expect(r.notes).toEqual([]);
-    expect(r).toMatchObject({ equal: true, rows: { source: 30, warehouse: 30 }, pending: 0, scope: 'up to the watermark' });
+    expect(r).toMatchObject({
+      equal: true,
+      rows: { source: 30, warehouse: 30 },
+      pending: 0,
+      scope: 'up to the watermark',
+    });
     expect(r.missing.count + r.extra.count + r.changed.count).toBe(0);
     expect(r.columnsCompared).toContain('bt');
   });
@@ -115,13 +120,13 @@ export function describeVerify(write: WarehouseWriter, startStandins?: () => Pro
     await write(h, `UPDATE ${t} SET ts = ts + INTERVAL '1 microsecond' WHERE id = 3`);
     await write(h, `UPDATE ${t} SET d = d + 0.0001 WHERE id = 4`);
     // The same JSON with its keys the other way round and other spacing: equal.
-    await write(h, `UPDATE ${t} SET j = ${aws ? `JSON_PARSE('{"b":[1,2],"a":1}')` : `'{"b":[1,2],"a":1}'`} WHERE id = 5`);
-    await write(h, `UPDATE ${t} SET s = NULL WHERE id = 6`); // '' at the source
-    await write(h, `DELETE FROM ${t} WHERE id = 7`);
     await write(
       h,
-      `INSERT INTO ${t} (id, s, updated_at) VALUES (1000, 'only here', TIMESTAMP '2024-03-01 10:00:00')`,
+      `UPDATE ${t} SET j = ${aws ? `JSON_PARSE('{"b":[1,2],"a":1}')` : `'{"b":[1,2],"a":1}'`} WHERE id = 5`,
     );
+    await write(h, `UPDATE ${t} SET s = NULL WHERE id = 6`); // '' at the source
+    await write(h, `DELETE FROM ${t} WHERE id = 7`);
+    await write(h, `INSERT INTO ${t} (id, s, updated_at) VALUES (1000, 'only here', TIMESTAMP '2024-03-01 10:00:00')`);
     await write(h, `UPDATE ${t} SET f = f * 1.01 WHERE id = 10`);
     await write(h, `UPDATE ${t} SET bin = ${aws ? `FROM_HEX('00')` : `'\\x00'::BLOB`} WHERE id = 11`);
     await write(h, `UPDATE ${t} SET tz = NULL WHERE id = 15`);
@@ -136,7 +141,15 @@ export function describeVerify(write: WarehouseWriter, startStandins?: () => Pro
     expect(r.missing).toEqual({ count: 1, keys: [['7']] });
     expect(r.extra.keys.map((k) => k[0]).sort()).toEqual(['1000', '8']);
     const changed = Object.fromEntries(r.changed.rows.map((c) => [c.key[0], c.columns]));
-    expect(changed).toEqual({ '3': ['ts'], '4': ['d'], '6': ['s'], '9': ['s', 'updated_at'], '10': ['f'], '11': ['bin'], '15': ['tz'] });
+    expect(changed).toEqual({
+      '3': ['ts'],
+      '4': ['d'],
+      '6': ['s'],
+      '9': ['s', 'updated_at'],
+      '10': ['f'],
+      '11': ['bin'],
+      '15': ['tz'],
+    });
     expect(r.pending).toBe(1);
     expect(r.differingRanges.length).toBeGreaterThan(0);
   });
@@ -169,9 +182,7 @@ export function describeVerify(write: WarehouseWriter, startStandins?: () => Pro
       Array.from({ length: 40 }, (_, n) => [region, n, n * 2, OLD]),
     );
     await h.db.conn.query('INSERT INTO items (region, n, v, updated_at) VALUES ?', [rows]);
-    h.writePipeline(
-      `  ${name()}:\n    cdc_strategy: full_sync\n    chunk_rows: 50`,
-    );
+    h.writePipeline(`  ${name()}:\n    cdc_strategy: full_sync\n    chunk_rows: 50`);
     await synced();
     await write(h, `UPDATE ${target()} SET v = -1 WHERE region = 'o''k' AND n = 3`);
     const r = await verify({ leafRows: 10, fanout: 4, concurrency: 2 });

@@ -157,6 +157,7 @@ describe('local state store: file behaviour', () => {
         snapshotAt: '2026-03-01 09:00:00.000001',
         columns: [],
         nullCursorRows: 3,
+        deletesCheckedAt: null,
         warnings: ['w'],
       },
     });

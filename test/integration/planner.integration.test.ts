@@ -48,6 +48,7 @@ function table(over: Partial<TableConfig> = {}): TableConfig {
     onColumnDrop: 'keep',
     chunkRows: 3,
     deleteDetection: false,
+    deleteDetectionEverySeconds: null,
     batchSize: 100,
     ...over,
   };

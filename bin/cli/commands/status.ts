@@ -16,6 +16,13 @@ function fmtWatermark(w: TableStatus['watermark']): string {
   return w.ts ?? w.id ?? 'none';
 }
 
+/** `equal 2026-12-04T10:00:00Z`, `3 keys differ …`, or `never`. */
+function verifiedText(v: TableStatus['verification']): string {
+  if (!v) return 'never';
+  if (v.equal) return `equal ${v.at}`;
+  return `${v.missing + v.extra + v.changed} keys differ ${v.at}`;
+}
+
 export function statusCommand(global: () => GlobalOptions): Command {
   return new Command('status')
     .description('watermark, last run, lag behind the source and next scheduled run of every table')
@@ -76,7 +83,7 @@ Examples:
             out.data('  no tables yet');
             continue;
           }
-          const rows = [['table', 'strategy', 'watermark', 'last run', 'lag']];
+          const rows = [['table', 'strategy', 'watermark', 'last run', 'lag', 'verified']];
           for (const t of ps.tables) {
             rows.push([
               t.table,
@@ -88,6 +95,7 @@ Examples:
                   ? 'never'
                   : 'unknown',
               t.lag.text,
+              verifiedText(t.verification),
             ]);
           }
           for (const l of table(rows)) out.data(`  ${l}`);

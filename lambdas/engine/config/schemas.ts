@@ -272,7 +272,18 @@ export const tableSchema = z.strictObject({
     .transform((s) => s.toUpperCase())
     .pipe(z.enum(['AUTO', 'ALL', 'EVEN', 'KEY'], { error: 'expected AUTO, ALL, EVEN or KEY' }))
     .optional(),
-  delete_detection: bool.optional(),
+  delete_detection: z
+    .union([z.boolean(), z.enum(['hard', 'soft', 'true', 'false'])], {
+      error: (iss) => `expected hard, soft or false, got ${JSON.stringify(iss.input)}`,
+    })
+    .transform((v): 'hard' | 'soft' | false =>
+      v === true || v === 'true' || v === 'hard' ? 'hard' : v === 'soft' ? 'soft' : false,
+    )
+    .optional()
+    .describe('Carry rows deleted at the source: hard (deleted), soft (_hw_deleted_at set) or false (default).'),
+  delete_detection_every: durationSchema
+    .optional()
+    .describe('Detect deletes at most this often (a duration); every run when absent.'),
   processing: z
     .strictObject({
       batch_size: positiveInt().optional().describe('Rows per Parquet row group.'),

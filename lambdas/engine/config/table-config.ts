@@ -111,6 +111,7 @@ export function buildTableConfig(
     onColumnDrop: y.on_column_drop ?? 'keep',
     chunkRows: y.chunk_rows ?? y.processing?.chunk_rows ?? processing.chunkRows,
     deleteDetection: y.delete_detection ?? false,
+    deleteDetectionEverySeconds: y.delete_detection_every ?? null,
     batchSize: y.processing?.batch_size ?? processing.batchSize,
   };
   if (y.custom_query !== undefined) table.customQuery = y.custom_query;

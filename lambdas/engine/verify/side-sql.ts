@@ -4,8 +4,8 @@
  * serves MySQL (the source) and DuckDB/Redshift (the warehouse), each in its own dialect.
  */
 import type { MappedColumn } from '../../domain/model.js';
-import { bindFor } from '../strategies/sql/keyset.js';
 import { and, type Fragment, frag } from '../strategies/sql/fragment.js';
+import { bindFor } from '../strategies/sql/keyset.js';
 import { bindKey, canonicalValue, checksumSelect, type Dialect, quoteFor } from './canonical.js';
 
 /** Keys strictly after `lower` and at or before `upper` (null: unbounded), in key order. */
@@ -96,7 +96,10 @@ function keysPredicate(t: SideTable, keys: readonly string[][]): Fragment {
     and(t.keys.map((k, i) => frag(`${columnRef(t.dialect, k)} = ${bind(t.dialect, k)}`, [key[i]])));
   const parts = keys.map(one);
   if (parts.length === 0) return frag('1=0');
-  return frag(parts.map((p) => `(${p.sql})`).join(' OR '), parts.flatMap((p) => p.params));
+  return frag(
+    parts.map((p) => `(${p.sql})`).join(' OR '),
+    parts.flatMap((p) => p.params),
+  );
 }
 
 /** The canonical rows (as rowsQuery) of the given keys, within the table's scope. */

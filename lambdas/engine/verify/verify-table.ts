@@ -7,30 +7,20 @@
  */
 import type { PipelineConfig, TableConfig } from '../../domain/config.js';
 import { EMPTY_WATERMARK, type Watermark } from '../../domain/model.js';
-import { ConfigError, DataError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
 import type { SourceReader, StateStore, TargetTable, Warehouse } from '../../ports/index.js';
 import { pipelineTableParts, tableKey } from '../naming.js';
-import { qualifiedAnsi } from '../sql.js';
 import { strategyFor } from '../strategies/index.js';
-import { and, type Fragment, frag } from '../strategies/sql/fragment.js';
+import { and, frag } from '../strategies/sql/fragment.js';
 import { fromClause } from '../strategies/sql/reads.js';
 import { buildTableContext, type TableContext } from '../table-context.js';
 import { mapColumns } from '../type-map.js';
 import { type BisectOptions, bisect, type CanonicalRow, DEFAULT_BISECT, keyId, type VerifySide } from './bisect.js';
-import type { Dialect } from './canonical.js';
 import { changedColumns } from './compare-rows.js';
-import {
-  checksumQuery,
-  type KeyRange,
-  rowsByKeysQuery,
-  rowsQuery,
-  type SideTable,
-  sampleQuery,
-  WHOLE_RANGE,
-} from './side-sql.js';
+import { checksumQuery, type KeyRange, type SideTable, WHOLE_RANGE } from './side-sql.js';
+import { SOFT_DELETE_COLUMN, side, sourceQuery, warehouseColumns, warehouseQuery, warehouseSide } from './sides.js';
 
-/** The column a soft delete sets (delete_detection: soft); a row with it set is not live. */
-export const SOFT_DELETE_COLUMN = '_hw_deleted_at';
+export { SOFT_DELETE_COLUMN } from './sides.js';
 
 /** How many keys of each list a report carries (the counts are always whole). */
 export const REPORT_KEYS = 1000;
@@ -76,46 +66,6 @@ export interface VerifyReport {
   notes: string[];
 }
 
-function dialectOf(w: Warehouse): Dialect {
-  return w.capabilities.name;
-}
-
-function text(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  return String(v);
-}
-
-type Query = (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
-
-function side(t: SideTable, query: Query): VerifySide {
-  const run = (f: Fragment) => query(f.sql, f.params);
-  const keyOf = (row: Record<string, unknown>) => t.keys.map((_, i) => text(row[`k${i}`]) ?? '');
-  const canonical = (row: Record<string, unknown>): CanonicalRow => ({
-    key: keyOf(row),
-    cells: t.columns.map((_, i) => text(row[`c${i}`])),
-  });
-  return {
-    async checksum(range) {
-      const [row] = await run(checksumQuery(t, range, [...t.keys, ...t.columns]));
-      return { n: Number(row?.n ?? 0), s: text(row?.s) ?? '0' };
-    },
-    async sample(range, step) {
-      return (await run(sampleQuery(t, range, step))).map(keyOf);
-    },
-    async rows(range) {
-      return (await run(rowsQuery(t, range))).map(canonical);
-    },
-    async rowsByKeys(keys) {
-      const rows: CanonicalRow[] = [];
-      for (let i = 0; i < keys.length; i += KEY_BATCH) {
-        rows.push(...(await run(rowsByKeysQuery(t, keys.slice(i, i + KEY_BATCH)))).map(canonical));
-      }
-      return rows;
-    },
-  };
-}
-
 async function sourceContext(source: SourceReader, table: TableConfig): Promise<TableContext> {
   const schema = await source.describeTable(table.sourceSchema, table.sourceTable);
   if (schema.columns.length === 0) {
@@ -125,17 +75,6 @@ async function sourceContext(source: SourceReader, table: TableConfig): Promise<
   }
   return buildTableContext(table, mapColumns(table.name, schema.columns), schema.primaryKey);
 }
-
-async function warehouseColumns(w: Warehouse, target: TargetTable): Promise<Set<string> | undefined> {
-  const rows = await w.query<{ name: unknown }>(
-    'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?',
-    [target.schema, target.name],
-  );
-  return rows.length === 0 ? undefined : new Set(rows.map((r) => String(r.name)));
-}
-
-/** Keys looked up by equality per statement. */
-const KEY_BATCH = 200;
 
 export interface VerifyOptions {
   bisect?: BisectOptions;
@@ -181,17 +120,15 @@ export async function verifyTable(
     : committed
       ? ctx.strategy.window(ctx, EMPTY_WATERMARK, watermark)
       : frag('1=0');
-  const src: SideTable = { dialect: 'mysql', from: fromClause(ctx), keys: keyCols, columns: compared, scope: sourceScope };
-  const softDeletes = whCols?.has(SOFT_DELETE_COLUMN) ?? false;
-  const dialect = dialectOf(ports.warehouse);
-  const whScope = softDeletes ? frag(`"${SOFT_DELETE_COLUMN}" IS NULL`) : frag('1=1');
-  const wh: SideTable = {
-    dialect,
-    from: qualifiedAnsi(target.schema, target.name),
+  const src: SideTable = {
+    dialect: 'mysql',
+    from: fromClause(ctx),
     keys: keyCols,
     columns: compared,
-    scope: whScope,
+    scope: sourceScope,
   };
+  const softDeletes = whCols?.has(SOFT_DELETE_COLUMN) ?? false;
+  const wh = warehouseSide(ports.warehouse, target, keyCols, compared, whCols ?? new Set());
   if (softDeletes) notes.push(`rows with ${SOFT_DELETE_COLUMN} set (deleted at the source) are set aside`);
 
   const report: VerifyReport = {
@@ -215,11 +152,11 @@ export async function verifyTable(
     differingRanges: [],
     notes,
   };
-  const sourceQuery: Query = (sql, params) => ports.source.query(sql, params);
-  const whQuery: Query = (sql, params) => ports.warehouse.query(sql, params);
+  const srcQuery = sourceQuery(ports.source);
+  const whQuery = warehouseQuery(ports.warehouse);
 
   if (!whCols) {
-    const [n] = await sourceQuery(checksumQuery(src, WHOLE_RANGE, []).sql, checksumQuery(src, WHOLE_RANGE, []).params);
+    const [n] = await srcQuery(checksumQuery(src, WHOLE_RANGE, []).sql, checksumQuery(src, WHOLE_RANGE, []).params);
     report.rows.source = Number(n?.n ?? 0);
     report.missing.count = report.rows.source;
     report.equal = report.rows.source === 0;
@@ -230,7 +167,7 @@ export async function verifyTable(
 
   if (keyCols.length === 0) {
     // No key: one checksum of the whole table on each side. Rows cannot be named; a resync repairs.
-    const a = await side(src, sourceQuery).checksum(WHOLE_RANGE);
+    const a = await side(src, srcQuery).checksum(WHOLE_RANGE);
     const b = await side(wh, whQuery).checksum(WHOLE_RANGE);
     report.rows = { source: a.n, warehouse: b.n };
     report.rangesChecked = 1;
@@ -244,7 +181,7 @@ export async function verifyTable(
     return report;
   }
 
-  const srcSide = side(src, sourceQuery);
+  const srcSide = side(src, srcQuery);
   const whSide = side(wh, whQuery);
   const result = await bisect(srcSide, whSide, WHOLE_RANGE, opts.bisect ?? DEFAULT_BISECT);
   const f = result.findings;
@@ -270,7 +207,7 @@ export async function verifyTable(
   if (cursor && extra.length > 0) {
     // Rows the source has beyond the watermark (updated since the last run) are the next run's, not extra.
     const everything: SideTable = { ...src, scope: and([ctx.strategy.window(ctx, EMPTY_WATERMARK, null)]) };
-    const atSource = new Set((await side(everything, sourceQuery).rowsByKeys(extra)).map((r) => keyId(r.key)));
+    const atSource = new Set((await side(everything, srcQuery).rowsByKeys(extra)).map((r) => keyId(r.key)));
     report.pending = atSource.size;
     extra = extra.filter((k) => !atSource.has(keyId(k)));
   }
@@ -292,14 +229,3 @@ export async function verifyTable(
   report.durationMs = now() - started;
   return report;
 }
-
-/** The verify verdict as an exit-code-bearing error, for a CLI that must fail when tables differ. */
-export function differenceError(reports: readonly VerifyReport[]): DataError | null {
-  const bad = reports.filter((r) => !r.equal);
-  if (bad.length === 0) return null;
-  return new DataError(`${bad.map((r) => r.table).join(', ')}: the warehouse differs from the source`, {
-    suggestion: '`highwater verify --repair` re-reads the differing rows; `highwater resync` rebuilds a table.',
-  });
-}
-
-

@@ -161,7 +161,7 @@ export function judgeRun(run: RunRecord, lease: Lease | null, later: readonly Ru
 function kindOf(file: string, isChunk: boolean): FileKind {
   if (isChunk) return 'chunk';
   if (file === 'manifest.json') return 'manifest';
-  if (file === 'plan.json') return 'plan';
+  if (file === 'plan.json' || file === 'deletes.json') return 'plan';
   return 'other';
 }
 

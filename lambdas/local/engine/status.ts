@@ -18,6 +18,7 @@ import {
 import { computeLag, type Lag, lagCursor } from '../../engine/config/lag.js';
 import { parseTableKey, pipelineTableParts, tableKey } from '../../engine/naming.js';
 import { qualifiedMysql, quoteMysql } from '../../engine/sql.js';
+import { lastVerification, type VerificationRecord } from '../../engine/verify/record.js';
 import { ConfigError, ConnectionError, HighwaterError } from '../../errors.js';
 import type { RunRecord, SourceReader, StateStore, WatermarkRecord } from '../../ports/index.js';
 import type { Runtime } from '../../ports/runtime.js';
@@ -35,6 +36,8 @@ export interface TableStatus {
   nullCursorRows: number | null;
   /** The last planned run's warnings: schema changes, a held watermark, NULL cursors, a missing grant. */
   warnings: string[];
+  /** The last `highwater verify` of the table (null: never verified, or staging unreadable). */
+  verification: VerificationRecord | null;
 }
 
 export interface PipelineStatus {
@@ -48,6 +51,15 @@ export interface PipelineStatus {
   /** False when the state store could not be read: watermarks and runs are unknown, not absent. */
   stateRead: boolean;
   tables: TableStatus[];
+}
+
+async function verificationOf(rt: Runtime, p: PipelineConfig, key: string): Promise<VerificationRecord | null> {
+  try {
+    return (await lastVerification(await rt.staging(p), key)) ?? null;
+  } catch (e) {
+    if (e instanceof HighwaterError) return null;
+    throw e;
+  }
 }
 
 /** The tables to report: the pipeline's listed tables, plus any the state knows for it (on-the-fly default tables). */
@@ -152,6 +164,7 @@ export async function pipelineStatus(rt: Runtime, p: PipelineConfig, now: Date):
         lag: { state: 'unknown', text: '-' },
         nullCursorRows: null,
         warnings: [],
+        verification: await verificationOf(rt, p, key),
       };
       const planned = [...runs].reverse().find((r) => r.plan !== null);
       if (planned?.plan) {

@@ -63,6 +63,7 @@ function tableConfig(over: Partial<TableConfig> = {}): TableConfig {
     onColumnDrop: 'keep',
     chunkRows: 1000,
     deleteDetection: false,
+    deleteDetectionEverySeconds: null,
     batchSize: 1000,
     ...over,
   };

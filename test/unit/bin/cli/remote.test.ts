@@ -74,6 +74,7 @@ const run: RunContext = {
   backupOnly: false,
   redshiftOnly: false,
   customUpperTimestamp: null,
+  deletes: null,
 };
 const chunk0 = { index: 0, lower: null, upper: ['3'] };
 const chunk1 = { index: 1, lower: ['3'], upper: null };

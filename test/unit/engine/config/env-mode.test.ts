@@ -164,6 +164,7 @@ describe('single-connection mode (environment)', () => {
       onColumnDrop: 'keep',
       chunkRows: 100000,
       deleteDetection: false,
+      deleteDetectionEverySeconds: null,
       batchSize: 65536,
     });
     const e = await thrown(() => getTableConfig(p, 'shop.orders; DROP TABLE x'));
