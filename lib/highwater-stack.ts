@@ -107,11 +107,12 @@ export class HighwaterStack extends Stack {
     };
 
     // What each step touches (lambdas/handlers): every step reads and writes state; plan and extract open the
-    // source, load the warehouse; only extract and load touch staged files.
+    // source; plan writes large chunk lists and the keys to delete to staging, and compares keys with the warehouse
+    // (delete_detection); extract and load touch staged files; load loads the warehouse.
     for (const f of Object.values(this.functions)) this.state.grantStateAccess(f.role);
     for (const name of ['plan', 'extract', 'load'] as const) this.warehouse.grantSecrets(this.functions[name].role);
-    this.staging.grantStagingAccess(this.functions.extract.role);
-    this.staging.grantStagingAccess(this.functions.load.role);
+    for (const name of ['plan', 'extract', 'load'] as const) this.staging.grantStagingAccess(this.functions[name].role);
+    this.warehouse.grantDataApi(this.functions.plan.role);
     this.warehouse.grantDataApi(this.functions.load.role);
 
     this.sync = new SyncStateMachine(this, 'Sync', {

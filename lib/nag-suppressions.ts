@@ -46,11 +46,16 @@ export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[]
       reason: `Load writes and reads the run's manifest. ${objectsReason}`,
     },
     {
-      path: 'Load/Role/DefaultPolicy',
+      path: 'Plan/Role/DefaultPolicy',
+      id: objects,
+      reason: `Plan writes a run's large chunk list and the keys it deletes. ${objectsReason}`,
+    },
+    ...(['Plan', 'Load'] as const).map((fn) => ({
+      path: `${fn}/Role/DefaultPolicy`,
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'AWS requires Resource * for redshift-data:DescribeStatement/GetStatementResult/CancelStatement; the statement-owner condition limits them to statements this role started.',
-    },
+    })),
     {
       path: 'Sync/StateMachine/Role/DefaultPolicy',
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -77,12 +82,14 @@ export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[]
     })),
   ];
   if (stack.warehouse.workgroupWildcard) {
-    list.push({
-      path: 'Load/Role/DefaultPolicy',
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:redshift-serverless:${stack.region}:${stack.account}:workgroup/*]`,
-      reason:
-        'Workgroup ARNs end in the workgroup id, which the pipelines (workgroup names) do not give; set redshiftWorkgroupArns in cdk.json context to scope this to named workgroups.',
-    });
+    for (const fn of ['Plan', 'Load']) {
+      list.push({
+        path: `${fn}/Role/DefaultPolicy`,
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:redshift-serverless:${stack.region}:${stack.account}:workgroup/*]`,
+        reason:
+          'Workgroup ARNs end in the workgroup id, which the pipelines (workgroup names) do not give; set redshiftWorkgroupArns in cdk.json context to scope this to named workgroups.',
+      });
+    }
   }
   return list;
 }

@@ -1,29 +1,51 @@
 /**
- * Extract benchmark: a private MariaDB with an N-row, 12-column table, then
+ * Benchmark: a private MariaDB with an N-row, 12-column table, then
+ *   (r) the raw read by the C client: `mariadb --quick --batch --skip-column-names … -e "SELECT * FROM orders"`,
+ *       stdout into a byte and line counter, timed as a whole process: the baseline every ratio below is against;
  *   (a) the raw mysql2 stream of the rows (objects, `for await`), the ceiling any extract can reach;
  *   (b) one extract: createMysqlSource().stream → writeParquet → a file, in a child process so its peak RSS is
- *       its own.
- * Prints rows/s, peak RSS and the ratio b/a and writes bench-results/bench.json. Each measurement is one
- * function returning a Measurement; add more (e.g. a full local sync) to `measurements` below.
+ *       its own;
+ *   (c) a full local sync of the table (plan, extracts, DuckDB load and merge, commit), in a child;
+ *   then, in one more child on the warehouse (c) loaded, so its peak RSS is its own:
+ *   (d) verifyTable of the equal table;
+ *   (e) verifyTable after 10 rows spread over the key space were changed in the DuckDB warehouse;
+ *   (f) key-only delete detection (detectDeletes) after 10 rows were deleted from the source table.
+ * (d)–(f) throw unless they report exactly what was planted. Prints every figure next to its goal (seconds as a
+ * multiple of (r), lower is better; peak RSS) and writes bench-results/bench.json with each goal and whether it is
+ * met. Each measurement is one function returning a Measurement; add more to `measurements` below.
  *
  *   npx tsx scripts/bench.ts            # 1,000,000 rows
  *   BENCH_ROWS=100000 npx tsx scripts/bench.ts
  *   BENCH_REPEAT=3 npx tsx scripts/bench.ts   # median of 3 runs per measurement
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import { createMysqlSource } from '../lambdas/adapters/mysql/index.js';
 import { writeParquet } from '../lambdas/adapters/parquet/index.js';
-import { loadConfig } from '../lambdas/engine/config/index.js';
+import { getTableConfig, type LoadedConfig, loadConfig } from '../lambdas/engine/config/index.js';
+import { buildTableContext } from '../lambdas/engine/table-context.js';
 import { mapColumns, selectExpression } from '../lambdas/engine/type-map.js';
+import { detectDeletes } from '../lambdas/engine/verify/deletes.js';
+import { type VerifyReport, verifyTable } from '../lambdas/engine/verify/verify-table.js';
 import { runLocal } from '../lambdas/local/orchestration/local-runner.js';
 import { createRuntime } from '../lambdas/local/runtime.js';
+import type { TargetTable } from '../lambdas/ports/index.js';
 import { startMariaDb } from '../test/support/mariadb.js';
+import { queryWarehouse } from '../test/support/warehouse-file.js';
 
 interface Server {
   host: string;
@@ -41,6 +63,11 @@ export interface Measurement {
   /** Peak RSS of the process that ran it, when measured in its own process. */
   peakRssMb?: number;
   fileBytes?: number;
+  /** (r): the bytes the client wrote to stdout. */
+  outputBytes?: number;
+  /** (d)–(f): range checksums compared and rows fetched by the bisection. */
+  rangesChecked?: number;
+  rowsFetched?: number;
 }
 
 const TABLE = 'orders';
@@ -100,6 +127,64 @@ async function rawMysql2Stream(server: Server): Promise<Measurement> {
   return measurement('a_raw_mysql2_stream', rows, seconds);
 }
 
+/** The C client: `mariadb` or `mysql` on PATH, else Debian's /usr/bin/mariadb. */
+function findClient(): string {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '');
+  const candidates = [...['mariadb', 'mysql'].flatMap((name) => dirs.map((d) => join(d, name))), '/usr/bin/mariadb'];
+  for (const path of candidates) {
+    try {
+      accessSync(path, constants.X_OK);
+      if (statSync(path).isFile()) return path;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error('no MariaDB/MySQL command-line client (mariadb or mysql) on PATH or at /usr/bin/mariadb');
+}
+
+/**
+ * (r) the raw read by the C client, timed as a whole process (start, connect, read, exit); its stdout goes into a
+ * byte and line counter (with --batch a row is one line: newlines inside values are written as \n).
+ */
+async function rawClientRead(server: Server, client: string): Promise<Measurement> {
+  const args = [
+    '--no-defaults',
+    '--quick',
+    '--batch',
+    '--skip-column-names',
+    '--default-character-set=utf8mb4',
+    '-h',
+    server.host,
+    '-P',
+    String(server.port),
+    '-u',
+    server.user,
+    ...(server.password ? [`-p${server.password}`] : []),
+    server.database,
+    '-e',
+    `SELECT * FROM ${TABLE}`,
+  ];
+  const t0 = performance.now();
+  const child = spawn(client, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let bytes = 0;
+  let lines = 0;
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    bytes += d.length;
+    for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`${client} exited with ${code}: ${stderr.trim()}`);
+  return measurement('r_raw_c_client_read', lines, seconds, { outputBytes: bytes });
+}
+
 /** The body of (b), run in the child: one chunk's extract exactly as ExtractChunk does it. */
 async function extractOnce(server: Server, file: string): Promise<Measurement> {
   const source = createMysqlSource(server);
@@ -116,11 +201,8 @@ async function extractOnce(server: Server, file: string): Promise<Measurement> {
   });
 }
 
-/**
- * The body of (c), run in the child: a full local sync of the table (single-connection mode, default chunking,
- * max_workers 2) — plan, parallel extracts to Parquet on disk, DuckDB load and merge, commit.
- */
-async function syncOnce(server: Server, home: string): Promise<Measurement> {
+/** Single-connection mode on the bench server with `home` as HIGHWATER home (state, staging, warehouse.duckdb). */
+async function localConfig(server: Server, home: string): Promise<{ config: LoadedConfig; env: NodeJS.ProcessEnv }> {
   const env = {
     MYSQL_HOST: server.host,
     MYSQL_PORT: String(server.port),
@@ -129,6 +211,15 @@ async function syncOnce(server: Server, home: string): Promise<Measurement> {
     MYSQL_DATABASE: server.database,
   };
   const config = await loadConfig({ cwd: home, configDir: join(home, 'no-config'), home, env });
+  return { config, env };
+}
+
+/**
+ * The body of (c), run in the child: a full local sync of the table (single-connection mode, default chunking,
+ * max_workers 2) — plan, parallel extracts to Parquet on disk, DuckDB load and merge, commit.
+ */
+async function syncOnce(server: Server, home: string): Promise<Measurement> {
+  const { config, env } = await localConfig(server, home);
   const rt = createRuntime(config, env);
   const t0 = performance.now();
   try {
@@ -149,7 +240,7 @@ async function syncOnce(server: Server, home: string): Promise<Measurement> {
 }
 
 /** Runs one measurement body in a fresh process (same tsx loader flags), so its peak RSS is its own. */
-async function inChild(mode: string, arg: unknown): Promise<Measurement> {
+async function inChild<T = Measurement>(mode: string, arg: unknown): Promise<T> {
   const self = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, [...process.execArgv, self, mode, JSON.stringify(arg)], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -160,7 +251,7 @@ async function inChild(mode: string, arg: unknown): Promise<Measurement> {
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`${mode} child exited with ${code}: ${out}`);
-  return JSON.parse(out.trim().split('\n').pop()!) as Measurement;
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 
 /** (b) in its own process, so (a)'s memory does not count against its peak RSS. */
@@ -173,19 +264,230 @@ function median(ms: Measurement[]): Measurement {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function repeat(times: number, fn: () => Promise<Measurement>): Promise<Measurement> {
+async function repeat(
+  times: number,
+  fn: () => Promise<Measurement>,
+  log: (line: string) => void = console.log,
+): Promise<Measurement> {
   const runs: Measurement[] = [];
   for (let i = 0; i < times; i++) {
     const m = await fn();
-    console.log(`  ${m.name}: ${m.rows} rows in ${m.seconds} s = ${m.rowsPerSecond} rows/s`);
+    log(`  ${m.name}: ${m.rows} rows in ${m.seconds} s = ${m.rowsPerSecond} rows/s`);
     runs.push(m);
   }
   return median(runs);
 }
 
+/** What the verify child measured: (d), (e), (f), each the median of BENCH_REPEAT runs. */
+interface VerifyChildResult {
+  equal: Measurement;
+  changed: Measurement;
+  deletes: Measurement;
+  /** The keys changed in the warehouse for (e) and deleted at the source for (f). */
+  changedKeys: string[];
+  deletedKeys: string[];
+  /** The child's peak RSS at its end. */
+  peakRssMb: number;
+}
+
+const ID_BASE = 9_000_000_000;
+
+/**
+ * 10 ids spread over the key space of `rows` rows (seq 1..rows): `between` false takes the first row, the last and
+ * 8 evenly between them; true takes the 10 midpoints of 10 equal slots (none of the former).
+ */
+function spreadIds(rows: number, between: boolean): string[] {
+  const seq = (k: number) => (between ? ((k + 0.5) * (rows - 1)) / 10 : (k * (rows - 1)) / 9);
+  return Array.from({ length: 10 }, (_, k) => String(ID_BASE + 1 + Math.round(seq(k))));
+}
+
+function sameKeys(found: readonly (readonly string[])[], expected: readonly string[]): boolean {
+  if (found.some((k) => k.length !== 1)) return false;
+  const a = found.map((k) => k[0]!).sort();
+  const b = [...expected].sort();
+  return a.length === b.length && a.every((k, i) => k === b[i]);
+}
+
+/** A verify report without its key lists beyond a few, for an error message. */
+function summary(r: VerifyReport): string {
+  return JSON.stringify({
+    equal: r.equal,
+    scope: r.scope,
+    rows: r.rows,
+    rangesChecked: r.rangesChecked,
+    rowsFetched: r.rowsFetched,
+    missing: { count: r.missing.count, keys: r.missing.keys.slice(0, 20) },
+    extra: { count: r.extra.count, keys: r.extra.keys.slice(0, 20) },
+    changed: { count: r.changed.count, rows: r.changed.rows.slice(0, 20) },
+    pending: r.pending,
+    notes: r.notes,
+  });
+}
+
+/**
+ * The body of (d)–(f), run in one child on the home (c) synced: verify the equal table; change 10 rows in the
+ * warehouse file (a separate DuckDB instance, the runtime closed) and verify again; delete 10 other rows at the
+ * source and detect them by keys alone. Each is checked against what was planted.
+ */
+async function verifyOnce(server: Server, home: string, rows: number, times: number): Promise<VerifyChildResult> {
+  if (rows < 100) throw new Error(`BENCH_ROWS=${rows}: verify needs at least 100 rows to spread 20 keys over`);
+  const { config, env } = await localConfig(server, home);
+  const name = `${server.database}.${TABLE}`;
+  const rss = () => Math.round(process.resourceUsage().maxRSS / 1024);
+  const changedKeys = spreadIds(rows, false);
+  const deletedKeys = spreadIds(rows, true);
+  if (new Set([...changedKeys, ...deletedKeys]).size !== 20) throw new Error('planted keys overlap');
+  const log = (line: string) => console.error(line);
+
+  type Ports = Parameters<typeof verifyTable>[0];
+  type Pipeline = Parameters<typeof verifyTable>[1];
+  type Table = Parameters<typeof verifyTable>[2];
+  async function withRuntime<T>(fn: (ports: Ports, p: Pipeline, table: Table) => Promise<T>): Promise<T> {
+    const rt = createRuntime(config, env);
+    try {
+      const p = rt.pipeline('default');
+      const source = await rt.openSource(p);
+      try {
+        const ports = { source, state: await rt.state(p), warehouse: await rt.warehouse(p) };
+        return await fn(ports, p, getTableConfig(p, name));
+      } finally {
+        await source.close();
+      }
+    } finally {
+      await rt.close();
+    }
+  }
+  async function verifyRun(
+    mname: string,
+    ports: Ports,
+    p: Pipeline,
+    table: Table,
+    check: (r: VerifyReport) => boolean,
+  ): Promise<Measurement> {
+    const t0 = performance.now();
+    const report = await verifyTable(ports, p, table);
+    const seconds = (performance.now() - t0) / 1000;
+    if (!check(report)) throw new Error(`${mname}: unexpected verify report ${summary(report)}`);
+    return measurement(mname, report.rows.source, seconds, {
+      peakRssMb: rss(),
+      rangesChecked: report.rangesChecked,
+      rowsFetched: report.rowsFetched,
+    });
+  }
+
+  // (d) the table as (c) loaded it.
+  let target: TargetTable | undefined;
+  const equal = await withRuntime(async (ports, p, table) => {
+    target = { schema: p.target.schema, name: table.targetName.toLowerCase() };
+    return repeat(
+      times,
+      () =>
+        verifyRun(
+          'd_verify_equal',
+          ports,
+          p,
+          table,
+          (r) => r.equal && r.rows.source === rows && r.rows.warehouse === rows && r.pending === 0,
+        ),
+      log,
+    );
+  });
+
+  // (e) 10 rows changed behind Highwater's back, in the warehouse file.
+  const wh = `"${target!.schema}"."${target!.name}"`;
+  await queryWarehouse(home, `UPDATE ${wh} SET status = 'zzz' WHERE id IN (${changedKeys.join(', ')})`);
+  const [zzz] = await queryWarehouse(home, `SELECT count(*)::INTEGER AS n FROM ${wh} WHERE status = 'zzz'`);
+  if (Number(zzz?.n) !== 10) throw new Error(`warehouse UPDATE changed ${JSON.stringify(zzz)} rows, not 10`);
+  const changed = await withRuntime((ports, p, table) =>
+    repeat(
+      times,
+      () =>
+        verifyRun(
+          'e_verify_10_changed',
+          ports,
+          p,
+          table,
+          (r) =>
+            !r.equal &&
+            r.missing.count === 0 &&
+            r.extra.count === 0 &&
+            r.pending === 0 &&
+            r.changed.count === 10 &&
+            sameKeys(
+              r.changed.rows.map((c) => c.key),
+              changedKeys,
+            ) &&
+            r.changed.rows.every((c) => c.columns.length === 1 && c.columns[0] === 'status'),
+        ),
+      log,
+    ),
+  );
+
+  // (f) 10 other rows deleted at the source, found by key-only range checksums.
+  const conn = await mysqlPromise.createConnection(server);
+  try {
+    const [res] = await conn.query(`DELETE FROM ${TABLE} WHERE id IN (?)`, [deletedKeys]);
+    const affected = (res as { affectedRows: number }).affectedRows;
+    if (affected !== 10) throw new Error(`source DELETE removed ${affected} rows, not 10`);
+  } finally {
+    await conn.end();
+  }
+  const deletes = await withRuntime(async ({ source, warehouse }, _p, table) => {
+    // As verify-table.ts's sourceContext builds it.
+    const schema = await source.describeTable(table.sourceSchema, table.sourceTable);
+    const ctx = buildTableContext(table, mapColumns(table.name, schema.columns), schema.primaryKey);
+    return repeat(
+      times,
+      async () => {
+        const t0 = performance.now();
+        const found = await detectDeletes({ source, warehouse }, ctx, target!);
+        const seconds = (performance.now() - t0) / 1000;
+        if (!sameKeys(found.keys, deletedKeys) || found.sourceKeys !== rows - 10 || found.warehouseKeys !== rows) {
+          throw new Error(
+            `f_detect_deletes: expected keys ${deletedKeys.join(', ')}; found ${JSON.stringify({
+              ...found,
+              keys: found.keys.slice(0, 20),
+              keyCount: found.keys.length,
+            })}`,
+          );
+        }
+        return measurement('f_detect_deletes', found.sourceKeys, seconds, {
+          peakRssMb: rss(),
+          rangesChecked: found.rangesChecked,
+        });
+      },
+      log,
+    );
+  });
+  return { equal, changed, deletes, changedKeys, deletedKeys, peakRssMb: rss() };
+}
+
+interface Goal {
+  name: string;
+  value: number;
+  /** `<=`: the value may be at most the goal; `>=`: at least. */
+  comparison: '<=' | '>=';
+  goal: number;
+  /** `×`: a multiple of the raw C read's seconds; `MB`: peak RSS; `''`: a plain ratio. */
+  unit: '×' | 'MB' | '';
+  met: boolean;
+}
+
+function goal(name: string, value: number, comparison: Goal['comparison'], target: number, unit: Goal['unit']): Goal {
+  const met = comparison === '<=' ? value <= target : value >= target;
+  return { name, value, comparison, goal: target, unit, met };
+}
+
+function goalText(g: Goal): string {
+  return `(goal ${g.comparison === '<=' ? '≤' : '≥'} ${g.goal}${g.unit === 'MB' ? ' MB' : g.unit}) ${g.met ? 'met' : 'NOT met'}`;
+}
+
+const RSS_GOAL_MB = 300;
+
 async function main(): Promise<void> {
   const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
   const times = Number(process.env.BENCH_REPEAT ?? 1);
+  const client = findClient();
   const maria = await startMariaDb();
   const dir = mkdtempSync(join(tmpdir(), 'hw-bench-'));
   try {
@@ -203,37 +505,90 @@ async function main(): Promise<void> {
     const loadSeconds = await createTable(server, rows);
     console.log(`  loaded in ${round(loadSeconds, 1)} s`);
 
-    // One entry per measurement; a later one (e.g. "c_full_local_sync") is one more line here.
+    // One entry per measurement; a later one is one more line here. (d)–(f) follow in their own child, below.
+    let syncHome = '';
     const measurements: Record<string, () => Promise<Measurement>> = {
+      r: () => rawClientRead(server, client),
       a: () => rawMysql2Stream(server),
       b: () => extractInChild(server, dir),
-      c: () => inChild('sync-child', { server, home: mkdtempSync(join(dir, 'home-')) }),
+      c: () => {
+        syncHome = mkdtempSync(join(dir, 'home-'));
+        return inChild('sync-child', { server, home: syncHome });
+      },
     };
     const results: Record<string, Measurement> = {};
     for (const [key, fn] of Object.entries(measurements)) results[key] = await repeat(times, fn);
+    // On the warehouse the last (c) loaded; it deletes rows at the source, so it comes last.
+    const v = await inChild<VerifyChildResult>('verify-child', { server, home: syncHome, rows, times });
+    results.d = v.equal;
+    results.e = v.changed;
+    results.f = v.deletes;
 
+    const r = results.r!;
     const a = results.a!;
     const b = results.b!;
     const c = results.c!;
+    const d = results.d!;
+    const e = results.e!;
+    const f = results.f!;
+    const toRaw = (m: Measurement) => round(m.seconds / r.seconds, 2);
     const ratio = round(b.rowsPerSecond / a.rowsPerSecond, 3);
+    const goals = {
+      extract: goal('extract rows/s ÷ raw mysql2 stream rows/s', ratio, '>=', 0.6, ''),
+      extractRss: goal('extract peak RSS', b.peakRssMb ?? Number.POSITIVE_INFINITY, '<=', RSS_GOAL_MB, 'MB'),
+      verifyEqual: goal('verify (equal table) ÷ raw C read', toRaw(d), '<=', 2, '×'),
+      verifyChanged: goal('verify (10 differing rows) ÷ raw C read', toRaw(e), '<=', 3, '×'),
+      detectDeletes: goal('key-only delete detection ÷ raw C read', toRaw(f), '<=', 0.5, '×'),
+      verifyRss: goal('verify child peak RSS', v.peakRssMb, '<=', RSS_GOAL_MB, 'MB'),
+    };
+    const all = Object.values(goals);
     const report = {
       date: new Date().toISOString(),
       node: process.version,
       rows,
       repeat: times,
       loadSeconds: round(loadSeconds, 2),
+      client,
       results,
       ratioExtractToRawStream: ratio,
       ratioSyncToRawStream: round(c.rowsPerSecond / a.rowsPerSecond, 3),
-      goals: { ratio: 0.6, peakRssMb: 300 },
-      met: ratio >= 0.6 && (b.peakRssMb ?? Number.POSITIVE_INFINITY) <= 300,
+      /** Seconds ÷ the raw C client read's seconds (lower is better). */
+      ratiosToRawClientRead: {
+        mysql2Stream: toRaw(a),
+        extract: toRaw(b),
+        sync: toRaw(c),
+        verifyEqual: toRaw(d),
+        verifyChanged: toRaw(e),
+        detectDeletes: toRaw(f),
+      },
+      verifyPeakRssMb: v.peakRssMb,
+      plantedKeys: { changedInWarehouse: v.changedKeys, deletedAtSource: v.deletedKeys },
+      goals,
+      met: all.every((g) => g.met),
     };
-    console.log(`(a) raw mysql2 stream: ${a.rowsPerSecond} rows/s`);
-    console.log(`(b) extract → Parquet: ${b.rowsPerSecond} rows/s, peak RSS ${b.peakRssMb} MB, file ${b.fileBytes} B`);
+    const times2 = (m: Measurement) => `${m.seconds} s = ${toRaw(m)}× the raw read`;
     console.log(
-      `(c) full local sync: ${c.rowsPerSecond} rows/s, peak RSS ${c.peakRssMb} MB, ratio c/a = ${report.ratioSyncToRawStream}`,
+      `(r) raw read by the C client (${client} --quick --batch): ${r.seconds} s, ${r.rows} rows, ${r.outputBytes} B = ${r.rowsPerSecond} rows/s`,
     );
-    console.log(`ratio b/a = ${ratio} (goal ≥ 0.6); goals ${report.met ? 'met' : 'NOT met'}`);
+    console.log(`(a) raw mysql2 stream: ${times2(a)}, ${a.rowsPerSecond} rows/s`);
+    console.log(
+      `(b) extract → Parquet: ${times2(b)}, ${b.rowsPerSecond} rows/s, peak RSS ${b.peakRssMb} MB, file ${b.fileBytes} B`,
+    );
+    console.log(
+      `(c) full local sync: ${times2(c)}, ${c.rowsPerSecond} rows/s, peak RSS ${c.peakRssMb} MB, ratio c/a = ${report.ratioSyncToRawStream}`,
+    );
+    console.log(`(d) verify (equal table): ${times2(d)} ${goalText(goals.verifyEqual)}`);
+    console.log(`(e) verify (10 differing rows): ${times2(e)} ${goalText(goals.verifyChanged)}`);
+    console.log(`(f) key-only delete detection (10 deleted): ${times2(f)} ${goalText(goals.detectDeletes)}`);
+    console.log(`ratio b/a = ${ratio} ${goalText(goals.extract)}`);
+    console.log(
+      `peak RSS: extract ${b.peakRssMb} MB ${goalText(goals.extractRss)}; verify child ${v.peakRssMb} MB ${goalText(goals.verifyRss)} (after d ${d.peakRssMb}, e ${e.peakRssMb}, f ${f.peakRssMb} MB)`,
+    );
+    const metNames = all.filter((g) => g.met).map((g) => g.name);
+    const unmet = all.filter((g) => !g.met).map((g) => g.name);
+    console.log(
+      `goals: ${metNames.length} of ${all.length} met${unmet.length ? `; NOT met: ${unmet.join(', ')}` : ' (all)'}`,
+    );
     mkdirSync('bench-results', { recursive: true });
     writeFileSync('bench-results/bench.json', `${JSON.stringify(report, null, 2)}\n`);
   } finally {
@@ -249,6 +604,15 @@ if (process.argv[2] === 'sync-child') {
 } else if (process.argv[2] === 'extract-child') {
   const { server, file } = JSON.parse(process.argv[3]!) as { server: Server; file: string };
   const m = await extractOnce(server, file);
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+} else if (process.argv[2] === 'verify-child') {
+  const { server, home, rows, times } = JSON.parse(process.argv[3]!) as {
+    server: Server;
+    home: string;
+    rows: number;
+    times: number;
+  };
+  const m = await verifyOnce(server, home, rows, times);
   process.stdout.write(`${JSON.stringify(m)}\n`);
 } else {
   await main();

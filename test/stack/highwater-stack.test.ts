@@ -197,11 +197,11 @@ describe('IAM', () => {
     }
   });
 
-  it('gives S3 access to the staging bucket only: extract, load, the COPY role, and the Map reading staged plans', () => {
+  it('gives S3 access to the staging bucket only: plan, extract, load, the COPY role, and the Map reading staged plans', () => {
     const bucket = logicalId(dev, 'AWS::S3::Bucket', 'Staging');
     const s3 = statements(dev).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
     expect([...new Set(s3.map((s) => s.policy.replace(/(Role|CopyRole|DistributedMapPolicy).*$/, '')))].sort()).toEqual(
-      ['Extract', 'Load', 'Sync', 'Warehouse'],
+      ['Extract', 'Load', 'Plan', 'Sync', 'Warehouse'],
     );
     // The state machine itself may only read staged chunk lists (ItemReader).
     const sync = s3.filter((s) => s.policy.startsWith('SyncDistributedMapPolicy'));
@@ -242,9 +242,9 @@ describe('IAM', () => {
     }
   });
 
-  it('runs the Data API and gets workgroup credentials from the load function only', () => {
+  it('runs the Data API and gets workgroup credentials from the plan (delete detection) and load functions only', () => {
     const redshift = statements(dev).filter((s) => actions(s).some((a) => a.startsWith('redshift')));
-    expect(new Set(redshift.map((s) => s.policy.replace(/Role.*$/, '')))).toEqual(new Set(['Load']));
+    expect(new Set(redshift.map((s) => s.policy.replace(/Role.*$/, '')))).toEqual(new Set(['Load', 'Plan']));
     const byAction = (a: string) => redshift.find((s) => actions(s).includes(a));
     const anyWorkgroup = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':redshift-serverless:us-east-1:123456789012:workgroup/*']],

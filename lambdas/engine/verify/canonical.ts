@@ -6,10 +6,11 @@
  * float's last digit), which the row comparison (compare-rows.ts) settles semantically for the few rows of a
  * differing range. See docs/correctness.md, "Verification".
  *
- * Redshift functions used (https://docs.aws.amazon.com/redshift/latest/dg/): MD5 (r_MD5.html), STRTOL
- * (r_STRTOL.html), TO_CHAR with the `US` microseconds pattern (r_TO_CHAR.html, r_FORMAT_strings.html), TO_HEX of
- * VARBYTE (r_TO_HEX.html), JSON_SERIALIZE of SUPER (r_json_serialize.html), LOG (base 10, r_LOG.html), CHAR_LENGTH
- * (r_LEN.html: a synonym of LEN).
+ * Redshift functions used, from the Database Developer Guide (https://docs.aws.amazon.com/redshift/latest/dg/):
+ * STRTOL (r_STRTOL.html: "The converted value must be within the signed 64-bit range", hence 15 hex digits), MD5
+ * (r_MD5.html), TO_CHAR of TIMESTAMP/TIMESTAMPTZ (r_TO_CHAR.html) with the `US` microseconds pattern
+ * (r_FORMAT_strings.html), TO_HEX/FROM_HEX of VARBYTE (r_TO_HEX.html, r_FROM_HEX.html), JSON_SERIALIZE of SUPER
+ * (JSON_SERIALIZE.html), LOG, base 10 (r_LOG.html), CHAR_LENGTH (r_CHAR_LENGTH.html, a synonym of LEN).
  */
 import type { MappedColumn } from '../../domain/model.js';
 import { quoteAnsi, quoteMysql } from '../sql.js';
