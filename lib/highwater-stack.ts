@@ -14,7 +14,7 @@ import { SyncStateMachine } from './constructs/sync-state-machine.js';
 import { WarehouseAccess } from './constructs/warehouse-access.js';
 import type { DeployedPipelines } from './deployed-pipelines.js';
 
-export type FunctionName = 'plan' | 'extract' | 'load' | 'commit' | 'abort';
+export type FunctionName = 'plan' | 'extract' | 'load' | 'commit' | 'abort' | 'verify';
 
 export interface HighwaterStackProps extends StackProps {
   readonly settings: EnvironmentContext;
@@ -43,6 +43,8 @@ const FUNCTION_SIZING: Record<
   load: { timeout: Duration.minutes(15), memorySize: 512 },
   commit: { timeout: Duration.minutes(1), memorySize: 256 },
   abort: { timeout: Duration.minutes(1), memorySize: 256 },
+  // Lambda's own ceiling: a verification that needs longer fails its step (reported), never the committed run.
+  verify: { timeout: Duration.minutes(15), memorySize: 1024 },
 };
 
 export class HighwaterStack extends Stack {
@@ -104,16 +106,18 @@ export class HighwaterStack extends Stack {
       load: make('load'),
       commit: make('commit'),
       abort: make('abort'),
+      verify: make('verify'),
     };
 
     // What each step touches (lambdas/handlers): every step reads and writes state; plan and extract open the
     // source; plan writes large chunk lists and the keys to delete to staging, and compares keys with the warehouse
     // (delete_detection); extract and load touch staged files; load loads the warehouse.
     for (const f of Object.values(this.functions)) this.state.grantStateAccess(f.role);
-    for (const name of ['plan', 'extract', 'load'] as const) this.warehouse.grantSecrets(this.functions[name].role);
-    for (const name of ['plan', 'extract', 'load'] as const) this.staging.grantStagingAccess(this.functions[name].role);
-    this.warehouse.grantDataApi(this.functions.plan.role);
-    this.warehouse.grantDataApi(this.functions.load.role);
+    // verify reads both databases (source and Data API) and writes the table's last verification to staging.
+    const reaches = ['plan', 'extract', 'load', 'verify'] as const;
+    for (const name of reaches) this.warehouse.grantSecrets(this.functions[name].role);
+    for (const name of reaches) this.staging.grantStagingAccess(this.functions[name].role);
+    for (const name of ['plan', 'load', 'verify'] as const) this.warehouse.grantDataApi(this.functions[name].role);
 
     this.sync = new SyncStateMachine(this, 'Sync', {
       functions: {
@@ -122,6 +126,7 @@ export class HighwaterStack extends Stack {
         load: this.functions.load.function,
         commit: this.functions.commit.function,
         abort: this.functions.abort.function,
+        verify: this.functions.verify.function,
       },
       stagingBucket: this.staging.bucket,
       definition: props.definition ?? ((arns) => stateMachineDefinition(arns)),

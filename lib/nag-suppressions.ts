@@ -15,7 +15,7 @@ export interface NagAcknowledgement {
   readonly reason: string;
 }
 
-const FUNCTIONS: readonly FunctionName[] = ['plan', 'extract', 'load', 'commit', 'abort'];
+const FUNCTIONS: readonly FunctionName[] = ['plan', 'extract', 'load', 'commit', 'abort', 'verify'];
 const pathOf = (name: FunctionName): string => `${name[0]?.toUpperCase()}${name.slice(1)}`;
 
 export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[] {
@@ -50,7 +50,12 @@ export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[]
       id: objects,
       reason: `Plan writes a run's large chunk list and the keys it deletes. ${objectsReason}`,
     },
-    ...(['Plan', 'Load'] as const).map((fn) => ({
+    {
+      path: 'Verify/Role/DefaultPolicy',
+      id: objects,
+      reason: `Verify writes the table's last verification. ${objectsReason}`,
+    },
+    ...(['Plan', 'Load', 'Verify'] as const).map((fn) => ({
       path: `${fn}/Role/DefaultPolicy`,
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -82,7 +87,7 @@ export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[]
     })),
   ];
   if (stack.warehouse.workgroupWildcard) {
-    for (const fn of ['Plan', 'Load']) {
+    for (const fn of ['Plan', 'Load', 'Verify']) {
       list.push({
         path: `${fn}/Role/DefaultPolicy`,
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:redshift-serverless:${stack.region}:${stack.account}:workgroup/*]`,

@@ -113,6 +113,8 @@ export interface TableConfig {
   deleteDetection: 'hard' | 'soft' | false;
   /** Detect deletes at most this often; null: every run. */
   deleteDetectionEverySeconds: number | null;
+  /** Verify the table after a sync this often (`verify_every`); null: only when asked (`highwater verify`). */
+  verifyEvery: { runs: number } | { seconds: number } | null;
   /** Rows per Parquet row group. */
   batchSize: number;
 }

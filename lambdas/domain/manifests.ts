@@ -76,6 +76,8 @@ export const RunContextSchema = z.object({
   /** The watermark the commit writes (`to`, or lower while ids below it may still commit). */
   next: WatermarkSchema,
   kind: z.enum(['sync', 'resync', 'repair']).default('sync'),
+  /** Whether the state machine verifies the table after the commit (`verify_every` is due). */
+  verify: z.boolean().default(false),
   /** Keys deleted at the source that Load removes (or marks) before its merge: staged JSON, read by Load. */
   deletes: z
     .object({ key: z.string(), count: z.number().int().positive(), mode: z.enum(['hard', 'soft']) })
@@ -178,6 +180,26 @@ export const AbortInputSchema = z.object({
 });
 export type AbortInput = z.infer<typeof AbortInputSchema>;
 
+const count = z.number().int().nonnegative();
+
+/** What a verification found (`highwater verify`, or the state machine's Verify step): kept per table, in reports. */
+export const VerificationRecordSchema = z.object({
+  table: z.string(),
+  at: z.string(),
+  equal: z.boolean(),
+  rows: z.object({ source: count, warehouse: count }),
+  missing: count,
+  extra: count,
+  changed: count,
+  pending: count,
+  durationMs: count,
+  /** Whether this verification followed a repair (`verify --repair`). */
+  afterRepair: z.boolean(),
+});
+export type VerificationRecord = z.infer<typeof VerificationRecordSchema>;
+
+export const VerifyInputSchema = z.object({ run: RunContextSchema });
+
 // ——— A run's outcome: what the state machine's Summarize state holds, and the report made of it. ———
 
 /** What Plan noted for the report; every table outcome carries it (definition.ts copies it from $.plan). */
@@ -202,6 +224,9 @@ export const TableOutcomeSchema = z.discriminatedUnion('status', [
     rowsLoaded: z.number().int(),
     chunks: z.number().int(),
     load: LoadOutputSchema.nullable(),
+    /** The Verify step's finding when it ran (verify_every), and its error when it failed. */
+    verification: VerificationRecordSchema.nullable().default(null),
+    verifyError: StepErrorSchema.nullable().default(null),
     ...PlanNotes,
   }),
   z.looseObject({
@@ -249,6 +274,8 @@ export const TableReportSchema = z.object({
   warnings: z.array(z.string()),
   /** What the load changed in the warehouse table's columns. */
   schemaChanges: z.array(SchemaChangeSchema),
+  /** The verification that followed this run's commit (verify_every), if one ran. */
+  verification: VerificationRecordSchema.nullable(),
 });
 export type TableReport = z.infer<typeof TableReportSchema>;
 

@@ -12,7 +12,7 @@ import { containerRuntime } from '../runtime/aws.js';
 import { functionEnv } from './env.js';
 import { logger } from './powertools.js';
 
-export type Step = 'Plan' | 'ExtractChunk' | 'Load' | 'Commit' | 'Abort';
+export type Step = 'Plan' | 'ExtractChunk' | 'Load' | 'Commit' | 'Abort' | 'Verify';
 
 /** The few routing fields of an event worth logging (names, never row data or connection details). */
 function eventSummary(event: unknown): Record<string, unknown> {

@@ -14,8 +14,13 @@ export const metrics = new Metrics({
 });
 
 /** One metric with a `table` dimension, flushed at once (a buffered one would share dimensions across tables). */
-export function countMetric(name: 'RowsSynced' | 'ChunkRows', table: string, value: number): void {
+export function countMetric(name: 'RowsSynced' | 'ChunkRows' | 'TableDiffers', table: string, value: number): void {
   const m = metrics.singleMetric();
   m.addDimension('table', table);
   m.addMetric(name, MetricUnit.Count, value);
+}
+
+/** A metric with only the service dimension: what a stack alarm watches across every table. */
+export function serviceMetric(name: 'TableDiffers', value: number): void {
+  metrics.singleMetric().addMetric(name, MetricUnit.Count, value);
 }

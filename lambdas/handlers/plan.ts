@@ -32,6 +32,7 @@ import { sameWatermark } from '../engine/strategies/timestamp-cursor.js';
 import { advancesWatermark, buildTableContext, cursorColumns, type TableContext } from '../engine/table-context.js';
 import { mapColumns } from '../engine/type-map.js';
 import { detectDeletes } from '../engine/verify/deletes.js';
+import { lastVerification } from '../engine/verify/record.js';
 import { ConfigError } from '../errors.js';
 import type { RunRecord, SourceReader, StateStore } from '../ports/index.js';
 import type { Runtime } from '../ports/runtime.js';
@@ -181,8 +182,28 @@ export function runContextOf(
     redshiftOnly: options.redshiftOnly,
     customUpperTimestamp: plan.window.upperTimestamp,
     deletes: null,
+    verify: false,
     adhoc,
   };
+}
+
+/**
+ * Whether the state machine verifies the table after this run commits: `verify_every` is set and that long (or
+ * that many committed runs) has passed since the table's last verification.
+ */
+async function verifyDue(
+  rt: Runtime,
+  pipeline: PipelineConfig,
+  table: TableConfig,
+  runs: readonly RunRecord[],
+): Promise<boolean> {
+  const every = table.verifyEvery;
+  if (!every || strategyFor(table.strategy).readsCustomQuery) return false;
+  const last = await lastVerification(await rt.staging(pipeline), keyOf(pipeline, table.name));
+  if (!last) return true;
+  if ('seconds' in every) return Date.now() - Date.parse(last.at) >= every.seconds * 1000;
+  const since = runs.filter((r) => r.status === 'committed' && (r.finishedAt ?? '') > last.at).length;
+  return since + 1 >= every.runs;
 }
 
 /** Whether this run looks for deletes: the table asks for it and `delete_detection_every` has passed. */
@@ -371,6 +392,7 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
     const stagedIds = tablePlan.ctx.mode === 'replace' || options.backupOnly ? [] : chain.map((r) => r.runId);
     const run = runContextOf(tablePlan, runId, stagedIds, options, req.adhoc);
     run.deletes = await stageDeletes(rt, pipeline, table, run, deleted);
+    run.verify = !options.backupOnly && (await verifyDue(rt, pipeline, table, runs));
     await state.putRun(newRunRecord(run, 'extracting', window.chunks.length, window, warnings, deletesCheckedAt));
     return {
       run,

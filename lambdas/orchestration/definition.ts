@@ -12,6 +12,7 @@ export interface DefinitionArns {
   load: string;
   commit: string;
   abort: string;
+  verify: string;
 }
 
 export interface DefinitionOptions {
@@ -36,6 +37,7 @@ export const TASK_STATES = {
   Load: 'load',
   Commit: 'commit',
   Abort: 'abort',
+  Verify: 'verify',
 } as const satisfies Record<string, keyof DefinitionArns>;
 export type TaskStateName = keyof typeof TASK_STATES;
 
@@ -201,6 +203,19 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
       ResultSelector: { 'output.$': '$.Payload' },
       ResultPath: '$.committed',
       Catch: CATCH_TO_ABORT,
+      Next: 'VerifyDue',
+    }),
+    // verify_every: Plan says when a verification is due. It runs after the commit, so a verification that fails
+    // (a timeout on a large table, say) is reported with the table, never undoes the committed run.
+    VerifyDue: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.run.verify', BooleanEquals: true, Next: 'Verify' }],
+      Default: 'TableCommitted',
+    },
+    Verify: task(arns.verify, { Payload: { 'run.$': '$.plan.run' } }, o, {
+      ResultSelector: { 'output.$': '$.Payload' },
+      ResultPath: '$.verified',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.verifyError', Next: 'TableCommitted' }],
       Next: 'TableCommitted',
     }),
     TableCommitted: {
@@ -215,6 +230,8 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
         'rowsLoaded.$': '$.committed.output.rowsLoaded',
         'chunks.$': '$.plan.chunkCount',
         'load.$': '$.loaded.output',
+        'verification.$': '$.verified.output',
+        'verifyError.$': '$.verifyError',
         'horizon.$': '$.plan.horizon',
         'warnings.$': '$.plan.warnings',
       },
@@ -314,6 +331,9 @@ export function stateMachineDefinition(arns: DefinitionArns, opts: DefinitionOpt
             horizon: null,
             warnings: [],
           },
+          // What TableCommitted reads when no Verify ran.
+          verified: { output: null },
+          verifyError: null,
         },
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },

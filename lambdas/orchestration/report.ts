@@ -59,6 +59,22 @@ function failureOf(
   };
 }
 
+/** What the Verify step after the commit found, as report warnings (a difference, or the step's own failure). */
+function verificationWarnings(
+  o: Extract<TableOutcome, { status: 'committed' | 'staged' }>,
+  redact: (t: string) => string,
+): string[] {
+  const out: string[] = [];
+  const v = o.verification;
+  if (v && !v.equal) {
+    out.push(
+      `verification: the warehouse differs from the source (${v.missing} missing, ${v.extra} extra, ${v.changed} changed): \`highwater verify -t ${o.table} --repair\``,
+    );
+  }
+  if (o.verifyError) out.push(`verification failed: ${redact(stepErrorText(o.verifyError))}`);
+  return out;
+}
+
 /** One table's report from its outcome (and, for a local run, what the process saw). */
 export function tableReport(
   o: TableOutcome,
@@ -73,6 +89,7 @@ export function tableReport(
     error: null,
     suggestion: null,
     exitCode: ExitCode.ok,
+    verification: null,
   };
   switch (o.status) {
     case 'skipped':
@@ -103,6 +120,8 @@ export function tableReport(
         watermarkAfter: o.watermarkAfter,
         skipped: null,
         schemaChanges: o.load?.schemaChanges ?? [],
+        verification: o.verification,
+        warnings: [...o.warnings, ...verificationWarnings(o, redact)],
       };
     case 'failed':
       return {

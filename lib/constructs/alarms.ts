@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -12,6 +12,9 @@ export interface AlarmsProps {
   readonly stateMachine: IStateMachine;
   /** @default no subscription (subscribe to the topic yourself) */
   readonly email?: string;
+  /** The Powertools namespace and service the Lambdas emit under. @default 'Highwater' / 'highwater' */
+  readonly metricsNamespace?: string;
+  readonly serviceName?: string;
 }
 
 /** A failed execution → an SNS topic (encrypted, TLS only) → email when configured. */
@@ -19,6 +22,7 @@ export class Alarms extends Construct {
   public readonly topic: Topic;
   public readonly topicKey: Key;
   public readonly executionsFailed: Alarm;
+  public readonly tableDiffers: Alarm;
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
@@ -36,5 +40,23 @@ export class Alarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.executionsFailed.addAlarmAction(new SnsAction(this.topic));
+    // The Verify step (verify_every) emits TableDiffers: 1 for a table whose warehouse differs from the source. The
+    // per-table metric is for the dashboard; this one, without the table, is what an alarm can watch.
+    this.tableDiffers = new Alarm(this, 'TableDiffers', {
+      alarmDescription:
+        'A verification found the warehouse different from the source (see the run report; `highwater verify --repair` fixes it)',
+      metric: new Metric({
+        namespace: props.metricsNamespace ?? 'Highwater',
+        metricName: 'TableDiffers',
+        dimensionsMap: { service: props.serviceName ?? 'highwater' },
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.tableDiffers.addAlarmAction(new SnsAction(this.topic));
   }
 }

@@ -13,6 +13,7 @@ export interface SyncFunctions {
   readonly load: IFunction;
   readonly commit: IFunction;
   readonly abort: IFunction;
+  readonly verify: IFunction;
 }
 
 export interface SyncStateMachineProps {
@@ -47,6 +48,7 @@ export class SyncStateMachine extends Construct {
       load: f.load.functionArn,
       commit: f.commit.functionArn,
       abort: f.abort.functionArn,
+      verify: f.verify.functionArn,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       definitionBody: DefinitionBody.fromString(Stack.of(this).toJsonString(asl)),
@@ -59,7 +61,7 @@ export class SyncStateMachine extends Construct {
     this.stateMachine.addToRolePolicy(
       new PolicyStatement({
         actions: ['lambda:InvokeFunction'],
-        resources: [f.plan, f.extract, f.load, f.commit, f.abort].map((fn) => fn.functionArn),
+        resources: [f.plan, f.extract, f.load, f.commit, f.abort, f.verify].map((fn) => fn.functionArn),
       }),
     );
     // The Distributed Map (ExtractChunksDistributed) reads the staged chunk list and runs each chunk as a child

@@ -114,6 +114,42 @@ describe('verify', () => {
   });
 });
 
+describe('verify_every', () => {
+  test('a sync verifies when due: equal is said; a difference is a warning with the repair command, and status shows it', async () => {
+    await createOrders(25);
+    cli.configure(
+      'orders',
+      'cdc_strategy: hybrid\ncdc_timestamp_column: updated_at\ncdc_id_column: id\nverify_every: 1 run',
+    );
+    const first = cli.syncOk('orders');
+    expect(first.out).toContain('verified: equal to the source (25 rows)');
+    expect(first.table.verification).toMatchObject({ equal: true, rows: { source: 25, warehouse: 25 } });
+    await queryWarehouse(h.home, `UPDATE "public"."orders" SET note = 'x' WHERE id = 4`);
+    await h.db.conn.query('INSERT INTO orders VALUES (26, 1, ?, NOW(6) - INTERVAL 1 MINUTE)', ['new']);
+    const second = cli.syncOk('orders');
+    expect(second.warnings.join('\n')).toMatch(
+      /verification: the warehouse differs from the source \(0 missing, 0 extra, 1 changed\): `highwater verify -t .*orders --repair`/,
+    );
+    const status = cli.hw('status', '-p', 'test', '--json');
+    expect(status.out).toMatch(/"verification":\s*\{[^}]*"equal":\s*false/);
+  });
+
+  test('every 3 runs: verified on the first run, then not until the third after it', async () => {
+    await createOrders(5);
+    cli.configure('orders', 'cdc_strategy: full_sync\nverify_every: 3 runs');
+    const verified = [1, 2, 3, 4].map(() => cli.syncOk('orders').table.verification !== null);
+    expect(verified).toEqual([true, false, false, true]);
+  });
+
+  test('a bad verify_every names the file and the key', async () => {
+    await createOrders(3);
+    cli.configure('orders', 'cdc_strategy: hybrid\nverify_every: sometimes');
+    const r = cli.hw('sync', '-p', 'test', '-t', cli.fq('orders'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/test\.yml.*verify_every.*neither a duration/s);
+  });
+});
+
 describe('delete_detection', () => {
   test('hard: rounds of deletes, inserts and updates leave the warehouse equal to the source', async () => {
     await createOrders(60);

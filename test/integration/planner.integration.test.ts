@@ -49,6 +49,7 @@ function table(over: Partial<TableConfig> = {}): TableConfig {
     chunkRows: 3,
     deleteDetection: false,
     deleteDetectionEverySeconds: null,
+    verifyEvery: null,
     batchSize: 100,
     ...over,
   };

@@ -109,13 +109,13 @@ describe('state table', () => {
 });
 
 describe('functions', () => {
-  it('creates the five functions on Node 22 / arm64 with Powertools and resource names in the environment', () => {
+  it('creates the six functions on Node 22 / arm64 with Powertools and resource names in the environment', () => {
     const fns = dev.findResources('AWS::Lambda::Function');
     expect(
       Object.keys(fns)
         .map((id) => id.replace(/Function.*$/, ''))
         .sort(),
-    ).toEqual(['Abort', 'Commit', 'Extract', 'Load', 'Plan'].sort());
+    ).toEqual(['Abort', 'Commit', 'Extract', 'Load', 'Plan', 'Verify'].sort());
     for (const fn of Object.values(fns)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -135,13 +135,13 @@ describe('functions', () => {
       });
       expect(fn.Properties.VpcConfig).toBeUndefined();
     }
-    dev.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
+    dev.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
     dev.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 1769, Timeout: 900 });
   });
 
   it('places the functions in the configured subnets and security groups (prod context)', () => {
     const fns = Object.values(prod.findResources('AWS::Lambda::Function'));
-    expect(fns).toHaveLength(5);
+    expect(fns).toHaveLength(6);
     for (const fn of fns) {
       expect(fn.Properties.VpcConfig).toEqual({
         SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
@@ -197,11 +197,11 @@ describe('IAM', () => {
     }
   });
 
-  it('gives S3 access to the staging bucket only: plan, extract, load, the COPY role, and the Map reading staged plans', () => {
+  it('gives S3 access to the staging bucket only: plan, extract, load, verify, the COPY role, and the Map reading staged plans', () => {
     const bucket = logicalId(dev, 'AWS::S3::Bucket', 'Staging');
     const s3 = statements(dev).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
     expect([...new Set(s3.map((s) => s.policy.replace(/(Role|CopyRole|DistributedMapPolicy).*$/, '')))].sort()).toEqual(
-      ['Extract', 'Load', 'Plan', 'Sync', 'Warehouse'],
+      ['Extract', 'Load', 'Plan', 'Sync', 'Verify', 'Warehouse'],
     );
     // The state machine itself may only read staged chunk lists (ItemReader).
     const sync = s3.filter((s) => s.policy.startsWith('SyncDistributedMapPolicy'));
@@ -222,9 +222,9 @@ describe('IAM', () => {
     expect(copy.flatMap(actions).sort()).toEqual(['s3:GetBucketLocation', 's3:GetObject', 's3:ListBucket']);
   });
 
-  it('lets plan, extract and load read only the secrets the pipelines reference', () => {
+  it('lets plan, extract, load and verify read only the secrets the pipelines reference', () => {
     const secrets = statements(dev).filter((s) => actions(s).includes('secretsmanager:GetSecretValue'));
-    expect(secrets.map((s) => s.policy.replace(/Role.*$/, '')).sort()).toEqual(['Extract', 'Load', 'Plan']);
+    expect(secrets.map((s) => s.policy.replace(/Role.*$/, '')).sort()).toEqual(['Extract', 'Load', 'Plan', 'Verify']);
     for (const s of secrets) {
       expect(actions(s)).toEqual(['secretsmanager:GetSecretValue']);
       expect(resources(s)).toEqual([
@@ -242,9 +242,9 @@ describe('IAM', () => {
     }
   });
 
-  it('runs the Data API and gets workgroup credentials from the plan (delete detection) and load functions only', () => {
+  it('runs the Data API and gets workgroup credentials from the plan (delete detection), load and verify functions only', () => {
     const redshift = statements(dev).filter((s) => actions(s).some((a) => a.startsWith('redshift')));
-    expect(new Set(redshift.map((s) => s.policy.replace(/Role.*$/, '')))).toEqual(new Set(['Load', 'Plan']));
+    expect(new Set(redshift.map((s) => s.policy.replace(/Role.*$/, '')))).toEqual(new Set(['Load', 'Plan', 'Verify']));
     const byAction = (a: string) => redshift.find((s) => actions(s).includes(a));
     const anyWorkgroup = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':redshift-serverless:us-east-1:123456789012:workgroup/*']],
@@ -256,7 +256,7 @@ describe('IAM', () => {
     expect(resources(byAction('redshift-serverless:GetCredentials')!)).toEqual([anyWorkgroup]);
   });
 
-  it('lets the state machine invoke exactly the five functions', () => {
+  it('lets the state machine invoke exactly the six functions', () => {
     const invoke = statements(dev).filter((s) => actions(s).includes('lambda:InvokeFunction'));
     expect(invoke).toHaveLength(1);
     const fns = Object.keys(dev.findResources('AWS::Lambda::Function')).sort();
@@ -269,7 +269,7 @@ describe('IAM', () => {
 });
 
 describe('state machine', () => {
-  it('logs everything to its log group, traces, and invokes the five functions', () => {
+  it('logs everything to its log group, traces, and invokes the six functions', () => {
     dev.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: {
@@ -316,6 +316,7 @@ describe('state machine definition', () => {
         load: arn('Load'),
         commit: arn('Commit'),
         abort: arn('Abort'),
+        verify: arn('Verify'),
       }),
     );
     expect(sm.Properties.DefinitionString).toBeDefined();

@@ -68,6 +68,7 @@ function renderReport(out: Output, report: RunReport): void {
     const took = t.durationMs === null ? '' : `  (${(t.durationMs / 1000).toFixed(1)} s)`;
     out.data(`${t.table}  ${what}${took}`);
     if (t.suggestion) out.data(`  ${t.suggestion}`);
+    if (t.verification?.equal) out.data(`  verified: equal to the source (${t.verification.rows.source} rows)`);
     for (const w of t.warnings) {
       if (said.has(w)) continue;
       said.add(w);

@@ -12,6 +12,23 @@ export function parseDuration(value: number | string): number | undefined {
   return Number(m[1]) * UNIT_SECONDS[m[2] ?? 's']!;
 }
 
+const RUNS_RE = /^\s*(\d+)\s*runs?\s*$/i;
+
+/** `verify_every`: a duration (`6h`), or a number of runs (`10 runs`). */
+export const everySchema = z
+  .union([z.number(), z.string()])
+  .refine(
+    (v) =>
+      (typeof v === 'string' && RUNS_RE.test(v) && Number(RUNS_RE.exec(v)![1]) > 0) || parseDuration(v) !== undefined,
+    {
+      error: (iss) => `${JSON.stringify(iss.input)} is neither a duration (30m, 6h, 1d) nor a number of runs (10 runs)`,
+    },
+  )
+  .transform((v): { runs: number } | { seconds: number } =>
+    typeof v === 'string' && RUNS_RE.test(v) ? { runs: Number(RUNS_RE.exec(v)![1]) } : { seconds: parseDuration(v)! },
+  )
+  .describe('How often: a duration (30m, 6h, 1d), or a number of runs (10 runs).');
+
 export const durationSchema = z
   .union([z.number(), z.string()])
   .refine((v) => parseDuration(v) !== undefined, {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { CDC_STRATEGIES } from '../../domain/config.js';
-import { durationSchema } from './duration.js';
+import { durationSchema, everySchema } from './duration.js';
 
 const NO_EFFECT = 'Accepted for compatibility with the old tool; has no effect in Highwater.';
 
@@ -284,6 +284,9 @@ export const tableSchema = z.strictObject({
   delete_detection_every: durationSchema
     .optional()
     .describe('Detect deletes at most this often (a duration); every run when absent.'),
+  verify_every: everySchema
+    .optional()
+    .describe('Verify the table after a sync this often (6h, or 10 runs); never when absent.'),
   processing: z
     .strictObject({
       batch_size: positiveInt().optional().describe('Rows per Parquet row group.'),

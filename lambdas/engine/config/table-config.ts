@@ -112,6 +112,7 @@ export function buildTableConfig(
     chunkRows: y.chunk_rows ?? y.processing?.chunk_rows ?? processing.chunkRows,
     deleteDetection: y.delete_detection ?? false,
     deleteDetectionEverySeconds: y.delete_detection_every ?? null,
+    verifyEvery: y.verify_every ?? null,
     batchSize: y.processing?.batch_size ?? processing.batchSize,
   };
   if (y.custom_query !== undefined) table.customQuery = y.custom_query;

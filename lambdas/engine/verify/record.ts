@@ -2,27 +2,12 @@
  * The last verification of a table, kept in staging beside its files (naming.ts verificationKey): what `status`
  * shows and what `verify_every` counts from.
  */
-import { z } from 'zod';
+import { type VerificationRecord, VerificationRecordSchema } from '../../domain/manifests.js';
 import type { Staging } from '../../ports/index.js';
 import { parseTableKey, verificationKey } from '../naming.js';
 import type { VerifyReport } from './verify-table.js';
 
-const count = z.number().int().nonnegative();
-
-export const VerificationRecordSchema = z.object({
-  table: z.string(),
-  at: z.string(),
-  equal: z.boolean(),
-  rows: z.object({ source: count, warehouse: count }),
-  missing: count,
-  extra: count,
-  changed: count,
-  pending: count,
-  durationMs: count,
-  /** Whether this verification followed a repair (`verify --repair`). */
-  afterRepair: z.boolean(),
-});
-export type VerificationRecord = z.infer<typeof VerificationRecordSchema>;
+export { type VerificationRecord, VerificationRecordSchema } from '../../domain/manifests.js';
 
 export function verificationOf(report: VerifyReport, at: Date, afterRepair: boolean): VerificationRecord {
   return {

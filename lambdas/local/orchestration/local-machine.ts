@@ -29,6 +29,7 @@ export const LOCAL_ARNS: DefinitionArns = {
   load: 'arn:aws:lambda:us-east-1:123456789012:function:highwater-load',
   commit: 'arn:aws:lambda:us-east-1:123456789012:function:highwater-commit',
   abort: 'arn:aws:lambda:us-east-1:123456789012:function:highwater-abort',
+  verify: 'arn:aws:lambda:us-east-1:123456789012:function:highwater-verify',
 };
 
 /** A local run must never time a task out and retry it while the first attempt still runs in this process. */

@@ -163,6 +163,8 @@ function afterStep(state: TaskStateName, t: ExecutionTracker, h: StepHandlers, p
       t.held.forget(runIdOf(p));
       t.emit({ type: 'committed', table, status: (out as CommitOutput).status });
       return;
+    case 'verify':
+      return;
     case 'abort':
       // An Abort skipped because the interruption ends the run itself reports aborted: false and forgets nothing.
       if ((out as { aborted: boolean }).aborted) t.held.forget(runIdOf(p));

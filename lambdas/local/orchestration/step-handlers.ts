@@ -2,12 +2,13 @@
  * The five step handlers as one object, keyed as definition.ts TASK_STATES names them, so the local runner calls
  * `handlers[TASK_STATES[state]]` and a test's faulty() wrapper can swap any of them.
  */
-import type { ChunkResult, CommitOutput, LoadOutput, PlanOutput } from '../../domain/manifests.js';
+import type { ChunkResult, CommitOutput, LoadOutput, PlanOutput, VerificationRecord } from '../../domain/manifests.js';
 import { abort } from '../../handlers/abort.js';
 import { commit } from '../../handlers/commit.js';
 import { extractChunk } from '../../handlers/extract.js';
 import { load } from '../../handlers/load.js';
 import { plan } from '../../handlers/plan.js';
+import { verify } from '../../handlers/verify.js';
 import type { Runtime } from '../../ports/runtime.js';
 
 export interface StepHandlers {
@@ -16,6 +17,7 @@ export interface StepHandlers {
   load(input: unknown, rt: Runtime): Promise<LoadOutput>;
   commit(input: unknown, rt: Runtime): Promise<CommitOutput>;
   abort(input: unknown, rt: Runtime): Promise<{ aborted: boolean; error: string }>;
+  verify(input: unknown, rt: Runtime): Promise<VerificationRecord>;
 }
 
-export const stepHandlers: StepHandlers = { plan, extract: extractChunk, load, commit, abort };
+export const stepHandlers: StepHandlers = { plan, extract: extractChunk, load, commit, abort, verify };

@@ -64,6 +64,7 @@ function tableConfig(over: Partial<TableConfig> = {}): TableConfig {
     chunkRows: 1000,
     deleteDetection: false,
     deleteDetectionEverySeconds: null,
+    verifyEvery: null,
     batchSize: 1000,
     ...over,
   };

@@ -58,6 +58,8 @@ test('per table: Plan → HasWork → ExtractChunks → BackupOnly → Load → 
       'SkipLoad',
       'Load',
       'Commit',
+      'VerifyDue',
+      'Verify',
       'TableCommitted',
       'Abort',
       'TableFailed',
@@ -68,7 +70,12 @@ test('per table: Plan → HasWork → ExtractChunks → BackupOnly → Load → 
   expect(t.ExtractChunks!.Next).toBe('BackupOnly');
   expect(t.Load!.Next).toBe('Commit');
   expect(t.SkipLoad!.Next).toBe('Commit');
-  expect(t.Commit!.Next).toBe('TableCommitted');
+  expect(t.Commit!.Next).toBe('VerifyDue');
+  // A verification after the commit never sends the committed run to Abort: its failure is reported with the table.
+  expect(t.Verify!.Catch).toEqual([
+    { ErrorEquals: ['States.ALL'], ResultPath: '$.verifyError', Next: 'TableCommitted' },
+  ]);
+  expect(t.Verify!.Next).toBe('TableCommitted');
   for (const name of ['Plan', 'ExtractChunks', 'ExtractChunksDistributed', 'Load', 'Commit']) {
     expect(t[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }]);
   }
@@ -208,7 +215,7 @@ function lambda(fn: (p: Payload) => unknown | Promise<unknown>) {
   return async (input: unknown) => ({ StatusCode: 200, Payload: await fn((input as { Payload: Payload }).Payload) });
 }
 function run(name: string, extra: Payload = {}) {
-  return { runId: `run-${name}`, table: name, backupOnly: false, from: { ts: null, id: '0' }, ...extra };
+  return { runId: `run-${name}`, table: name, backupOnly: false, verify: false, from: { ts: null, id: '0' }, ...extra };
 }
 
 async function execute(input: unknown, handlers: Record<string, (p: Payload) => unknown>) {
@@ -279,6 +286,8 @@ test('executed: defaults fill pipeline and options, adhoc reaches Plan, chunk co
           rowsLoaded: 12,
           chunks: 6,
           load: { rowsLoaded: 12, rowsStaged: 12, rowsDeleted: 0, files: 6 },
+          verification: null,
+          verifyError: null,
           horizon: null,
           warnings: [],
         },

@@ -75,6 +75,7 @@ const run: RunContext = {
   redshiftOnly: false,
   customUpperTimestamp: null,
   deletes: null,
+  verify: false,
 };
 const chunk0 = { index: 0, lower: null, upper: ['3'] };
 const chunk1 = { index: 1, lower: ['3'], upper: null };

@@ -165,6 +165,7 @@ describe('single-connection mode (environment)', () => {
       chunkRows: 100000,
       deleteDetection: false,
       deleteDetectionEverySeconds: null,
+      verifyEvery: null,
       batchSize: 65536,
     });
     const e = await thrown(() => getTableConfig(p, 'shop.orders; DROP TABLE x'));

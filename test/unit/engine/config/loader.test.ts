@@ -238,6 +238,7 @@ describe('pipelines/NAME.yml', () => {
       chunkRows: 3333, // the table's processing.chunk_rows wins…
       deleteDetection: false,
       deleteDetectionEverySeconds: null,
+      verifyEvery: null,
       batchSize: 1111, // …while the defaults' processing.batch_size survives the nested merge
     });
     const events = getTableConfig(p, 'shop.events');
