@@ -62,6 +62,16 @@ export async function describeForPlan(source: SourceReader, table: TableConfig):
   return { ctx: buildTableContext(table, columns, schema.primaryKey) };
 }
 
+/** The table's context on its own source connection, opened for it and closed after. */
+async function tableContextOf(rt: Runtime, pipeline: PipelineConfig, table: TableConfig): Promise<TableContext> {
+  const source = await rt.openSource(pipeline);
+  try {
+    return (await describeForPlan(source, table)).ctx;
+  } finally {
+    await source.close();
+  }
+}
+
 /** A plan with nothing to run: the reason goes to the report. */
 function nothingToDo(skipped: string, horizon: string | null, warnings: string[]): PlanOutput {
   return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped, horizon, warnings };
@@ -426,13 +436,7 @@ async function planLoadOnly(
     await state.releaseLease(key, runId);
     return nothingToDo('no staged runs waiting to be loaded', null, warnings);
   }
-  const source = await rt.openSource(pipeline);
-  let ctx: TableContext;
-  try {
-    ctx = (await describeForPlan(source, table)).ctx;
-  } finally {
-    await source.close();
-  }
+  const ctx = await tableContextOf(rt, pipeline, table);
   const first = chain[0];
   const last = chain[chain.length - 1];
   // Deletes alone (no staged run): a run of no rows that leaves the watermark where it is.
@@ -525,13 +529,7 @@ async function planRepair(
   repair: NonNullable<RunOptions['repair']>,
   adhoc: RunContext['adhoc'],
 ): Promise<PlanOutput> {
-  const source = await rt.openSource(pipeline);
-  let ctx: TableContext;
-  try {
-    ctx = (await describeForPlan(source, table)).ctx;
-  } finally {
-    await source.close();
-  }
+  const ctx = await tableContextOf(rt, pipeline, table);
   if (ctx.pk.length === 0 || ctx.mode === 'replace' || ctx.strategy.readsCustomQuery) {
     throw new ConfigError(
       `${table.name}: a repair merges rows by key, which ${ctx.pk.length === 0 ? 'a table without a primary key' : `${table.strategy}${ctx.mode === 'replace' ? ' replace' : ''}`} cannot do`,

@@ -130,6 +130,21 @@ export function describeVerify(write: WarehouseWriter, startStandins?: () => Pro
     await write(h, `UPDATE ${t} SET f = f * 1.01 WHERE id = 10`);
     await write(h, `UPDATE ${t} SET bin = ${aws ? `FROM_HEX('00')` : `'\\x00'::BLOB`} WHERE id = 11`);
     await write(h, `UPDATE ${t} SET tz = NULL WHERE id = 15`);
+    // One changed cell of every other mapped type, each on its own row.
+    const perType: [number, string, string][] = [
+      [16, 'b', 'NOT b'],
+      [17, 'i', 'i + 1'],
+      [18, 'bi', 'bi + 1'],
+      [19, 'u', 'u + 1'],
+      [21, 'g', 'g * 2'],
+      [22, 'e', `'z'`],
+      [23, 'j', aws ? `JSON_PARSE('{"id":0,"tags":["t"]}')` : `'{"id":0,"tags":["t"]}'`],
+      [24, 'dt', 'dt + 1'],
+      [25, 'tm', `'01:02:03.000'`],
+      [26, 'yr', 'yr + 1'],
+      [27, 'bt', 'bt + 1'],
+    ];
+    for (const [id, col, value] of perType) await write(h, `UPDATE ${t} SET ${col} = ${value} WHERE id = ${id}`);
     await h.db.conn.query('DELETE FROM items WHERE id = 8');
     // Changed at the source with a cursor older than the watermark: beyond what any cursor sees.
     await h.db.conn.query(`UPDATE items SET s = 'backdated', updated_at = '2024-01-01 00:00:00' WHERE id = 9`);
@@ -149,6 +164,7 @@ export function describeVerify(write: WarehouseWriter, startStandins?: () => Pro
       '10': ['f'],
       '11': ['bin'],
       '15': ['tz'],
+      ...Object.fromEntries(perType.map(([id, col]) => [String(id), [col]])),
     });
     expect(r.pending).toBe(1);
     expect(r.differingRanges.length).toBeGreaterThan(0);
