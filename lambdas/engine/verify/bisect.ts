@@ -25,6 +25,8 @@ export interface VerifySide {
   rows(range: KeyRange): Promise<CanonicalRow[]>;
   /** The rows of exactly these keys (within the side's scope). */
   rowsByKeys(keys: readonly string[][]): Promise<CanonicalRow[]>;
+  /** The smallest and greatest key of the range (single integer keys only; null when empty or not such a key). */
+  keyBounds?(range: KeyRange): Promise<{ min: bigint; max: bigint } | null>;
 }
 
 export interface BisectOptions {
@@ -34,12 +36,14 @@ export interface BisectOptions {
   fanout: number;
   /** Queries in flight on each side at once. */
   concurrency: number;
+  /** Parts the whole table is cut into before anything is compared, when its key is one integer column. */
+  initialParts?: number;
 }
 
 /** Levels of splitting at most: 16^8 parts is far beyond any table. */
 const MAX_DEPTH = 8;
 
-export const DEFAULT_BISECT: BisectOptions = { leafRows: 1000, fanout: 16, concurrency: 4 };
+export const DEFAULT_BISECT: BisectOptions = { leafRows: 1000, fanout: 16, concurrency: 2, initialParts: 32 };
 
 /** What a leaf comparison found, before reconciliation. */
 export interface LeafFindings {
@@ -99,6 +103,21 @@ export function splitRange(range: KeyRange, bounds: readonly string[][]): KeyRan
   return parts;
 }
 
+/**
+ * `parts` ranges of about equal width between `min` and `max` (an integer key), the first and last open-ended so
+ * that together they hold every key of `range`; null when the span is too small to cut.
+ */
+export function numericParts(range: KeyRange, min: bigint, max: bigint, parts: number): KeyRange[] | null {
+  const lo = range.lower ? BigInt(range.lower[0]!) : min - 1n;
+  const hi = range.upper ? BigInt(range.upper[0]!) : max;
+  const span = hi - lo;
+  const n = BigInt(parts);
+  if (parts < 2 || span < n) return null;
+  const cuts: string[][] = [];
+  for (let i = 1n; i < n; i++) cuts.push([String(lo + (span * i) / n)]);
+  return splitRange(range, cuts);
+}
+
 export async function bisect(
   source: VerifySide,
   warehouse: VerifySide,
@@ -138,25 +157,72 @@ export async function bisect(
 
   // `parentRows`: the larger count of the range this one was cut from. A cut that does not shrink it (keys the
   // two sides' collations order differently, so one side's bounds do not split the other's rows) ends in a leaf.
-  const visit = async (r: KeyRange, depth: number, parentRows: number): Promise<void> => {
+  // `cutBy`: how this range was cut from its parent. A cut by value that did not shrink the range (keys clustered
+  // in one part) is tried again by sampling; a sampled cut that did not is a leaf.
+  const visit = async (
+    r: KeyRange,
+    depth: number,
+    parentRows: number,
+    count?: (source: number, warehouse: number) => void,
+    cutBy: 'value' | 'sample' = 'sample',
+  ): Promise<void> => {
     const [a, b] = await Promise.all([src.run(() => source.checksum(r)), wh.run(() => warehouse.checksum(r))]);
     result.rangesChecked++;
     if (depth === 0) {
       result.sourceRows = a.n;
       result.warehouseRows = b.n;
     }
+    count?.(a.n, b.n);
     if (a.n === b.n && a.s === b.s) return;
     const n = Math.max(a.n, b.n);
-    if (n <= opts.leafRows || n >= parentRows || depth >= MAX_DEPTH) return leaf(r);
-    // Split at the keys of the side with more rows: the other may have none in this range at all.
-    const bySource = a.n >= b.n;
-    const step = Math.ceil(n / opts.fanout);
-    const bounds = await (bySource ? src.run(() => source.sample(r, step)) : wh.run(() => warehouse.sample(r, step)));
-    const parts = splitRange(r, bounds);
+    const stuck = n >= parentRows;
+    if (n <= opts.leafRows || depth >= MAX_DEPTH || (stuck && cutBy === 'sample')) return leaf(r);
+    const byValue = stuck ? null : await numericSplit(r, opts.fanout);
+    const parts = byValue ?? (await sampledSplit(r, a.n >= b.n, n));
     if (parts.length < 2) return leaf(r);
-    await Promise.all(parts.map((p) => visit(p, depth + 1, n)));
+    const how = byValue ? 'value' : 'sample';
+    await Promise.all(parts.map((p) => visit(p, depth + 1, n, undefined, how)));
   };
 
-  await visit(range, 0, Number.POSITIVE_INFINITY);
+  /** An integer key is cut by value (two index lookups), no sample scan; null when it cannot be. */
+  const numericSplit = async (r: KeyRange, parts: number): Promise<KeyRange[] | null> => {
+    if (!source.keyBounds || !warehouse.keyBounds) return null;
+    if (r.lower && r.upper) return numericParts(r, 0n, 0n, parts);
+    const [x, y] = await Promise.all([src.run(() => source.keyBounds!(r)), wh.run(() => warehouse.keyBounds!(r))]);
+    if (!x && !y) return null;
+    const both = [x, y].filter((b): b is { min: bigint; max: bigint } => b !== null);
+    const min = both.reduce((m, b) => (b.min < m ? b.min : m), both[0]!.min);
+    const max = both.reduce((m, b) => (b.max > m ? b.max : m), both[0]!.max);
+    return numericParts(r, min, max, parts);
+  };
+
+  // Split at the keys of the side with more rows: the other may have none in this range at all.
+  const sampledSplit = async (r: KeyRange, bySource: boolean, n: number): Promise<KeyRange[]> => {
+    const step = Math.ceil(n / opts.fanout);
+    const bounds = await (bySource ? src.run(() => source.sample(r, step)) : wh.run(() => warehouse.sample(r, step)));
+    return splitRange(r, bounds);
+  };
+
+  // An integer key: the table is cut by value first and the parts compared side by side, so even an equal table's
+  // checksums run as parallel range scans rather than one scan of the whole.
+  const initial = opts.initialParts ? await numericSplit(range, opts.initialParts) : null;
+  if (initial) {
+    await Promise.all(initial.map((p) => visitCounted(p)));
+  } else {
+    await visit(range, 0, Number.POSITIVE_INFINITY);
+  }
   return result;
+
+  async function visitCounted(p: KeyRange): Promise<void> {
+    await visit(
+      p,
+      1,
+      Number.POSITIVE_INFINITY,
+      (a, b) => {
+        result.sourceRows += a;
+        result.warehouseRows += b;
+      },
+      'value',
+    );
+  }
 }

@@ -108,3 +108,21 @@ export function rowsByKeysQuery(t: SideTable, keys: readonly string[][]): Fragme
   const cols = t.columns.map((c, i) => `${canonicalValue(t.dialect, c)} AS ${quoteFor(t.dialect, `c${i}`)}`);
   return frag(`SELECT ${[keyList(t), ...cols].join(', ')} FROM ${t.from} WHERE ${where.sql}`, where.params);
 }
+
+/** The smallest and greatest value of a single integer key in the range, as text. */
+export function keyBoundsQuery(t: SideTable, range: KeyRange): Fragment {
+  const where = rangePredicate(t, range);
+  const k = columnRef(t.dialect, t.keys[0]!);
+  const text = t.dialect === 'mysql' ? 'CHAR' : 'VARCHAR';
+  return frag(
+    `SELECT CAST(MIN(${k}) AS ${text}) AS ${quoteFor(t.dialect, 'lo')}, CAST(MAX(${k}) AS ${text}) AS ${quoteFor(t.dialect, 'hi')} FROM ${t.from} WHERE ${where.sql}`,
+    where.params,
+  );
+}
+
+/** Whether a table's key is one integer column (cut by value instead of by sampling). */
+export function integerKey(keys: readonly MappedColumn[]): boolean {
+  if (keys.length !== 1) return false;
+  const t = keys[0]!.type;
+  return t.kind === 'int16' || t.kind === 'int32' || t.kind === 'int64' || (t.kind === 'decimal' && t.scale === 0);
+}

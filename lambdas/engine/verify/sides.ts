@@ -9,7 +9,16 @@ import { qualifiedAnsi } from '../sql.js';
 import { type Fragment, frag } from '../strategies/sql/fragment.js';
 import type { CanonicalRow, VerifySide } from './bisect.js';
 import type { Dialect } from './canonical.js';
-import { checksumQuery, rowsByKeysQuery, rowsQuery, type SideTable, sampleQuery } from './side-sql.js';
+import {
+  checksumQuery,
+  integerKey,
+  type KeyRange,
+  keyBoundsQuery,
+  rowsByKeysQuery,
+  rowsQuery,
+  type SideTable,
+  sampleQuery,
+} from './side-sql.js';
 
 /** The column a soft delete sets (delete_detection: soft); a row with it set is not live. */
 export const SOFT_DELETE_COLUMN = '_hw_deleted_at';
@@ -54,6 +63,16 @@ export function side(t: SideTable, query: Query): VerifySide {
       }
       return rows;
     },
+    ...(integerKey(t.keys)
+      ? {
+          async keyBounds(range: KeyRange) {
+            const [row] = await run(keyBoundsQuery(t, range));
+            const lo = text(row?.lo);
+            const hi = text(row?.hi);
+            return lo === null || hi === null ? null : { min: BigInt(lo), max: BigInt(hi) };
+          },
+        }
+      : {}),
   };
 }
 
