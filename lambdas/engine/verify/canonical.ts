@@ -10,7 +10,7 @@
  * STRTOL (r_STRTOL.html: "The converted value must be within the signed 64-bit range", hence 15 hex digits), MD5
  * (r_MD5.html), TO_CHAR of TIMESTAMP/TIMESTAMPTZ (r_TO_CHAR.html) with the `US` microseconds pattern
  * (r_FORMAT_strings.html), TO_HEX/FROM_HEX of VARBYTE (r_TO_HEX.html, r_FROM_HEX.html), JSON_SERIALIZE of SUPER
- * (JSON_SERIALIZE.html), LOG, base 10 (r_LOG.html), CHAR_LENGTH (r_CHAR_LENGTH.html, a synonym of LEN).
+ * (JSON_SERIALIZE.html), LOG, base 10 (r_LOG.html), CHR (r_CHR.html).
  */
 import type { MappedColumn } from '../../domain/model.js';
 import { quoteAnsi, quoteMysql } from '../sql.js';
@@ -106,18 +106,19 @@ function isVarcharJson(col: MappedColumn): boolean {
   return col.type.kind !== 'json';
 }
 
-/** A column's piece of the row text: `<length>:<text>`, or `~` for NULL (so NULL and '' differ, and no separator is ambiguous). */
-function piece(dialect: Dialect, col: MappedColumn): string {
-  const v = canonicalValue(dialect, col);
-  if (dialect === 'mysql') return `IFNULL(CONCAT(CHAR_LENGTH(${v}), ':', ${v}), '~')`;
-  return `COALESCE(CAST(CHAR_LENGTH(${v}) AS VARCHAR) || ':' || ${v}, '~')`;
-}
-
-/** The row's text: every compared column's piece, in order. */
+/**
+ * The row's text: every compared column's canonical text joined by U+001F, NULL written as U+001E (so NULL and ''
+ * differ). Each value is evaluated once, which is what keeps MySQL's side of a checksum near a plain read. A value
+ * that itself holds U+001E or U+001F could make two different rows spell alike; the leaf comparison is exact, so
+ * only a difference shaped exactly like that could hide from a checksum (docs/correctness.md).
+ */
 export function rowText(dialect: Dialect, cols: readonly MappedColumn[]): string {
-  const pieces = cols.map((c) => piece(dialect, c));
-  if (pieces.length === 0) return `''`;
-  return dialect === 'mysql' ? `CONCAT(${pieces.join(", '|', ")})` : pieces.join(` || '|' || `);
+  if (cols.length === 0) return `''`;
+  const values = cols.map((c) => canonicalValue(dialect, c));
+  if (dialect === 'mysql') {
+    return `CONCAT_WS(CHAR(31 USING utf8mb4), ${values.map((v) => `IFNULL(${v}, CHAR(30 USING utf8mb4))`).join(', ')})`;
+  }
+  return values.map((v) => `COALESCE(${v}, CHR(30))`).join(' || CHR(31) || ');
 }
 
 /** The row's hash: the first 60 bits of the MD5 of its text, as a non-negative integer every engine can sum exactly. */
