@@ -43,7 +43,7 @@ export interface BisectOptions {
 /** Levels of splitting at most: 16^8 parts is far beyond any table. */
 const MAX_DEPTH = 8;
 
-export const DEFAULT_BISECT: BisectOptions = { leafRows: 1000, fanout: 16, concurrency: 2, initialParts: 32 };
+export const DEFAULT_BISECT: BisectOptions = { leafRows: 2000, fanout: 16, concurrency: 2, initialParts: 64 };
 
 /** What a leaf comparison found, before reconciliation. */
 export interface LeafFindings {
