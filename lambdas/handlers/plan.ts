@@ -395,7 +395,7 @@ export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
           checkedAt: deletesCheckedAt,
         });
       }
-      if (deletesCheckedAt !== null) await recordDeleteCheck(state, rt, runId, tablePlan, deletesCheckedAt);
+      if (deletesCheckedAt !== null) await recordDeleteCheck(state, runId, tablePlan, deletesCheckedAt);
       await state.releaseLease(key, runId);
       return nothingToDo(window.skipped, window.horizon, warnings);
     }
@@ -489,14 +489,7 @@ async function planLoadOnly(
  * A check for deletes that found none in a run with nothing else to do: recorded as a committed run of no rows, so
  * `delete_detection_every` counts from it and `status` shows it.
  */
-async function recordDeleteCheck(
-  state: StateStore,
-  rt: Runtime,
-  runId: string,
-  plan: TablePlan,
-  checkedAt: string,
-): Promise<void> {
-  void rt;
+async function recordDeleteCheck(state: StateStore, runId: string, plan: TablePlan, checkedAt: string): Promise<void> {
   const committed = plan.window.from;
   const window = { ...plan.window, to: committed, next: committed, chunks: [] };
   const run = runContextOf(

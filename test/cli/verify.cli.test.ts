@@ -114,6 +114,31 @@ describe('verify', () => {
   });
 });
 
+describe('verify refuses what it cannot do, once and clearly', () => {
+  test('custom_sql: exit 1, naming the table and the command to use instead', async () => {
+    await createOrders(5);
+    cli.configure('orders', 'cdc_strategy: custom_sql\ncustom_query: SELECT id, amount, updated_at FROM orders');
+    const r = verify();
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/orders: verify compares a table with its copy/);
+    expect(r.err).toContain('validate-counts');
+  });
+
+  test('--repair of a table without a primary key: exit 1 with resync named, nothing changed', async () => {
+    await h.db.conn.query('CREATE TABLE orders (a INT, b VARCHAR(5))');
+    await h.db.conn.query("INSERT INTO orders VALUES (1, 'x'), (2, 'y')");
+    cli.configure('orders', 'cdc_strategy: full_sync\nfull_sync_mode: replace');
+    cli.syncOk('orders');
+    await queryWarehouse(h.home, `UPDATE "public"."orders" SET b = 'z' WHERE a = 1`);
+    const r = verify('--repair');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/without a primary key the differing rows cannot be named/);
+    expect(r.err).toContain('highwater resync');
+    const rows = await queryWarehouse(h.home, `SELECT b FROM "public"."orders" WHERE a = 1`);
+    expect(rows).toEqual([{ b: 'z' }]);
+  });
+});
+
 describe('verify_every', () => {
   test('a sync verifies when due: equal is said; a difference is a warning with the repair command, and status shows it', async () => {
     await createOrders(25);

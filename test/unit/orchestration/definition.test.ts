@@ -367,3 +367,29 @@ test('executed: one table failing is aborted and reported while the others commi
   expect(r).toEqual({ ok: false, error: 'Highwater.TablesFailed' });
   expect(aborts).toEqual([{ run: null, error: { Error: 'ConfigError', Cause: 'unknown column "x"' } }]);
 });
+
+test('executed: a Verify that fails after the commit is caught into TableCommitted with its error; the run stays committed', async () => {
+  const r = await execute(
+    { pipeline: 'p', tables: ['s.a'], options: {} },
+    {
+      Plan: () => ({
+        run: run('s.a', { verify: true }),
+        chunks: [{ index: 0 }],
+        chunkCount: 1,
+        stagedChunks: null,
+        skipped: null,
+        horizon: null,
+        warnings: [],
+      }),
+      ExtractChunk: () => ({ index: 0, rows: 1, bytes: 1 }),
+      Load: () => ({ rowsLoaded: 1, rowsStaged: 1, rowsDeleted: 0, files: 1 }),
+      Commit: () => ({ status: 'committed', watermark: { ts: null, id: '1' }, rowsExtracted: 1, rowsLoaded: 1 }),
+      Verify: () => {
+        throw Object.assign(new Error('source gone'), { name: 'DataError' });
+      },
+    },
+  );
+  expect(r.ok).toBe(true);
+  const [t] = (r as unknown as { output: { tables: Record<string, unknown>[] } }).output.tables;
+  expect(t).toMatchObject({ status: 'committed', verification: null, verifyError: { Error: 'DataError' } });
+});

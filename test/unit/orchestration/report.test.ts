@@ -91,6 +91,49 @@ describe('tableReport', () => {
   });
 });
 
+describe('a verification after the commit', () => {
+  const committed = {
+    table: 't',
+    status: 'committed',
+    runId: 'r3',
+    watermarkBefore: wm,
+    watermarkAfter: wm,
+    rowsExtracted: 1,
+    rowsLoaded: 1,
+    chunks: 1,
+    load: null,
+  };
+  it('that failed is a warning on a committed table, with its error, never a failure', () => {
+    const o = TableOutcomeSchema.parse({
+      ...committed,
+      verifyError: { Error: 'States.Timeout', Cause: 'Task timed out after 900 seconds' },
+    });
+    const r = tableReport(o, null);
+    expect(r).toMatchObject({ status: 'committed', exitCode: ExitCode.ok, verification: null });
+    expect(r.warnings).toEqual(['verification failed: States.Timeout: Task timed out after 900 seconds']);
+  });
+
+  it('that found differences names them and the repair command', () => {
+    const verification = {
+      table: 't',
+      at: '2026-12-04T10:00:00.000Z',
+      equal: false,
+      rows: { source: 5, warehouse: 5 },
+      missing: 0,
+      extra: 1,
+      changed: 2,
+      pending: 0,
+      durationMs: 10,
+      afterRepair: false,
+    };
+    const r = tableReport(TableOutcomeSchema.parse({ ...committed, verification }), null);
+    expect(r.verification).toEqual(verification);
+    expect(r.warnings[0]).toMatch(
+      /differs from the source \(0 missing, 1 extra, 2 changed\): `highwater verify -t t --repair`/,
+    );
+  });
+});
+
 describe('run result and exit code', () => {
   const t = (status: 'committed' | 'failed', exitCode: number) => ({ status, exitCode });
   it('is success, partial or failed, with the first failed table deciding the code when all failed', () => {
