@@ -113,10 +113,10 @@ export class HighwaterStack extends Stack {
     // source; plan writes large chunk lists and the keys to delete to staging, and compares keys with the warehouse
     // (delete_detection); extract and load touch staged files; load loads the warehouse.
     for (const f of Object.values(this.functions)) this.state.grantStateAccess(f.role);
-    // verify reads both databases (source and Data API) and writes the table's last verification to staging.
-    const reaches = ['plan', 'extract', 'load', 'verify'] as const;
-    for (const name of reaches) this.warehouse.grantSecrets(this.functions[name].role);
-    for (const name of reaches) this.staging.grantStagingAccess(this.functions[name].role);
+    // verify reads both databases (source and Data API) and keeps what it found in the ledger (state).
+    for (const name of ['plan', 'extract', 'load', 'verify'] as const)
+      this.warehouse.grantSecrets(this.functions[name].role);
+    for (const name of ['plan', 'extract', 'load'] as const) this.staging.grantStagingAccess(this.functions[name].role);
     for (const name of ['plan', 'load', 'verify'] as const) this.warehouse.grantDataApi(this.functions[name].role);
 
     this.sync = new SyncStateMachine(this, 'Sync', {

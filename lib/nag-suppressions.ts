@@ -50,11 +50,6 @@ export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[]
       id: objects,
       reason: `Plan writes a run's large chunk list and the keys it deletes. ${objectsReason}`,
     },
-    {
-      path: 'Verify/Role/DefaultPolicy',
-      id: objects,
-      reason: `Verify writes the table's last verification. ${objectsReason}`,
-    },
     ...(['Plan', 'Load', 'Verify'] as const).map((fn) => ({
       path: `${fn}/Role/DefaultPolicy`,
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -146,12 +146,6 @@ export function planKey(rootPrefix: string, parts: TableKeyParts, runId: string)
   return `${runStagingPrefix(rootPrefix, parts, runId)}plan.json`;
 }
 
-/** The last verification of a table (`highwater verify`): beside, not under, the table's staging prefix. */
-export function verificationKey(rootPrefix: string, parts: TableKeyParts): string {
-  tableKey(parts);
-  return `${cleanPrefix(rootPrefix)}verifications/${parts.pipeline}/${parts.target}/${parts.source}/${parts.table}.json`;
-}
-
 export interface ParsedStagingKey {
   prefix: string;
   parts: TableKeyParts;

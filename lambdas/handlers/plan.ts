@@ -32,7 +32,6 @@ import { sameWatermark } from '../engine/strategies/timestamp-cursor.js';
 import { advancesWatermark, buildTableContext, cursorColumns, type TableContext } from '../engine/table-context.js';
 import { mapColumns } from '../engine/type-map.js';
 import { detectDeletes } from '../engine/verify/deletes.js';
-import { lastVerification } from '../engine/verify/record.js';
 import { ConfigError } from '../errors.js';
 import type { RunRecord, SourceReader, StateStore } from '../ports/index.js';
 import type { Runtime } from '../ports/runtime.js';
@@ -209,7 +208,7 @@ async function verifyDue(
 ): Promise<boolean> {
   const every = table.verifyEvery;
   if (!every || strategyFor(table.strategy).readsCustomQuery) return false;
-  const last = await lastVerification(await rt.staging(pipeline), keyOf(pipeline, table.name));
+  const [last] = await (await rt.state(pipeline)).listVerifications(keyOf(pipeline, table.name), 1);
   if (!last) return true;
   if ('seconds' in every) return Date.now() - Date.parse(last.at) >= every.seconds * 1000;
   const since = runs.filter((r) => r.status === 'committed' && (r.finishedAt ?? '') > last.at).length;

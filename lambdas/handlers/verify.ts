@@ -1,11 +1,11 @@
 /**
  * Verify (verify_every): after a run's commit, compare the warehouse table with the source by range checksums
- * both databases compute (engine/verify), keep the finding as the table's last verification, and return it for
+ * both databases compute (engine/verify), keep the finding in the ledger, and return it for
  * the run report (and, on AWS, the TableDiffers metric). It changes no data: a difference is reported, and
  * `highwater verify --repair` fixes it.
  */
 import { type VerificationRecord, VerifyInputSchema } from '../domain/manifests.js';
-import { saveVerification, verificationOf } from '../engine/verify/record.js';
+import { verificationOf } from '../engine/verify/record.js';
 import { verifyTable } from '../engine/verify/verify-table.js';
 import type { Runtime } from '../ports/runtime.js';
 import { runScope } from './shared.js';
@@ -15,13 +15,10 @@ export async function verify(input: unknown, rt: Runtime): Promise<VerificationR
   const { pipeline, ctx } = runScope(rt, run);
   const source = await rt.openSource(pipeline);
   try {
-    const report = await verifyTable(
-      { source, state: await rt.state(pipeline), warehouse: await rt.warehouse(pipeline) },
-      pipeline,
-      ctx.table,
-    );
+    const state = await rt.state(pipeline);
+    const report = await verifyTable({ source, state, warehouse: await rt.warehouse(pipeline) }, pipeline, ctx.table);
     const record = verificationOf(report, new Date(), false);
-    await saveVerification(await rt.staging(pipeline), run.tableKey, record);
+    await state.recordVerification(run.tableKey, record);
     return record;
   } finally {
     await source.close();

@@ -7,6 +7,7 @@ import type { MappedColumn, SchemaChange, SourceColumn, TableSchema, Watermark }
 
 export type { SchemaChange } from '../domain/model.js';
 
+import type { VerificationRecord } from '../domain/manifests.js';
 import type { ChunkRecord, LeaseOwner, RunRecord, RunStatus } from '../domain/records.js';
 
 // ── Source (MySQL, possibly through an SSH tunnel) ─────────────────────────────────────────────────────────────
@@ -159,6 +160,14 @@ export interface StateStore {
    * `holder` still holds the lease (LeaseLostError otherwise, with nothing changed).
    */
   commitRun(args: { runId: string; tableKey: string; holder: string; rowsLoaded: number }): Promise<void>;
+
+  /**
+   * Keeps one verification of a table in the ledger (`highwater verify`, the state machine's Verify step). A second
+   * record at the same instant replaces the first. The store keeps at least the newest VERIFICATIONS_KEPT per table.
+   */
+  recordVerification(tableKey: string, record: VerificationRecord): Promise<void>;
+  /** The table's verifications, newest first, at most `limit` (default 1). */
+  listVerifications(tableKey: string, limit?: number): Promise<VerificationRecord[]>;
   close(): Promise<void>;
 }
 

@@ -3,9 +3,11 @@
  * clock the store must use, so lease expiry is tested by moving time forward instead of sleeping.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { VerificationRecord } from '../../lambdas/domain/manifests.js';
 import type { Watermark } from '../../lambdas/domain/model.js';
 import { newRunId } from '../../lambdas/engine/naming.js';
 import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../lambdas/errors.js';
+import { VERIFICATIONS_KEPT } from '../../lambdas/ports/checks.js';
 import type { LeaseOwner, RunRecord, StateStore } from '../../lambdas/ports/index.js';
 
 export interface StateStoreFixture {
@@ -559,6 +561,69 @@ export function describeStateStoreContract(
         expect((await store.getRun(failed.runId))?.status).toBe('failed');
         expect((await store.getRun(foreign.runId))?.status).toBe('planned');
         expect((await store.getLease(KEY))?.holder).toBe(failed.runId);
+      });
+    });
+
+    describe('verifications', () => {
+      const verification = (at: string, overrides: Partial<VerificationRecord> = {}): VerificationRecord => ({
+        table: 'shop.orders',
+        at,
+        equal: true,
+        rows: { source: 10, warehouse: 10 },
+        missing: 0,
+        extra: 0,
+        changed: 0,
+        pending: 0,
+        durationMs: 12,
+        afterRepair: false,
+        ...overrides,
+      });
+
+      test('the newest comes first, per table; none is an empty list', async () => {
+        expect(await store.listVerifications(KEY)).toEqual([]);
+        await store.recordVerification(KEY, verification('2026-03-01T10:00:00.000Z'));
+        await store.recordVerification(KEY, verification('2026-03-01T12:00:00.000Z', { equal: false, changed: 2 }));
+        await store.recordVerification(KEY, verification('2026-03-01T11:00:00.000Z'));
+        await store.recordVerification(
+          OTHER_KEY,
+          verification('2026-03-02T00:00:00.000Z', { table: 'shop.customers' }),
+        );
+        const [last] = await store.listVerifications(KEY);
+        expect(last).toMatchObject({ at: '2026-03-01T12:00:00.000Z', equal: false, changed: 2 });
+        expect((await store.listVerifications(KEY, 10)).map((v) => v.at)).toEqual([
+          '2026-03-01T12:00:00.000Z',
+          '2026-03-01T11:00:00.000Z',
+          '2026-03-01T10:00:00.000Z',
+        ]);
+        expect(await store.listVerifications(KEY, 0)).toEqual([]);
+        expect((await store.listVerifications(OTHER_KEY, 10)).map((v) => v.table)).toEqual(['shop.customers']);
+      });
+
+      test('a second record at the same instant replaces the first', async () => {
+        await store.recordVerification(KEY, verification('2026-03-01T10:00:00.000Z', { equal: false, extra: 1 }));
+        await store.recordVerification(KEY, verification('2026-03-01T10:00:00.000Z', { afterRepair: true }));
+        expect(await store.listVerifications(KEY, 5)).toEqual([
+          verification('2026-03-01T10:00:00.000Z', { afterRepair: true }),
+        ]);
+      });
+
+      test(`the newest ${VERIFICATIONS_KEPT} are kept`, async () => {
+        for (let i = 0; i < VERIFICATIONS_KEPT + 3; i++) {
+          await store.recordVerification(KEY, verification(new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString()));
+        }
+        const kept = await store.listVerifications(KEY, VERIFICATIONS_KEPT + 10);
+        expect(kept).toHaveLength(VERIFICATIONS_KEPT);
+        expect(kept.at(-1)?.at).toBe(new Date(Date.UTC(2026, 0, 1, 0, 0, 3)).toISOString());
+      });
+
+      test('a malformed record or instant is refused with DataError, nothing written', async () => {
+        await expect(
+          store.recordVerification(KEY, verification('2026-03-01 10:00:00', { equal: true })),
+        ).rejects.toThrow(DataError);
+        await expect(
+          store.recordVerification(KEY, { ...verification('2026-03-01T10:00:00.000Z'), missing: -1 }),
+        ).rejects.toThrow(/verification of shop\/main\/shop.orders\/warehouse/);
+        expect(await store.listVerifications(KEY)).toEqual([]);
       });
     });
   });

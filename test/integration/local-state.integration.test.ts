@@ -146,6 +146,7 @@ describe('local state store: file behaviour', () => {
     await store.close();
     const raw = new Database(path);
     raw.exec('ALTER TABLE "runs" DROP COLUMN "plan_json"');
+    raw.exec('DROP TABLE "verifications"');
     raw.prepare('UPDATE "schema_version" SET "version" = 2').run();
     raw.close();
     const again = createLocalStateStore({ path });

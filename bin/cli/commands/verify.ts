@@ -55,14 +55,15 @@ async function verifyOne(
   table: TableConfig,
   afterRepair: boolean,
 ): Promise<VerifyReport> {
-  const [{ verifyTable }, { saveVerification, verificationOf }] = await Promise.all([
+  const [{ verifyTable }, { verificationOf }] = await Promise.all([
     import('../../../lambdas/engine/verify/verify-table.js'),
     import('../../../lambdas/engine/verify/record.js'),
   ]);
   const source = await rt.openSource(p);
   try {
-    const report = await verifyTable({ source, state: await rt.state(p), warehouse: await rt.warehouse(p) }, p, table);
-    await saveVerification(await rt.staging(p), report.tableKey, verificationOf(report, new Date(), afterRepair));
+    const state = await rt.state(p);
+    const report = await verifyTable({ source, state, warehouse: await rt.warehouse(p) }, p, table);
+    await state.recordVerification(report.tableKey, verificationOf(report, new Date(), afterRepair));
     return report;
   } finally {
     await source.close();

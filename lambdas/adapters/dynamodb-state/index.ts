@@ -11,6 +11,7 @@ import type { StoreContext } from './context.js';
 import { createStateDb } from './db.js';
 import { acquireLease, getLease, listLeases, releaseLease, renewLease, takeOverLease } from './leases.js';
 import { getRun, listRuns, putRun, recordChunk, updateRun } from './runs.js';
+import { listVerifications, recordVerification } from './verifications.js';
 import { deleteWatermark, getWatermark, listWatermarks, setWatermark } from './watermarks.js';
 
 export { STATE_TABLE_GSI, STATE_TABLE_TTL_ATTRIBUTE, stateTableDefinition, stateTableTimeToLive } from './table.js';
@@ -54,6 +55,8 @@ export function createDynamoDbStateStore(opts: DynamoDbStateStoreOptions): State
     listRuns: (tableKey, filter) => listRuns(ctx, tableKey, filter),
 
     commitRun: (args) => commitRun(ctx, args),
+    recordVerification: (tableKey, record) => recordVerification(ctx, tableKey, record),
+    listVerifications: (tableKey, limit) => listVerifications(ctx, tableKey, limit),
     async close() {
       if (owned) client.destroy();
     },

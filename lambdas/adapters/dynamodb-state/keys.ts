@@ -59,3 +59,10 @@ export function runRefKey(runId: string): ItemKey {
 export function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
+
+export const VERIFICATION_SK_PREFIX = 'VERIFY#';
+
+/** ISO-8601 UTC instants of one width sort as time, so a descending query reads the newest verification first. */
+export function verificationKey(tableKey: string, at: string): ItemKey {
+  return { pk: tablePk(tableKey), sk: `${VERIFICATION_SK_PREFIX}${at}` };
+}

@@ -1,13 +1,9 @@
 /**
- * The last verification of a table, kept in staging beside its files (naming.ts verificationKey): what `status`
- * shows and what `verify_every` counts from.
+ * A verification as the ledger keeps it (StateStore.recordVerification): what `status` and `runs` show and what
+ * `verify_every` counts from.
  */
-import { type VerificationRecord, VerificationRecordSchema } from '../../domain/manifests.js';
-import type { Staging } from '../../ports/index.js';
-import { parseTableKey, verificationKey } from '../naming.js';
+import type { VerificationRecord } from '../../domain/manifests.js';
 import type { VerifyReport } from './verify-table.js';
-
-export { type VerificationRecord, VerificationRecordSchema } from '../../domain/manifests.js';
 
 export function verificationOf(report: VerifyReport, at: Date, afterRepair: boolean): VerificationRecord {
   return {
@@ -22,15 +18,4 @@ export function verificationOf(report: VerifyReport, at: Date, afterRepair: bool
     durationMs: Math.max(0, Math.round(report.durationMs)),
     afterRepair,
   };
-}
-
-export async function saveVerification(staging: Staging, tableKey: string, record: VerificationRecord): Promise<void> {
-  await staging.putJson(verificationKey(staging.prefix, parseTableKey(tableKey)), record);
-}
-
-/** The table's last verification; undefined when it was never verified (or the record is not one). */
-export async function lastVerification(staging: Staging, tableKey: string): Promise<VerificationRecord | undefined> {
-  const value = await staging.getJson(verificationKey(staging.prefix, parseTableKey(tableKey)));
-  const parsed = VerificationRecordSchema.safeParse(value);
-  return parsed.success ? parsed.data : undefined;
 }

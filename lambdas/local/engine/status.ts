@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { VerificationRecord } from '../../domain/manifests.js';
 import {
   describeSchedule,
   getTableConfig,
@@ -18,7 +19,6 @@ import {
 import { computeLag, type Lag, lagCursor } from '../../engine/config/lag.js';
 import { parseTableKey, pipelineTableParts, tableKey } from '../../engine/naming.js';
 import { qualifiedMysql, quoteMysql } from '../../engine/sql.js';
-import { lastVerification, type VerificationRecord } from '../../engine/verify/record.js';
 import { ConfigError, ConnectionError, HighwaterError } from '../../errors.js';
 import type { RunRecord, SourceReader, StateStore, WatermarkRecord } from '../../ports/index.js';
 import type { Runtime } from '../../ports/runtime.js';
@@ -55,7 +55,8 @@ export interface PipelineStatus {
 
 async function verificationOf(rt: Runtime, p: PipelineConfig, key: string): Promise<VerificationRecord | null> {
   try {
-    return (await lastVerification(await rt.staging(p), key)) ?? null;
+    const [last] = await (await rt.state(p)).listVerifications(key, 1);
+    return last ?? null;
   } catch (e) {
     if (e instanceof HighwaterError) return null;
     throw e;

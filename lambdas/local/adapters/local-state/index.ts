@@ -5,10 +5,17 @@
  */
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
+import type { VerificationRecord } from '../../../domain/manifests.js';
 import type { Watermark } from '../../../domain/model.js';
 import { chunkSchema, watermarkAfter, watermarkSchema } from '../../../domain/records.js';
 import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../../errors.js';
-import { checkLeaseOwner, checkRunRecord } from '../../../ports/checks.js';
+import {
+  checkLeaseOwner,
+  checkRunRecord,
+  checkVerification,
+  VERIFICATIONS_KEPT,
+  verificationFromStore,
+} from '../../../ports/checks.js';
 import type { ChunkRecord, Lease, RunRecord, RunStatus, StateStore, WatermarkRecord } from '../../../ports/index.js';
 import { chunkFromRow, leaseFromRow, leaseToParams, runFromRow, runToParams, watermarkFromRow } from './rows.js';
 import { openStateDatabase } from './schema.js';
@@ -93,6 +100,17 @@ function prepareStatements(db: Database.Database) {
     setRunTotals: db.prepare(
       'UPDATE "runs" SET "rows_extracted" = ?, "bytes" = ?, "updated_at" = ? WHERE "run_id" = ?',
     ),
+    upsertVerification: db.prepare(
+      `INSERT INTO "verifications" ("table_key", "at", "record_json") VALUES (?, ?, ?)
+       ON CONFLICT ("table_key", "at") DO UPDATE SET "record_json" = excluded."record_json"`,
+    ),
+    listVerifications: db.prepare(
+      'SELECT "record_json" FROM "verifications" WHERE "table_key" = ? ORDER BY "at" DESC LIMIT ?',
+    ),
+    pruneVerifications: db.prepare(
+      `DELETE FROM "verifications" WHERE "table_key" = @table_key AND "at" < coalesce(
+         (SELECT "at" FROM "verifications" WHERE "table_key" = @table_key ORDER BY "at" DESC LIMIT 1 OFFSET @keep), '')`,
+    ),
     commitRun: db.prepare(
       `UPDATE "runs" SET "status" = 'committed', "rows_loaded" = ?, "finished_at" = ?, "updated_at" = ?
        WHERE "run_id" = ?`,
@@ -120,6 +138,19 @@ function checkWatermark(tableKey: string, watermark: Watermark): Watermark {
     throw new DataError(`watermark for ${tableKey}: ts and id must each be a string or null`);
   }
   return parsed.data;
+}
+
+const verificationRowSchema = z.object({ record_json: z.string() });
+
+function verificationFromRow(path: string, tableKey: string, row: unknown): VerificationRecord {
+  const { record_json } = verificationRowSchema.parse(row);
+  let value: unknown;
+  try {
+    value = JSON.parse(record_json);
+  } catch {
+    throw new DataError(`state file ${path}: a verification of ${tableKey} is not JSON`);
+  }
+  return verificationFromStore(`state file ${path}`, tableKey, value);
 }
 
 function checkChunk(runId: string, chunk: ChunkRecord): ChunkRecord {
@@ -343,6 +374,20 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
         q.commitRun.run(rowsLoaded, at, at, runId);
         q.deleteLease.run(tableKey, holder);
       });
+    },
+
+    async recordVerification(tableKey, record) {
+      const checked = checkVerification(tableKey, record);
+      atomically(() => {
+        q.upsertVerification.run(tableKey, checked.at, JSON.stringify(checked));
+        q.pruneVerifications.run({ table_key: tableKey, keep: VERIFICATIONS_KEPT - 1 });
+      });
+    },
+
+    async listVerifications(tableKey, limit = 1) {
+      return q.listVerifications
+        .all(tableKey, Math.max(0, Math.floor(limit)))
+        .map((row) => verificationFromRow(path, tableKey, row));
     },
 
     async close() {

@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ConfigError, describeError } from '../../../errors.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Exported for tests that build a file of an older version. */
 export const MIGRATIONS: readonly string[] = [
@@ -76,6 +76,15 @@ export const MIGRATIONS: readonly string[] = [
   // 2 → 3: what Plan decided and saw (next watermark, snapshot time, columns, warnings), as one JSON document.
   `
   ALTER TABLE "runs" ADD COLUMN "plan_json" TEXT;
+  `,
+  // 3 → 4: the ledger's verifications (what `verify` and the Verify step found), one JSON document each.
+  `
+  CREATE TABLE "verifications" (
+    "table_key" TEXT NOT NULL,
+    "at" TEXT NOT NULL,
+    "record_json" TEXT NOT NULL,
+    PRIMARY KEY ("table_key", "at")
+  ) STRICT;
   `,
 ];
 
