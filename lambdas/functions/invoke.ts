@@ -8,9 +8,15 @@
 import { describeError } from '../errors.js';
 import { aslErrorName } from '../orchestration/definition.js';
 import type { Runtime } from '../ports/runtime.js';
+import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
 import { containerRuntime } from '../runtime/aws.js';
 import { functionEnv } from './env.js';
 import { logger } from './powertools.js';
+
+/** The part of Lambda's context object a step uses: its deadline. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
 
 export type Step = 'Plan' | 'ExtractChunk' | 'Load' | 'Commit' | 'Abort' | 'Verify';
 
@@ -32,7 +38,8 @@ function eventSummary(event: unknown): Record<string, unknown> {
 export async function invokeStep<T>(
   step: Step,
   event: unknown,
-  handler: (input: unknown, rt: Runtime) => Promise<T>,
+  context: LambdaContext | undefined,
+  handler: (input: unknown, rt: Runtime, deadline: StepContext) => Promise<T>,
   after?: (output: T) => void,
 ): Promise<T> {
   const started = Date.now();
@@ -41,7 +48,11 @@ export async function invokeStep<T>(
   try {
     rt = await containerRuntime({ configDir: functionEnv.HIGHWATER_CONFIG_DIR, home: functionEnv.HIGHWATER_HOME });
     logger.info(`${step} started`, fields);
-    const output = await handler(event, rt);
+    const output = await handler(
+      event,
+      rt,
+      context ? { remainingMs: () => context.getRemainingTimeInMillis() } : NO_DEADLINE,
+    );
     after?.(output);
     logger.info(`${step} done`, { ...fields, durationMs: Date.now() - started });
     return output;

@@ -1,5 +1,5 @@
 /** Lambda entry point of the Load state. */
 import { load } from '../handlers/load.js';
-import { invokeStep } from './invoke.js';
+import { invokeStep, type LambdaContext } from './invoke.js';
 
-export const handler = async (event: unknown) => invokeStep('Load', event, load);
+export const handler = async (event: unknown, context?: LambdaContext) => invokeStep('Load', event, context, load);

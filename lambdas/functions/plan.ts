@@ -1,5 +1,5 @@
 /** Lambda entry point of the Plan state. */
 import { plan } from '../handlers/plan.js';
-import { invokeStep } from './invoke.js';
+import { invokeStep, type LambdaContext } from './invoke.js';
 
-export const handler = async (event: unknown) => invokeStep('Plan', event, plan);
+export const handler = async (event: unknown, context?: LambdaContext) => invokeStep('Plan', event, context, plan);

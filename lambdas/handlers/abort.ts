@@ -4,8 +4,13 @@
  */
 import { AbortInputSchema } from '../domain/manifests.js';
 import type { Runtime } from '../ports/runtime.js';
+import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
 
-export async function abort(input: unknown, rt: Runtime): Promise<{ aborted: boolean; error: string }> {
+export async function abort(
+  input: unknown,
+  rt: Runtime,
+  _step: StepContext = NO_DEADLINE,
+): Promise<{ aborted: boolean; error: string }> {
   const { run, error } = AbortInputSchema.parse(input);
   const message = error.Cause ? `${error.Error}: ${error.Cause}` : error.Error;
   if (!run) return { aborted: false, error: message };

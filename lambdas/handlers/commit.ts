@@ -5,9 +5,10 @@
  */
 import { CommitInputSchema, type CommitOutput } from '../domain/manifests.js';
 import type { Runtime } from '../ports/runtime.js';
+import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
 import { runScope } from './shared.js';
 
-export async function commit(input: unknown, rt: Runtime): Promise<CommitOutput> {
+export async function commit(input: unknown, rt: Runtime, _step: StepContext = NO_DEADLINE): Promise<CommitOutput> {
   const { run, load } = CommitInputSchema.parse(input);
   const { pipeline } = runScope(rt, run);
   const state = await rt.state(pipeline);

@@ -11,6 +11,7 @@ import { mysqlValueClass } from '../engine/type-map.js';
 import { CountMismatchError } from '../errors.js';
 import type { RawRow } from '../ports/index.js';
 import type { Runtime } from '../ports/runtime.js';
+import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
 import { runScope } from './shared.js';
 
 /** Orders two raw cursor values of one column the way MySQL does for the types a cursor can have. */
@@ -59,7 +60,11 @@ async function* counted(rows: AsyncIterable<RawRow>, counter: { n: number }, tra
   }
 }
 
-export async function extractChunk(input: unknown, rt: Runtime): Promise<ChunkResult> {
+export async function extractChunk(
+  input: unknown,
+  rt: Runtime,
+  _step: StepContext = NO_DEADLINE,
+): Promise<ChunkResult> {
   const { run, chunk } = ExtractInputSchema.parse(input);
   const { pipeline, ctx, keyParts } = runScope(rt, run);
   const state = await rt.state(pipeline);

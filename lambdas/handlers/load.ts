@@ -16,6 +16,7 @@ import { manifestKey } from '../engine/naming.js';
 import { CountMismatchError, DataError } from '../errors.js';
 import type { ChunkRecord, LoadDeletes, RunRecord, Staging } from '../ports/index.js';
 import type { Runtime } from '../ports/runtime.js';
+import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
 import { runScope } from './shared.js';
 
 /**
@@ -53,7 +54,7 @@ async function stagedDeletes(staging: Staging, run: RunContext): Promise<LoadDel
   return { keys: parsed.data, mode: run.deletes.mode };
 }
 
-export async function load(input: unknown, rt: Runtime): Promise<LoadOutput> {
+export async function load(input: unknown, rt: Runtime, _step: StepContext = NO_DEADLINE): Promise<LoadOutput> {
   const { run, chunks } = LoadInputSchema.parse(input);
   const { pipeline, ctx, keyParts } = runScope(rt, run);
   const state = await rt.state(pipeline);

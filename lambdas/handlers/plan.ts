@@ -35,6 +35,7 @@ import { detectDeletes } from '../engine/verify/deletes.js';
 import { ConfigError } from '../errors.js';
 import type { RunRecord, SourceReader, StateStore } from '../ports/index.js';
 import type { Runtime } from '../ports/runtime.js';
+import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
 import { acquireTableLease } from './lease.js';
 
 export interface TablePlan {
@@ -309,7 +310,7 @@ function nullCursorWarning(ctx: TableContext, rows: number | null): string[] {
   return [`${rows} row(s) have a NULL ${ctx.ts.source.name}: read again by every run (give them a value to stop that)`];
 }
 
-export async function plan(input: unknown, rt: Runtime): Promise<PlanOutput> {
+export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_DEADLINE): Promise<PlanOutput> {
   const req = PlanInputSchema.parse(input);
   const { options } = req;
   if (options.backupOnly && options.redshiftOnly) {

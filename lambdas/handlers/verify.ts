@@ -8,9 +8,14 @@ import { type VerificationRecord, VerifyInputSchema } from '../domain/manifests.
 import { verificationOf } from '../engine/verify/record.js';
 import { verifyTable } from '../engine/verify/verify-table.js';
 import type { Runtime } from '../ports/runtime.js';
+import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
 import { runScope } from './shared.js';
 
-export async function verify(input: unknown, rt: Runtime): Promise<VerificationRecord> {
+export async function verify(
+  input: unknown,
+  rt: Runtime,
+  _step: StepContext = NO_DEADLINE,
+): Promise<VerificationRecord> {
   const { run } = VerifyInputSchema.parse(input);
   const { pipeline, ctx } = runScope(rt, run);
   const source = await rt.openSource(pipeline);

@@ -10,14 +10,15 @@ import { load } from '../../handlers/load.js';
 import { plan } from '../../handlers/plan.js';
 import { verify } from '../../handlers/verify.js';
 import type { Runtime } from '../../ports/runtime.js';
+import type { StepContext } from '../../ports/step-context.js';
 
 export interface StepHandlers {
-  plan(input: unknown, rt: Runtime): Promise<PlanOutput>;
-  extract(input: unknown, rt: Runtime): Promise<ChunkResult>;
-  load(input: unknown, rt: Runtime): Promise<LoadOutput>;
-  commit(input: unknown, rt: Runtime): Promise<CommitOutput>;
-  abort(input: unknown, rt: Runtime): Promise<{ aborted: boolean; error: string }>;
-  verify(input: unknown, rt: Runtime): Promise<VerificationRecord>;
+  plan(input: unknown, rt: Runtime, step?: StepContext): Promise<PlanOutput>;
+  extract(input: unknown, rt: Runtime, step?: StepContext): Promise<ChunkResult>;
+  load(input: unknown, rt: Runtime, step?: StepContext): Promise<LoadOutput>;
+  commit(input: unknown, rt: Runtime, step?: StepContext): Promise<CommitOutput>;
+  abort(input: unknown, rt: Runtime, step?: StepContext): Promise<{ aborted: boolean; error: string }>;
+  verify(input: unknown, rt: Runtime, step?: StepContext): Promise<VerificationRecord>;
 }
 
 export const stepHandlers: StepHandlers = { plan, extract: extractChunk, load, commit, abort, verify };
