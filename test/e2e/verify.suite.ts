@@ -190,6 +190,45 @@ export function describeVerify(write: WarehouseWriter, startStandins?: () => Pro
     expect(r.rowsFetched).toBeLessThan(400);
   });
 
+  test('doubles and floats of every magnitude hash alike on both sides: equal, with no row fetched; a last-digit change is found', async () => {
+    await h.db.conn.query(
+      'CREATE TABLE items (id INT PRIMARY KEY, g DOUBLE, f FLOAT, updated_at DATETIME(6) NOT NULL)',
+    );
+    const doubles = [
+      0.1 + 0.2,
+      1 / 3,
+      -2 / 3,
+      1e-300,
+      2.2250738585072014e-308,
+      1.7976931348623157e308,
+      -1.2345678901234567e300,
+      9.999999999999999,
+      1000,
+      999.9999999999999,
+      1e22,
+      1e23,
+      123456789012345680000,
+      0.5,
+      -0.5,
+      1.5e-7,
+      42,
+      Number.MIN_SAFE_INTEGER,
+      3.141592653589793,
+      2.718281828459045e-200,
+    ];
+    const floats = [0.1, 1 / 7, -3.4e38, 1.17549435e-38, 16777216, 0.333333, 1e-30, 65504, -2.5, 7];
+    const rows = doubles.map((g, i) => [i + 1, g, floats[i % floats.length], OLD]);
+    await h.db.conn.query('INSERT INTO items (id, g, f, updated_at) VALUES ?', [rows]);
+    pipeline(5);
+    await synced();
+    const equal = await verify({ leafRows: 2, fanout: 4, concurrency: 2 });
+    expect({ equal: equal.equal, fetched: equal.rowsFetched }).toEqual({ equal: true, fetched: 0 });
+    await write(h, `UPDATE ${target()} SET g = 3.1415926535897 WHERE id = 19`);
+    const r = await verify({ leafRows: 2, fanout: 4, concurrency: 2 });
+    expect(r.changed.rows).toEqual([{ key: ['19'], columns: ['g'] }]);
+    expect(r.missing.count + r.extra.count).toBe(0);
+  });
+
   test('composite keys with a VARCHAR part', async () => {
     await h.db.conn.query(
       'CREATE TABLE items (region VARCHAR(10), n INT, v INT, updated_at DATETIME(6) NOT NULL, PRIMARY KEY (region, n))',

@@ -22,15 +22,16 @@ function sameJson(a: string, b: string): boolean {
   return x.ok && y.ok && isDeepStrictEqual(x.value, y.value);
 }
 
-/** `m.mmmmmeE` (or `0`) → the number. */
-function floatOf(text: string): number {
+/** `<mantissa of digits digits>e<exponent>` (or `0`), canonical.ts's float text → the number. */
+function floatOf(text: string, digits: number): number {
   const [m, e] = text.split('e');
-  return Number(m) * 10 ** Number(e ?? 0);
+  if (e === undefined) return Number(m);
+  return Number(m) * 10 ** (Number(e) - (digits - 1));
 }
 
 function sameFloat(a: string, b: string, digits: number): boolean {
-  const x = floatOf(a);
-  const y = floatOf(b);
+  const x = floatOf(a, digits);
+  const y = floatOf(b, digits);
   if (!Number.isFinite(x) || !Number.isFinite(y)) return false;
   const scale = Math.max(Math.abs(x), Math.abs(y));
   return Math.abs(x - y) <= scale * 10 ** -(digits - 1);
