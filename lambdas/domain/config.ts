@@ -42,6 +42,8 @@ export interface SourceConnection {
    */
   timeZone?: string;
   description?: string;
+  /** Where its settings are written, for messages: `config/connections.yml: connections.sources.shop`, or the MYSQL_* variables. */
+  settings?: string;
 }
 
 export interface DuckDbTarget {
@@ -117,6 +119,8 @@ export interface TableConfig {
   verifyEvery: { runs: number } | { seconds: number } | null;
   /** Rows per Parquet row group. */
   batchSize: number;
+  /** Tables (schema.table) of the same pipeline that sync before this one when both run (`depends_on`). */
+  dependsOn: string[];
 }
 
 export interface ProcessingConfig {

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMysqlSource } from '../../lambdas/adapters/mysql/index.js';
-import { ConnectionError, DataError } from '../../lambdas/errors.js';
+import { ConfigError, ConnectionError, DataError } from '../../lambdas/errors.js';
 import type { SourceReader } from '../../lambdas/ports/index.js';
 import { freePort } from '../support/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
@@ -70,8 +70,8 @@ describe('describeTable', () => {
     expect(t.columns.map((c) => c.name)).toEqual(['x', 'y']);
   });
 
-  test('a missing table is a DataError naming schema.table', async () => {
-    await expect(source.describeTable(db.database, 'nope')).rejects.toThrow(DataError);
+  test('a missing table is a ConfigError (a name the configuration gives) naming schema.table', async () => {
+    await expect(source.describeTable(db.database, 'nope')).rejects.toThrow(ConfigError);
     await expect(source.describeTable(db.database, 'nope')).rejects.toThrow(`${db.database}.nope does not exist`);
   });
 });
@@ -168,11 +168,46 @@ describe('stream', () => {
     };
     const err = await run().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).transient).toBe(true);
     expect((err as Error).message).toContain(`${db.host}:${db.port}`);
   });
 });
 
 describe('connection failures', () => {
+  test('refused credentials are not retried, and the message names the connection and where it is set, once', async () => {
+    const bad = createMysqlSource({
+      host: db.host,
+      port: db.port,
+      user: 'nobody_here',
+      password: 'wr0ng-Secret',
+      label: { name: 'source shop', settings: 'config/connections.yml: connections.sources.shop' },
+    });
+    const err = await bad.query('SELECT 1').catch((e: unknown) => e);
+    await bad.close();
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).transient).toBe(false);
+    const text = `${(err as ConnectionError).message}\n${(err as ConnectionError).suggestion}`;
+    expect(text).toContain('source shop');
+    expect(text).toContain('access denied');
+    expect(text.match(/config\/connections\.yml: connections\.sources\.shop/g)).toHaveLength(1);
+    expect(text).not.toContain('wr0ng-Secret');
+  });
+
+  test('an unknown database is a ConfigError naming where the name is set', async () => {
+    const bad = createMysqlSource({
+      host: db.host,
+      port: db.port,
+      user: db.user,
+      password: db.password,
+      database: 'no_such_db_here',
+      label: { name: 'source default', settings: 'MYSQL_DATABASE' },
+    });
+    const err = await bad.query('SELECT 1').catch((e: unknown) => e);
+    await bad.close();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).suggestion).toContain('MYSQL_DATABASE');
+  });
+
   test('an unreachable port is a ConnectionError with host:port and without the password', async () => {
     const port = await freePort();
     const bad = createMysqlSource({
@@ -185,10 +220,11 @@ describe('connection failures', () => {
     const err = await bad.query('SELECT 1').catch((e: unknown) => e);
     await bad.close();
     expect(err).toBeInstanceOf(ConnectionError);
+    // Not retried: the same address refuses again (a session lost midway is retried, above).
+    expect((err as ConnectionError).transient).toBe(false);
     expect((err as Error).message).toContain(`127.0.0.1:${port}`);
     expect((err as Error).message).toContain('ECONNREFUSED');
     expect((err as Error).message).not.toContain('sw0rdfish-Secret');
-    expect((err as ConnectionError).transient).toBe(true);
   });
 
   test('a wrong password is a ConnectionError that does not echo the password', async () => {

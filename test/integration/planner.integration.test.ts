@@ -51,6 +51,7 @@ function table(over: Partial<TableConfig> = {}): TableConfig {
     deleteDetectionEverySeconds: null,
     verifyEvery: null,
     batchSize: 100,
+    dependsOn: [],
     ...over,
   };
 }

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import type { RunReport } from '../../../lambdas/domain/manifests.js';
 import { renderForDisplay } from '../../../lambdas/engine/strategies/sql/reads.js';
+import { ConfigError } from '../../../lambdas/errors.js';
 import { processHeldRuns } from '../../../lambdas/local/orchestration/held-runs.js';
 import { exitCodeOfTables } from '../../../lambdas/orchestration/report.js';
 import { type GlobalOptions, openContext, outputFor } from '../context.js';
@@ -16,9 +17,11 @@ import { collect, positiveInt } from '../options.js';
 import type { Output } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { buildRunRequest, stateMachineArnFrom } from '../run-request.js';
+import { needsSelection, resolveTables } from '../table-selection.js';
 
 const SyncOptionsSchema = z.object({
-  table: z.array(z.string()).min(1, 'give at least one table with -t schema.table'),
+  /** Names or patterns; none: every table the pipeline lists (table-selection.ts). */
+  table: z.array(z.string()).default([]),
   pipeline: z.string().default('default'),
   limit: z.number().optional(),
   maxWorkers: z.number().optional(),
@@ -36,7 +39,11 @@ type SyncOptions = z.infer<typeof SyncOptionsSchema>;
 
 function addRunOptions(cmd: Command): Command {
   return cmd
-    .option('-t, --table <schema.table>', 'table to sync (repeat for several)', collect)
+    .option(
+      '-t, --table <schema.table>',
+      "table to sync (repeat for several; a pattern such as 'shop.*' selects by name); none: every table of the pipeline",
+      collect,
+    )
     .option('--limit <n>', 'at most this many rows per table in this run', positiveInt('--limit'))
     .option('--max-workers <n>', 'chunks extracted in parallel', positiveInt('--max-workers'))
     .option('--max-chunks <n>', 'at most this many chunks per table in this run', positiveInt('--max-chunks'))
@@ -92,7 +99,18 @@ async function runSync(
   global: GlobalOptions,
   adhoc?: { source: string; target: string },
 ): Promise<void> {
-  const opts = bothPhases(given);
+  let opts = bothPhases(given);
+  if (opts.resync && opts.table.length === 0) {
+    throw new ConfigError('resync rebuilds whole tables: name each one with -t schema.table');
+  }
+  if (needsSelection(opts.table)) {
+    const ctx = await openContext({ ...global, quiet: true });
+    try {
+      opts = { ...opts, table: await resolveTables(ctx.runtime, opts.pipeline, opts.table, adhoc) };
+    } finally {
+      await ctx.runtime.close();
+    }
+  }
   const request = buildRunRequest(opts, adhoc);
   // --dry-run always plans here: it reads the source but changes nothing, so there is nothing to run remotely.
   const stateMachineArn = opts.dryRun ? undefined : stateMachineArnFrom(opts.stateMachineArn);
@@ -200,7 +218,10 @@ Examples:
     addRunOptions(new Command('pipeline'))
       .description('sync tables of a named pipeline')
       .requiredOption('-p, --pipeline <name>', 'pipeline name')
-      .addHelpText('after', '\nExample:\n  highwater sync pipeline -p sales -t shop.orders --max-workers 6')
+      .addHelpText(
+        'after',
+        "\nExamples:\n  highwater sync pipeline -p sales                  (every table of the pipeline, depends_on first)\n  highwater sync pipeline -p sales -t 'shop.order*'\n  highwater sync pipeline -p sales -t shop.orders --max-workers 6",
+      )
       .action(async (raw: unknown) => runSync(SyncOptionsSchema.parse(raw), global())),
   );
   sync.addCommand(

@@ -1,7 +1,7 @@
 /** Reads a table's shape from INFORMATION_SCHEMA into the engine's TableSchema (bound parameters only). */
 import { z } from 'zod';
 import type { SourceColumn, TableSchema } from '../../domain/model.js';
-import { DataError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
 
 export type RunQuery = <T extends Record<string, unknown>>(sql: string, params: readonly unknown[]) => Promise<T[]>;
 
@@ -53,8 +53,9 @@ async function mariaDbJsonColumns(run: RunQuery, schema: string, table: string):
 export async function describeTable(run: RunQuery, schema: string, table: string): Promise<TableSchema> {
   const rows = (await run(COLUMNS_SQL, [schema, table])).map((r) => ColumnRow.parse(r));
   if (rows.length === 0) {
-    throw new DataError(`table ${schema}.${table} does not exist or has no columns this user can see`, {
-      suggestion: 'Check the schema and table name and the source user’s grants.',
+    // A name in the configuration (or -t) that the source does not have: a configuration mistake (exit 1).
+    throw new ConfigError(`table ${schema}.${table} does not exist or has no columns this user can see`, {
+      suggestion: 'Check the schema and table name (-t, or the pipeline YAML) and the source user’s grants.',
     });
   }
   const json = rows.some((r) => r.dataType.toLowerCase() === 'longtext')

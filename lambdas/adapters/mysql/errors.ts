@@ -1,25 +1,30 @@
-/** Translates mysql2 errors into Highwater errors: lost/refused connections are transient, SQL errors are not. */
-import { ConnectionError, DataError, type HighwaterError, SourceStatementError } from '../../errors.js';
+/**
+ * Translates mysql2 errors into Highwater errors. A lost session is transient (a retry may succeed); what a retry
+ * cannot fix is not: refused credentials, an unknown database, a host that did not answer its connect timeout, a
+ * missing table or column, bad SQL. Each message names the connection and where it is configured, once.
+ */
+import { ConfigError, ConnectionError, DataError, type HighwaterError, SourceStatementError } from '../../errors.js';
 
-/** Error codes that mean "the server could not be reached or the session died", whatever `fatal` says. */
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
+/** A session that died once established: worth retrying. */
+const LOST_CODES = new Set([
   'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
   'EPIPE',
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_ACCESS_DENIED_ERROR',
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
   'ER_CONNECTION_KILLED',
   'ER_NET_READ_ERROR',
   'ER_NET_READ_INTERRUPTED',
   'ER_NET_WRITE_INTERRUPTED',
+  'EAI_AGAIN',
+]);
+/** The server was not reached within one connect timeout, or cannot be: retrying the same address waits again. */
+const UNREACHABLE_CODES = new Set(['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'ECONNREFUSED']);
+const ACCESS_DENIED_CODES = new Set([
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_ACCESS_DENIED_NO_PASSWORD_ERROR',
 ]);
 
 interface MysqlLikeError {
@@ -41,24 +46,58 @@ export function redact(message: string, password: string | undefined): string {
 
 export function isConnectionFailure(e: unknown): boolean {
   const f = fields(e);
-  return f.fatal === true || (typeof f.code === 'string' && CONNECTION_CODES.has(f.code));
+  const code = typeof f.code === 'string' ? f.code : '';
+  return f.fatal === true || LOST_CODES.has(code) || UNREACHABLE_CODES.has(code) || ACCESS_DENIED_CODES.has(code);
 }
+
+/** The connection a source adapter reaches, for messages: its name and the keys or variables that configure it. */
+export interface SourceLabel {
+  /** `source shop`, or `the source` when unnamed. */
+  name: string;
+  /** Where its settings live: `config/connections.yml: connections.sources.shop`, or the MYSQL_* variables. */
+  settings: string;
+}
+
+export const UNNAMED_SOURCE: SourceLabel = { name: 'the source', settings: 'its connection settings' };
 
 /**
  * @param where `host:port` of the server, for the message.
  * @param what what we were doing, e.g. `query` or `describe shop.orders`.
  */
-export function toHighwaterError(e: unknown, where: string, what: string, password?: string): HighwaterError {
-  if (e instanceof ConnectionError || e instanceof DataError) return e;
+export function toHighwaterError(
+  e: unknown,
+  where: string,
+  what: string,
+  password?: string,
+  label: SourceLabel = UNNAMED_SOURCE,
+): HighwaterError {
+  if (e instanceof ConnectionError || e instanceof DataError || e instanceof ConfigError) return e;
   const f = fields(e);
   const code = typeof f.code === 'string' ? f.code : 'UNKNOWN';
   const text = typeof f.sqlMessage === 'string' ? f.sqlMessage : typeof f.message === 'string' ? f.message : String(e);
   const detail = redact(`${code}${typeof f.errno === 'number' ? ` (${f.errno})` : ''}: ${text}`, password);
-  if (isConnectionFailure(e)) {
-    return new ConnectionError(`MySQL at ${where}: ${what} failed, connection unavailable: ${detail}`, {
-      suggestion:
-        'Check that the server (or SSH tunnel) is reachable and the credentials are right; retrying may help.',
+  const at = `${label.name} (MySQL at ${where})`;
+  if (ACCESS_DENIED_CODES.has(code)) {
+    return new ConnectionError(`${at}: access denied: ${detail}`, {
+      transient: false,
+      suggestion: `Check the user name and password in ${label.settings}; a retry with the same ones is refused again.`,
     });
   }
-  return new SourceStatementError(`MySQL at ${where}: ${what} failed: ${detail}`, code);
+  if (code === 'ER_BAD_DB_ERROR') {
+    return new ConfigError(`${at}: ${what} failed: ${detail}`, {
+      suggestion: `Check the database name in ${label.settings}.`,
+    });
+  }
+  if (UNREACHABLE_CODES.has(code)) {
+    return new ConnectionError(`${at}: ${what} failed, the server cannot be reached: ${detail}`, {
+      transient: false,
+      suggestion: `Check the host and port in ${label.settings}, and that the server (or SSH tunnel) accepts connections from here.`,
+    });
+  }
+  if (isConnectionFailure(e)) {
+    return new ConnectionError(`${at}: ${what} failed, connection lost: ${detail}`, {
+      suggestion: 'The server closed the session; retrying may help.',
+    });
+  }
+  return new SourceStatementError(`${at}: ${what} failed: ${detail}`, code);
 }

@@ -8,7 +8,7 @@ import type { TableSchema } from '../../domain/model.js';
 import { ConnectionError } from '../../errors.js';
 import type { RawRow, SourceReader } from '../../ports/index.js';
 import { describeQuery, describeTable } from './describe.js';
-import { toHighwaterError } from './errors.js';
+import { type SourceLabel, toHighwaterError } from './errors.js';
 import { RowIterator } from './row-iterator.js';
 
 export interface MysqlSourceOptions {
@@ -23,6 +23,8 @@ export interface MysqlSourceOptions {
    * session, so every call shares it; a factory gives each stream its own session like a TCP connection does.
    */
   stream?: Duplex | (() => Duplex);
+  /** Which connection this is and where it is configured, for messages (errors.ts SourceLabel). */
+  label?: SourceLabel;
 }
 
 /** Rows buffered by the mysql2 Readable before the socket is paused. */
@@ -50,7 +52,7 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
   const dedicated = new Set<Session>();
   let closed = false;
 
-  const fail = (e: unknown, what: string) => toHighwaterError(e, where, what, opts.password);
+  const fail = (e: unknown, what: string) => toHighwaterError(e, where, what, opts.password, opts.label);
 
   async function open(): Promise<Session> {
     if (closed) throw new ConnectionError(`MySQL at ${where}: the source was closed`);

@@ -46,6 +46,7 @@ function source(
     port: y.port ?? 3306,
     database: y.database ?? '',
     username: y.username ?? '',
+    settings: `${src.display}: ${path.join('.')}`,
   };
   const password = resolveSecret(y.password, env, src, [...path, 'password']);
   if (password) out.password = password;

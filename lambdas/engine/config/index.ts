@@ -16,5 +16,7 @@ export {
   loadConfig,
   requireSource,
   secretFromEnv,
+  takesUnlistedTables,
 } from './loader.js';
 export { describeSchedule, nextFireTime, type ParsedSchedule, parseSchedule } from './schedule.js';
+export { inDependencyOrder, isPattern, type SourceTableLister, selectTables } from './table-selection.js';

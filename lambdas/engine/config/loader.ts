@@ -6,6 +6,7 @@ import type { LoadedConfig, PipelineConfig, SecretRef, SourceConnection, TableCo
 import { ConfigError } from '../../errors.js';
 import { assertName, parseTableName, qualifyTableName } from '../naming.js';
 import { detectMode } from './detect-mode.js';
+import { discoverProjectRoot } from './discover.js';
 import { DEFAULT_PROCESSING, envSource, envTarget } from './env-mode.js';
 import type { Env } from './interpolate.js';
 import type { PipelineContext, ResolvedPipeline } from './pipeline-file.js';
@@ -81,9 +82,13 @@ function settle(fn: () => ResolvedPipeline): ResolvedPipeline | ConfigError {
 
 export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfigWithWarnings> {
   const cwd = resolve(opts.cwd);
-  const env = await mergedEnv(cwd, opts.env ?? process.env);
-  const configDir = resolve(cwd, opts.configDir ?? env.HIGHWATER_CONFIG_DIR ?? 'config');
-  const home = resolve(cwd, opts.home ?? env.HIGHWATER_HOME ?? '.highwater');
+  const given = opts.env ?? process.env;
+  // An explicit configuration directory names the project; otherwise it is found from cwd up (discover.ts).
+  const explicit = opts.configDir ?? given.HIGHWATER_CONFIG_DIR;
+  const root = explicit === undefined ? discoverProjectRoot(cwd).root : cwd;
+  const env = await mergedEnv(root, given);
+  const configDir = resolve(cwd, explicit ?? env.HIGHWATER_CONFIG_DIR ?? join(root, 'config'));
+  const home = resolve(cwd, opts.home ?? env.HIGHWATER_HOME ?? join(root, '.highwater'));
   const connectionsFile = join(configDir, 'connections.yml');
   const detection = await detectMode(connectionsFile, displayPath(cwd, connectionsFile), env, home);
   const pipelines = new Map<string, ResolvedPipeline | ConfigError>();
@@ -188,6 +193,11 @@ export function getPipeline(cfg: LoadedConfig, name: string): PipelineConfig {
   return r.pipeline;
 }
 
+/** Whether the pipeline takes tables it does not list (the default and ad-hoc pipelines, as the old tool did). */
+export function takesUnlistedTables(p: PipelineConfig): boolean {
+  return tableDefaultsOf.get(p)?.onTheFly ?? (p.name === 'default' || p.name.startsWith('adhoc_'));
+}
+
 export function getTableConfig(p: PipelineConfig, name: string): TableConfig {
   const table = qualifyTableName(name, p.source.database);
   const ref = parseTableName(table, 'table');
@@ -195,7 +205,7 @@ export function getTableConfig(p: PipelineConfig, name: string): TableConfig {
     p.tables.find((t) => t.name === table) ?? p.tables.find((t) => t.name.toLowerCase() === table.toLowerCase());
   if (found) return found;
   const meta = tableDefaultsOf.get(p);
-  const onTheFly = meta?.onTheFly ?? (p.name === 'default' || p.name.startsWith('adhoc_'));
+  const onTheFly = takesUnlistedTables(p);
   if (!onTheFly) {
     const listed = p.tables.map((t) => t.name);
     throw new ConfigError(

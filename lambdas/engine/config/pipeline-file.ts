@@ -10,6 +10,7 @@ import type {
   TargetConnection,
 } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
+import { qualifyTableName } from '../naming.js';
 import type { S3ConfigResolved } from './connections-file.js';
 import { skipInterpolation } from './connections-file.js';
 import { qualifiedTableAt } from './identifiers.js';
@@ -214,6 +215,7 @@ export function resolvePipelineFile(
     byTarget.set(table.targetName, tableName);
     tables.push(table);
   }
+  dependencies(file, src, tables, source.database);
   const pipeline: PipelineConfig = {
     name,
     source,
@@ -227,6 +229,70 @@ export function resolvePipelineFile(
   if (p?.description !== undefined) pipeline.description = p.description;
   if (p?.schedule !== undefined) pipeline.schedule = p.schedule;
   return { pipeline, tableDefaults, warnings };
+}
+
+/**
+ * Each table's `depends_on` (names as the pipeline writes them, bare names in the source's database): every name
+ * must be another table of this pipeline, and the dependencies must not form a cycle — checked now, so a mistake is
+ * reported with its file and line rather than when a run orders the tables.
+ */
+function dependencies(file: PipelineFile, src: YamlSource, tables: TableConfig[], database: string): void {
+  const byName = new Map(tables.map((t) => [t.name.toLowerCase(), t]));
+  const entries = Object.entries(file.tables ?? {});
+  entries.forEach(([tableName, raw], i) => {
+    const given = raw?.depends_on;
+    if (given === undefined) return;
+    const table = tables[i]!;
+    const names = typeof given === 'string' ? given.split(',').map((n) => n.trim()) : given;
+    const path = ['tables', tableName, 'depends_on'];
+    for (const n of names) {
+      let qualified: string;
+      try {
+        qualified = qualifyTableName(n, database, 'depends_on');
+      } catch (e) {
+        throw src.error(path, (e as Error).message);
+      }
+      const dep = byName.get(qualified.toLowerCase());
+      if (dep === undefined) {
+        throw src.error(
+          path,
+          `${JSON.stringify(n)} is not a table of this pipeline (its tables: ${tables.map((t) => t.name).join(', ')})`,
+        );
+      }
+      if (dep === table) throw src.error(path, `${tableName} cannot depend on itself`);
+      if (!table.dependsOn.includes(dep.name)) table.dependsOn.push(dep.name);
+    }
+  });
+  const cycle = dependencyCycle(tables);
+  if (cycle) {
+    const at = Object.keys(file.tables ?? {})[tables.findIndex((t) => t.name === cycle[0])]!;
+    throw src.error(['tables', at, 'depends_on'], `depends_on forms a cycle: ${cycle.join(' → ')}`);
+  }
+}
+
+/** The first cycle among the tables' dependencies (its names, the first repeated at the end), if any. */
+export function dependencyCycle(tables: readonly Pick<TableConfig, 'name' | 'dependsOn'>[]): string[] | undefined {
+  const deps = new Map(tables.map((t) => [t.name, t.dependsOn]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    if (state.get(n) === 'done') return undefined;
+    if (state.get(n) === 'visiting') return [...stack.slice(stack.indexOf(n)), n];
+    state.set(n, 'visiting');
+    stack.push(n);
+    for (const d of deps.get(n) ?? []) {
+      const found = visit(d);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const t of tables) {
+    const found = visit(t.name);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The `default` pipeline when there is no pipelines/default.yml: default connections, local staging and state. */

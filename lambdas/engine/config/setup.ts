@@ -7,7 +7,8 @@
  * health` and `config status` are green at once); the examples go to examples/ beside them, for reference.
  * Secrets are written as `${VAR}` references, never as values.
  */
-import { parseDocument } from 'yaml';
+import { Document, isMap, isScalar } from 'yaml';
+import { DEFAULT_PROCESSING } from './env-mode.js';
 import type { Env } from './interpolate.js';
 import { configJsonSchema } from './json-schema.js';
 
@@ -104,36 +105,71 @@ function envSourceYaml(env: Env): { value: Record<string, unknown>; from: string
   return { value, from };
 }
 
-function addNamed(doc: ReturnType<typeof parseDocument>, path: string[], name: string, value: unknown, note: string) {
-  const map = doc.getIn(path, true);
-  const pair = doc.createPair(name, value);
-  const key = doc.createNode(name);
-  key.commentBefore = ` ${note}`;
-  key.spaceBefore = true;
-  pair.key = key;
-  if (map && typeof map === 'object' && 'items' in map && Array.isArray(map.items)) {
-    // A map the example already has: keep its comments, add ours at the end.
-    (map.items as unknown[]).push(pair);
-  } else {
-    doc.setIn(path, doc.createNode({ [name]: value }));
+/** A YAML document of `value` with a comment above it and above each of the given keys (path → comment). */
+function commented(value: unknown, top: string, notes: [string[], string][]): string {
+  const doc = new Document(value);
+  doc.commentBefore = top;
+  for (const [path, note] of notes) {
+    const parent = doc.getIn(path.slice(0, -1), true);
+    if (!isMap(parent)) continue;
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path.at(-1));
+    if (pair && isScalar(pair.key)) {
+      pair.key.commentBefore = ` ${note}`;
+      pair.key.spaceBefore = path.length <= 2;
+    }
   }
+  return doc.toString({ lineWidth: 0 });
 }
 
 /**
- * The examples' connections.yml with only connections that work here: `default` and the local DuckDB targets
- * (a named one besides `default` is also what makes this multi-connection mode, as the guide's detection rule says).
+ * connections.yml for a single-connection setup: its source as `default`, its DuckDB file as the `default` target,
+ * and `local_duckdb` beside it (a connection not named default is what makes this multi-connection mode), with the
+ * processing defaults single-connection mode used — nothing that does not work here, and no example left over.
  */
-function onlyWorkingConnections(doc: ReturnType<typeof parseDocument>): void {
-  for (const kind of ['sources', 'targets']) {
-    const map = doc.getIn(['connections', kind], true);
-    if (map && typeof map === 'object' && 'items' in map && Array.isArray(map.items)) {
-      map.items = (map.items as { key: unknown; value: unknown }[]).filter(
-        (p) =>
-          String(p.key) === 'default' ||
-          (kind === 'targets' && doc.getIn(['connections', kind, String(p.key), 'type']) === 'duckdb'),
-      );
-    }
-  }
+function connectionsFromEnv(source: Record<string, unknown>, schema: string): string {
+  return commented(
+    {
+      connections: {
+        sources: { default: source },
+        targets: {
+          default: { type: 'duckdb', path: 'warehouse.duckdb', schema },
+          local_duckdb: { type: 'duckdb', path: 'warehouse.duckdb', schema: 'analytics' },
+        },
+      },
+      backup: {
+        max_workers: DEFAULT_PROCESSING.maxWorkers,
+        batch_size: DEFAULT_PROCESSING.batchSize,
+        target_rows_per_chunk: DEFAULT_PROCESSING.chunkRows,
+      },
+    },
+    ' Written by highwater config setup from your single-connection environment. More connections: see\n examples/connections.yml beside this file, and docs/configuration.md.',
+    [
+      [['connections', 'sources', 'default'], 'Your single-connection source (MYSQL_*), used by the default pipeline.'],
+      [
+        ['connections', 'targets', 'default'],
+        'The single-connection target: <home>/warehouse.duckdb, so existing watermarks carry over.',
+      ],
+      [['connections', 'targets', 'local_duckdb'], 'Another schema in the same local DuckDB file.'],
+      [['backup'], "Processing defaults for every pipeline (a pipeline's own processing: block wins)."],
+    ],
+  );
+}
+
+/** The default pipeline as single-connection mode ran it: the same connections, and every table's defaults. */
+function defaultPipelineFromEnv(): string {
+  return commented(
+    {
+      pipeline: {
+        description: 'Your single-connection setup: MYSQL_* source into <home>/warehouse.duckdb',
+        source: 'default',
+        target: 'default',
+        default_table_config: { cdc_strategy: 'hybrid', cdc_timestamp_column: 'updated_at', cdc_id_column: 'id' },
+      },
+      tables: {},
+    },
+    ' The default pipeline: `highwater sync -t schema.table` uses it, and registers any table not listed here on the\n fly with default_table_config (the settings single-connection mode used). List a table under tables: to give\n it its own settings, for example cdc_strategy: id_only for an append-only table.',
+    [],
+  );
 }
 
 export function planSetup(examples: SetupExamples, env: Env): SetupPlan {
@@ -146,32 +182,9 @@ export function planSetup(examples: SetupExamples, env: Env): SetupPlan {
     for (const [name, content] of Object.entries(examples.pipelines)) {
       exampleFiles.push({ path: `examples/pipelines/${name}`, content, generated: true });
     }
-    const doc = parseDocument(connections);
-    addNamed(
-      doc,
-      ['connections', 'sources'],
-      'default',
-      prefill.value,
-      'Your single-connection source (MYSQL_*), used by the default pipeline.',
-    );
-    const schema = text(env, 'HIGHWATER_TARGET_SCHEMA') ?? 'public';
-    addNamed(
-      doc,
-      ['connections', 'targets'],
-      'default',
-      { type: 'duckdb', path: 'warehouse.duckdb', schema },
-      'The single-connection target: <home>/warehouse.duckdb, so existing watermarks carry over.',
-    );
-    onlyWorkingConnections(doc);
-    doc.commentBefore =
-      ' Written by highwater config setup from your single-connection environment. More connections: see\n examples/connections.yml beside this file, and docs/configuration.md.';
-    connections = doc.toString();
-    const def = parseDocument(pipelines['default.yml'] ?? 'pipeline: {}\ntables: {}\n');
-    def.setIn(['pipeline', 'description'], 'Your single-connection setup: MYSQL_* source into <home>/warehouse.duckdb');
-    def.setIn(['pipeline', 'source'], 'default');
-    def.setIn(['pipeline', 'target'], 'default');
-    // The other example pipelines name the example connections: they wait in examples/pipelines/.
-    pipelines = { 'default.yml': def.toString() };
+    connections = connectionsFromEnv(prefill.value, text(env, 'HIGHWATER_TARGET_SCHEMA') ?? 'public');
+    // The example pipelines name the example connections: they wait in examples/pipelines/.
+    pipelines = { 'default.yml': defaultPipelineFromEnv() };
   }
   const files: SetupFile[] = [
     { path: 'connections.yml', content: withSchemaLine(`./${CONNECTIONS_SCHEMA_FILE}`, connections), generated: false },

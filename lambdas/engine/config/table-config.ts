@@ -114,6 +114,7 @@ export function buildTableConfig(
     deleteDetectionEverySeconds: y.delete_detection_every ?? null,
     verifyEvery: y.verify_every ?? null,
     batchSize: y.processing?.batch_size ?? processing.batchSize,
+    dependsOn: [],
   };
   if (y.custom_query !== undefined) table.customQuery = y.custom_query;
   if (y.additional_where !== undefined) table.additionalWhere = y.additional_where;

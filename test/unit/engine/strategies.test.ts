@@ -66,6 +66,7 @@ function tableConfig(over: Partial<TableConfig> = {}): TableConfig {
     deleteDetectionEverySeconds: null,
     verifyEvery: null,
     batchSize: 1000,
+    dependsOn: [],
     ...over,
   };
 }

@@ -23,6 +23,7 @@ describe('mode detection', () => {
     expect(modeBanner(cfg)).toEqual([
       '🔄 v1.0.0 Compatibility Mode',
       `Single-connection mode: no config/connections.yml found; settings come from environment variables and .env`,
+      `Config: the environment (MYSQL_*, .env); home: ${cfg.home}`,
     ]);
   });
 
@@ -66,10 +67,15 @@ describe('mode detection', () => {
     expect(modeBanner(cfg)).toEqual([
       '📋 Using default pipeline configuration',
       'Multi-connection mode: config/connections.yml defines 1 source (shop) and 1 target (wh)',
+      `Config: ${cfg.configDir}/connections.yml; home: ${cfg.home}`,
     ]);
     const named = modeBanner(cfg, 'sales');
     expect(named).not.toContain('📋 Using default pipeline configuration');
-    expect(named).toEqual([`Multi-connection mode: ${cfg.reason}`, 'Using pipeline sales']);
+    expect(named).toEqual([
+      `Multi-connection mode: ${cfg.reason}`,
+      'Using pipeline sales',
+      `Config: ${cfg.configDir}/connections.yml; home: ${cfg.home}`,
+    ]);
   });
 
   it('HIGHWATER_MULTI_SCHEMA=true forces multi mode even with only default connections', async () => {

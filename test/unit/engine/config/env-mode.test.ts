@@ -49,6 +49,7 @@ describe('single-connection mode (environment)', () => {
       username: 'reader',
       password: { kind: 'env', name: 'MYSQL_PASSWORD' },
       description: 'from environment variables (MYSQL_*)',
+      settings: 'MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD and MYSQL_DATABASE (the environment or .env)',
       sshTunnel: {
         host: 'bastion.example.com',
         port: 2222,
@@ -167,6 +168,7 @@ describe('single-connection mode (environment)', () => {
       deleteDetectionEverySeconds: null,
       verifyEvery: null,
       batchSize: 65536,
+      dependsOn: [],
     });
     const e = await thrown(() => getTableConfig(p, 'shop.orders; DROP TABLE x'));
     expect(e).toBeInstanceOf(ConfigError);

@@ -124,6 +124,7 @@ describe('connections.yml', () => {
       username: 'reader',
       password: { kind: 'env', name: 'SHOP_PASSWORD' }, // unset: stays a reference, fails only when used
       description: 'Shop replica',
+      settings: 'config/connections.yml: connections.sources.shop',
       sshTunnel: {
         host: 'bastion',
         port: 22,
@@ -139,6 +140,7 @@ describe('connections.yml', () => {
       port: 3306,
       database: '',
       username: '',
+      settings: 'config/connections.yml: connections.sources.billing',
       password: {
         kind: 'secretsmanager',
         secretId: 'arn:aws:secretsmanager:us-east-1:1:secret:billing',
@@ -240,6 +242,7 @@ describe('pipelines/NAME.yml', () => {
       deleteDetectionEverySeconds: null,
       verifyEvery: null,
       batchSize: 1111, // …while the defaults' processing.batch_size survives the nested merge
+      dependsOn: [],
     });
     const events = getTableConfig(p, 'shop.events');
     expect(events.strategy).toBe('id_only');

@@ -2,7 +2,12 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { getPipeline, loadConfig, type PipelineConfig } from '../../../../lambdas/engine/config/index.js';
+import {
+  getPipeline,
+  getTableConfig,
+  loadConfig,
+  type PipelineConfig,
+} from '../../../../lambdas/engine/config/index.js';
 import { planSetup, type SetupExamples } from '../../../../lambdas/engine/config/setup.js';
 import { tableKey } from '../../../../lambdas/engine/naming.js';
 import { project, removeProjects } from './fixture.js';
@@ -63,7 +68,9 @@ describe('planSetup', () => {
     for (const f of plan.files) expect(f.content).not.toContain('n0t-in-any-file');
     const connections = plan.files.find((f) => f.path === 'connections.yml')!.content;
     expect(connections).toContain(`password: ${ref('MYSQL_PASSWORD')}`);
-    expect(connections).toContain('# A MySQL read replica reached through an SSH bastion.'); // comments kept
+    // Only what works here: no example connection, no comment left from one.
+    expect(connections).not.toContain('A MySQL read replica');
+    expect(connections).not.toContain('s3_configs');
 
     const cwd = project();
     const single = await loadConfig({ cwd, env });
@@ -78,6 +85,11 @@ describe('planSetup', () => {
     expect(keyOf(after)).toBe(keyOf(before));
     expect(after.state).toEqual(before.state);
     expect(after.target).toMatchObject({ path: (before.target as { path: string }).path });
+    // The same behaviour: a table registered on the fly gets the settings it got in single-connection mode.
+    const { name: _n, ...was } = getTableConfig(before, 'shop.orders');
+    const { name: _m, ...is } = getTableConfig(after, 'shop.orders');
+    expect(is).toEqual(was);
+    expect(after.processing).toEqual(before.processing);
   });
 
   test('an SSH bastion in the environment becomes the default source tunnel', async () => {
