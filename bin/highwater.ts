@@ -10,8 +10,31 @@ import { ExitCode, HighwaterError } from '../lambdas/errors.js';
 import { ExitError } from './cli/exit.js';
 import { createProgram } from './cli/program.js';
 
+/** Under --json a failure is a JSON object on stdout (what a script parses), not text on stderr. */
+function jsonFailure(e: unknown, exitCode: number): number {
+  const fields =
+    e instanceof HighwaterError
+      ? { name: e.name, code: e.code, message: e.message, suggestion: e.suggestion ?? null }
+      : e instanceof ZodError
+        ? {
+            name: 'ConfigError',
+            code: 'CONFIG',
+            message: e.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
+            suggestion: null,
+          }
+        : {
+            name: e instanceof Error ? e.name : 'Error',
+            code: 'ERROR',
+            message: e instanceof Error ? e.message : String(e),
+            suggestion: null,
+          };
+  process.stdout.write(`${JSON.stringify({ ok: false, exitCode, error: fields }, null, 2)}\n`);
+  return exitCode;
+}
+
 async function main(argv: string[]): Promise<number> {
   const program = createProgram();
+  const json = argv.includes('--json');
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;
@@ -26,6 +49,9 @@ async function main(argv: string[]): Promise<number> {
         );
       return e.exitCode === 0 ? 0 : ExitCode.config;
     }
+    if (json && (e instanceof HighwaterError || e instanceof ZodError)) {
+      return jsonFailure(e, e instanceof HighwaterError ? e.exitCode : ExitCode.config);
+    }
     if (e instanceof HighwaterError) {
       process.stderr.write(`error: ${e.message}\n`);
       if (e.suggestion) process.stderr.write(`  ${e.suggestion}\n`);
@@ -37,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`error: ${issue.path.join('.') || 'input'}: ${issue.message}\n`);
       return ExitCode.config;
     }
+    if (json) return jsonFailure(e, ExitCode.data);
     process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
     if (program.opts().debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     return ExitCode.data;

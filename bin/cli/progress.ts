@@ -36,8 +36,8 @@ export function progressReporter(out: Output): (e: RunEvent) => void {
         out.info(`${e.table}: ${e.status === 'staged' ? 'staged (watermark unchanged until loaded)' : 'committed'}`);
         break;
       case 'failed':
+        // The run report names the failure (once, with its suggestion); here the live line just ends.
         out.endStatus();
-        out.error(`${e.table}: ${e.error}`);
         break;
     }
   };

@@ -42,8 +42,19 @@ export interface SourceConnection {
    */
   timeZone?: string;
   description?: string;
-  /** Where its settings are written, for messages: `config/connections.yml: connections.sources.shop`, or the MYSQL_* variables. */
-  settings?: string;
+  /** Where its settings are written, for messages. */
+  settings?: SourceSettingNames;
+}
+
+/** The YAML key or environment variable that sets each part of a source connection, and its file if any. */
+export interface SourceSettingNames {
+  host: string;
+  port: string;
+  user: string;
+  password: string;
+  database: string;
+  /** `config/connections.yml`; absent for environment variables. */
+  file?: string;
 }
 
 export interface DuckDbTarget {

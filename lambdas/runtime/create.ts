@@ -136,8 +136,15 @@ export function createRuntimeWith(
     async openSource(p) {
       const s = requireSource(p);
       const password = await rt.resolveSecret(s.password, `source ${s.name} password`);
-      const label = { name: `source ${s.name}`, settings: s.settings ?? `connection ${s.name}` };
-      const base = { host: s.host, port: s.port, user: s.username, password, database: s.database, label };
+      const label = s.settings ? { name: `source ${s.name}`, settings: s.settings } : undefined;
+      const base = {
+        host: s.host,
+        port: s.port,
+        user: s.username,
+        password,
+        database: s.database,
+        ...(label ? { label } : {}),
+      };
       if (!s.sshTunnel) return (await import('../adapters/mysql/index.js')).createMysqlSource(base);
       const { createTunneledMysqlSource } = await import('../adapters/ssh-tunnel/index.js');
       return createTunneledMysqlSource({ ...base, tunnel: await tunnelFor(s) });

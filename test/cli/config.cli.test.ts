@@ -196,18 +196,26 @@ describe('config status, list-pipelines, show-pipeline', () => {
     });
     const s = hw(cwd, ['config', 'show-pipeline', 'orders']);
     expect(s.code, s.err).toBe(0);
-    expect(s.out).toContain(`name: ${db.database}.items`);
-    expect(s.out).toContain('strategy: timestamp_only');
-    expect(s.out).toContain('timestampColumn: happened_at');
+    // The YAML's own keys, as the files write them.
+    expect(s.out).toContain(`  ${db.database}.items:\n    cdc_strategy: hybrid`);
+    expect(s.out).toContain('cdc_strategy: timestamp_only');
+    expect(s.out).toContain('cdc_timestamp_column: happened_at');
+    expect(s.out).toContain('max_workers: 4');
+    expect(s.out).not.toMatch(/maxWorkers|timestampColumn|lagSeconds/);
     expect(s.out).toContain('password: "***"');
     expect(s.out).toMatch(/state:\n\s+type: local/);
     expect(s.out + s.err).not.toContain(secret);
     const j = hw(cwd, ['config', 'show-pipeline', 'orders', '--json']);
     expect(j.out).not.toContain(secret);
     const view = JSON.parse(j.out);
-    expect(view.source.password).toBe('***');
-    expect(view.tables).toHaveLength(2);
-    expect(view.tables[0]).toMatchObject({ strategy: 'hybrid', timestampColumn: 'updated_at', idColumn: 'id' });
+    expect(view.connections.sources.src.password).toBe('***');
+    expect(Object.keys(view.tables)).toHaveLength(2);
+    expect(view.tables[`${db.database}.items`]).toMatchObject({
+      cdc_strategy: 'hybrid',
+      cdc_timestamp_column: 'updated_at',
+      cdc_id_column: 'id',
+      lag: '0s',
+    });
 
     const unknown = hw(cwd, ['config', 'show-pipeline', 'nope']);
     expect(unknown.code).toBe(1);

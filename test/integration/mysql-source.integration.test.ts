@@ -180,7 +180,17 @@ describe('connection failures', () => {
       port: db.port,
       user: 'nobody_here',
       password: 'wr0ng-Secret',
-      label: { name: 'source shop', settings: 'config/connections.yml: connections.sources.shop' },
+      label: {
+        name: 'source shop',
+        settings: {
+          host: 'connections.sources.shop.host',
+          port: 'connections.sources.shop.port',
+          user: 'connections.sources.shop.username',
+          password: 'connections.sources.shop.password',
+          database: 'connections.sources.shop.database',
+          file: 'config/connections.yml',
+        },
+      },
     });
     const err = await bad.query('SELECT 1').catch((e: unknown) => e);
     await bad.close();
@@ -189,7 +199,10 @@ describe('connection failures', () => {
     const text = `${(err as ConnectionError).message}\n${(err as ConnectionError).suggestion}`;
     expect(text).toContain('source shop');
     expect(text).toContain('access denied');
-    expect(text.match(/config\/connections\.yml: connections\.sources\.shop/g)).toHaveLength(1);
+    expect(text).toContain(
+      'connections.sources.shop.username and connections.sources.shop.password in config/connections.yml',
+    );
+    expect(text.match(/config\/connections\.yml/g)).toHaveLength(1);
     expect(text).not.toContain('wr0ng-Secret');
   });
 
@@ -200,7 +213,16 @@ describe('connection failures', () => {
       user: db.user,
       password: db.password,
       database: 'no_such_db_here',
-      label: { name: 'source default', settings: 'MYSQL_DATABASE' },
+      label: {
+        name: 'source default',
+        settings: {
+          host: 'MYSQL_HOST',
+          port: 'MYSQL_PORT',
+          user: 'MYSQL_USER',
+          password: 'MYSQL_PASSWORD',
+          database: 'MYSQL_DATABASE',
+        },
+      },
     });
     const err = await bad.query('SELECT 1').catch((e: unknown) => e);
     await bad.close();

@@ -59,6 +59,11 @@ function addRunOptions(cmd: Command): Command {
     .option('--no-wait', 'with a state machine: print the execution ARN and return at once');
 }
 
+/** An error as the report line shows it: the line already starts with the table. */
+function withoutTablePrefix(table: string, error: string): string {
+  return error.startsWith(`${table}: `) ? error.slice(table.length + 2) : error;
+}
+
 function renderReport(out: Output, report: RunReport): void {
   out.info(`execution ${report.executionId} (pipeline ${report.pipeline}): ${report.status}`);
   // A warning about the connection (a missing grant) comes with every table: say it once.
@@ -70,7 +75,7 @@ function renderReport(out: Output, report: RunReport): void {
       t.status === 'skipped'
         ? `skipped: ${t.skipped}`
         : t.status === 'failed'
-          ? `FAILED: ${t.error}`
+          ? `FAILED: ${withoutTablePrefix(t.table, t.error ?? '')}`
           : `${t.status}: ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded, ${files}${wm}`;
     const took = t.durationMs === null ? '' : `  (${(t.durationMs / 1000).toFixed(1)} s)`;
     out.data(`${t.table}  ${what}${took}`);

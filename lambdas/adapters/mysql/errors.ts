@@ -3,6 +3,7 @@
  * cannot fix is not: refused credentials, an unknown database, a host that did not answer its connect timeout, a
  * missing table or column, bad SQL. Each message names the connection and where it is configured, once.
  */
+import type { SourceSettingNames } from '../../domain/config.js';
 import { ConfigError, ConnectionError, DataError, type HighwaterError, SourceStatementError } from '../../errors.js';
 
 /** A session that died once established: worth retrying. */
@@ -54,11 +55,19 @@ export function isConnectionFailure(e: unknown): boolean {
 export interface SourceLabel {
   /** `source shop`, or `the source` when unnamed. */
   name: string;
-  /** Where its settings live: `config/connections.yml: connections.sources.shop`, or the MYSQL_* variables. */
-  settings: string;
+  /** The YAML key or environment variable of each setting, with its file (domain/config.ts SourceSettingNames). */
+  settings: SourceSettingNames;
 }
 
-export const UNNAMED_SOURCE: SourceLabel = { name: 'the source', settings: 'its connection settings' };
+export const UNNAMED_SOURCE: SourceLabel = {
+  name: 'the source',
+  settings: { host: 'host', port: 'port', user: 'user', password: 'password', database: 'database' },
+};
+
+function keys(label: SourceLabel, ...which: (keyof Omit<SourceSettingNames, 'file'>)[]): string {
+  const names = which.map((k) => label.settings[k]).join(' and ');
+  return label.settings.file ? `${names} in ${label.settings.file}` : names;
+}
 
 /**
  * @param where `host:port` of the server, for the message.
@@ -80,18 +89,18 @@ export function toHighwaterError(
   if (ACCESS_DENIED_CODES.has(code)) {
     return new ConnectionError(`${at}: access denied: ${detail}`, {
       transient: false,
-      suggestion: `Check the user name and password in ${label.settings}; a retry with the same ones is refused again.`,
+      suggestion: `Check ${keys(label, 'user', 'password')}; a retry with the same ones is refused again.`,
     });
   }
   if (code === 'ER_BAD_DB_ERROR') {
     return new ConfigError(`${at}: ${what} failed: ${detail}`, {
-      suggestion: `Check the database name in ${label.settings}.`,
+      suggestion: `Check ${keys(label, 'database')}.`,
     });
   }
   if (UNREACHABLE_CODES.has(code)) {
     return new ConnectionError(`${at}: ${what} failed, the server cannot be reached: ${detail}`, {
       transient: false,
-      suggestion: `Check the host and port in ${label.settings}, and that the server (or SSH tunnel) accepts connections from here.`,
+      suggestion: `Check ${keys(label, 'host', 'port')}, and that the server (or SSH tunnel) accepts connections from here.`,
     });
   }
   if (isConnectionFailure(e)) {

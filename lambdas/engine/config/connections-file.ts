@@ -46,7 +46,14 @@ function source(
     port: y.port ?? 3306,
     database: y.database ?? '',
     username: y.username ?? '',
-    settings: `${src.display}: ${path.join('.')}`,
+    settings: {
+      host: [...path, 'host'].join('.'),
+      port: [...path, 'port'].join('.'),
+      user: [...path, 'username'].join('.'),
+      password: [...path, 'password'].join('.'),
+      database: [...path, 'database'].join('.'),
+      file: src.display,
+    },
   };
   const password = resolveSecret(y.password, env, src, [...path, 'password']);
   if (password) out.password = password;

@@ -40,7 +40,13 @@ export function envSource(env: Env): SourceConnection {
     database: envText(env, 'MYSQL_DATABASE') ?? '',
     username: envText(env, 'MYSQL_USER') ?? '',
     description: 'from environment variables (MYSQL_*)',
-    settings: 'MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD and MYSQL_DATABASE (the environment or .env)',
+    settings: {
+      host: 'MYSQL_HOST',
+      port: 'MYSQL_PORT',
+      user: 'MYSQL_USER',
+      password: 'MYSQL_PASSWORD',
+      database: 'MYSQL_DATABASE',
+    },
   };
   // A reference, not the value: the password is read when the connection opens and never sits in a config dump.
   if (env.MYSQL_PASSWORD !== undefined) source.password = { kind: 'env', name: 'MYSQL_PASSWORD' };

@@ -24,75 +24,130 @@ function defined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
+/** Seconds as the YAML writes a duration. */
+function duration(seconds: number): string {
+  return `${seconds}s`;
+}
+
+/** A source connection in connections.yml's own keys. */
 export function sourceView(s: SourceConnection): Record<string, unknown> {
   const t = s.sshTunnel;
   return defined({
-    name: s.name,
     host: s.host,
     port: s.port,
     database: s.database,
     username: s.username,
     password: maskSecret(s.password),
+    time_zone: s.timeZone,
     description: s.description,
-    sshTunnel: t
+    ssh_tunnel: t
       ? defined({
+          enabled: true,
           host: t.host,
           port: t.port,
           username: t.username,
-          privateKeyPath: t.privateKeyPath,
-          privateKey: maskSecret(t.privateKey),
-          hostKeySha256: t.hostKeySha256,
-          connectTimeoutSeconds: t.connectTimeoutSeconds,
-          keepaliveSeconds: t.keepaliveSeconds,
+          private_key_path: t.privateKeyPath,
+          private_key: maskSecret(t.privateKey),
+          host_key_sha256: t.hostKeySha256,
+          connect_timeout: t.connectTimeoutSeconds,
+          keepalive: t.keepaliveSeconds,
         })
       : undefined,
   });
 }
 
+/** A target connection in connections.yml's own keys. */
 export function targetView(t: TargetConnection): Record<string, unknown> {
-  if (t.type === 'duckdb') return { ...t };
-  return defined({ ...t, password: maskSecret(t.password) });
+  if (t.type === 'duckdb') return { type: t.type, path: t.path, schema: t.schema };
+  return defined({
+    type: t.type,
+    schema: t.schema,
+    database: t.database,
+    workgroup: t.workgroup,
+    cluster_identifier: t.clusterIdentifier,
+    secret_arn: t.secretArn,
+    db_user: t.dbUser,
+    iam_role_arn: t.iamRoleArn,
+    region: t.region,
+    endpoint: t.endpoint,
+    host: t.host,
+    port: t.port,
+    username: t.username,
+    password: maskSecret(t.password),
+  });
 }
 
 function shown(t: TableConfig, key: Parameters<Strategy['shownKeys']['has']>[0]): boolean {
   return strategyFor(t.strategy).shownKeys.has(key);
 }
 
-export function pipelineView(p: PipelineConfig): Record<string, unknown> {
+/** One table as its pipeline YAML would set it, every default filled in. */
+function tableView(t: TableConfig): Record<string, unknown> {
+  const every = t.verifyEvery;
   return defined({
-    name: p.name,
-    file: p.origin,
-    description: p.description,
-    source: sourceView(p.source),
-    target: targetView(p.target),
-    staging: p.staging,
-    state: p.state,
-    processing: p.processing,
-    schedule: p.schedule,
-    tables: p.tables.map((t) =>
-      defined({
-        name: t.name,
-        strategy: t.strategy,
-        timestampColumn: shown(t, 'timestampColumn') ? t.timestampColumn : undefined,
-        timestampFormat: shown(t, 'timestampFormat') ? t.timestampFormat : undefined,
-        idColumn: shown(t, 'idColumn') ? t.idColumn : undefined,
-        target: `${p.target.schema}.${t.targetName}`,
-        fullSyncMode: shown(t, 'fullSyncMode') ? t.fullSyncMode : undefined,
-        reads: strategyFor(t.strategy).describe(t),
-        customQuery: t.customQuery,
-        additionalWhere: t.additionalWhere,
-        lagSeconds: t.lagSeconds,
-        lookbackSeconds: t.lookbackSeconds,
-        clockSkewSeconds: t.clockSkewSeconds,
-        onColumnDrop: t.onColumnDrop,
-        chunkRows: t.chunkRows,
-        batchSize: t.batchSize,
-        primaryKey: t.primaryKey,
-        distkey: t.distkey,
-        sortkey: t.sortkey,
-        diststyle: t.diststyle,
-        deleteDetection: t.deleteDetection,
-      }),
-    ),
+    cdc_strategy: t.strategy,
+    cdc_timestamp_column: shown(t, 'timestampColumn') ? t.timestampColumn : undefined,
+    timestamp_format: shown(t, 'timestampFormat') ? t.timestampFormat : undefined,
+    cdc_id_column: shown(t, 'idColumn') ? t.idColumn : undefined,
+    target_name: t.targetName,
+    full_sync_mode: shown(t, 'fullSyncMode') ? t.fullSyncMode : undefined,
+    custom_query: t.customQuery,
+    additional_where: t.additionalWhere,
+    lag: duration(t.lagSeconds),
+    lookback: duration(t.lookbackSeconds),
+    clock_skew: duration(t.clockSkewSeconds),
+    on_column_drop: t.onColumnDrop,
+    chunk_rows: t.chunkRows,
+    primary_key: t.primaryKey,
+    distkey: t.distkey,
+    sortkey: t.sortkey,
+    diststyle: t.diststyle,
+    delete_detection: t.deleteDetection,
+    delete_detection_every:
+      t.deleteDetectionEverySeconds === null ? undefined : duration(t.deleteDetectionEverySeconds),
+    verify_every: every === null ? undefined : 'runs' in every ? `${every.runs} runs` : duration(every.seconds),
+    depends_on: t.dependsOn.length ? t.dependsOn : undefined,
+    processing: { batch_size: t.batchSize },
   });
+}
+
+function stagingView(p: PipelineConfig): Record<string, unknown> {
+  const s = p.staging;
+  if (s.type === 'local') return { local: s.root };
+  return { s3: defined({ bucket: s.bucket, prefix: s.prefix, region: s.region, endpoint: s.endpoint }) };
+}
+
+/**
+ * The resolved pipeline in its YAML's own keys (pipeline:, tables:), every default filled in and every secret
+ * masked, with the connections it names in connections.yml's keys; what each strategy reads is a comment-like
+ * `reads:` note per table under `notes:`.
+ */
+export function pipelineView(p: PipelineConfig): Record<string, unknown> {
+  const staging = stagingView(p);
+  return {
+    file: p.origin,
+    pipeline: defined({
+      name: p.name,
+      description: p.description,
+      source: p.source.name,
+      target: p.target.name,
+      schedule: p.schedule,
+      ...('s3' in staging ? staging : {}),
+      state: p.state,
+      processing: {
+        max_workers: p.processing.maxWorkers,
+        batch_size: p.processing.batchSize,
+        chunk_rows: p.processing.chunkRows,
+        lease_seconds: p.processing.leaseSeconds,
+        max_inline_chunks: p.processing.maxInlineChunks,
+      },
+    }),
+    tables: Object.fromEntries(p.tables.map((t) => [t.name, tableView(t)])),
+    connections: {
+      sources: { [p.source.name]: sourceView(p.source) },
+      targets: { [p.target.name]: targetView(p.target) },
+    },
+    ...('local' in staging ? { staging } : {}),
+    reads: Object.fromEntries(p.tables.map((t) => [t.name, strategyFor(t.strategy).describe(t)])),
+  };
 }

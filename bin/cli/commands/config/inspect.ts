@@ -105,7 +105,7 @@ async function liveChecks(
       try {
         schema = await source.describeTable(t.sourceSchema, t.sourceTable);
       } catch (e) {
-        if (!(e instanceof DataError)) throw e;
+        if (!(e instanceof DataError || e instanceof ConfigError)) throw e;
         problems.push({ severity: 'error', pipeline: p.name, table: t.name, message: e.message });
         result.tables.push({ table: t.name, strategy: t.strategy, ok: false });
         continue;

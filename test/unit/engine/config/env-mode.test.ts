@@ -49,7 +49,13 @@ describe('single-connection mode (environment)', () => {
       username: 'reader',
       password: { kind: 'env', name: 'MYSQL_PASSWORD' },
       description: 'from environment variables (MYSQL_*)',
-      settings: 'MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD and MYSQL_DATABASE (the environment or .env)',
+      settings: {
+        host: 'MYSQL_HOST',
+        port: 'MYSQL_PORT',
+        user: 'MYSQL_USER',
+        password: 'MYSQL_PASSWORD',
+        database: 'MYSQL_DATABASE',
+      },
       sshTunnel: {
         host: 'bastion.example.com',
         port: 2222,

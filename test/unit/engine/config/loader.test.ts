@@ -124,7 +124,14 @@ describe('connections.yml', () => {
       username: 'reader',
       password: { kind: 'env', name: 'SHOP_PASSWORD' }, // unset: stays a reference, fails only when used
       description: 'Shop replica',
-      settings: 'config/connections.yml: connections.sources.shop',
+      settings: {
+        host: 'connections.sources.shop.host',
+        port: 'connections.sources.shop.port',
+        user: 'connections.sources.shop.username',
+        password: 'connections.sources.shop.password',
+        database: 'connections.sources.shop.database',
+        file: 'config/connections.yml',
+      },
       sshTunnel: {
         host: 'bastion',
         port: 22,
@@ -140,7 +147,14 @@ describe('connections.yml', () => {
       port: 3306,
       database: '',
       username: '',
-      settings: 'config/connections.yml: connections.sources.billing',
+      settings: {
+        host: 'connections.sources.billing.host',
+        port: 'connections.sources.billing.port',
+        user: 'connections.sources.billing.username',
+        password: 'connections.sources.billing.password',
+        database: 'connections.sources.billing.database',
+        file: 'config/connections.yml',
+      },
       password: {
         kind: 'secretsmanager',
         secretId: 'arn:aws:secretsmanager:us-east-1:1:secret:billing',
