@@ -2,6 +2,8 @@
  * The only place the CLI writes: data to stdout (so `--json` pipes cleanly), messages to stderr.
  * Colour only on a terminal and never with NO_COLOR.
  */
+import stringWidth from 'string-width';
+
 export interface OutputOptions {
   quiet: boolean;
   debug: boolean;
@@ -66,15 +68,31 @@ export class Output {
   }
 }
 
-/** Left-aligned columns for tables of text. */
-export function table(rows: string[][]): string[] {
+/** A number as tables print it: digits with separators, a decimal part, a unit (12,345 · 1.5 MB · 3.2 s · 40%). */
+const NUMERIC = /^[-+]?\d[\d,_]*(\.\d+)?( ?(B|kB|KB|KiB|MB|MiB|GB|GiB|TB|ms|s|min|h|d|%|rows\/s|rows))?$/;
+
+/**
+ * Columns for tables of text, padded by display width (a CJK character or an emoji takes two cells, a combining
+ * accent none: string-width), a column of numbers right-aligned (its header too), the rest left-aligned.
+ * The first row is the header when `header` is true.
+ */
+export function table(rows: string[][], header = false): string[] {
   const widths: number[] = [];
-  for (const r of rows) {
-    for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  const numeric: boolean[] = [];
+  for (const [r, row] of rows.entries()) {
+    for (const [i, c] of row.entries()) {
+      widths[i] = Math.max(widths[i] ?? 0, stringWidth(c));
+      if (header && r === 0) continue;
+      if (c !== '' && c !== '-') numeric[i] = (numeric[i] ?? true) && NUMERIC.test(c);
+    }
   }
   return rows.map((r) =>
     r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => {
+        const pad = ' '.repeat(Math.max(0, widths[i]! - stringWidth(c)));
+        if (numeric[i]) return pad + c;
+        return i === r.length - 1 ? c : c + pad;
+      })
       .join('  ')
       .trimEnd(),
   );

@@ -52,10 +52,13 @@ export function collectExecutionRows(items: readonly ExecutionListItem[]): Execu
 
 export function renderExecutionRows(rows: readonly ExecutionRow[]): string[] {
   if (rows.length === 0) return ['no executions'];
-  return table([
-    ['NAME', 'STATUS', 'STARTED', 'STOPPED'],
-    ...rows.map((r) => [r.name, r.status, r.startDate ?? '-', r.stopDate ?? '-']),
-  ]);
+  return table(
+    [
+      ['NAME', 'STATUS', 'STARTED', 'STOPPED'],
+      ...rows.map((r) => [r.name, r.status, r.startDate ?? '-', r.stopDate ?? '-']),
+    ],
+    true,
+  );
 }
 
 /** Commands get their client from here, so tests can hand them one whose answers are canned. */

@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import type { LoadedConfig, PipelineConfig } from '../../../lambdas/domain/config.js';
 import { getTableConfig } from '../../../lambdas/engine/config/index.js';
@@ -14,6 +13,7 @@ import { ConfigError } from '../../../lambdas/errors.js';
 import { failAbandonedRun } from '../../../lambdas/handlers/lease.js';
 import type { Runtime } from '../../../lambdas/local/runtime.js';
 import type { HolderState, Lease, Processes, StateStore } from '../../../lambdas/ports/index.js';
+import { confirmed } from '../confirm.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { type Output, table } from '../output.js';
 
@@ -90,20 +90,6 @@ function describeHolder(lease: Lease, state: HolderState): string {
   return `run ${lease.holder} (${where})`;
 }
 
-async function confirm(question: string, what: string): Promise<boolean> {
-  if (!process.stdin.isTTY) {
-    throw new ConfigError(`${what} needs --yes when not run from a terminal`, {
-      suggestion: `Check \`highwater lease list\` first, then run it again with --yes.`,
-    });
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
-}
-
 export function leaseCommand(global: () => GlobalOptions): Command {
   const cmd = new Command('lease').description("show and free tables' leases (one run per table at a time)");
 
@@ -150,7 +136,7 @@ Examples:
             `${l.expiresAt}${l.expired ? ' (expired)' : ''}`,
           ]);
         }
-        for (const line of table(rows)) out.data(line);
+        for (const line of table(rows, true)) out.data(line);
       }),
     );
 
@@ -194,7 +180,14 @@ Examples:
           );
         }
         const holder = describeHolder(lease, verdict);
-        if (!o.yes && !(await confirm(`Release the lease of ${o.table} held by ${holder}?`, 'lease release'))) {
+        const go = await confirmed({
+          yes: o.yes,
+          question: `Release the lease of ${o.table} held by ${holder}?`,
+          command: 'lease release',
+          unattended: 'refuse',
+          checkFirst: '`highwater lease list`',
+        });
+        if (!go) {
           out.info('left unchanged');
           return;
         }

@@ -10,6 +10,7 @@ import type { CleanupListing, CleanupScope, StagedFileEntry } from '../../../lam
 const cleanup = () => import('../../../lambdas/local/engine/cleanup.js');
 
 import type { Runtime } from '../../../lambdas/local/runtime.js';
+import { confirmed } from '../confirm.js';
 import { type GlobalOptions, withContext } from '../context.js';
 import { type Output, table } from '../output.js';
 
@@ -100,7 +101,7 @@ function printFiles(out: Output, files: readonly StagedFileEntry[]): void {
       f.reason,
     ]);
   }
-  for (const l of table(rows)) out.data(l);
+  for (const l of table(rows, true)) out.data(l);
 }
 
 const FILTER_HELP = `
@@ -170,18 +171,22 @@ Examples:
     .option('--pattern <glob>', 'only files matching this glob')
     .option('--dry-run', 'print what would be deleted; delete nothing')
     .option('--force', 'also delete files staged by --backup-only that are not loaded yet (their runs become failed)')
+    .option('-y, --yes', 'do not ask for confirmation (without a terminal, --force needs it)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
       `${FILTER_HELP}
+On a terminal it lists what it would delete and asks first (unless --yes). Without one it deletes loaded files
+unasked, as scripts of the old tool expect; --force (files not loaded yet) needs --yes there.
 Files of runs not loaded yet stay unless --force; with --force each is named on stderr and its run is marked
 failed, so sync --redshift-only never tries to load it (the next sync re-reads that window). Files of a run in
 progress are never deleted: --force is refused until its lease is released or expires.
 Examples:
   highwater s3clean clean -t shop.orders --older-than 7d --dry-run
-  highwater s3clean clean -t shop.orders --older-than 7d`,
+  highwater s3clean clean -t shop.orders --older-than 7d
+  highwater s3clean clean -t shop.orders --force --yes`,
     )
-    .action(async (o: FilterOptions & { dryRun?: boolean; force?: boolean }) =>
+    .action(async (o: FilterOptions & { dryRun?: boolean; force?: boolean; yes?: boolean }) =>
       withRuntime(o.json, async (rt, out) => {
         const { scope, listing } = await load(rt, o);
         const { applyCleanup, planCleanup } = await cleanup();
@@ -194,7 +199,20 @@ Examples:
             `${o.dryRun ? 'would delete' : 'deleting'} ${f.key} of run ${f.runId ?? '-'} (${f.runStatus ?? 'orphan'}): ${f.reason}`,
           );
         }
-        if (!o.dryRun && plan.delete.length > 0) await applyCleanup(scope, plan);
+        if (!o.dryRun && plan.delete.length > 0) {
+          const go = await confirmed({
+            yes: o.yes,
+            question: `Delete ${plan.delete.length} staged file(s) of ${o.table} (${bytes(freed)})${plan.forced.length ? `, ${plan.forced.length} of them not loaded yet` : ''}?`,
+            command: 's3clean clean --force',
+            unattended: plan.forced.length > 0 ? 'refuse' : 'proceed',
+            checkFirst: '`highwater s3clean clean --dry-run`',
+          });
+          if (!go) {
+            out.info('left unchanged');
+            return;
+          }
+          await applyCleanup(scope, plan);
+        }
 
         if (out.opts.json) {
           out.json({

@@ -98,7 +98,7 @@ Examples:
               verifiedText(t.verification),
             ]);
           }
-          for (const l of table(rows)) out.data(`  ${l}`);
+          for (const l of table(rows, true)) out.data(`  ${l}`);
           for (const t of ps.tables) {
             for (const w of t.warnings) out.data(`  ${t.table}: warning: ${w}`);
           }

@@ -15,6 +15,7 @@ import { ExitError } from '../exit.js';
 import { abortRunsOnSignal } from '../interrupt.js';
 import { collect, positiveInt } from '../options.js';
 import type { Output } from '../output.js';
+import { checkOutputFile } from '../output-file.js';
 import { progressReporter } from '../progress.js';
 import { buildRunRequest, stateMachineArnFrom } from '../run-request.js';
 import { needsSelection, resolveTables } from '../table-selection.js';
@@ -105,6 +106,7 @@ async function runSync(
   adhoc?: { source: string; target: string },
 ): Promise<void> {
   let opts = bothPhases(given);
+  if (opts.jsonOutput !== undefined) checkOutputFile('--json-output', opts.jsonOutput);
   if (opts.resync && opts.table.length === 0) {
     throw new ConfigError('resync rebuilds whole tables: name each one with -t schema.table');
   }

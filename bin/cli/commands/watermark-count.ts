@@ -22,7 +22,7 @@ function print(out: Output, r: CountReport): void {
   if (r.cursor) {
     out.data(`watermark  ${r.watermark ? `timestamp ${r.watermark.ts ?? '-'}, id ${r.watermark.id ?? '-'}` : 'none'}`);
   }
-  for (const l of table(rows)) out.data(`  ${l}`);
+  for (const l of table(rows, true)) out.data(`  ${l}`);
   for (const n of r.notes) out.data(`note: ${n}`);
   const what = r.source.upToWatermark !== null ? 'source up to the watermark' : 'source';
   const delta = (n: number) => `${n > 0 ? '+' : ''}${n}`;

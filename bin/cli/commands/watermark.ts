@@ -1,16 +1,45 @@
 /** `highwater watermark get|set|reset|list`: read and (carefully) write a table's committed position. */
-import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
-import type { PipelineConfig } from '../../../lambdas/domain/config.js';
-import type { Watermark } from '../../../lambdas/domain/model.js';
+import type { PipelineConfig, TableConfig } from '../../../lambdas/domain/config.js';
+import type { SourceColumn, Watermark } from '../../../lambdas/domain/model.js';
 import { getTableConfig } from '../../../lambdas/engine/config/index.js';
 import { parseTableKey, pipelineTableParts, tableKey } from '../../../lambdas/engine/naming.js';
 import { strategyFor } from '../../../lambdas/engine/strategies/index.js';
-import { ConfigError } from '../../../lambdas/errors.js';
+import { checkWatermarkInput } from '../../../lambdas/engine/watermark-input.js';
+import { ConfigError, ConnectionError } from '../../../lambdas/errors.js';
+import type { Runtime } from '../../../lambdas/local/runtime.js';
+import type { StateStore } from '../../../lambdas/ports/index.js';
+import { confirmed } from '../confirm.js';
 import { type GlobalOptions, withContext } from '../context.js';
-import { table } from '../output.js';
+import { type Output, table } from '../output.js';
 
-const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d{1,6})?)?$/;
+/**
+ * The table's columns, to check a typed watermark against: the source's, else (unreachable) the last run's as
+ * its plan recorded them; undefined when neither is known (then only formats are checked, and said so).
+ */
+async function cursorColumns(
+  rt: Runtime,
+  p: PipelineConfig,
+  tc: TableConfig,
+  state: StateStore,
+  key: string,
+  out: Output,
+): Promise<SourceColumn[] | undefined> {
+  try {
+    const source = await rt.openSource(p);
+    try {
+      return (await source.describeTable(tc.sourceSchema, tc.sourceTable)).columns;
+    } finally {
+      await source.close();
+    }
+  } catch (e) {
+    if (!(e instanceof ConnectionError)) throw e;
+    const runs = await state.listRuns(key);
+    const planned = runs.findLast((r) => r.plan !== null)?.plan?.columns;
+    if (!planned) out.warn(`the source cannot be reached and no run recorded its columns: only formats were checked`);
+    return planned;
+  }
+}
 
 function keyFor(p: PipelineConfig, t: string): string {
   const tc = getTableConfig(p, t);
@@ -68,7 +97,7 @@ export function watermarkCommand(global: () => GlobalOptions): Command {
               `${r.to.ts ?? '-'} / ${r.to.id ?? '-'}`,
             ]);
           }
-          for (const l of table(rows)) out.data(`  ${l}`);
+          for (const l of table(rows, true)) out.data(`  ${l}`);
           if (o.showFiles) {
             for (const r of runs)
               for (const c of r.chunks) out.data(`  ${r.runId}  ${c.key}  ${c.rows} rows  ${c.bytes} bytes`);
@@ -101,17 +130,10 @@ Examples:
           throw new ConfigError('watermark set needs --timestamp, --id or both');
         const p = rt.pipeline(o.pipeline);
         const tc = getTableConfig(p, o.table);
-        if (o.timestamp !== undefined) {
-          const ok = tc.timestampFormat === 'unix' ? /^\d+$/.test(o.timestamp) : TIMESTAMP_RE.test(o.timestamp);
-          if (!ok) {
-            throw new ConfigError(
-              `--timestamp ${JSON.stringify(o.timestamp)} is not ${tc.timestampFormat === 'unix' ? 'a whole number of seconds' : "'YYYY-MM-DD HH:MM:SS[.ffffff]'"}`,
-            );
-          }
-        }
-        if (o.id !== undefined && o.id.trim() === '') throw new ConfigError('--id must not be empty');
         const key = keyFor(p, o.table);
         const state = await rt.state(p);
+        const columns = await cursorColumns(rt, p, tc, state, key, out);
+        checkWatermarkInput(tc, columns, { ts: o.timestamp, id: o.id });
         const current = (await state.getWatermark(key))?.watermark;
         const next: Watermark = { ts: o.timestamp ?? current?.ts ?? null, id: o.id ?? current?.id ?? null };
         await state.setWatermark(key, next, { manual: true });
@@ -137,15 +159,16 @@ Examples:
       withContext(global(), false, async ({ runtime: rt, out }) => {
         const p = rt.pipeline(o.pipeline);
         const key = keyFor(p, o.table);
-        if (!o.yes) {
-          if (!process.stdin.isTTY) throw new ConfigError('watermark reset needs --yes when not run from a terminal');
-          const rl = createInterface({ input: process.stdin, output: process.stderr });
-          const answer = await rl.question(`Reset the watermark of ${o.table} (pipeline ${p.name})? [y/N] `);
-          rl.close();
-          if (!/^y(es)?$/i.test(answer.trim())) {
-            out.info('left unchanged');
-            return;
-          }
+        const go = await confirmed({
+          yes: o.yes,
+          question: `Reset the watermark of ${o.table} (pipeline ${p.name})? The next run reads the whole table again.`,
+          command: 'watermark reset',
+          unattended: 'refuse',
+          checkFirst: `\`highwater watermark get -t ${o.table}\``,
+        });
+        if (!go) {
+          out.info('left unchanged');
+          return;
         }
         await (await rt.state(p)).deleteWatermark(key);
         out.data(`${o.table}: watermark reset`);
@@ -185,7 +208,7 @@ Examples:
             w.updatedAt,
           ]);
         }
-        for (const l of table(rows)) out.data(l);
+        for (const l of table(rows, true)) out.data(l);
       }),
     );
   return cmd;

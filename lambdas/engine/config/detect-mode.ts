@@ -2,12 +2,12 @@
  * The migration guide's mode detection, fail-safe: no connections.yml, only `default` connections, or a file
  * that does not load → single-connection mode. A forced multi mode turns the last two into hard errors.
  */
-import { readFile } from 'node:fs/promises';
 import type { ConfigMode } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
 import type { ConnectionsResult } from './connections-file.js';
 import { resolveConnectionsFile } from './connections-file.js';
 import type { Env } from './interpolate.js';
+import { readConfigFile } from './yaml-source.js';
 
 export interface Detection {
   mode: ConfigMode;
@@ -27,15 +27,6 @@ export function forcedBy(env: Env): string | undefined {
   return undefined;
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
 function describe(c: ConnectionsResult): string {
   const s = Object.keys(c.sources);
   const t = Object.keys(c.targets);
@@ -45,7 +36,7 @@ function describe(c: ConnectionsResult): string {
 
 export async function detectMode(file: string, display: string, env: Env, home: string): Promise<Detection> {
   const forced = forcedBy(env);
-  const text = await readIfExists(file);
+  const text = await readConfigFile(file, display);
   if (text === undefined) {
     if (forced) {
       throw new ConfigError(`${forced} forces multi-connection mode, but ${display} does not exist`, {

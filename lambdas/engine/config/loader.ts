@@ -13,7 +13,7 @@ import type { PipelineContext, ResolvedPipeline } from './pipeline-file.js';
 import { implicitDefaultPipeline, localStaging, localState, resolvePipelineFile } from './pipeline-file.js';
 import type { TableYaml } from './schemas.js';
 import { buildTableConfig } from './table-config.js';
-import { formatPath } from './yaml-source.js';
+import { formatPath, readConfigFile } from './yaml-source.js';
 
 export interface LoadConfigOptions {
   cwd: string;
@@ -134,15 +134,17 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfigW
       const name = basename(f, extname(f));
       const file = join(dir, f);
       const display = displayPath(cwd, file);
-      const text = await readFile(file, 'utf8');
+      // A file that cannot be read (too large, say) fails only its own pipeline, like a YAML mistake in it.
+      const text = await readConfigFile(file, display).catch((e: unknown) => e);
       const result = settle(() => {
+        if (text instanceof Error) throw text;
         try {
           assertName('pipeline', name);
         } catch (e) {
           throw new ConfigError(`${display}: ${(e as Error).message} (the file name is the pipeline name)`);
         }
         if (pipelines.has(name)) throw new ConfigError(`${display}: pipeline ${name} is defined by two files`);
-        return resolvePipelineFile(name, text, display, ctx);
+        return resolvePipelineFile(name, typeof text === 'string' ? text : '', display, ctx);
       });
       pipelines.set(name, result);
     }

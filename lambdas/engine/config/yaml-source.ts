@@ -2,6 +2,7 @@
  * A parsed YAML file that remembers where every node came from, so any error about a value can name
  * `file:line:column` and the key path the user wrote.
  */
+import { readFile, stat } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError } from '../../errors.js';
 
@@ -80,6 +81,38 @@ export function parseYaml(text: string, display: string): YamlSource {
       suggestion: 'Fix the YAML syntax at that line (indentation, a missing space after ":", or an unquoted ":").',
     });
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // The yaml library stops a "billion laughs" document (aliases that expand exponentially) here.
+    throw new ConfigError(`${display}: refused: ${(e as Error).message} (more than 100 alias expansions)`, {
+      suggestion: 'Write the repeated settings out, or use default_table_config instead of YAML aliases.',
+    });
+  }
   return new YamlSource(display, doc.contents as Node | null, lines, value);
+}
+
+/** Configuration files are small; a larger one is refused before it is read (a mistake, or an attack on memory). */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/** The text of a configuration file, or undefined when it does not exist; refused when over MAX_CONFIG_FILE_BYTES. */
+export async function readConfigFile(file: string, display: string): Promise<string | undefined> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`cannot read ${display}: ${(e as Error).message}`, { cause: e });
+  }
+  if (size > MAX_CONFIG_FILE_BYTES) {
+    throw new ConfigError(
+      `${display} is ${size} bytes; configuration files are at most ${MAX_CONFIG_FILE_BYTES} bytes, so it was not read`,
+    );
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read ${display}: ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { forcedBy } from '../../../../lambdas/engine/config/detect-mode.js';
 import {
@@ -16,6 +15,7 @@ import {
   modeBanner,
 } from '../../../../lambdas/engine/config/index.js';
 import { ConfigError, HighwaterError } from '../../../../lambdas/errors.js';
+import { confirmed } from '../../confirm.js';
 import { type GlobalOptions, outputFor } from '../../context.js';
 import { show } from './show-path.js';
 
@@ -50,14 +50,6 @@ function stamp(now = new Date()): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-}
-
-async function confirm(question: string, what: string): Promise<boolean> {
-  if (!process.stdin.isTTY) throw new ConfigError(`${what} needs --yes when not run from a terminal`);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(`${question} [y/N] `);
-  rl.close();
-  return /^y(es)?$/i.test(answer.trim());
 }
 
 /** The reload after setup/reset: the mode lines, or why the configuration does not load now. */
@@ -193,13 +185,17 @@ Example:
         else out.data(`${show(file)} does not exist: nothing to reset (single-connection mode)`);
         return;
       }
-      // Moving aside loses nothing, so only a person at a terminal is asked.
-      if (!o.yes && process.stdin.isTTY) {
-        const what = [moveFile ? show(file) : '', moveDir ? show(pdir) : ''].filter(Boolean).join(' and ');
-        if (!(await confirm(`Move ${what} aside and go back to single-connection mode?`, 'config reset'))) {
-          out.info('left unchanged');
-          return;
-        }
+      // Moving aside loses nothing (the .bak stays), so without a terminal it goes ahead unasked.
+      const what = [moveFile ? show(file) : '', moveDir ? show(pdir) : ''].filter(Boolean).join(' and ');
+      const go = await confirmed({
+        yes: o.yes,
+        question: `Move ${what} aside and go back to single-connection mode?`,
+        command: 'config reset',
+        unattended: 'proceed',
+      });
+      if (!go) {
+        out.info('left unchanged');
+        return;
       }
       const ts = stamp();
       const moved: { from: string; to: string }[] = [];

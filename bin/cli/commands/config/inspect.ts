@@ -213,7 +213,7 @@ export function addInspectCommands(cmd: Command, global: () => GlobalOptions): v
           rows.push([String(p.name), 'INVALID', '-', '-', '-']);
         }
       }
-      for (const l of table(rows)) out.data(l);
+      for (const l of table(rows, true)) out.data(l);
       for (const p of list) if (!p.valid) out.error(`pipeline ${String(p.name)}: ${String(p.error)}`);
     });
 

@@ -139,7 +139,7 @@ Examples:
         for (const e of entries) {
           rows.push([e.name, label(e), e.address, e.database ?? '-', e.via ? `yes (${e.via})` : 'no']);
         }
-        for (const l of table(rows)) out.data(l);
+        for (const l of table(rows, true)) out.data(l);
       }),
     );
 
@@ -209,7 +209,7 @@ Examples:
               bad ? `${bad.kind} ${bad.address}: ${bad.error ?? 'failed'}` : '',
             ]);
           }
-          for (const l of table(rows)) out.data(l);
+          for (const l of table(rows, true)) out.data(l);
           const down = probes.filter((p) => !p.ok).length;
           out.data(down === 0 ? `all ${probes.length} connections ok` : `${down} of ${probes.length} connections down`);
         }
