@@ -125,6 +125,26 @@ describe('the project from a subdirectory, every table of a pipeline', () => {
   });
 });
 
+describe('connections discover', () => {
+  test("lists a source's tables with estimates, keys and a strategy; --write makes a pipeline that syncs", () => {
+    const dir = project({ 'config/connections.yml': connections() });
+    const d = JSON.parse(hw(dir, ['connections', 'discover', 'shop', '--json']).out);
+    const byName = Object.fromEntries(d.tables.map((t: { name: string }) => [t.name, t]));
+    expect(byName[`${db.database}.orders`]).toMatchObject({
+      primaryKey: ['id'],
+      suggestion: { strategy: 'hybrid', timestampColumn: 'updated_at', idColumn: 'id' },
+    });
+    expect(byName[`${db.database}.events`].suggestion.strategy).toBe('id_only');
+    const w = hw(dir, ['connections', 'discover', 'shop', '--write', 'found']);
+    expect(w.code, w.err).toBe(0);
+    expect(w.out).toContain('added 3 table(s)');
+    expect(hw(dir, ['connections', 'discover', 'shop', '--write', 'found']).out).toContain('already lists every table');
+    const r = hw(dir, ['sync', 'pipeline', '-p', 'found']);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out.match(/ {2}committed:/g)).toHaveLength(3);
+  });
+});
+
 describe('errors people can act on', () => {
   test('a missing cursor column: exit 1, said once, with the YAML key and id_only for an append-only table', () => {
     const r = hw(project({}), ['sync', '-t', `${db.database}.events`], mysqlEnv(db));

@@ -218,6 +218,55 @@ Examples:
     );
 
   cmd
+    .command('discover')
+    .description(
+      "a source's tables: row estimates, primary keys and a suggested strategy; --write adds them to a pipeline",
+    )
+    .argument('<source>', 'source connection name (see connections list)')
+    .option('--write <pipeline>', 'add the tables config/pipelines/PIPELINE.yml does not list yet (created if missing)')
+    .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      `
+The suggestion reads the schema only: check it against how the application writes each table (id_only copies
+new rows only; full_sync copies the whole table every run).
+Examples:
+  highwater connections discover shop
+  highwater connections discover shop --write sales`,
+    )
+    .action(async (name: string, o: { write?: string; json?: boolean }) =>
+      withContext(global(), o.json, async ({ config, runtime, out }) => {
+        const { discoverTables, writeDiscovered } = await import('./discover.js');
+        const tables = await discoverTables(runtime, config, name);
+        const written = o.write ? await writeDiscovered(config, o.write, name, tables, process.cwd()) : undefined;
+        if (out.opts.json) {
+          out.json({ source: name, tables, ...(written ? { written } : {}) });
+          return;
+        }
+        const rows = [['table', 'rows (estimate)', 'primary key', 'suggested', 'why']];
+        for (const t of tables) {
+          const cols = [t.suggestion.timestampColumn, t.suggestion.idColumn].filter(Boolean).join(', ');
+          rows.push([
+            t.name,
+            t.rowsEstimate === null ? '-' : t.rowsEstimate.toLocaleString('en-US'),
+            t.primaryKey.join(', ') || '(none)',
+            cols ? `${t.suggestion.strategy} (${cols})` : t.suggestion.strategy,
+            t.suggestion.why,
+          ]);
+        }
+        if (tables.length === 0) out.data(`source ${name}: no tables`);
+        else for (const l of table(rows, true)) out.data(l);
+        if (written) {
+          out.data(
+            written.added.length
+              ? `added ${written.added.length} table(s) to ${written.file}: ${written.added.join(', ')}`
+              : `${written.file} already lists every table`,
+          );
+        }
+      }),
+    );
+
+  cmd
     .command('info')
     .description('every setting of a connection (passwords and private keys masked)')
     .argument('<name>', 'connection name (see connections list)')
