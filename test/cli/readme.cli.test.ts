@@ -1,14 +1,16 @@
 /**
- * The README's "Using it" commands, exactly as written there, one after another in a fresh directory against a
- * private MariaDB holding `shop.orders`: each must exit 0. (The README's MYSQL_HOST/USER/PASSWORD point at this
- * machine's server; here they point at the test's own, with the README's database name.)
+ * The README's "Using it" commands, exactly as written there — `npx highwater …`, run by npx from the built bin as a
+ * user's shell would — one after another in a fresh directory of the checkout against a private MariaDB holding
+ * `shop.orders`: each must exit 0. (The README's MYSQL_HOST/USER/PASSWORD point at this machine's server; here they
+ * point at the test's own, with the README's database name.) The directory starts with an empty `.highwater/`, so
+ * the project found from it is that directory, whatever the checkout holds above it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { ROOT, spawnAsync } from '../support/cli.js';
 
 const README = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -24,7 +26,7 @@ function usingIt(): { exports: Record<string, string>; commands: string[][] } {
       .split(/\s+/)
       .map((kv) => kv.split('=') as [string, string]),
   );
-  const commands = lines.filter((l) => l.startsWith('npx highwater ')).map((l) => words(withoutComment(l)).slice(2));
+  const commands = lines.filter((l) => l.startsWith('npx highwater ')).map((l) => words(withoutComment(l)));
   return { exports, commands };
 }
 
@@ -55,7 +57,10 @@ beforeAll(async () => {
     id INT PRIMARY KEY AUTO_INCREMENT, amount DECIMAL(10,2) NOT NULL, updated_at DATETIME NOT NULL)`);
   const rows = Array.from({ length: 50 }, (_, i) => [`${i}.50`, `2024-0${(i % 9) + 1}-01 10:00:00`]);
   await admin.query(`INSERT INTO \`${database}\`.orders (amount, updated_at) VALUES ?`, [rows]);
-  dir = mkdtempSync(join(tmpdir(), 'hw-readme-'));
+  // `npx highwater` runs dist/bin/highwater.js: build it if the sources are newer (a no-op after `npm ci`).
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'prepare.mjs')], { cwd: ROOT, stdio: 'ignore' });
+  dir = mkdtempSync(join(ROOT, '.test-readme-'));
+  mkdirSync(join(dir, '.highwater'));
 });
 
 afterAll(async () => {
@@ -66,11 +71,11 @@ afterAll(async () => {
 
 test('the README lists the commands this test runs', () => {
   expect(exports.MYSQL_DATABASE).toBe('shop');
-  expect(commands.map((c) => c[0])).toContain('verify');
+  expect(commands.map((c) => c[2])).toContain('verify');
   expect(commands.length).toBeGreaterThanOrEqual(10);
 });
 
-test("every command of the README's 'Using it' works exactly as written (exit 0), in order", () => {
+test("every command of the README's 'Using it' works exactly as written (exit 0), in order", async () => {
   const server = inject('mariadb');
   const env = {
     ...exports,
@@ -79,8 +84,8 @@ test("every command of the README's 'Using it' works exactly as written (exit 0)
     MYSQL_USER: server.user,
     MYSQL_PASSWORD: server.password,
   };
-  for (const args of commands) {
-    const r = runCli(args, { cwd: dir, env });
-    expect(r.code, `highwater ${args.join(' ')}\n${r.out}\n${r.err}`).toBe(0);
+  for (const [command, ...args] of commands) {
+    const r = await spawnAsync(command!, args, { cwd: dir, env });
+    expect(r.code, `${command} ${args.join(' ')}\n${r.out}\n${r.err}`).toBe(0);
   }
 });

@@ -1,0 +1,44 @@
+// npm's `prepare` (after `npm ci`, `npm install -g .`): builds dist/ for the `highwater` bin unless it is already
+// newer than every source file, so a second install does not spend half a minute in tsc for nothing. Plain
+// JavaScript: it runs before anything is built.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const stamp = join(root, 'dist', 'bin', 'highwater.js');
+
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newest(p));
+    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+let built = 0;
+try {
+  built = statSync(stamp).mtimeMs;
+} catch {
+  // not built yet
+}
+const sources = Math.max(
+  ...['bin', 'lib', 'lambdas'].map((d) => newest(join(root, d))),
+  statSync(join(root, 'package.json')).mtimeMs,
+);
+if (built > sources) {
+  process.stderr.write('prepare: dist/ is up to date\n');
+} else {
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+}
+// The bin runs as a program (#!/usr/bin/env node), from npx or a global install's link.
+chmodSync(stamp, 0o755);
