@@ -13,7 +13,7 @@ import { currentPidSpace, processStartTime } from '../../lambdas/adapters/proces
 import type { Runtime } from '../../lambdas/local/runtime.js';
 import type { LeaseOwner, RunStatus, StateStore } from '../../lambdas/ports/index.js';
 import { sampleRun } from '../contract/state-store.contract.js';
-import { HIGHWATER, runCli, TSX_LOADER } from '../support/cli.js';
+import { HIGHWATER, runCli } from '../support/cli.js';
 import { createHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;
@@ -50,7 +50,7 @@ while True:
 sys.stdout.buffer.write(out)
 sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 `;
-  const cli = [process.execPath, '--import', TSX_LOADER, HIGHWATER, '--config-dir', h.configDir, '--home', h.home];
+  const cli = [process.execPath, HIGHWATER, '--config-dir', h.configDir, '--home', h.home];
   const r = spawnSync('python3', ['-c', script, answer, ...cli, ...args], {
     cwd: h.dir,
     encoding: 'utf8',

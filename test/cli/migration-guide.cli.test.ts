@@ -1,7 +1,7 @@
 /**
  * The migration guide's own command lines (migration-guide-v1.1.md), copied here verbatim and run in its order
  * through bash, as a user pastes them: `python -m src.cli.main` is replaced by `highwater` (a shim on PATH that
- * runs bin/highwater.ts) and `settlement.table_name` by a real table of the private MariaDB. Every line must
+ * runs the built bin) and `settlement.table_name` by a real table of the private MariaDB. Every line must
  * succeed; lines whose output the guide promises (mode banners, "Available Database Connections", the mode check)
  * are checked for it. The Redshift target of the guide's "Manual Configuration" is the Data API stand-in over
  * PostgreSQL (Redshift is reached through the Data API here, so that one connection is written the Highwater way);

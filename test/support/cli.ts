@@ -1,22 +1,22 @@
 /**
- * The CLI as a user runs it, for tests: a spawned `highwater` (tsx bin/highwater.ts) with a minimal environment,
+ * The CLI as a user runs it, for tests: a spawned `highwater` (the built dist/bin/highwater.js) with a minimal environment,
  * its exit code, stdout and stderr. `runCli` blocks (fine against MariaDB and other processes); `runCliAsync` does
  * not, for tests whose stand-ins (fauxqs, the Redshift Data API stand-in) answer from the test process itself.
  * `spawnCli` starts the CLI as one process, for tests that send it signals.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { TestDatabase } from './test-db.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const TSX = join(ROOT, 'node_modules/.bin/tsx');
-export const HIGHWATER = join(ROOT, 'bin/highwater.ts');
-/** tsx's loader (by URL, so it resolves whatever the child's cwd): `node --import` it to run TypeScript in-process. */
-export const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-/** The command that runs the CLI as one process: this node with tsx's loader (the tsx launcher adds a child). */
+/**
+ * The built CLI, as `npx highwater` and a global install run it (global-setup.ts builds dist/ first when a source is
+ * newer): a spawn takes half the time of transpiling the sources with tsx on every start.
+ */
+export const HIGHWATER = join(ROOT, 'dist/bin/highwater.js');
+/** The command that runs the CLI as one process: this node and the built bin. */
 export const NODE = process.execPath;
-export const CLI_ARGS: readonly string[] = ['--import', TSX_LOADER, HIGHWATER];
+export const CLI_ARGS: readonly string[] = [HIGHWATER];
 
 export interface CliResult {
   code: number | null;
@@ -35,7 +35,6 @@ function childEnv(env: CliOptions['env']): NodeJS.ProcessEnv {
 }
 
 export function runCli(args: string[], opts: CliOptions): CliResult {
-  // One process (node with tsx's loader), not the tsx launcher and its child: a second a spawn cheaper.
   const r = spawnSync(NODE, [...CLI_ARGS, ...args], {
     cwd: opts.cwd,
     encoding: 'utf8',
@@ -63,12 +62,12 @@ export function runCliAsync(args: string[], opts: CliOptions): Promise<CliResult
 }
 
 /**
- * Starts the CLI as a single process, `node --import tsx bin/highwater.ts …`, and hands it back running. The tsx
+ * Starts the CLI as a single process, `node dist/bin/highwater.js …`, and hands it back running. The tsx
  * CLI would run the script in a child process of its own: a signal sent to tsx (SIGKILL above all, which it cannot
  * relay) would then not reach the CLI. Here the child's pid is the CLI's.
  */
 export function spawnCli(args: string[], opts: CliOptions): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', TSX_LOADER, HIGHWATER, ...args], {
+  return spawn(process.execPath, [HIGHWATER, ...args], {
     cwd: opts.cwd,
     env: childEnv(opts.env),
   });
