@@ -4,76 +4,20 @@
  * 4 data, 5 staging, 6 warehouse) and calls process.exit — but for an interrupted sync, which bin/cli/interrupt.ts
  * ends with 130 (SIGINT) or 143 (SIGTERM) once its runs are aborted.
  */
-import { CommanderError } from 'commander';
-import { ZodError } from 'zod';
-import { ExitCode, HighwaterError } from '../lambdas/errors.js';
-import { ExitError } from './cli/exit.js';
-import { createProgram } from './cli/program.js';
+import { VERSION } from './cli/version.js';
 
-/** Under --json a failure is a JSON object on stdout (what a script parses), not text on stderr. */
-function jsonFailure(e: unknown, exitCode: number): number {
-  const fields =
-    e instanceof HighwaterError
-      ? { name: e.name, code: e.code, message: e.message, suggestion: e.suggestion ?? null }
-      : e instanceof ZodError
-        ? {
-            name: 'ConfigError',
-            code: 'CONFIG',
-            message: e.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
-            suggestion: null,
-          }
-        : {
-            name: e instanceof Error ? e.name : 'Error',
-            code: 'ERROR',
-            message: e instanceof Error ? e.message : String(e),
-            suggestion: null,
-          };
-  process.stdout.write(`${JSON.stringify({ ok: false, exitCode, error: fields }, null, 2)}\n`);
-  return exitCode;
+// `--version` answers before anything else loads: commander, zod and the commands take most of a start.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${VERSION}\n`);
+} else {
+  import('./cli/main.js')
+    .then(({ main }) => main(process.argv))
+    .then(
+      (code) => process.exit(code),
+      (e: unknown) => {
+        process.stderr.write(`fatal: ${String(e)}\n`);
+        process.exit(4);
+      },
+    );
 }
-
-async function main(argv: string[]): Promise<number> {
-  const program = createProgram();
-  const json = argv.includes('--json');
-  try {
-    await program.parseAsync(argv);
-    return ExitCode.ok;
-  } catch (e) {
-    if (e instanceof ExitError) return e.exitCode;
-    if (e instanceof CommanderError) {
-      // --help and --version end through here with exit code 0; usage errors were already printed.
-      const global = /unknown option '(--debug|--quiet|-q|--json|--config-dir|--home)'/.exec(e.message);
-      if (global)
-        process.stderr.write(
-          `  ${global[1]} is a global option: put it before the command (highwater ${global[1]} sync …)\n`,
-        );
-      return e.exitCode === 0 ? 0 : ExitCode.config;
-    }
-    if (json && (e instanceof HighwaterError || e instanceof ZodError)) {
-      return jsonFailure(e, e instanceof HighwaterError ? e.exitCode : ExitCode.config);
-    }
-    if (e instanceof HighwaterError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      if (e.suggestion) process.stderr.write(`  ${e.suggestion}\n`);
-      if (program.opts().debug && e.cause) process.stderr.write(`  cause: ${String(e.cause)}\n`);
-      return e.exitCode;
-    }
-    if (e instanceof ZodError) {
-      for (const issue of e.issues)
-        process.stderr.write(`error: ${issue.path.join('.') || 'input'}: ${issue.message}\n`);
-      return ExitCode.config;
-    }
-    if (json) return jsonFailure(e, ExitCode.data);
-    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-    if (program.opts().debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-    return ExitCode.data;
-  }
-}
-
-main(process.argv).then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`fatal: ${String(e)}\n`);
-    process.exit(ExitCode.data);
-  },
-);

@@ -51,15 +51,22 @@ interface ParseFailure {
   offset: number | undefined;
 }
 
-const PARSERS = [
-  { database: 'mysql', parser: new mysql.Parser() },
-  { database: 'mariadb', parser: new mariadb.Parser() },
-] as const;
+type Parsers = readonly { database: 'mysql' | 'mariadb'; parser: InstanceType<typeof mysql.Parser> }[];
+let parsersMade: Parsers | undefined;
+
+/** The grammars, made on first use: most commands never judge user SQL, and each parser takes a while to build. */
+function parsers(): Parsers {
+  parsersMade ??= [
+    { database: 'mysql', parser: new mysql.Parser() },
+    { database: 'mariadb', parser: new mariadb.Parser() },
+  ];
+  return parsersMade;
+}
 
 /** Parses with the MySQL grammar, then MariaDB's; the statements, or the failure that got furthest. */
 function parse(text: string): unknown[] | ParseFailure {
   let best: ParseFailure | undefined;
-  for (const { database, parser } of PARSERS) {
+  for (const { database, parser } of parsers()) {
     try {
       const ast = parser.astify(text, { database });
       return Array.isArray(ast) ? ast : [ast];
