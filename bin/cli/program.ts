@@ -6,6 +6,7 @@ import { executionsCommand } from './commands/executions.js';
 import { featuresCommand } from './commands/features.js';
 import { leaseCommand } from './commands/lease.js';
 import { multiSchemaCommand } from './commands/multi-schema.js';
+import { runsCommand } from './commands/runs.js';
 import { s3cleanCommand } from './commands/s3clean.js';
 import { statusCommand } from './commands/status.js';
 import { resyncCommand, syncCommand } from './commands/sync.js';
@@ -40,6 +41,7 @@ export function createProgram(): Command {
   program.addCommand(connectionsCommand(global));
   program.addCommand(configCommand(global));
   program.addCommand(statusCommand(global));
+  program.addCommand(runsCommand(global));
   program.addCommand(versionCommand(global));
   program.addCommand(featuresCommand(global));
   program.addCommand(multiSchemaCommand(global));

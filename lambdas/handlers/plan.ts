@@ -74,7 +74,7 @@ async function tableContextOf(rt: Runtime, pipeline: PipelineConfig, table: Tabl
 
 /** A plan with nothing to run: the reason goes to the report. */
 function nothingToDo(skipped: string, horizon: string | null, warnings: string[]): PlanOutput {
-  return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped, horizon, warnings };
+  return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped, horizon, warnings, rowsEstimate: null };
 }
 
 /**
@@ -441,6 +441,7 @@ export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_
       skipped: null,
       horizon: window.horizon,
       warnings,
+      rowsEstimate: window.rowsEstimate,
     };
   } catch (e) {
     await state.releaseLease(key, runId);
@@ -483,6 +484,7 @@ async function planLoadOnly(
     nullCursorRows: null,
     horizon: null,
     warnings: [],
+    rowsEstimate: null,
   };
   const run = runContextOf(
     { pipeline, table, ctx, tableKey: key, window },
@@ -515,6 +517,7 @@ async function planLoadOnly(
     skipped: null,
     horizon: null,
     warnings: [...warnings, ...notes],
+    rowsEstimate: null,
   };
 }
 
@@ -580,6 +583,7 @@ async function planRepair(
     nullCursorRows: null,
     horizon: null,
     warnings: [],
+    rowsEstimate: null,
   };
   const plan: TablePlan = { pipeline, table, ctx, tableKey: key, window };
   const run: RunContext = {
@@ -603,5 +607,6 @@ async function planRepair(
     skipped: null,
     horizon: null,
     warnings,
+    rowsEstimate: null,
   };
 }

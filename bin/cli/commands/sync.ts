@@ -145,7 +145,7 @@ async function runSync(
     const stopHandling = abortRunsOnSignal({
       held,
       write: (line) => {
-        out.endStatus();
+        progress.stop();
         process.stderr.write(`${line}\n`);
       },
     });
@@ -155,12 +155,13 @@ async function runSync(
       heldRuns: held,
       // After an interruption the run's remaining events would only repeat it: the interrupt line says it all.
       onEvent: (e) => {
-        if (held.interrupted === null) progress(e);
+        if (held.interrupted === null) progress.event(e);
       },
     }).then(
       (report) => ({ report }),
       (error: unknown) => ({ error }),
     );
+    if (held.interrupted === null) progress.stop();
     // Interrupted: the signal handler exits once it has aborted the runs; the runtime stays open for it until then.
     if (held.interrupted !== null) await new Promise<never>(() => undefined);
     stopHandling();
