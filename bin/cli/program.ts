@@ -6,6 +6,7 @@ import { executionsCommand } from './commands/executions.js';
 import { featuresCommand } from './commands/features.js';
 import { leaseCommand } from './commands/lease.js';
 import { multiSchemaCommand } from './commands/multi-schema.js';
+import { queryCommand } from './commands/query.js';
 import { runsCommand } from './commands/runs.js';
 import { s3cleanCommand } from './commands/s3clean.js';
 import { statusCommand } from './commands/status.js';
@@ -42,6 +43,7 @@ export function createProgram(): Command {
   program.addCommand(configCommand(global));
   program.addCommand(statusCommand(global));
   program.addCommand(runsCommand(global));
+  program.addCommand(queryCommand(global));
   program.addCommand(versionCommand(global));
   program.addCommand(featuresCommand(global));
   program.addCommand(multiSchemaCommand(global));
