@@ -9,6 +9,7 @@ import { multiSchemaCommand } from './commands/multi-schema.js';
 import { queryCommand } from './commands/query.js';
 import { runsCommand } from './commands/runs.js';
 import { s3cleanCommand } from './commands/s3clean.js';
+import { daemonCommand, runEveryCommand } from './commands/schedule.js';
 import { statusCommand } from './commands/status.js';
 import { resyncCommand, syncCommand } from './commands/sync.js';
 import { verifyCommand } from './commands/verify.js';
@@ -44,6 +45,8 @@ export function createProgram(): Command {
   program.addCommand(statusCommand(global));
   program.addCommand(runsCommand(global));
   program.addCommand(queryCommand(global));
+  program.addCommand(runEveryCommand(global));
+  program.addCommand(daemonCommand(global));
   program.addCommand(versionCommand(global));
   program.addCommand(featuresCommand(global));
   program.addCommand(multiSchemaCommand(global));

@@ -16,6 +16,7 @@ import { collect, positiveInt } from '../options.js';
 import type { Output } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { buildRunRequest, stateMachineArnFrom } from '../run-request.js';
+import { pruneStaging } from '../staging-prune.js';
 
 const SyncOptionsSchema = z.object({
   table: z.array(z.string()).min(1, 'give at least one table with -t schema.table'),
@@ -167,6 +168,7 @@ async function runSync(
     stopHandling();
     if ('error' in outcome) throw outcome.error;
     const { report } = outcome;
+    await pruneStaging(out, runtime, request.pipeline, adhoc, opts.table);
     if (opts.jsonOutput) writeFileSync(opts.jsonOutput, `${JSON.stringify(report, null, 2)}\n`);
     if (out.opts.json) out.json(report);
     else renderReport(out, report);
