@@ -7,6 +7,7 @@ import { featuresCommand } from './commands/features.js';
 import { leaseCommand } from './commands/lease.js';
 import { multiSchemaCommand } from './commands/multi-schema.js';
 import { queryCommand } from './commands/query.js';
+import { reportCommand } from './commands/report.js';
 import { runsCommand } from './commands/runs.js';
 import { s3cleanCommand } from './commands/s3clean.js';
 import { daemonCommand, runEveryCommand } from './commands/schedule.js';
@@ -45,6 +46,7 @@ export function createProgram(): Command {
   program.addCommand(statusCommand(global));
   program.addCommand(runsCommand(global));
   program.addCommand(queryCommand(global));
+  program.addCommand(reportCommand(global));
   program.addCommand(runEveryCommand(global));
   program.addCommand(daemonCommand(global));
   program.addCommand(versionCommand(global));

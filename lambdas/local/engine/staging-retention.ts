@@ -59,7 +59,13 @@ export async function pruneCommittedStaging(
   }));
   const chosen = { ...listing, files };
   if (!files.some((f) => f.selected)) return none;
-  const plan = planCleanup(chosen, { force: false });
+  const planned = planCleanup(chosen, { force: false });
+  // A committed run stays `committed` (its cleanedAt says the files went): pruning is routine, and `status` and
+  // `runs` keep showing the outcome that matters. (`s3clean clean` marks them `cleaned`.)
+  const plan = {
+    ...planned,
+    runUpdates: planned.runUpdates.map((u) => (u.from === 'committed' ? { ...u, to: 'committed' as const } : u)),
+  };
   const result = await applyCleanup(scope, plan);
   return {
     table: tc.name,
