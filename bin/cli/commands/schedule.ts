@@ -236,15 +236,17 @@ Examples:
       }
       const { everyJob } = await import('../../../lambdas/local/orchestration/schedule-loop.js');
       // Configuration mistakes show before the first wait: the pipeline must load.
-      const { runtime } = await openContext(global(), o.pipeline);
+      // (With --json the mode banner is left out: stdout carries JSON Lines only.)
+      const { runtime } = await openContext({ ...global(), json: o.json || global().json }, o.pipeline);
       try {
         runtime.pipeline(o.pipeline);
       } finally {
         await runtime.close();
       }
-      await loop({ global: global(), json: o.json, maxWorkers: o.maxWorkers, tables: () => o.table }, [
-        everyJob(o.pipeline, seconds),
-      ]);
+      await loop(
+        { global: global(), json: o.json || Boolean(global().json), maxWorkers: o.maxWorkers, tables: () => o.table },
+        [everyJob(o.pipeline, seconds)],
+      );
     });
 }
 
@@ -287,6 +289,6 @@ Examples:
             'Add schedule: rate(15 minutes) or schedule: cron(0 * * * ? *) under pipeline: in a pipeline file.',
         });
       }
-      await loop({ global: global(), json: Boolean(o.json), tables: () => [] }, jobs);
+      await loop({ global: global(), json: Boolean(o.json || global().json), tables: () => [] }, jobs);
     });
 }
