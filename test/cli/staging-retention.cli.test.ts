@@ -4,7 +4,7 @@
  * `processing.keep_staged_files` has passed — and never a file of a run that is not committed; `status` shows how
  * much disk the home takes.
  */
-import { readdirSync } from 'node:fs';
+import { type Dirent, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createHarness, type Harness } from '../support/harness.js';
@@ -17,7 +17,7 @@ let items: string;
 /** The staged Parquet and JSON files of the table, by run folder. */
 function stagedByRun(): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  let entries: import('node:fs').Dirent[] = [];
+  let entries: Dirent[] = [];
   try {
     entries = readdirSync(join(h.home, 'staging'), { recursive: true, withFileTypes: true });
   } catch {
@@ -26,7 +26,7 @@ function stagedByRun(): Record<string, string[]> {
   for (const d of entries) {
     if (!d.isFile()) continue;
     const run = /run=([^/]+)/.exec(d.parentPath)?.[1] ?? '?';
-    (out[run] ??= []).push(d.name);
+    out[run] = [...(out[run] ?? []), d.name];
   }
   return out;
 }
