@@ -2,7 +2,7 @@
  * The only place the CLI writes: data to stdout (so `--json` pipes cleanly), messages to stderr.
  * Colour only on a terminal and never with NO_COLOR.
  */
-import stringWidth from 'string-width';
+import { type Align, textTable } from './text-table.js';
 
 export interface OutputOptions {
   quiet: boolean;
@@ -54,15 +54,6 @@ export class Output {
     if (this.opts.debug) this.stderr.write(`${this.paint('2', `debug: ${line}`)}\n`);
   }
 
-  /** Rewrites the current stderr line (terminal progress only). */
-  status(line: string): void {
-    if (this.isTty && !this.opts.quiet) this.stderr.write(`\r\x1b[2K${line}`);
-  }
-
-  endStatus(): void {
-    if (this.isTty && !this.opts.quiet) this.stderr.write('\r\x1b[2K');
-  }
-
   paint(code: string, s: string): string {
     return this.color ? `\x1b[${code}m${s}\x1b[0m` : s;
   }
@@ -72,28 +63,20 @@ export class Output {
 const NUMERIC = /^[-+]?\d[\d,_]*(\.\d+)?( ?(B|kB|KB|KiB|MB|MiB|GB|GiB|TB|ms|s|min|h|d|%|rows\/s|rows))?$/;
 
 /**
- * Columns for tables of text, padded by display width (a CJK character or an emoji takes two cells, a combining
- * accent none: string-width), a column of numbers right-aligned (its header too), the rest left-aligned.
- * The first row is the header when `header` is true.
+ * Columns for tables of text (text-table.ts: display widths, two spaces apart), a column of numbers right-aligned
+ * (its header too), the rest left-aligned. The first row is the header when `header` is true.
  */
 export function table(rows: string[][], header = false): string[] {
-  const widths: number[] = [];
   const numeric: boolean[] = [];
   for (const [r, row] of rows.entries()) {
+    if (header && r === 0) continue;
     for (const [i, c] of row.entries()) {
-      widths[i] = Math.max(widths[i] ?? 0, stringWidth(c));
-      if (header && r === 0) continue;
       if (c !== '' && c !== '-') numeric[i] = (numeric[i] ?? true) && NUMERIC.test(c);
     }
   }
-  return rows.map((r) =>
-    r
-      .map((c, i) => {
-        const pad = ' '.repeat(Math.max(0, widths[i]! - stringWidth(c)));
-        if (numeric[i]) return pad + c;
-        return i === r.length - 1 ? c : c + pad;
-      })
-      .join('  ')
-      .trimEnd(),
+  const width = Math.max(0, ...rows.map((r) => r.length));
+  return textTable(
+    rows,
+    Array.from({ length: width }, (_, i): Align => (numeric[i] ? 'right' : 'left')),
   );
 }

@@ -141,6 +141,11 @@ export interface ProcessingConfig {
   leaseSeconds: number;
   /** Above this many chunks the plan goes to staging and a Distributed Map reads it (ItemReader). */
   maxInlineChunks: number;
+  /**
+   * Local staging: how long the files of committed runs stay before a local sync removes them
+   * (`processing.keep_staged_files`); absent: 0, removed once committed.
+   */
+  keepStagedSeconds?: number;
 }
 
 export interface PipelineConfig {

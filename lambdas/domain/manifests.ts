@@ -120,6 +120,8 @@ export const PlanOutputSchema = z.object({
   horizon: z.string().nullable().default(null),
   /** For the run report: schema changes, a held watermark, NULL cursors, a missing grant. */
   warnings: z.array(z.string()).default([]),
+  /** About how many rows the chunks hold (progress and its ETA); null when unknown. */
+  rowsEstimate: z.number().int().nonnegative().nullable().default(null),
 });
 export type PlanOutput = z.infer<typeof PlanOutputSchema>;
 
@@ -295,12 +297,20 @@ export type RunReport = z.infer<typeof RunReportSchema>;
 
 /** What a local run tells its progress display as steps finish. */
 export const RunEventSchema = z.discriminatedUnion('type', [
+  /** A step of a table's run began: Plan, Load, Commit each once, extract at its first chunk. */
+  z.object({
+    type: z.literal('step-started'),
+    table: z.string(),
+    step: z.enum(['plan', 'extract', 'load', 'commit']),
+  }),
   z.object({
     type: z.literal('planned'),
     table: z.string(),
     runId: z.string().nullable(),
     chunks: z.number().int(),
     skipped: z.string().nullable(),
+    /** About how many rows the run reads (the plan's estimate); null when unknown. */
+    rowsEstimate: z.number().int().nullable(),
   }),
   z.object({
     type: z.literal('chunk-done'),

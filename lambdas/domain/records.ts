@@ -36,9 +36,37 @@ export const leaseOwnerSchema = z.object({
 });
 export type LeaseOwner = z.infer<typeof leaseOwnerSchema>;
 
-/** One extracted chunk's file in staging. */
-export const chunkSchema = z.object({ index: count, key: text, rows: count, bytes: count });
+/** An ISO-8601 UTC instant as `Date.toISOString` writes it (fixed width, so string order is time order). */
+const instant = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'expected an ISO-8601 UTC instant');
+
+/**
+ * One extracted chunk's file in staging. `startedAt`/`finishedAt` say when its extract ran (`highwater runs`);
+ * absent on chunks recorded before they were kept.
+ */
+export const chunkSchema = z.object({
+  index: count,
+  key: text,
+  rows: count,
+  bytes: count,
+  startedAt: instant.optional(),
+  finishedAt: instant.optional(),
+});
 export type ChunkRecord = z.infer<typeof chunkSchema>;
+
+/** When one step of a run began and ended; `finishedAt` null while it runs, or when the run died in it. */
+export const stepTimeSchema = z.object({ startedAt: instant, finishedAt: instant.nullable() });
+export type StepTime = z.infer<typeof stepTimeSchema>;
+
+/**
+ * When the run's Plan, Load and Commit ran (`highwater runs`, `highwater report`). Extract's time is its chunks'
+ * (each chunk records its own). A step that did not run (yet) is absent.
+ */
+export const runStepsSchema = z.object({
+  plan: stepTimeSchema.optional(),
+  load: stepTimeSchema.optional(),
+  commit: stepTimeSchema.optional(),
+});
+export type RunSteps = z.infer<typeof runStepsSchema>;
 
 export const RUN_KINDS = ['sync', 'resync', 'repair'] as const;
 /**
@@ -96,5 +124,7 @@ export const runRecordSchema = z.object({
   cleanedAt: nullableText,
   /** Null for runs recorded before plans were kept in the ledger. */
   plan: runPlanSchema.nullable(),
+  /** When each step ran; absent on runs recorded before step times were kept. */
+  steps: runStepsSchema.optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;

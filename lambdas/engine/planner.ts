@@ -39,6 +39,12 @@ export interface WindowPlan {
   horizon: string | null;
   /** Things the user should know about this run's bounds. */
   warnings: string[];
+  /**
+   * About how many rows the chunks hold, for progress and its ETA: every chunk but the last holds `chunk_rows`
+   * rows of the window, the last is counted (at most `chunk_rows` rows read). Null when unknown (no primary key,
+   * custom_sql, nothing to read). Rows changed after the plan can make it a little off; nothing depends on it.
+   */
+  rowsEstimate: number | null;
 }
 
 type Row = Record<string, unknown>;
@@ -75,7 +81,26 @@ async function limitUpperBound(
   return { ts: null, id: str(row.c0) };
 }
 
-/** Primary-key boundaries: each chunk ends at the key of every chunk_rows-th row of the window. */
+/** The rows of the window in one chunk's key range, counting at most `cap` (the size of a full chunk). */
+async function rowsInChunk(
+  source: SourceReader,
+  ctx: TableContext,
+  window: Fragment,
+  chunk: ChunkSpec,
+  cap: number,
+): Promise<number> {
+  const probe = and([window, chunkPredicate(ctx, chunk)]);
+  const row = await one(source, {
+    sql: `SELECT COUNT(*) AS n FROM (SELECT 1 AS x FROM ${fromClause(ctx)} WHERE ${probe.sql} LIMIT ?) AS chunk_rows`,
+    params: [...probe.params, cap],
+  });
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Primary-key boundaries: each chunk ends at the key of every chunk_rows-th row of the window. With them, about
+ * how many rows they hold (see WindowPlan.rowsEstimate).
+ */
 async function keyRanges(
   source: SourceReader,
   ctx: TableContext,
@@ -83,9 +108,12 @@ async function keyRanges(
   to: Watermark,
   maxChunks: number | undefined,
   rowCap: number | undefined,
-): Promise<ChunkSpec[]> {
-  if (ctx.pk.length === 0) return [{ index: 0, lower: null, upper: null }];
+): Promise<{ chunks: ChunkSpec[]; rows: number | null }> {
+  if (ctx.pk.length === 0) return { chunks: [{ index: 0, lower: null, upper: null }], rows: null };
   const chunks: ChunkSpec[] = [];
+  /** The rows of the chunks closed at a boundary (each holds exactly its size), and the last one's size. */
+  let fullRows = 0;
+  let lastSize = ctx.table.chunkRows;
   const window = ctx.strategy.window(ctx, from, to);
   const pkAliases = ctx.pk.map((c, i) => `${quoteMysql(c.source.name)} AS k${i}`).join(', ');
   let lower: string[] | null = null;
@@ -102,10 +130,12 @@ async function keyRanges(
         });
     if (!row) {
       chunks.push({ index: chunks.length, lower, upper: null });
+      lastSize = size;
       break;
     }
     const upper = ctx.pk.map((_, i) => str(row[`k${i}`]) ?? '');
     chunks.push({ index: chunks.length, lower, upper });
+    fullRows += size;
     lower = upper;
     if (remaining !== undefined) {
       remaining -= size;
@@ -117,17 +147,13 @@ async function keyRanges(
       );
     }
   }
-  // A trailing range may hold no rows (the window ended exactly on a boundary); keep it only if it is the only one.
-  if (chunks.length > 1) {
-    const last = chunks[chunks.length - 1]!;
-    const probe = and([window, chunkPredicate(ctx, last)]);
-    const any = await one(source, {
-      sql: `SELECT 1 AS x FROM ${fromClause(ctx)} WHERE ${probe.sql} LIMIT 1`,
-      params: probe.params,
-    });
-    if (!any) chunks.pop();
-  }
-  return chunks;
+  // The open-ended last range holds fewer rows than a full chunk: count them. It may hold none (the window ended
+  // exactly on a boundary); keep it only if it is the only one.
+  const last = chunks[chunks.length - 1]!;
+  if (last.upper !== null) return { chunks, rows: fullRows };
+  const lastRows = await rowsInChunk(source, ctx, window, last, lastSize);
+  if (lastRows === 0 && chunks.length > 1) chunks.pop();
+  return { chunks, rows: fullRows + lastRows };
 }
 
 export interface PlanRequest {
@@ -182,6 +208,7 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
     upperTimestamp: null,
     horizon: null,
     warnings: [] as string[],
+    rowsEstimate: null,
   };
 
   switch (bounds.kind) {
@@ -202,8 +229,8 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
           `${ctx.table.name}: --limit/--max-chunks cannot be used with full_sync replace (the table would be replaced by part of itself)`,
         );
       }
-      const chunks = await keyRanges(source, ctx, from, from, options.maxChunks, rowCap);
-      return { ...base, chunks, skipped: null };
+      const { chunks, rows } = await keyRanges(source, ctx, from, from, options.maxChunks, rowCap);
+      return { ...base, chunks, skipped: null, rowsEstimate: rows };
     }
     case 'window': {
       let { to, next } = bounds;
@@ -214,12 +241,13 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
           to = limited;
         }
       }
-      const chunks = await keyRanges(source, ctx, from, to, undefined, undefined);
+      const { chunks, rows } = await keyRanges(source, ctx, from, to, undefined, undefined);
       return {
         ...base,
         to,
         next,
         chunks,
+        rowsEstimate: rows,
         skipped: null,
         nullCursorRows: bounds.nullCursorRows,
         horizon: bounds.horizon,

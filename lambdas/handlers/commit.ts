@@ -18,7 +18,8 @@ export async function commit(input: unknown, rt: Runtime, _step: StepContext = N
 
   if (run.backupOnly) {
     await state.renewLease(run.tableKey, run.holder, pipeline.processing.leaseSeconds);
-    await state.updateRun(run.runId, { status: 'staged', updatedAt: now });
+    const steps = { ...record?.steps, commit: { startedAt: now, finishedAt: new Date().toISOString() } };
+    await state.updateRun(run.runId, { status: 'staged', updatedAt: now, steps });
     await state.releaseLease(run.tableKey, run.holder);
     const wm = (await state.getWatermark(run.tableKey))?.watermark ?? { ts: null, id: null };
     return { runId: run.runId, table: run.table, status: 'staged', watermark: wm, rowsExtracted, rowsLoaded: 0 };
@@ -27,6 +28,8 @@ export async function commit(input: unknown, rt: Runtime, _step: StepContext = N
   // Earlier staged runs loaded by this one close with it; if we crash between these and commitRun, the next
   // run simply re-reads from the committed watermark, which the idempotent merge makes harmless.
   await state.renewLease(run.tableKey, run.holder, pipeline.processing.leaseSeconds);
+  // When the commit began; it ends with the run (commitRun sets finishedAt in the same transaction).
+  await state.updateRun(run.runId, { steps: { ...record?.steps, commit: { startedAt: now, finishedAt: null } } });
   for (const id of run.stagedRunIds) {
     await state.updateRun(id, { status: 'committed', finishedAt: now, updatedAt: now });
   }

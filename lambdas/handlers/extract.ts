@@ -65,6 +65,7 @@ export async function extractChunk(
   rt: Runtime,
   _step: StepContext = NO_DEADLINE,
 ): Promise<ChunkResult> {
+  const startedAt = new Date().toISOString();
   const { run, chunk } = ExtractInputSchema.parse(input);
   const { pipeline, ctx, keyParts } = runScope(rt, run);
   const state = await rt.state(pipeline);
@@ -123,7 +124,8 @@ export async function extractChunk(
     );
   }
   const maxCursor = tracker?.result(ctx.ts !== undefined) ?? null;
-  await state.recordChunk(run.runId, { index: chunk.index, key, rows: read.n, bytes });
+  const finishedAt = new Date().toISOString();
+  await state.recordChunk(run.runId, { index: chunk.index, key, rows: read.n, bytes, startedAt, finishedAt });
   if (isCustom && maxCursor) {
     // custom_sql finds its window while reading: the commit advances to the greatest cursor read.
     const planned = (await state.getRun(run.runId))?.plan ?? null;

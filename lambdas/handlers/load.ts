@@ -55,6 +55,7 @@ async function stagedDeletes(staging: Staging, run: RunContext): Promise<LoadDel
 }
 
 export async function load(input: unknown, rt: Runtime, _step: StepContext = NO_DEADLINE): Promise<LoadOutput> {
+  const startedAt = new Date().toISOString();
   const { run, chunks } = LoadInputSchema.parse(input);
   const { pipeline, ctx, keyParts } = runScope(rt, run);
   const state = await rt.state(pipeline);
@@ -99,6 +100,10 @@ export async function load(input: unknown, rt: Runtime, _step: StepContext = NO_
     sortkey: ctx.table.sortkey,
     diststyle: ctx.table.diststyle,
   });
-  await state.updateRun(run.runId, { status: 'loaded', rowsLoaded: result.rowsLoaded });
+  await state.updateRun(run.runId, {
+    status: 'loaded',
+    rowsLoaded: result.rowsLoaded,
+    steps: { ...current.steps, load: { startedAt, finishedAt: new Date().toISOString() } },
+  });
   return { ...result, files: files.length };
 }

@@ -74,7 +74,7 @@ async function tableContextOf(rt: Runtime, pipeline: PipelineConfig, table: Tabl
 
 /** A plan with nothing to run: the reason goes to the report. */
 function nothingToDo(skipped: string, horizon: string | null, warnings: string[]): PlanOutput {
-  return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped, horizon, warnings };
+  return { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped, horizon, warnings, rowsEstimate: null };
 }
 
 /**
@@ -263,13 +263,17 @@ async function stageDeletes(
   return { key, count: keys.length, mode: table.deleteDetection };
 }
 
-/** The ledger entry a plan opens for its run. */
+/**
+ * The ledger entry a plan opens for its run; `planStartedAt` is when the Plan step began (its time goes to the
+ * run's step times).
+ */
 function newRunRecord(
   run: RunContext,
   status: RunRecord['status'],
   plannedChunks: number,
   window: { snapshotAt: string | null; nullCursorRows: number | null },
   warnings: string[],
+  planStartedAt: string,
   deletesCheckedAt: string | null = null,
 ): RunRecord {
   const now = new Date().toISOString();
@@ -302,6 +306,7 @@ function newRunRecord(
       warnings,
       deletesCheckedAt,
     },
+    steps: { plan: { startedAt: planStartedAt, finishedAt: now } },
   };
 }
 
@@ -311,6 +316,7 @@ function nullCursorWarning(ctx: TableContext, rows: number | null): string[] {
 }
 
 export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_DEADLINE): Promise<PlanOutput> {
+  const planStartedAt = new Date().toISOString();
   const req = PlanInputSchema.parse(input);
   const { options } = req;
   if (options.backupOnly && options.redshiftOnly) {
@@ -336,9 +342,23 @@ export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_
     );
     if (options.redshiftOnly) {
       await giveUp(state, staged.broken, runId);
-      return await planLoadOnly(rt, pipeline, table, key, runId, staged.chain, req.adhoc, [], committed, null);
+      return await planLoadOnly(
+        rt,
+        pipeline,
+        table,
+        key,
+        runId,
+        staged.chain,
+        req.adhoc,
+        [],
+        committed,
+        null,
+        planStartedAt,
+      );
     }
-    if (options.repair) return await planRepair(rt, pipeline, table, key, runId, committed, options.repair, req.adhoc);
+    if (options.repair) {
+      return await planRepair(rt, pipeline, table, key, runId, committed, options.repair, req.adhoc, planStartedAt);
+    }
 
     const source = await rt.openSource(pipeline);
     let tablePlan: TablePlan;
@@ -390,12 +410,21 @@ export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_
       // Nothing new at the source, but staged runs or deletes wait: load them now rather than leave the warehouse
       // behind.
       if ((chain.length > 0 || (deleted?.length ?? 0) > 0) && !options.backupOnly) {
-        return await planLoadOnly(rt, pipeline, table, key, runId, chain, req.adhoc, warnings, committed, {
-          keys: deleted,
-          checkedAt: deletesCheckedAt,
-        });
+        return await planLoadOnly(
+          rt,
+          pipeline,
+          table,
+          key,
+          runId,
+          chain,
+          req.adhoc,
+          warnings,
+          committed,
+          { keys: deleted, checkedAt: deletesCheckedAt },
+          planStartedAt,
+        );
       }
-      if (deletesCheckedAt !== null) await recordDeleteCheck(state, runId, tablePlan, deletesCheckedAt);
+      if (deletesCheckedAt !== null) await recordDeleteCheck(state, runId, tablePlan, deletesCheckedAt, planStartedAt);
       await state.releaseLease(key, runId);
       return nothingToDo(window.skipped, window.horizon, warnings);
     }
@@ -403,13 +432,16 @@ export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_
     const run = runContextOf(tablePlan, runId, stagedIds, options, req.adhoc);
     run.deletes = await stageDeletes(rt, pipeline, table, run, deleted);
     run.verify = !options.backupOnly && (await verifyDue(rt, pipeline, table, runs));
-    await state.putRun(newRunRecord(run, 'extracting', window.chunks.length, window, warnings, deletesCheckedAt));
+    await state.putRun(
+      newRunRecord(run, 'extracting', window.chunks.length, window, warnings, planStartedAt, deletesCheckedAt),
+    );
     return {
       run,
       ...(await placeChunks(rt, pipeline, run, window.chunks)),
       skipped: null,
       horizon: window.horizon,
       warnings,
+      rowsEstimate: window.rowsEstimate,
     };
   } catch (e) {
     await state.releaseLease(key, runId);
@@ -429,6 +461,7 @@ async function planLoadOnly(
   warnings: string[],
   committed: Watermark,
   deletes: { keys: string[][] | null; checkedAt: string | null } | null,
+  planStartedAt: string,
 ): Promise<PlanOutput> {
   const state = await rt.state(pipeline);
   const deleteCount = deletes?.keys?.length ?? 0;
@@ -451,6 +484,7 @@ async function planLoadOnly(
     nullCursorRows: null,
     horizon: null,
     warnings: [],
+    rowsEstimate: null,
   };
   const run = runContextOf(
     { pipeline, table, ctx, tableKey: key, window },
@@ -471,6 +505,7 @@ async function planLoadOnly(
       0,
       { snapshotAt: null, nullCursorRows: null },
       [...warnings, ...notes],
+      planStartedAt,
       deletes?.checkedAt ?? null,
     ),
   );
@@ -482,6 +517,7 @@ async function planLoadOnly(
     skipped: null,
     horizon: null,
     warnings: [...warnings, ...notes],
+    rowsEstimate: null,
   };
 }
 
@@ -489,7 +525,13 @@ async function planLoadOnly(
  * A check for deletes that found none in a run with nothing else to do: recorded as a committed run of no rows, so
  * `delete_detection_every` counts from it and `status` shows it.
  */
-async function recordDeleteCheck(state: StateStore, runId: string, plan: TablePlan, checkedAt: string): Promise<void> {
+async function recordDeleteCheck(
+  state: StateStore,
+  runId: string,
+  plan: TablePlan,
+  checkedAt: string,
+  planStartedAt: string,
+): Promise<void> {
   const committed = plan.window.from;
   const window = { ...plan.window, to: committed, next: committed, chunks: [] };
   const run = runContextOf(
@@ -500,7 +542,7 @@ async function recordDeleteCheck(state: StateStore, runId: string, plan: TablePl
     undefined,
   );
   await state.putRun({
-    ...newRunRecord(run, 'committed', 0, { snapshotAt: checkedAt, nullCursorRows: null }, [], checkedAt),
+    ...newRunRecord(run, 'committed', 0, { snapshotAt: checkedAt, nullCursorRows: null }, [], planStartedAt, checkedAt),
     advancesWatermark: false,
     rowsLoaded: 0,
     finishedAt: checkedAt,
@@ -521,6 +563,7 @@ async function planRepair(
   committed: Watermark,
   repair: NonNullable<RunOptions['repair']>,
   adhoc: RunContext['adhoc'],
+  planStartedAt: string,
 ): Promise<PlanOutput> {
   const ctx = await tableContextOf(rt, pipeline, table);
   if (ctx.pk.length === 0 || ctx.mode === 'replace' || ctx.strategy.readsCustomQuery) {
@@ -540,6 +583,7 @@ async function planRepair(
     nullCursorRows: null,
     horizon: null,
     warnings: [],
+    rowsEstimate: null,
   };
   const plan: TablePlan = { pipeline, table, ctx, tableKey: key, window };
   const run: RunContext = {
@@ -556,12 +600,13 @@ async function planRepair(
     );
   }
   const state = await rt.state(pipeline);
-  await state.putRun(newRunRecord(run, 'extracting', window.chunks.length, window, warnings));
+  await state.putRun(newRunRecord(run, 'extracting', window.chunks.length, window, warnings, planStartedAt));
   return {
     run,
     ...(await placeChunks(rt, pipeline, run, window.chunks)),
     skipped: null,
     horizon: null,
     warnings,
+    rowsEstimate: null,
   };
 }

@@ -67,7 +67,7 @@ async function syncKilledAt(moment: Moment): Promise<{ killed: boolean; stderr: 
     stderr += d;
     if (moment.kind === 'planned' && /run \S+, \d+ chunks?/.test(stderr)) kill();
     if (moment.kind === 'extracted' && /(\d+)\/\1 chunks/.test(stderr)) kill();
-    if (moment.kind === 'loaded' && /loaded \d+ rows/.test(stderr)) kill();
+    if (moment.kind === 'loaded' && /load: [\d,]+ rows loaded/.test(stderr)) kill();
   });
   const timer = moment.kind === 'random' ? setTimeout(kill, moment.ms) : undefined;
   const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];

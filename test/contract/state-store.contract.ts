@@ -362,6 +362,71 @@ export function describeStateStoreContract(
         expect(await store.getRun('20990101T000000000Z-00000000')).toBeUndefined();
       });
 
+      test('step times and chunk extract times round-trip; records without them read back without them', async () => {
+        const steps = {
+          plan: { startedAt: '2026-03-01T09:59:58.000Z', finishedAt: '2026-03-01T09:59:59.500Z' },
+          load: { startedAt: '2026-03-01T10:00:03.000Z', finishedAt: null },
+        };
+        const run = sampleRun({
+          steps,
+          chunks: [
+            {
+              index: 0,
+              key: 'k0',
+              rows: 10,
+              bytes: 100,
+              startedAt: '2026-03-01T10:00:00.000Z',
+              finishedAt: '2026-03-01T10:00:01.250Z',
+            },
+            { index: 1, key: 'k1', rows: 5, bytes: 50 },
+          ],
+          rowsExtracted: 15,
+          bytes: 150,
+        });
+        await store.putRun(run);
+        expect(await store.getRun(run.runId)).toEqual(run);
+        const got = await store.getRun(run.runId);
+        expect(got?.chunks[1]).not.toHaveProperty('startedAt');
+
+        // A patch of the step times replaces them; a chunk recorded with its times keeps them.
+        const finished = { ...steps, load: { ...steps.load, finishedAt: '2026-03-01T10:00:04.000Z' } };
+        await store.updateRun(run.runId, { steps: finished });
+        await store.recordChunk(run.runId, {
+          index: 2,
+          key: 'k2',
+          rows: 1,
+          bytes: 9,
+          startedAt: '2026-03-01T10:00:02.000Z',
+          finishedAt: '2026-03-01T10:00:02.500Z',
+        });
+        const [listed] = await store.listRuns(KEY);
+        expect(listed?.steps).toEqual(finished);
+        expect(listed?.chunks[2]).toEqual({
+          index: 2,
+          key: 'k2',
+          rows: 1,
+          bytes: 9,
+          startedAt: '2026-03-01T10:00:02.000Z',
+          finishedAt: '2026-03-01T10:00:02.500Z',
+        });
+
+        const plain = sampleRun();
+        await store.putRun(plain);
+        expect(await store.getRun(plain.runId)).not.toHaveProperty('steps');
+      });
+
+      test('a step time that is not an ISO-8601 UTC instant is refused with DataError, nothing written', async () => {
+        const run = sampleRun();
+        await store.putRun(run);
+        await expect(
+          store.updateRun(run.runId, { steps: { plan: { startedAt: 'yesterday', finishedAt: null } } }),
+        ).rejects.toThrow(DataError);
+        await expect(
+          store.recordChunk(run.runId, { index: 0, key: 'k', rows: 1, bytes: 1, startedAt: '2026-03-01 10:00:00' }),
+        ).rejects.toThrow(DataError);
+        expect(await store.getRun(run.runId)).toEqual(run);
+      });
+
       test('putRun of an existing run replaces it, chunks included', async () => {
         const run = sampleRun({ chunks: [{ index: 0, key: 'k0', rows: 1, bytes: 1 }], rowsExtracted: 1, bytes: 1 });
         await store.putRun(run);

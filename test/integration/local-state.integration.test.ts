@@ -139,6 +139,28 @@ describe('local state store: file behaviour', () => {
     raw.close();
   });
 
+  test('a version-4 file (no step times) is upgraded in place: its runs and chunks read back without them', async () => {
+    const store = createLocalStateStore({ path });
+    const run = sampleRun({ chunks: [{ index: 0, key: 'k0', rows: 2, bytes: 20 }], rowsExtracted: 2, bytes: 20 });
+    await store.putRun(run);
+    await store.close();
+    const raw = new Database(path);
+    raw.exec('ALTER TABLE "runs" DROP COLUMN "steps_json"');
+    raw.exec('ALTER TABLE "chunks" DROP COLUMN "started_at"');
+    raw.exec('ALTER TABLE "chunks" DROP COLUMN "finished_at"');
+    raw.prepare('UPDATE "schema_version" SET "version" = 4').run();
+    raw.close();
+    const again = createLocalStateStore({ path });
+    expect(await again.getRun(run.runId)).toEqual(run);
+    const steps = { plan: { startedAt: '2026-03-01T09:00:00.000Z', finishedAt: '2026-03-01T09:00:01.000Z' } };
+    await again.updateRun(run.runId, { steps });
+    expect((await again.getRun(run.runId))?.steps).toEqual(steps);
+    await again.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare('SELECT "version" FROM "schema_version"').pluck().get()).toBe(SCHEMA_VERSION);
+    check.close();
+  });
+
   test('a version-2 file (runs without plans) is upgraded in place and its runs read back with plan null', async () => {
     const store = createLocalStateStore({ path });
     const run = sampleRun({ plan: null });
@@ -146,6 +168,9 @@ describe('local state store: file behaviour', () => {
     await store.close();
     const raw = new Database(path);
     raw.exec('ALTER TABLE "runs" DROP COLUMN "plan_json"');
+    raw.exec('ALTER TABLE "runs" DROP COLUMN "steps_json"');
+    raw.exec('ALTER TABLE "chunks" DROP COLUMN "started_at"');
+    raw.exec('ALTER TABLE "chunks" DROP COLUMN "finished_at"');
     raw.exec('DROP TABLE "verifications"');
     raw.prepare('UPDATE "schema_version" SET "version" = 2').run();
     raw.close();

@@ -25,7 +25,10 @@ export interface Harness {
   /** The committed watermark of a table in the test pipeline (undefined when none). */
   watermark(table: string): Promise<{ ts: string | null; id: string | null } | undefined>;
   /** Writes config/pipelines/test.yml with this `tables:` body (YAML, indented by two spaces per level). */
-  writePipeline(tablesYaml: string, opts?: { leaseSeconds?: number; maxInlineChunks?: number }): void;
+  writePipeline(
+    tablesYaml: string,
+    opts?: { leaseSeconds?: number; maxInlineChunks?: number; keepStagedFiles?: string; schedule?: string },
+  ): void;
   /** Adds `key: value` (YAML) to the source connection in config/connections.yml, e.g. time_zone. */
   setSourceOption(key: string, value: string): void;
   /** Opens a runtime on the current config; close it (or use sync(), which does). */
@@ -147,7 +150,9 @@ ${
 ${awsBlocks}  processing:
     max_workers: 2
     lease_seconds: ${opts.leaseSeconds ?? 60}
-${opts.maxInlineChunks === undefined ? '' : `    max_inline_chunks: ${opts.maxInlineChunks}\n`}tables:
+${opts.maxInlineChunks === undefined ? '' : `    max_inline_chunks: ${opts.maxInlineChunks}\n`}${
+  opts.keepStagedFiles === undefined ? '' : `    keep_staged_files: ${opts.keepStagedFiles}\n`
+}${opts.schedule === undefined ? '' : `  schedule: ${opts.schedule}\n`}tables:
 ${tablesYaml}
 `,
       );

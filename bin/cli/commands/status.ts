@@ -6,9 +6,11 @@
 import { Command } from 'commander';
 import type { PipelineConfig } from '../../../lambdas/domain/config.js';
 import { ConfigError } from '../../../lambdas/errors.js';
+import type { DiskUse } from '../../../lambdas/local/engine/disk-use.js';
 import type { PipelineStatus, TableStatus } from '../../../lambdas/local/engine/status.js';
 import { type GlobalOptions, openContext } from '../context.js';
 import { table } from '../output.js';
+import { formatBytes } from '../text-table.js';
 
 function fmtWatermark(w: TableStatus['watermark']): string {
   if (!w) return 'none';
@@ -21,6 +23,13 @@ function verifiedText(v: TableStatus['verification']): string {
   if (!v) return 'never';
   if (v.equal) return `equal ${v.at}`;
   return `${v.missing + v.extra + v.changed} keys differ ${v.at}`;
+}
+
+/** `/x/.highwater  12.3 MB (staging/ 11.9 MB, warehouse.duckdb 412 kB, …)`, or that it does not exist yet. */
+function diskText(d: DiskUse): string {
+  if (!d.exists) return `${d.home}  (not created yet)`;
+  const parts = d.entries.map((e) => `${e.name} ${formatBytes(e.bytes)}`).join(', ');
+  return `${d.home}  ${formatBytes(d.bytes)}${parts ? ` (${parts})` : ''}`;
 }
 
 export function statusCommand(global: () => GlobalOptions): Command {
@@ -61,12 +70,23 @@ Examples:
         }
         const configSource =
           cfg.mode === 'single' ? 'environment variables and .env' : `${cfg.configDir} (connections.yml, pipelines/)`;
+        const { homeDiskUse } = await import('../../../lambdas/local/engine/disk-use.js');
+        const disk = homeDiskUse(cfg.home);
         if (out.opts.json) {
-          out.json({ mode: cfg.mode, reason: cfg.reason, config: configSource, home: cfg.home, pipelines, invalid });
+          out.json({
+            mode: cfg.mode,
+            reason: cfg.reason,
+            config: configSource,
+            home: cfg.home,
+            disk,
+            pipelines,
+            invalid,
+          });
           return;
         }
         out.data(`mode    ${cfg.mode === 'single' ? 'single-connection' : 'multi-connection'}: ${cfg.reason}`);
         out.data(`config  ${configSource}`);
+        out.data(`home    ${diskText(disk)}`);
         for (const ps of pipelines) {
           out.data('');
           out.data(`pipeline ${ps.pipeline}  ${ps.source} → ${ps.target}  (${ps.file})`);

@@ -18,6 +18,7 @@ import type { Output } from '../output.js';
 import { checkOutputFile } from '../output-file.js';
 import { progressReporter } from '../progress.js';
 import { buildRunRequest, stateMachineArnFrom } from '../run-request.js';
+import { pruneStaging } from '../staging-prune.js';
 import { needsSelection, resolveTables } from '../table-selection.js';
 
 const SyncOptionsSchema = z.object({
@@ -170,7 +171,7 @@ async function runSync(
     const stopHandling = abortRunsOnSignal({
       held,
       write: (line) => {
-        out.endStatus();
+        progress.stop();
         process.stderr.write(`${line}\n`);
       },
     });
@@ -180,17 +181,19 @@ async function runSync(
       heldRuns: held,
       // After an interruption the run's remaining events would only repeat it: the interrupt line says it all.
       onEvent: (e) => {
-        if (held.interrupted === null) progress(e);
+        if (held.interrupted === null) progress.event(e);
       },
     }).then(
       (report) => ({ report }),
       (error: unknown) => ({ error }),
     );
+    if (held.interrupted === null) progress.stop();
     // Interrupted: the signal handler exits once it has aborted the runs; the runtime stays open for it until then.
     if (held.interrupted !== null) await new Promise<never>(() => undefined);
     stopHandling();
     if ('error' in outcome) throw outcome.error;
     const { report } = outcome;
+    await pruneStaging(out, runtime, request.pipeline, adhoc, opts.table);
     if (opts.jsonOutput) writeFileSync(opts.jsonOutput, `${JSON.stringify(report, null, 2)}\n`);
     if (out.opts.json) out.json(report);
     else renderReport(out, report);

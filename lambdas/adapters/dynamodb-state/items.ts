@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { WatermarkSchema } from '../../domain/model.js';
-import { RUN_STATUSES, runPlanSchema } from '../../domain/records.js';
+import { RUN_STATUSES, runPlanSchema, runStepsSchema } from '../../domain/records.js';
 import { DataError } from '../../errors.js';
 import type { ChunkRecord, Lease, LeaseOwner, RunRecord, WatermarkRecord } from '../../ports/index.js';
 import {
@@ -50,7 +50,17 @@ const watermarkItem = z.object({
   lastRunId: z.string().nullable(),
   manual: z.boolean(),
 });
-const chunkItem = z.object({ ...base, runId: z.string(), index: count, key: z.string(), rows: count, bytes: count });
+// startedAt/finishedAt are absent on chunks recorded before extract times were kept.
+const chunkItem = z.object({
+  ...base,
+  runId: z.string(),
+  index: count,
+  key: z.string(),
+  rows: count,
+  bytes: count,
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
 const runRefItem = z.object({ ...base, runId: z.string(), tableKey: z.string() });
 const runItem = z.object({
   ...base,
@@ -74,6 +84,8 @@ const runItem = z.object({
   cleanedAt: z.string().nullable(),
   // Absent on items written before plans were kept.
   plan: runPlanSchema.nullable().optional(),
+  // Absent on items written before step times were kept.
+  steps: runStepsSchema.optional(),
   // Sums of the chunk items, kept exact by every chunk write (rowsExtracted/bytes may be set apart from them).
   chunkRows: count,
   chunkBytes: count,
@@ -184,12 +196,22 @@ export function chunkToItem(tableKey: string, runId: string, chunk: ChunkRecord)
     key: chunk.key,
     rows: chunk.rows,
     bytes: chunk.bytes,
+    // The DocumentClient refuses undefined: unknown times are left out.
+    ...(chunk.startedAt === undefined ? {} : { startedAt: chunk.startedAt }),
+    ...(chunk.finishedAt === undefined ? {} : { finishedAt: chunk.finishedAt }),
   };
 }
 
 export function chunkFromItem(table: string, item: Item): ChunkRecord {
   const r = parseItem(chunkItem, table, 'chunk', item);
-  return { index: r.index, key: r.key, rows: r.rows, bytes: r.bytes };
+  return {
+    index: r.index,
+    key: r.key,
+    rows: r.rows,
+    bytes: r.bytes,
+    ...(r.startedAt === undefined ? {} : { startedAt: r.startedAt }),
+    ...(r.finishedAt === undefined ? {} : { finishedAt: r.finishedAt }),
+  };
 }
 
 /** The run's own attributes (everything in RunRecord except the chunk list, which lives in chunk items). */
@@ -214,6 +236,7 @@ export function runAttributes(run: RunRecord): Item {
     error: run.error,
     cleanedAt: run.cleanedAt,
     plan: run.plan,
+    ...(run.steps === undefined ? {} : { steps: run.steps }),
   };
 }
 
@@ -255,5 +278,6 @@ export function runFromItem(r: RunItem, chunks: ChunkRecord[]): RunRecord {
     error: r.error,
     cleanedAt: r.cleanedAt,
     plan: r.plan ?? null,
+    ...(r.steps === undefined ? {} : { steps: r.steps }),
   };
 }

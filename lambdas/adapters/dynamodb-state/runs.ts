@@ -202,6 +202,7 @@ const PATCHABLE: ReadonlySet<string> = new Set<keyof RunRecord>([
   'error',
   'cleanedAt',
   'plan',
+  'steps',
 ]);
 
 export async function updateRun(
@@ -227,7 +228,9 @@ export async function updateRun(
     }
     // Only the patched attributes are written, so a concurrent chunk write's sums are never overwritten.
     const values = runAttributes(next);
-    const fields = [...new Set([...Object.keys(patch), 'updatedAt'])].filter((k) => PATCHABLE.has(k));
+    const fields = [...new Set([...Object.keys(patch), 'updatedAt'])].filter(
+      (k) => PATCHABLE.has(k) && values[k] !== undefined,
+    );
     const update = `SET ${fields.map((f) => `#${f} = :${f}`).join(', ')}, #version = #version + :one`;
     const condition = 'attribute_exists(#pk)';
     const result = await ctx.db.conditional(

@@ -140,6 +140,7 @@ function processing(file: PipelineFile, defaults: ProcessingConfig): ProcessingC
     maxInlineChunks: p?.max_inline_chunks ?? defaults.maxInlineChunks,
     leaseSeconds:
       p?.lease_seconds ?? (p?.timeout_minutes === undefined ? defaults.leaseSeconds : p.timeout_minutes * 60),
+    ...(p?.keep_staged_files === undefined ? {} : { keepStagedSeconds: p.keep_staged_files }),
   };
 }
 

@@ -341,6 +341,11 @@ export const pipelineSchema = z.strictObject({
         .optional()
         .describe('Above this many chunks a run’s chunk list is written to S3 and read by a Distributed Map.'),
       timeout_minutes: positiveInt().optional().describe('Used as the lease length when lease_seconds is absent.'),
+      keep_staged_files: durationSchema
+        .optional()
+        .describe(
+          'Local staging: keep the Parquet files of committed runs this long (7d) before a sync removes them; 0 (the default) removes them once committed.',
+        ),
       ...ignoredKeys(IGNORED.pipelineProcessing),
     })
     .nullable()

@@ -79,6 +79,8 @@ class ExecutionTracker {
   readonly planned = new Map<string, number>();
   readonly done = new Map<string, number>();
   readonly chunkBytes = new Map<string, Map<number, number>>();
+  /** Runs whose first extract began (the display hears of it once). */
+  readonly extracting = new Set<string>();
   readonly firstFailure = new Map<string, StepFailure>();
   readonly inFlight = new Set<Promise<unknown>>();
   /** First handler call and last handler completion per table: its duration. */
@@ -139,7 +141,14 @@ function afterStep(state: TaskStateName, t: ExecutionTracker, h: StepHandlers, p
         t.requested.set(o.run.table, table);
         t.planned.set(o.run.runId, o.chunkCount);
       }
-      t.emit({ type: 'planned', table, runId: o.run?.runId ?? null, chunks: o.chunkCount, skipped: o.skipped });
+      t.emit({
+        type: 'planned',
+        table,
+        runId: o.run?.runId ?? null,
+        chunks: o.chunkCount,
+        skipped: o.skipped,
+        rowsEstimate: o.rowsEstimate,
+      });
       return;
     }
     case 'extract': {
@@ -172,6 +181,18 @@ function afterStep(state: TaskStateName, t: ExecutionTracker, h: StepHandlers, p
   }
 }
 
+/** Tells the display a step began: each Plan, Load and Commit call (a retry again), and a run's first extract. */
+function beforeStep(state: TaskStateName, t: ExecutionTracker, p: Payload): void {
+  const step = TASK_STATES[state];
+  if (step === 'verify' || step === 'abort') return;
+  if (step === 'extract') {
+    const runId = runIdOf(p);
+    if (t.extracting.has(runId)) return;
+    t.extracting.add(runId);
+  }
+  t.emit({ type: 'step-started', table: t.nameOf(p), step });
+}
+
 /** The retry key of a step: attempts are counted per table step, and per chunk for an extract. */
 function attemptKey(state: TaskStateName, p: Payload): string {
   if (TASK_STATES[state] === 'plan') return `${state}:${tableOf(p)}`;
@@ -199,6 +220,7 @@ function taskHandlers(h: StepHandlers, t: ExecutionTracker) {
     t.span.set(table, span);
     const call = (async () => {
       try {
+        beforeStep(state, t, p);
         const out = await callStep(h, state, p, t);
         afterStep(state, t, h, p, out);
         // What Lambda would return: JSON, without undefined fields.

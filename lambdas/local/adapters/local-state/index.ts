@@ -17,7 +17,15 @@ import {
   verificationFromStore,
 } from '../../../ports/checks.js';
 import type { ChunkRecord, Lease, RunRecord, RunStatus, StateStore, WatermarkRecord } from '../../../ports/index.js';
-import { chunkFromRow, leaseFromRow, leaseToParams, runFromRow, runToParams, watermarkFromRow } from './rows.js';
+import {
+  chunkFromRow,
+  chunkToParams,
+  leaseFromRow,
+  leaseToParams,
+  runFromRow,
+  runToParams,
+  watermarkFromRow,
+} from './rows.js';
 import { openStateDatabase } from './schema.js';
 
 export interface LocalStateStoreOptions {
@@ -52,6 +60,7 @@ const RUN_COLUMNS = [
   'error',
   'cleaned_at',
   'plan_json',
+  'steps_json',
 ] as const;
 
 const sumsSchema = z.object({ rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() });
@@ -87,12 +96,15 @@ function prepareStatements(db: Database.Database) {
          .join(', ')}`,
     ),
     listRuns: db.prepare('SELECT * FROM "runs" WHERE "table_key" = ? ORDER BY "run_id"'),
-    getChunks: db.prepare('SELECT "idx", "key", "rows", "bytes" FROM "chunks" WHERE "run_id" = ? ORDER BY "idx"'),
+    getChunks: db.prepare(
+      'SELECT "idx", "key", "rows", "bytes", "started_at", "finished_at" FROM "chunks" WHERE "run_id" = ? ORDER BY "idx"',
+    ),
     deleteChunks: db.prepare('DELETE FROM "chunks" WHERE "run_id" = ?'),
     upsertChunk: db.prepare(
-      `INSERT INTO "chunks" ("run_id", "idx", "key", "rows", "bytes") VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO "chunks" ("run_id", "idx", "key", "rows", "bytes", "started_at", "finished_at")
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT ("run_id", "idx") DO UPDATE SET "key" = excluded."key", "rows" = excluded."rows",
-         "bytes" = excluded."bytes"`,
+         "bytes" = excluded."bytes", "started_at" = excluded."started_at", "finished_at" = excluded."finished_at"`,
     ),
     sumChunks: db.prepare(
       'SELECT coalesce(sum("rows"), 0) AS "rows", coalesce(sum("bytes"), 0) AS "bytes" FROM "chunks" WHERE "run_id" = ?',
@@ -188,7 +200,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
     q.upsertRun.run(runToParams(run));
     if (!replaceChunks) return;
     q.deleteChunks.run(run.runId);
-    for (const c of run.chunks) q.upsertChunk.run(run.runId, c.index, c.key, c.rows, c.bytes);
+    for (const c of run.chunks) q.upsertChunk.run(run.runId, ...chunkToParams(c));
   };
   /** Refuses a manual watermark change while any run holds a live lease on the table. */
   const refuseWhileLeased = (tableKey: string, at: string): void => {
@@ -306,7 +318,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
         if (FINISHED.has(run.status)) {
           throw new DataError(`recordChunk ${c.index}: run ${runId} is already ${run.status}; it takes no more chunks`);
         }
-        q.upsertChunk.run(runId, c.index, c.key, c.rows, c.bytes);
+        q.upsertChunk.run(runId, ...chunkToParams(c));
         // Totals are recomputed from the chunk rows, so a retried chunk replaces its count instead of adding to it.
         const sums = sumsSchema.parse(q.sumChunks.get(runId));
         q.setRunTotals.run(sums.rows, sums.bytes, now().toISOString(), runId);

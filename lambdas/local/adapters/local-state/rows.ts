@@ -3,7 +3,7 @@
  * file fails loudly with the table named instead of handing the engine a half-typed record.
  */
 import { z } from 'zod';
-import { RUN_STATUSES, runPlanSchema } from '../../../domain/records.js';
+import { RUN_STATUSES, runPlanSchema, runStepsSchema } from '../../../domain/records.js';
 import { DataError } from '../../../errors.js';
 import type { ChunkRecord, Lease, LeaseOwner, RunRecord, WatermarkRecord } from '../../../ports/index.js';
 
@@ -57,9 +57,17 @@ const runRowSchema = z.object({
   error: nullableText,
   cleaned_at: nullableText,
   plan_json: nullableText,
+  steps_json: nullableText,
 });
 
-const chunkRowSchema = z.object({ idx: count, key: text, rows: count, bytes: count });
+const chunkRowSchema = z.object({
+  idx: count,
+  key: text,
+  rows: count,
+  bytes: count,
+  started_at: nullableText,
+  finished_at: nullableText,
+});
 
 function parseRow<S extends z.ZodType>(schema: S, table: string, row: unknown): z.output<S> {
   const parsed = schema.safeParse(row);
@@ -107,7 +115,20 @@ export function leaseToParams(
 
 export function chunkFromRow(row: unknown): ChunkRecord {
   const r = parseRow(chunkRowSchema, 'chunks', row);
-  return { index: r.idx, key: r.key, rows: r.rows, bytes: r.bytes };
+  return {
+    index: r.idx,
+    key: r.key,
+    rows: r.rows,
+    bytes: r.bytes,
+    // Absent, not null, on chunks recorded before extract times were kept: a record reads back as it was written.
+    ...(r.started_at === null ? {} : { startedAt: r.started_at }),
+    ...(r.finished_at === null ? {} : { finishedAt: r.finished_at }),
+  };
+}
+
+/** Parameters of a chunk row, in column order (idx, key, rows, bytes, started_at, finished_at) after run_id. */
+export function chunkToParams(c: ChunkRecord): [number, string, number, number, string | null, string | null] {
+  return [c.index, c.key, c.rows, c.bytes, c.startedAt ?? null, c.finishedAt ?? null];
 }
 
 export function runFromRow(row: unknown, chunks: ChunkRecord[]): RunRecord {
@@ -133,17 +154,24 @@ export function runFromRow(row: unknown, chunks: ChunkRecord[]): RunRecord {
     error: r.error,
     cleanedAt: r.cleaned_at,
     plan: r.plan_json === null ? null : parsePlan(r.run_id, r.plan_json),
+    ...(r.steps_json === null ? {} : { steps: parseSteps(r.run_id, r.steps_json) }),
   };
 }
 
-function parsePlan(runId: string, json: string): RunRecord['plan'] {
-  let value: unknown;
+function parseJson(runId: string, what: string, json: string): unknown {
   try {
-    value = JSON.parse(json);
+    return JSON.parse(json);
   } catch {
-    throw new DataError(`state file: run ${runId} has a plan that is not JSON`);
+    throw new DataError(`state file: run ${runId} has ${what} that is not JSON`);
   }
-  return parseRow(runPlanSchema, 'runs.plan_json', value);
+}
+
+function parsePlan(runId: string, json: string): RunRecord['plan'] {
+  return parseRow(runPlanSchema, 'runs.plan_json', parseJson(runId, 'a plan', json));
+}
+
+function parseSteps(runId: string, json: string): NonNullable<RunRecord['steps']> {
+  return parseRow(runStepsSchema, 'runs.steps_json', parseJson(runId, 'step times', json));
 }
 
 /** Named parameters for the runs table (chunks are written separately). */
@@ -170,5 +198,6 @@ export function runToParams(run: RunRecord): Record<string, string | number | nu
     error: run.error,
     cleaned_at: run.cleanedAt,
     plan_json: run.plan === null ? null : JSON.stringify(run.plan),
+    steps_json: run.steps === undefined ? null : JSON.stringify(run.steps),
   };
 }

@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ConfigError, describeError } from '../../../errors.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Exported for tests that build a file of an older version. */
 export const MIGRATIONS: readonly string[] = [
@@ -85,6 +85,13 @@ export const MIGRATIONS: readonly string[] = [
     "record_json" TEXT NOT NULL,
     PRIMARY KEY ("table_key", "at")
   ) STRICT;
+  `,
+  // 4 → 5: when each step ran (`highwater runs`): Plan, Load and Commit per run as one JSON document, and each
+  // chunk's extract. Null on runs and chunks recorded before.
+  `
+  ALTER TABLE "runs" ADD COLUMN "steps_json" TEXT;
+  ALTER TABLE "chunks" ADD COLUMN "started_at" TEXT;
+  ALTER TABLE "chunks" ADD COLUMN "finished_at" TEXT;
   `,
 ];
 
