@@ -7,14 +7,17 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import type { RunReport } from '../../../lambdas/domain/manifests.js';
 import { renderForDisplay } from '../../../lambdas/engine/strategies/sql/reads.js';
+import { describeError } from '../../../lambdas/errors.js';
 import { processHeldRuns } from '../../../lambdas/local/orchestration/held-runs.js';
 import { exitCodeOfTables } from '../../../lambdas/orchestration/report.js';
+import type { Runtime } from '../../../lambdas/ports/runtime.js';
 import { type GlobalOptions, openContext, outputFor } from '../context.js';
 import { ExitError } from '../exit.js';
 import { abortRunsOnSignal } from '../interrupt.js';
 import { collect, positiveInt } from '../options.js';
 import type { Output } from '../output.js';
 import { progressReporter } from '../progress.js';
+import type { LedgerLookup } from '../remote/outcome.js';
 import { buildRunRequest, stateMachineArnFrom } from '../run-request.js';
 
 const SyncOptionsSchema = z.object({
@@ -87,6 +90,23 @@ function bothPhases(opts: SyncOptions): SyncOptions {
   return { ...opts, backupOnly: false, redshiftOnly: false };
 }
 
+/** The ledger of the pipeline a remote run writes, read through this machine's configuration; undefined if none loads. */
+async function remoteLedger(
+  global: GlobalOptions,
+  pipeline: string,
+  adhoc: { source: string; target: string } | undefined,
+  out: Output,
+): Promise<{ runtime: Runtime; lookup: LedgerLookup } | undefined> {
+  try {
+    const { runtime } = await openContext({ ...global, quiet: true });
+    const { ledgerLookup } = await import('../remote/ledger.js');
+    return { runtime, lookup: ledgerLookup(runtime, pipeline, adhoc) };
+  } catch (e) {
+    out.debug(`no ledger for the report's bytes and durations: ${describeError(e)}`);
+    return undefined;
+  }
+}
+
 async function runSync(
   given: SyncOptions,
   global: GlobalOptions,
@@ -104,15 +124,22 @@ async function runSync(
       import('../remote/view.js'),
     ]);
     const out = outputFor(global, opts.json);
-    await runRemoteSync({
-      client: createSfnClient(stateMachineArn),
-      out,
-      stateMachineArn,
-      request,
-      wait: opts.wait,
-      jsonOutput: opts.jsonOutput,
-      view: out.isTty && !out.opts.quiet && !out.opts.json ? terminalView((s) => process.stderr.write(s)) : undefined,
-    });
+    // The report's bytes and durations come from the ledger, when this machine's configuration reaches it.
+    const ledger = opts.wait ? await remoteLedger(global, request.pipeline, adhoc, out) : undefined;
+    try {
+      await runRemoteSync({
+        client: createSfnClient(stateMachineArn),
+        out,
+        stateMachineArn,
+        request,
+        wait: opts.wait,
+        jsonOutput: opts.jsonOutput,
+        view: out.isTty && !out.opts.quiet && !out.opts.json ? terminalView((s) => process.stderr.write(s)) : undefined,
+        ledger: ledger?.lookup,
+      });
+    } finally {
+      await ledger?.runtime.close();
+    }
     return;
   }
   const { out, runtime } = await openContext(
