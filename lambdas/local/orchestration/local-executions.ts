@@ -22,10 +22,17 @@ export interface ExecutionEnd {
   stopDate: Date;
   /** Events counted in its history. */
   historyEvents: number;
+  /** Its largest state input or output, in bytes. */
+  largestPayload: number;
+  /** Which state machine it ran: the sync, a table, or a Distributed Map's child. */
+  kind: ExecutionKind;
 }
+
+export type ExecutionKind = 'sync' | 'table' | 'map-child';
 
 export interface StartOptions {
   arn: string;
+  kind: ExecutionKind;
   /** The kind of each state, for the history count (quota-checks.ts stateKinds). */
   kinds: ReadonlyMap<string, StateKind>;
   overrides: NonNullable<SfnRunOptions['overrides']>;
@@ -36,6 +43,11 @@ export interface StartOptions {
   onState?: (state: string, output: unknown) => void;
   /** Called once the execution ended FAILED, TIMED_OUT or ABORTED, before `run` resolves. */
   onEnd?: (end: ExecutionEnd, input: unknown) => Promise<void>;
+}
+
+export interface LocalExecutionsOptions {
+  /** Told of every execution's end (tests: its history count, its largest payload). */
+  onExecutionEnd?: (end: ExecutionEnd) => void;
 }
 
 type LibraryExecution = ReturnType<StateMachine['run']>;
@@ -55,6 +67,7 @@ function endOf(e: unknown): { status: ExecutionStatus; error: ExecutionEnd['erro
 export class LocalExecutions {
   private readonly running = new Set<LibraryExecution>();
   private why: string | null = null;
+  constructor(private readonly opts: LocalExecutionsOptions = {}) {}
 
   /** Why the executions were stopped, or null. */
   get stopped(): string | null {
@@ -77,7 +90,7 @@ export class LocalExecutions {
       context: { ...o.context, Execution: { Id: o.arn, Name: name } },
       [QUOTA_OPTION]: quota,
     } as unknown as SfnRunOptions;
-    let end: Omit<ExecutionEnd, 'stopDate' | 'historyEvents'>;
+    let end: Omit<ExecutionEnd, 'stopDate' | 'historyEvents' | 'largestPayload' | 'kind'>;
     try {
       quota.checkPayload('the execution input', input);
       if (this.why !== null) throw Object.assign(new Error(this.why), { name: 'ExecutionAbortedError' });
@@ -94,8 +107,15 @@ export class LocalExecutions {
     } catch (e) {
       end = { arn: o.arn, ...endOf(e), output: null, startDate };
     }
-    const done: ExecutionEnd = { ...end, stopDate: new Date(), historyEvents: quota.events };
+    const done: ExecutionEnd = {
+      ...end,
+      stopDate: new Date(),
+      historyEvents: quota.events,
+      largestPayload: quota.largestPayload,
+      kind: o.kind,
+    };
     if (done.status !== 'SUCCEEDED') await o.onEnd?.(done, input);
+    this.opts.onExecutionEnd?.(done);
     return done;
   }
 

@@ -151,7 +151,8 @@ class ExecutionTracker {
   /** Mirrors the definition's single Retry rule: a transient name is retried MaxAttempts times. */
   failure(state: TaskStateName, key: string, table: string, e: unknown): StepFailure {
     const message = this.rt.redact(describeError(e));
-    const failure = new StepFailure(aslErrorName(e), message, e);
+    // A failure the runner itself names (a Task's States.Timeout) keeps its name.
+    const failure = new StepFailure(e instanceof StepFailure ? e.name : aslErrorName(e), message, e);
     const n = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, n);
     const retried = (TRANSIENT_ERRORS as readonly string[]).includes(failure.name) && n <= this.maxRetries;
@@ -346,7 +347,7 @@ function tableTaskHandlers(h: StepHandlers, t: ExecutionTracker, executions: Loc
           },
           childArn: (s, id) => localExecutionArn(`${LOCAL_TABLE_STATE_MACHINE}/${s.name}`, id),
           runChild: (s, arn, childInput) =>
-            executions.run(s.processor, childInput, { arn, kinds: s.kinds, overrides: overrides() }),
+            executions.run(s.processor, childInput, { arn, kind: 'map-child', kinds: s.kinds, overrides: overrides() }),
         }),
       ) as Promise<never>;
   }
@@ -378,6 +379,7 @@ function runTableHandler(h: StepHandlers, t: ExecutionTracker, executions: Local
     const end = await t.track(
       executions.run(t.machines.table, Input, {
         arn,
+        kind: 'table',
         kinds: t.machines.tableKinds,
         overrides: tableOverrides(),
         onEnd: async (e, input) => {
@@ -450,6 +452,7 @@ export async function runLocal(rt: Runtime, request: unknown, opts: LocalRunOpti
   try {
     end = await executions.run(machines.sync, input, {
       arn: localExecutionArn(LOCAL_SYNC_STATE_MACHINE, name),
+      kind: 'sync',
       kinds: machines.syncKinds,
       overrides: { taskResourceLocalHandlers: { [RUN_TABLE]: runTableHandler(h, tracker, executions) } },
       watchStates: ['Summarize'],

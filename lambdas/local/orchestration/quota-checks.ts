@@ -64,6 +64,8 @@ export function stateKinds(definition: Record<string, unknown>): Map<string, Sta
 export class ExecutionQuota {
   /** Events Step Functions would have written so far. */
   events = 0;
+  /** The largest state input or output seen so far, in bytes. */
+  largestPayload = 0;
   constructor(
     /** The execution, for messages. */
     readonly execution: string,
@@ -92,6 +94,7 @@ export class ExecutionQuota {
   /** Throws when `value` is larger than a payload may be. */
   checkPayload(what: string, value: unknown): void {
     const bytes = payloadBytes(value);
+    if (bytes > this.largestPayload) this.largestPayload = bytes;
     if (bytes > MAX_PAYLOAD_BYTES) {
       throw new QuotaExceededError(
         'States.DataLimitExceeded',
