@@ -43,7 +43,7 @@ export type RunOptions = z.infer<typeof RunOptionsSchema>;
  * test/unit/orchestration/payload-bounds.test.ts proves this bound with the longest names. More tables: more
  * executions (the CLI and schedules split nothing on their own; the request is refused, saying so).
  */
-export const MAX_TABLES_PER_RUN = 150;
+export const MAX_TABLES_PER_RUN = 200;
 
 const AdhocSchema = z.object({ source: z.string(), target: z.string() });
 

@@ -431,9 +431,16 @@ export function syncStateMachineDefinition(
               Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'TableExecutionFailed' }],
               End: true,
             },
+            // Only the error's name: its Cause (the child's description, up to 32,768 characters) stays in the
+            // history, where reports read it, so the summary of a table stays a few hundred bytes whatever failed.
             TableExecutionFailed: {
               Type: 'Pass',
-              Parameters: { 'table.$': '$.table', status: 'failed', execution: null, 'error.$': '$.error' },
+              Parameters: {
+                'table.$': '$.table',
+                status: 'failed',
+                execution: null,
+                error: { 'Error.$': '$.error.Error' },
+              },
               End: true,
             },
           },

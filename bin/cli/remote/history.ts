@@ -20,6 +20,7 @@ import {
   PlanInputSchema,
   PlanOutputSchema,
   RunRequestSchema,
+  type StepError,
   TableOutcomeSchema,
 } from '../../../lambdas/domain/manifests.js';
 import { causeMessage, childExecutionError, stepErrorText } from '../../../lambdas/orchestration/report.js';
@@ -58,6 +59,8 @@ export interface TableProgress {
   error: string | null;
   /** The table execution that runs this table (a sync execution's child), once started. */
   execution: string | null;
+  /** How that table execution itself failed, timed out or was stopped (its own error), when it did. */
+  executionError?: StepError;
 }
 
 export interface ProgressModel {
@@ -265,7 +268,8 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
     if (s.step === 'RunTable') {
       // The table execution itself failed, timed out or was stopped (its runs were ended by the reaper).
       t.phase = 'failed';
-      t.error = stepErrorText(childExecutionError({ Error: error ?? 'Error', Cause: cause }));
+      t.executionError = childExecutionError({ Error: error ?? 'Error', Cause: cause });
+      t.error = stepErrorText(t.executionError);
       return;
     }
     t.error = errorText(error, cause);

@@ -22,6 +22,7 @@ import {
   tableReport,
 } from '../../../lambdas/orchestration/report.js';
 import { describeRemoteExecution, fetchHistory } from './client.js';
+import { summarizeHistory } from './history.js';
 import { parseJson } from './json.js';
 
 export interface ExecutionOutcome {
@@ -52,9 +53,20 @@ export function summariesOf(outcome: ExecutionOutcome, history: readonly History
   return [];
 }
 
-/** One table's report: its execution's outcome, the ledger's bytes and duration (else the execution's duration). */
-async function tableOf(client: SFNClient, s: TableSummary, ledger: LedgerLookup | undefined): Promise<TableReport> {
-  if (!s.execution) return tableReport(failedExecutionOutcome(s, null), null);
+/**
+ * One table's report: its execution's outcome, the ledger's bytes and duration (else the execution's duration). A
+ * table whose execution itself failed has only its error's name in the summary: its account is in the history.
+ */
+async function tableOf(
+  client: SFNClient,
+  s: TableSummary,
+  ledger: LedgerLookup | undefined,
+  history: readonly HistoryEvent[],
+): Promise<TableReport> {
+  if (!s.execution) {
+    const progress = summarizeHistory(history).tables.find((t) => t.table === s.table);
+    return tableReport(failedExecutionOutcome({ ...s, error: progress?.executionError ?? s.error }, null), null);
+  }
   const child = await describeRemoteExecution(client, s.execution);
   const parsed = TableOutcomeSchema.safeParse(parseJson(child.output));
   const report = tableReport(parsed.success ? parsed.data : failedExecutionOutcome(s, null), null);
@@ -76,7 +88,7 @@ export async function remoteTables(
 ): Promise<TableReport[]> {
   const history = outcome.status === 'SUCCEEDED' ? [] : await fetchHistory(client, executionArn);
   const out: TableReport[] = [];
-  for (const s of summariesOf(outcome, history)) out.push(await tableOf(client, s, ledger));
+  for (const s of summariesOf(outcome, history)) out.push(await tableOf(client, s, ledger, history));
   return out;
 }
 

@@ -425,9 +425,11 @@ function outcomeOf(s: TableSummary, t: ExecutionTracker): TableOutcome {
   const end = s.execution ? t.tableExecutions.get(s.execution) : undefined;
   const parsed = end ? TableOutcomeSchema.safeParse(end.output) : null;
   if (parsed?.success) return parsed.data;
+  // The summary names only the error; the table execution's own account of it is the runner's.
   const dead = t.deadExecutions.get(s.table);
   const run = dead?.reaped?.reaped[0];
-  return failedExecutionOutcome(s, run ? { runId: run.runId } : null);
+  const error = dead?.end.error ?? s.error;
+  return failedExecutionOutcome({ ...s, error }, run ? { runId: run.runId } : null);
 }
 
 /** Runs one request (parsed here, once) through the local state machines and reports per table. */

@@ -73,6 +73,14 @@ test('the sync state machine normalizes the request and runs each table as a chi
     'execution.$': '$.ExecutionArn',
     error: null,
   });
+  // A table execution that failed outside its Catch: its summary keeps the error's name only (the Cause, up to
+  // 32,768 characters, stays in the history).
+  expect(iteration.TableExecutionFailed!.Parameters).toEqual({
+    'table.$': '$.table',
+    status: 'failed',
+    execution: null,
+    error: { 'Error.$': '$.error.Error' },
+  });
   expect(states(def).TablesFailed).toMatchObject({ Type: 'Fail', Error: 'Highwater.TablesFailed' });
   expect(states(def).TablesFailed!.CausePath).toBeUndefined();
 });
