@@ -20,7 +20,14 @@ export const MAX_REPAIR_DELETES = 2000;
 export const RunOptionsSchema = z.object({
   limit: z.number().int().positive().optional(),
   /** Chunks extracted at once; an inline Map runs at most 40 iterations at once (quotas.ts), and so does Highwater. */
-  maxWorkers: z.number().int().positive().max(INLINE_MAP_MAX_CONCURRENCY).optional(),
+  maxWorkers: z
+    .number()
+    .int()
+    .positive()
+    .max(INLINE_MAP_MAX_CONCURRENCY, {
+      error: `max workers must be at most ${INLINE_MAP_MAX_CONCURRENCY}: a Step Functions inline Map runs at most ${INLINE_MAP_MAX_CONCURRENCY} chunks at once`,
+    })
+    .optional(),
   maxChunks: z.number().int().positive().optional(),
   backupOnly: z.boolean().default(false),
   redshiftOnly: z.boolean().default(false),

@@ -395,10 +395,11 @@ describe('schedules', () => {
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: { Arn: { Ref: sm }, RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^SchedulesRole/), 'Arn'] } },
     });
+    // The run request, with the pipeline's processing options (max_workers: 8 in pipelines/sales.yml).
     expect(JSON.parse(s.Target.Input)).toEqual({
       pipeline: 'sales',
       tables: ['shop.orders', 'shop.order_events', 'shop.audit_log', 'shop.countries', 'shop.customers'],
-      options: {},
+      options: { maxWorkers: 8, backupOnly: false, redshiftOnly: false, dryRun: false, resync: false },
     });
     // The scheduler may start the sync state machine; it starts table executions, which start their Distributed
     // Map children.
