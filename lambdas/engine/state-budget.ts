@@ -8,8 +8,8 @@
  * - staged: the list goes to staging and a Distributed Map reads it (ItemReader); each chunk is a child execution
  *   with a history of its own, and the state carries only a key.
  *
- * Both numbers come from lambdas/domain/quotas.ts; test/unit/orchestration checks the event counts against the
- * definition as the local runner counts it.
+ * Both numbers come from lambdas/domain/quotas.ts; test/unit/local/orchestration/quota-checks.test.ts checks the
+ * event counts against the definition as the local runner counts it.
  */
 import {
   EXECUTION_EVENTS,
@@ -30,7 +30,7 @@ export const TABLE_STATE_MARGIN_BYTES = 48 * 1024;
 /**
  * The worst-case history of a table execution without its chunks: every state once, every Task retried to the end
  * (Plan, Load, Commit, Verify, Abort), the Map's own events. Counted on the definition by
- * test/unit/orchestration/history.test.ts, which fails if the definition outgrows it.
+ * test/unit/local/orchestration/quota-checks.test.ts, which fails if the definition outgrows it.
  */
 export const TABLE_FIXED_EVENTS_WORST = 200;
 
