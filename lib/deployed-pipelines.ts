@@ -3,6 +3,7 @@
  * Lambdas may read, the Redshift workgroups and clusters they load into, and one schedule per scheduled pipeline.
  * Pure data (no aws-cdk-lib), so it is tested without a synth.
  */
+import { MAX_TABLES_PER_RUN, type RunOptions } from '../lambdas/domain/manifests.js';
 import { getPipeline, type LoadedConfig, type PipelineConfig, type SecretRef } from '../lambdas/engine/config/index.js';
 import { ConfigError } from '../lambdas/errors.js';
 
@@ -12,6 +13,11 @@ export interface PipelineSchedule {
   readonly expression: string;
   /** Every table of the pipeline, as written in its YAML (`schema.table`). */
   readonly tables: readonly string[];
+  /**
+   * The pipeline's processing options a run request carries (the state machine cannot read the YAML): what the CLI
+   * fills in from the same YAML when its command line does not say.
+   */
+  readonly options: Pick<RunOptions, 'maxWorkers'>;
 }
 
 export interface DeployedPipelines {
@@ -59,7 +65,18 @@ export function deployedPipelines(cfg: LoadedConfig): DeployedPipelines {
           { suggestion: 'Write an EventBridge Scheduler expression, e.g. cron(0/15 * * * ? *) or rate(1 hour).' },
         );
       }
-      schedules.push({ pipeline: p.name, expression: p.schedule.trim(), tables: p.tables.map((t) => t.name) });
+      if (p.tables.length > MAX_TABLES_PER_RUN) {
+        throw new ConfigError(
+          `pipeline ${p.name} (${p.origin}): its schedule would start one run of ${p.tables.length} tables; a run takes at most ${MAX_TABLES_PER_RUN} (docs/limits.md)`,
+          { suggestion: 'Split the tables over several pipelines, each with its own schedule.' },
+        );
+      }
+      schedules.push({
+        pipeline: p.name,
+        expression: p.schedule.trim(),
+        tables: p.tables.map((t) => t.name),
+        options: { maxWorkers: p.processing.maxWorkers },
+      });
     }
   }
   return {

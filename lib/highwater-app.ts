@@ -12,7 +12,7 @@ export interface BuildAppOptions {
   readonly projectRoot: string;
   readonly loadConfig: (opts: LoadConfigOptions) => Promise<LoadedConfig>;
   /** Passed through to every stack (tests point `entries` at existing modules). */
-  readonly stackProps?: Pick<HighwaterStackProps, 'entries' | 'definition'>;
+  readonly stackProps?: Pick<HighwaterStackProps, 'entries' | 'definitions'>;
 }
 
 export async function buildHighwaterApp(app: App, opts: BuildAppOptions): Promise<HighwaterStack[]> {

@@ -2,7 +2,12 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
-import { type DefinitionArns, stateMachineDefinition } from '../lambdas/orchestration/definition.js';
+import {
+  type DefinitionArns,
+  syncStateMachineDefinition,
+  tableStateMachineDefinition,
+} from '../lambdas/orchestration/definition.js';
+import { FUNCTION_SIZING, type FunctionName } from '../lambdas/orchestration/function-sizing.js';
 import type { EnvironmentContext } from './app-context.js';
 import { Alarms } from './constructs/alarms.js';
 import { HighwaterDashboard } from './constructs/dashboard.js';
@@ -14,7 +19,7 @@ import { SyncStateMachine } from './constructs/sync-state-machine.js';
 import { WarehouseAccess } from './constructs/warehouse-access.js';
 import type { DeployedPipelines } from './deployed-pipelines.js';
 
-export type FunctionName = 'plan' | 'extract' | 'load' | 'commit' | 'abort' | 'verify';
+export type { FunctionName } from '../lambdas/orchestration/function-sizing.js';
 
 export interface HighwaterStackProps extends StackProps {
   readonly settings: EnvironmentContext;
@@ -27,25 +32,23 @@ export interface HighwaterStackProps extends StackProps {
    * @default lambdas/functions/<name>.ts
    */
   readonly entries?: Partial<Record<FunctionName, string>>;
-  /** @default stateMachineDefinition of lambdas/orchestration/definition.ts (the ASL the local runner executes) */
-  readonly definition?: (arns: DefinitionArns) => Record<string, unknown>;
+  /**
+   * @default tableStateMachineDefinition and syncStateMachineDefinition of lambdas/orchestration/definition.ts (the
+   * ASL the local runner executes)
+   */
+  readonly definitions?: {
+    table?: (arns: DefinitionArns) => Record<string, unknown>;
+    sync?: (tableStateMachineArn: string) => Record<string, unknown>;
+  };
   /** @default false: bucket, table and log groups are retained */
   readonly removeDataOnDestroy?: boolean;
 }
 
-const FUNCTION_SIZING: Record<
-  FunctionName,
-  Pick<HighwaterFunctionProps, 'timeout' | 'memorySize' | 'parquetWorker'>
-> = {
-  plan: { timeout: Duration.minutes(5), memorySize: 512 },
-  // One vCPU at 1769 MB: encoding Parquet is CPU-bound.
-  extract: { timeout: Duration.minutes(15), memorySize: 1769, parquetWorker: true },
-  load: { timeout: Duration.minutes(15), memorySize: 512 },
-  commit: { timeout: Duration.minutes(1), memorySize: 256 },
-  abort: { timeout: Duration.minutes(1), memorySize: 256 },
-  // Lambda's own ceiling: a verification that needs longer fails its step (reported), never the committed run.
-  verify: { timeout: Duration.minutes(15), memorySize: 1024 },
-};
+/** Each function's size (lambdas/orchestration/function-sizing.ts: the local runner gives handlers the same deadlines). */
+function sizing(name: FunctionName): Pick<HighwaterFunctionProps, 'timeout' | 'memorySize' | 'parquetWorker'> {
+  const s = FUNCTION_SIZING[name];
+  return { timeout: Duration.seconds(s.timeoutSeconds), memorySize: s.memorySize, parquetWorker: s.parquetWorker };
+}
 
 export class HighwaterStack extends Stack {
   public readonly staging: StagingBucket;
@@ -89,7 +92,7 @@ export class HighwaterStack extends Stack {
         entry: props.entries?.[name] ?? `lambdas/functions/${name}.ts`,
         projectRoot: props.projectRoot,
         configDir: props.configDir,
-        ...FUNCTION_SIZING[name],
+        ...sizing(name),
         environment: {
           HIGHWATER_STAGING_BUCKET: this.staging.bucket.bucketName,
           HIGHWATER_STATE_TABLE: this.state.table.tableName,
@@ -129,7 +132,8 @@ export class HighwaterStack extends Stack {
         verify: this.functions.verify.function,
       },
       stagingBucket: this.staging.bucket,
-      definition: props.definition ?? ((arns) => stateMachineDefinition(arns)),
+      tableDefinition: props.definitions?.table ?? ((arns) => tableStateMachineDefinition(arns)),
+      syncDefinition: props.definitions?.sync ?? ((arn) => syncStateMachineDefinition(arn)),
       removeOnDestroy: destroy,
     });
     this.schedules = new Schedules(this, 'Schedules', {

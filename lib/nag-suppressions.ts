@@ -21,7 +21,7 @@ const pathOf = (name: FunctionName): string => `${name[0]?.toUpperCase()}${name.
 export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[] {
   const bucketId = stack.getLogicalId(stack.staging.bucket.node.defaultChild as CfnElement);
   const objects = `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`;
-  const machineId = stack.getLogicalId(stack.sync.stateMachine.node.defaultChild as CfnElement);
+  const tableMachineId = stack.getLogicalId(stack.sync.tableStateMachine.node.defaultChild as CfnElement);
   // cdk-nag prints an environment-agnostic stack's region and account as their pseudo parameters.
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
@@ -56,12 +56,12 @@ export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[]
       reason:
         'AWS requires Resource * for redshift-data:DescribeStatement/GetStatementResult/CancelStatement; the statement-owner condition limits them to statements this role started.',
     })),
-    {
-      path: 'Sync/StateMachine/Role/DefaultPolicy',
+    ...['Sync/StateMachine/Role/DefaultPolicy', 'Sync/TableStateMachine/Role/DefaultPolicy'].map((path) => ({
+      path,
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'AWS requires Resource * for the X-Ray tracing actions (xray:PutTraceSegments, …) and for CloudWatch Logs delivery (logs:CreateLogDelivery, …) that Step Functions logging uses.',
-    },
+    })),
     {
       path: 'Sync/DistributedMapPolicy/Resource',
       id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*/plan.json]`,
@@ -70,9 +70,15 @@ export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[]
     },
     {
       path: 'Sync/DistributedMapPolicy/Resource',
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:<${machineId}.Name>/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:<${tableMachineId}.Name>/*]`,
       reason:
-        "The Distributed Map describes and stops its own child executions, whose names Step Functions generates; scoped to this state machine's executions.",
+        "The Distributed Map describes and stops its own child executions, whose names Step Functions generates; scoped to the table state machine's executions.",
+    },
+    {
+      path: 'Sync/StateMachine/Role/DefaultPolicy',
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:<${tableMachineId}.Name>/*]`,
+      reason:
+        "RunTable (states:startExecution.sync:2) describes and stops the table executions it starts, whose names Step Functions generates; scoped to the table state machine's executions (stepfunctions-iam.html).",
     },
     ...FUNCTIONS.map((f) => ({
       path: `${pathOf(f)}/Function`,

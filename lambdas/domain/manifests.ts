@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { MappedColumnSchema, SchemaChangeSchema, WatermarkSchema } from './model.js';
+import { INLINE_MAP_MAX_CONCURRENCY } from './quotas.js';
 
 export { MappedColumnSchema, SchemaChangeSchema, SourceColumnSchema, WatermarkSchema } from './model.js';
 
@@ -18,7 +19,15 @@ export const MAX_REPAIR_DELETES = 2000;
 
 export const RunOptionsSchema = z.object({
   limit: z.number().int().positive().optional(),
-  maxWorkers: z.number().int().positive().max(64).optional(),
+  /** Chunks extracted at once; an inline Map runs at most 40 iterations at once (quotas.ts), and so does Highwater. */
+  maxWorkers: z
+    .number()
+    .int()
+    .positive()
+    .max(INLINE_MAP_MAX_CONCURRENCY, {
+      error: `max workers must be at most ${INLINE_MAP_MAX_CONCURRENCY}: a Step Functions inline Map runs at most ${INLINE_MAP_MAX_CONCURRENCY} chunks at once`,
+    })
+    .optional(),
   maxChunks: z.number().int().positive().optional(),
   backupOnly: z.boolean().default(false),
   redshiftOnly: z.boolean().default(false),
@@ -35,21 +44,45 @@ export const RunOptionsSchema = z.object({
 });
 export type RunOptions = z.infer<typeof RunOptionsSchema>;
 
+/**
+ * Tables one sync execution runs. Each table's summary (its name, status and execution ARN, a few hundred bytes)
+ * sits twice in the sync execution's largest state (Summarize), which must stay within one payload (quotas.ts):
+ * test/unit/orchestration/payload-bounds.test.ts proves this bound with the longest names. More tables: more
+ * executions (the CLI and schedules split nothing on their own; the request is refused, saying so).
+ */
+export const MAX_TABLES_PER_RUN = 200;
+
+const AdhocSchema = z.object({ source: z.string(), target: z.string() });
+
 /** What starts a run: a schedule, the console, or the CLI all send this. */
 export const RunRequestSchema = z.object({
   pipeline: z.string().min(1).default('default'),
-  tables: z.array(z.string().min(1)).min(1),
+  tables: z
+    .array(z.string().min(1))
+    .min(1)
+    .max(MAX_TABLES_PER_RUN, {
+      error: `one run takes at most ${MAX_TABLES_PER_RUN} tables (a Step Functions payload holds each table's result); run the rest in another`,
+    }),
   options: RunOptionsSchema.default({ backupOnly: false, redshiftOnly: false, dryRun: false, resync: false }),
   /** `sync connections --source S --target T`: an ad-hoc pipeline between two named connections. */
-  adhoc: z.object({ source: z.string(), target: z.string() }).optional(),
+  adhoc: AdhocSchema.optional(),
 });
 export type RunRequest = z.infer<typeof RunRequestSchema>;
 
+/**
+ * What Plan gets. The state machine sends `adhoc: null` for a pipeline (JSONPath has no optional fields) and the
+ * table execution's ARN as `execution`, which the ledger keeps with the run for the reaper.
+ */
 export const PlanInputSchema = z.object({
   pipeline: z.string(),
   table: z.string(),
   options: RunOptionsSchema,
-  adhoc: z.object({ source: z.string(), target: z.string() }).optional(),
+  adhoc: AdhocSchema.nullish().transform((a) => a ?? undefined),
+  execution: z
+    .string()
+    .min(1)
+    .nullish()
+    .transform((e) => e ?? null),
 });
 export type PlanInput = z.infer<typeof PlanInputSchema>;
 
@@ -243,10 +276,20 @@ export const TableOutcomeSchema = z.discriminatedUnion('status', [
 export type TableOutcome = z.infer<typeof TableOutcomeSchema>;
 
 /**
- * The execution's result: the Done state's output on success; on failure (Highwater.TablesFailed) the Fail state's
- * Cause is the same `tables` array as JSON.
+ * One table in the sync execution's result: its status and the table execution that ran it, whose output is the
+ * table's outcome (TableOutcomeSchema). `execution` is null and `error` set when that execution itself failed,
+ * timed out or was stopped (the sync state machine's TableExecutionFailed).
  */
-export const SummarySchema = z.object({ tables: z.array(TableOutcomeSchema) });
+export const TableSummarySchema = z.looseObject({
+  table: z.string(),
+  status: z.enum(['committed', 'staged', 'skipped', 'failed']),
+  execution: z.string().nullable(),
+  error: StepErrorSchema.nullable().default(null),
+});
+export type TableSummary = z.infer<typeof TableSummarySchema>;
+
+/** The sync execution's result: the Done state's output, or the Summarize state's when some table failed. */
+export const SummarySchema = z.object({ tables: z.array(TableSummarySchema) });
 export type Summary = z.infer<typeof SummarySchema>;
 
 export const TableStatusSchema = z.enum(['committed', 'staged', 'skipped', 'failed']);

@@ -90,6 +90,11 @@ export const runPlanSchema = z.object({
   warnings: z.array(text),
   /** When this run looked for rows deleted at the source (delete_detection); null when it did not. */
   deletesCheckedAt: nullableText.default(null),
+  /**
+   * The Step Functions execution (its ARN, `$$.Execution.Id`) that runs this run, so the reaper can end the runs of
+   * an execution that failed, timed out or was stopped; null for a run planned outside a state machine.
+   */
+  execution: nullableText.default(null),
 });
 export type RunPlanRecord = z.infer<typeof runPlanSchema>;
 

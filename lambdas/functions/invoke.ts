@@ -1,8 +1,11 @@
 /**
  * The body every function shares: get the container's runtime, run one step handler, log the outcome, and rethrow
- * the failure itself. Its `name` is what the state machine's Retry and Catch match on, so it is set to
+ * the failure — redacted. Its `name` is what the state machine's Retry and Catch match on, so it is set to
  * aslErrorName(): unchanged for most errors, `Highwater.Transient` / `<Class>.Permanent` where the instance's
- * retry class differs from its class's (see lambdas/orchestration/definition.ts).
+ * retry class differs from its class's (see lambdas/orchestration/definition.ts). Lambda reports a thrown error's
+ * name, message and stack to Step Functions, which keeps them as the step's Cause in the execution's history and
+ * log group: so the message and the stack's first line carry only the redacted text, and the cause chain (which
+ * may hold a driver's error with a connection string) is dropped.
  */
 
 import { describeError } from '../errors.js';
@@ -18,7 +21,25 @@ export interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
-export type Step = 'Plan' | 'ExtractChunk' | 'Load' | 'Commit' | 'Abort' | 'Verify';
+export type Step = 'Plan' | 'ExtractChunk' | 'Load' | 'Commit' | 'Abort' | 'Verify' | 'Reap';
+
+/**
+ * The error a function throws for Step Functions: the same object (its class, and so `instanceof`, kept), named by
+ * aslErrorName(), with `message` replaced by the redacted text, the stack's header line rebuilt from it (its frames
+ * kept), and no `cause`. A thrown value that is not an Error becomes one.
+ */
+export function errorForStepFunctions(e: unknown, redact: (text: string) => string): Error {
+  const message = redact(describeError(e));
+  const err = e instanceof Error ? e : new Error(message);
+  const name = aslErrorName(err);
+  const frames = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+  // Some classes (ZodError) compute `message` with a getter: an own property replaces it.
+  Object.defineProperty(err, 'message', { value: message, writable: true, configurable: true, enumerable: false });
+  err.name = name;
+  err.stack = [`${name}: ${message}`, ...frames].join('\n');
+  delete (err as { cause?: unknown }).cause;
+  return err;
+}
 
 /** The few routing fields of an event worth logging (names, never row data or connection details). */
 function eventSummary(event: unknown): Record<string, unknown> {
@@ -57,15 +78,14 @@ export async function invokeStep<T>(
     logger.info(`${step} done`, { ...fields, durationMs: Date.now() - started });
     return output;
   } catch (e) {
-    const message = describeError(e);
-    if (e instanceof Error) e.name = aslErrorName(e);
+    const failure = errorForStepFunctions(e, (text) => (rt ? rt.redact(text) : text));
     logger.error(`${step} failed`, {
       ...fields,
       durationMs: Date.now() - started,
-      errorName: e instanceof Error ? e.name : 'Error',
+      errorName: failure.name,
       // Only the message, redacted: an error's cause or stack may carry a resolved secret.
-      errorMessage: rt ? rt.redact(message) : message,
+      errorMessage: failure.message,
     });
-    throw e;
+    throw failure;
   }
 }

@@ -12,6 +12,7 @@
 import type { PipelineConfig, TableConfig } from '../domain/config.js';
 import {
   type ChunkSpec,
+  type PlanInput,
   PlanInputSchema,
   type PlanOutput,
   type RunContext,
@@ -19,11 +20,13 @@ import {
   type StagedChunks,
 } from '../domain/manifests.js';
 import { EMPTY_WATERMARK, type MappedColumn, type SourceColumn, type Watermark } from '../domain/model.js';
+import { payloadBytes } from '../domain/quotas.js';
 import { watermarkAfter } from '../domain/records.js';
 import { getTableConfig } from '../engine/config/index.js';
 import { deletesKey, newRunId, parseTableKey, pipelineTableParts, planKey, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';
 import { diffColumns, refuseIncompatible, schemaWarnings } from '../engine/schema-changes.js';
+import { checkRunContextFits, checkStagedChunksFit, chooseChunkPath } from '../engine/state-budget.js';
 import { strategyFor } from '../engine/strategies/index.js';
 import { fromClause } from '../engine/strategies/sql/reads.js';
 import { prepareCustomSql } from '../engine/strategies/sql/user-sql.js';
@@ -78,21 +81,35 @@ function nothingToDo(skipped: string, horizon: string | null, warnings: string[]
 }
 
 /**
- * Up to `max_inline_chunks` the chunk list travels in the state payload; above it, it is staged as a JSON array
- * (the shape an ItemReader reads) and the state machine takes its Distributed Map path.
+ * Where the chunk list goes (engine/state-budget.ts): inline in the state when the count (`max_inline_chunks`), the
+ * state's bytes and the table execution's worst-case history all allow it; else staged as a JSON array (what an
+ * ItemReader reads) for the Distributed Map, each chunk a child execution. `input` is Plan's input as Step
+ * Functions sent it (the state carries it beside the plan).
  */
 async function placeChunks(
   rt: Runtime,
   p: PipelineConfig,
-  run: RunContext,
+  input: unknown,
+  planned: Omit<PlanOutput, 'chunks' | 'chunkCount' | 'stagedChunks'> & { run: RunContext },
   chunks: ChunkSpec[],
-): Promise<Pick<PlanOutput, 'chunks' | 'chunkCount' | 'stagedChunks'>> {
-  if (chunks.length <= p.processing.maxInlineChunks) return { chunks, chunkCount: chunks.length, stagedChunks: null };
+): Promise<PlanOutput> {
+  const { run } = planned;
+  checkRunContextFits(run.table, input, run);
+  const inline = { ...planned, chunks, chunkCount: chunks.length, stagedChunks: null };
+  const path = chooseChunkPath({
+    input,
+    output: inline,
+    chunks: chunks.length,
+    maxInlineChunks: p.processing.maxInlineChunks,
+  });
+  if (path.inline) return inline;
   const staging = await rt.staging(p);
   const key = planKey(staging.prefix, parseTableKey(run.tableKey), run.runId);
-  await staging.putJson(key, chunks);
   const stagedChunks: StagedChunks = { bucket: p.staging.type === 's3' ? p.staging.bucket : null, key };
-  return { chunks: [], chunkCount: chunks.length, stagedChunks };
+  const staged = { ...planned, chunks: [], chunkCount: chunks.length, stagedChunks };
+  checkStagedChunksFit(run.table, chunks.length, payloadBytes(input) + payloadBytes(staged));
+  await staging.putJson(key, chunks);
+  return staged;
 }
 
 function keyOf(p: PipelineConfig, table: string): string {
@@ -275,6 +292,7 @@ function newRunRecord(
   warnings: string[],
   planStartedAt: string,
   deletesCheckedAt: string | null = null,
+  execution: string | null = null,
 ): RunRecord {
   const now = new Date().toISOString();
   return {
@@ -305,6 +323,7 @@ function newRunRecord(
       nullCursorRows: window.nullCursorRows,
       warnings,
       deletesCheckedAt,
+      execution,
     },
     steps: { plan: { startedAt: planStartedAt, finishedAt: now } },
   };
@@ -342,22 +361,10 @@ export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_
     );
     if (options.redshiftOnly) {
       await giveUp(state, staged.broken, runId);
-      return await planLoadOnly(
-        rt,
-        pipeline,
-        table,
-        key,
-        runId,
-        staged.chain,
-        req.adhoc,
-        [],
-        committed,
-        null,
-        planStartedAt,
-      );
+      return await planLoadOnly(rt, req, table, key, runId, staged.chain, [], committed, null, planStartedAt);
     }
     if (options.repair) {
-      return await planRepair(rt, pipeline, table, key, runId, committed, options.repair, req.adhoc, planStartedAt);
+      return await planRepair(rt, input, req, table, key, runId, committed, options.repair, planStartedAt);
     }
 
     const source = await rt.openSource(pipeline);
@@ -412,12 +419,11 @@ export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_
       if ((chain.length > 0 || (deleted?.length ?? 0) > 0) && !options.backupOnly) {
         return await planLoadOnly(
           rt,
-          pipeline,
+          req,
           table,
           key,
           runId,
           chain,
-          req.adhoc,
           warnings,
           committed,
           { keys: deleted, checkedAt: deletesCheckedAt },
@@ -432,17 +438,26 @@ export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_
     const run = runContextOf(tablePlan, runId, stagedIds, options, req.adhoc);
     run.deletes = await stageDeletes(rt, pipeline, table, run, deleted);
     run.verify = !options.backupOnly && (await verifyDue(rt, pipeline, table, runs));
-    await state.putRun(
-      newRunRecord(run, 'extracting', window.chunks.length, window, warnings, planStartedAt, deletesCheckedAt),
+    const placed = await placeChunks(
+      rt,
+      pipeline,
+      input,
+      { run, skipped: null, horizon: window.horizon, warnings, rowsEstimate: window.rowsEstimate },
+      window.chunks,
     );
-    return {
-      run,
-      ...(await placeChunks(rt, pipeline, run, window.chunks)),
-      skipped: null,
-      horizon: window.horizon,
-      warnings,
-      rowsEstimate: window.rowsEstimate,
-    };
+    await state.putRun(
+      newRunRecord(
+        run,
+        'extracting',
+        window.chunks.length,
+        window,
+        warnings,
+        planStartedAt,
+        deletesCheckedAt,
+        req.execution,
+      ),
+    );
+    return placed;
   } catch (e) {
     await state.releaseLease(key, runId);
     throw e;
@@ -452,17 +467,18 @@ export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_
 /** Loads the staged chain, oldest first, without extracting, and commits where its newest run ends. */
 async function planLoadOnly(
   rt: Runtime,
-  pipeline: PipelineConfig,
+  req: PlanInput,
   table: TableConfig,
   key: string,
   runId: string,
   chain: RunRecord[],
-  adhoc: RunContext['adhoc'],
   warnings: string[],
   committed: Watermark,
   deletes: { keys: string[][] | null; checkedAt: string | null } | null,
   planStartedAt: string,
 ): Promise<PlanOutput> {
+  const pipeline = rt.pipeline(req.pipeline, req.adhoc);
+  const { adhoc } = req;
   const state = await rt.state(pipeline);
   const deleteCount = deletes?.keys?.length ?? 0;
   if (chain.length === 0 && deleteCount === 0) {
@@ -507,6 +523,7 @@ async function planLoadOnly(
       [...warnings, ...notes],
       planStartedAt,
       deletes?.checkedAt ?? null,
+      req.execution,
     ),
   );
   return {
@@ -556,15 +573,17 @@ async function recordDeleteCheck(
  */
 async function planRepair(
   rt: Runtime,
-  pipeline: PipelineConfig,
+  input: unknown,
+  req: PlanInput,
   table: TableConfig,
   key: string,
   runId: string,
   committed: Watermark,
   repair: NonNullable<RunOptions['repair']>,
-  adhoc: RunContext['adhoc'],
   planStartedAt: string,
 ): Promise<PlanOutput> {
+  const pipeline = rt.pipeline(req.pipeline, req.adhoc);
+  const { adhoc, execution } = req;
   const ctx = await tableContextOf(rt, pipeline, table);
   if (ctx.pk.length === 0 || ctx.mode === 'replace' || ctx.strategy.readsCustomQuery) {
     throw new ConfigError(
@@ -599,14 +618,16 @@ async function planRepair(
       `${repair.deleteKeys.length} row(s) the source no longer has stay in the warehouse: the table does not carry deletes (delete_detection)`,
     );
   }
+  const placed = await placeChunks(
+    rt,
+    pipeline,
+    input,
+    { run, skipped: null, horizon: null, warnings, rowsEstimate: null },
+    window.chunks,
+  );
   const state = await rt.state(pipeline);
-  await state.putRun(newRunRecord(run, 'extracting', window.chunks.length, window, warnings, planStartedAt));
-  return {
-    run,
-    ...(await placeChunks(rt, pipeline, run, window.chunks)),
-    skipped: null,
-    horizon: null,
-    warnings,
-    rowsEstimate: null,
-  };
+  await state.putRun(
+    newRunRecord(run, 'extracting', window.chunks.length, window, warnings, planStartedAt, null, execution),
+  );
+  return placed;
 }

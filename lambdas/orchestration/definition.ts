@@ -1,11 +1,15 @@
 /**
- * The one state machine (Amazon States Language, JSONPath) that runs a sync request: the CDK stack deploys it and
- * the local runner executes it with aws-local-stepfunctions. Plain data, no CDK import, so both can build it
- * cheaply. See docs/state-machine.md for the diagram and the policies.
+ * The two state machines (Amazon States Language, JSONPath) that run a sync request: the sync state machine maps
+ * over the request's tables and runs each as a child execution of the table state machine (Plan → chunks → Load →
+ * Commit, any failure → Abort), so every table has its own history and payloads, and an execution that dies is
+ * seen per table (the reaper). The CDK stack deploys both and the local runner executes both with
+ * aws-local-stepfunctions. Plain data, no CDK import. See docs/state-machine.md and docs/decisions/0004.
  */
 import { CHUNKS_IN_LEDGER } from '../domain/manifests.js';
 import { isHighwaterError } from '../errors.js';
+import { FUNCTION_SIZING, type FunctionName } from './function-sizing.js';
 
+/** The function ARNs of a table execution's Task states. */
 export interface DefinitionArns {
   plan: string;
   extract: string;
@@ -18,17 +22,28 @@ export interface DefinitionArns {
 export interface DefinitionOptions {
   /** Chunk concurrency when the request's `options.maxWorkers` is absent. */
   defaultMaxConcurrency?: number;
-  /** Tables run at once by the outer Map (1 = one after another, like the CLI always did). */
+  /** Tables run at once by the sync execution's Map (1 = one after another, like the CLI always did). */
   tableConcurrency?: number;
   /** Retry MaxAttempts (retries after the first attempt) on transient errors. */
   retryMaxAttempts?: number;
   /** First retry delay; doubled per attempt, with full jitter. */
   retryIntervalSeconds?: number;
-  /** TimeoutSeconds of every Task (Lambda's own limit is 900 s). */
+  /**
+   * Caps every Lambda Task's TimeoutSeconds (tests). Unset, each Task's TimeoutSeconds is its function's own timeout
+   * (function-sizing.ts), so Step Functions and Lambda give up on an invocation at the same moment.
+   */
   taskTimeoutSeconds?: number;
+  /** A table execution's TimeoutSeconds. */
+  tableTimeoutSeconds?: number;
+  /** The sync execution's TimeoutSeconds (its tables run one after another by default). */
+  syncTimeoutSeconds?: number;
 }
 
-/** The task states and the handler each one invokes. */
+/** A table execution may run a day; a sync execution a week (Standard workflows allow a year, quotas.ts). */
+export const TABLE_TIMEOUT_SECONDS = 24 * 3600;
+export const SYNC_TIMEOUT_SECONDS = 7 * 24 * 3600;
+
+/** The Lambda Task states of a table execution and the handler each one invokes. */
 export const TASK_STATES = {
   Plan: 'plan',
   ExtractChunk: 'extract',
@@ -38,8 +53,11 @@ export const TASK_STATES = {
   Commit: 'commit',
   Abort: 'abort',
   Verify: 'verify',
-} as const satisfies Record<string, keyof DefinitionArns>;
+} as const satisfies Record<string, keyof DefinitionArns & FunctionName>;
 export type TaskStateName = keyof typeof TASK_STATES;
+
+/** The sync execution's Task that runs one table as a child execution of the table state machine. */
+export const RUN_TABLE = 'RunTable';
 
 /** Transient error names: the Highwater classes that are transient by default, Lambda's own, and a timeout. */
 export const TRANSIENT_ERRORS = [
@@ -71,227 +89,286 @@ export function aslErrorName(e: unknown): string {
 }
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+/** Start a child execution and wait for it; `:2` returns its output as JSON (connect-stepfunctions.html). */
+export const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 
+type Resolved = Required<DefinitionOptions>;
+
+function retrier(errors: readonly string[], o: Resolved): Record<string, unknown> {
+  return {
+    ErrorEquals: [...errors],
+    IntervalSeconds: o.retryIntervalSeconds,
+    BackoffRate: 2,
+    MaxAttempts: o.retryMaxAttempts,
+    MaxDelaySeconds: 60,
+    JitterStrategy: 'FULL',
+  };
+}
+
+/** A Lambda Task: its TimeoutSeconds is its function's timeout (capped by the option), its Retry the one rule. */
 function task(
+  fn: FunctionName,
   arn: string,
   payload: Record<string, unknown>,
-  o: Required<DefinitionOptions>,
+  o: Resolved,
   rest: Record<string, unknown>,
 ): Record<string, unknown> {
   return {
     Type: 'Task',
     Resource: LAMBDA_INVOKE,
     Parameters: { FunctionName: arn, ...payload },
-    TimeoutSeconds: o.taskTimeoutSeconds,
-    Retry: [
-      {
-        ErrorEquals: [...TRANSIENT_ERRORS],
-        IntervalSeconds: o.retryIntervalSeconds,
-        BackoffRate: 2,
-        MaxAttempts: o.retryMaxAttempts,
-        MaxDelaySeconds: 60,
-        JitterStrategy: 'FULL',
-      },
-    ],
+    TimeoutSeconds: Math.min(o.taskTimeoutSeconds, FUNCTION_SIZING[fn].timeoutSeconds),
+    Retry: [retrier(TRANSIENT_ERRORS, o)],
     ...rest,
   };
 }
 
-/** The Map state that reads a staged chunk list (ItemReader); the local runner rewrites it (local/orchestration/local-machine.ts). */
+/** The Map state that reads a staged chunk list (ItemReader); the local runner emulates it (local-machine.ts). */
 export const DISTRIBUTED_MAP = 'ExtractChunksDistributed';
 
 /** Any failure of a table's run goes to Abort with the error at $.error (run context at $.plan.run). */
 const CATCH_TO_ABORT = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }];
 
+/** What Plan's output becomes in the state, and what a failed Plan leaves there for Abort and the outcome. */
+const PLAN_FIELDS = ['run', 'chunkCount', 'stagedChunks', 'skipped', 'horizon', 'warnings'] as const;
+const EMPTY_PLAN = { run: null, chunkCount: 0, stagedChunks: null, skipped: null, horizon: null, warnings: [] };
+
+/** Plan's notes that every outcome carries for the report. */
+const PLAN_NOTES = { 'horizon.$': '$.plan.horizon', 'warnings.$': '$.plan.warnings' };
+
 /**
- * The table's outcome: every end of the per-table iterator emits one of these into the outer Map's result, in the
- * shape of manifests.ts TableOutcomeSchema (which the CLI reads back, locally and from AWS).
+ * The table execution. Its input is what the sync execution sends, `{pipeline, table, options (with maxWorkers),
+ * adhoc (or null)}`; its output is the table's outcome (manifests.ts TableOutcomeSchema). The chunk list is in the
+ * state only from Plan to the end of the chunk Map (ChunksInLedger drops it); Load reads the chunks from the ledger.
  */
-function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Record<string, unknown> {
+export function tableStateMachineDefinition(
+  arns: DefinitionArns,
+  opts: DefinitionOptions = {},
+): Record<string, unknown> {
+  const o = resolve(opts);
+  const table = '$.input.table';
   return {
-    Plan: task(arns.plan, { 'Payload.$': 'States.JsonMerge($.request, $.item, false)' }, o, {
-      ResultSelector: {
-        'run.$': '$.Payload.run',
-        'chunks.$': '$.Payload.chunks',
-        'chunkCount.$': '$.Payload.chunkCount',
-        'stagedChunks.$': '$.Payload.stagedChunks',
-        'skipped.$': '$.Payload.skipped',
-        'horizon.$': '$.Payload.horizon',
-        'warnings.$': '$.Payload.warnings',
+    Comment: 'Highwater, one table: Plan → Map(ExtractChunk) → Load → Commit; any failure → Abort',
+    StartAt: 'TableInput',
+    TimeoutSeconds: o.tableTimeoutSeconds,
+    States: {
+      TableInput: {
+        Type: 'Pass',
+        Parameters: { 'input.$': '$', plan: EMPTY_PLAN, verified: { output: null }, verifyError: null },
+        Next: 'Plan',
       },
-      ResultPath: '$.plan',
-      Catch: CATCH_TO_ABORT,
-      Next: 'HasWork',
-    }),
-    HasWork: {
-      Type: 'Choice',
-      Choices: [
-        { Variable: '$.plan.run', IsNull: true, Next: 'TableSkipped' },
-        // A chunk list too large for the payload was staged by Plan: a Distributed Map reads it from S3.
-        // (`Not … IsNull: true` rather than `IsNull: false`, which aws-local-stepfunctions 3.0.0 treats as true.)
-        { Not: { Variable: '$.plan.stagedChunks', IsNull: true }, Next: DISTRIBUTED_MAP },
-      ],
-      Default: 'ExtractChunks',
-    },
-    TableSkipped: {
-      Type: 'Pass',
-      Parameters: {
-        'table.$': '$.item.table',
-        status: 'skipped',
-        'skipped.$': '$.plan.skipped',
-        'horizon.$': '$.plan.horizon',
-        'warnings.$': '$.plan.warnings',
-      },
-      End: true,
-    },
-    ExtractChunks: {
-      Type: 'Map',
-      ItemsPath: '$.plan.chunks',
-      ItemSelector: { 'run.$': '$.plan.run', 'chunk.$': '$$.Map.Item.Value' },
-      MaxConcurrencyPath: '$.options.maxWorkers',
-      ItemProcessor: {
-        ProcessorConfig: { Mode: 'INLINE' },
-        StartAt: 'ExtractChunk',
-        States: {
-          ExtractChunk: task(arns.extract, { 'Payload.$': '$' }, o, { OutputPath: '$.Payload', End: true }),
+      Plan: task(
+        'plan',
+        arns.plan,
+        {
+          Payload: {
+            'pipeline.$': '$.input.pipeline',
+            'table.$': table,
+            'options.$': '$.input.options',
+            'adhoc.$': '$.input.adhoc',
+            // The ledger records which execution runs the run: the reaper finds it by this when the execution dies.
+            'execution.$': '$$.Execution.Id',
+          },
         },
-      },
-      ResultPath: '$.chunks',
-      Catch: CATCH_TO_ABORT,
-      Next: 'BackupOnly',
-    },
-    [DISTRIBUTED_MAP]: {
-      Type: 'Map',
-      ItemReader: {
-        Resource: 'arn:aws:states:::s3:getObject',
-        ReaderConfig: { InputType: 'JSON' },
-        Parameters: { 'Bucket.$': '$.plan.stagedChunks.bucket', 'Key.$': '$.plan.stagedChunks.key' },
-      },
-      ItemSelector: { 'run.$': '$.plan.run', 'chunk.$': '$$.Map.Item.Value' },
-      MaxConcurrencyPath: '$.options.maxWorkers',
-      ItemProcessor: {
-        // STANDARD children: an extract may run up to Lambda's 15 minutes, beyond an EXPRESS child's 5.
-        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-        StartAt: 'ExtractStagedChunk',
-        States: {
-          // Each child returns only its index: the Map's result array stays far below the payload limit, and
-          // Load takes the chunk list from the ledger.
-          ExtractStagedChunk: task(arns.extract, { 'Payload.$': '$' }, o, {
-            ResultSelector: { 'index.$': '$.Payload.index' },
-            End: true,
-          }),
+        o,
+        {
+          ResultSelector: {
+            'chunks.$': '$.Payload.chunks',
+            ...Object.fromEntries(PLAN_FIELDS.map((f) => [`${f}.$`, `$.Payload.${f}`])),
+          },
+          ResultPath: '$.plan',
+          Catch: CATCH_TO_ABORT,
+          Next: 'HasWork',
         },
+      ),
+      HasWork: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.plan.run', IsNull: true, Next: 'TableSkipped' },
+          // A chunk list too large for the state was staged by Plan: a Distributed Map reads it from S3.
+          // (`Not … IsNull: true` rather than `IsNull: false`, which aws-local-stepfunctions 3.0.0 treats as true.)
+          { Not: { Variable: '$.plan.stagedChunks', IsNull: true }, Next: DISTRIBUTED_MAP },
+        ],
+        Default: 'ExtractChunks',
       },
-      ResultPath: null,
-      Catch: CATCH_TO_ABORT,
-      Next: 'ChunksInLedger',
-    },
-    ChunksInLedger: { Type: 'Pass', Result: CHUNKS_IN_LEDGER, ResultPath: '$.chunks', Next: 'BackupOnly' },
-    BackupOnly: {
-      Type: 'Choice',
-      Choices: [{ Variable: '$.plan.run.backupOnly', BooleanEquals: true, Next: 'SkipLoad' }],
-      Default: 'Load',
-    },
-    SkipLoad: { Type: 'Pass', Result: { output: null }, ResultPath: '$.loaded', Next: 'Commit' },
-    Load: task(arns.load, { Payload: { 'run.$': '$.plan.run', 'chunks.$': '$.chunks' } }, o, {
-      ResultSelector: { 'output.$': '$.Payload' },
-      ResultPath: '$.loaded',
-      Catch: CATCH_TO_ABORT,
-      Next: 'Commit',
-    }),
-    Commit: task(arns.commit, { Payload: { 'run.$': '$.plan.run', 'load.$': '$.loaded.output' } }, o, {
-      ResultSelector: { 'output.$': '$.Payload' },
-      ResultPath: '$.committed',
-      Catch: CATCH_TO_ABORT,
-      Next: 'VerifyDue',
-    }),
-    // verify_every: Plan says when a verification is due. It runs after the commit, so a verification that fails
-    // (a timeout on a large table, say) is reported with the table, never undoes the committed run.
-    VerifyDue: {
-      Type: 'Choice',
-      Choices: [{ Variable: '$.plan.run.verify', BooleanEquals: true, Next: 'Verify' }],
-      Default: 'TableCommitted',
-    },
-    Verify: task(arns.verify, { Payload: { 'run.$': '$.plan.run' } }, o, {
-      ResultSelector: { 'output.$': '$.Payload' },
-      ResultPath: '$.verified',
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.verifyError', Next: 'TableCommitted' }],
-      Next: 'TableCommitted',
-    }),
-    TableCommitted: {
-      Type: 'Pass',
-      Parameters: {
-        'table.$': '$.item.table',
-        'status.$': '$.committed.output.status',
-        'runId.$': '$.plan.run.runId',
-        'watermarkBefore.$': '$.plan.run.from',
-        'watermarkAfter.$': '$.committed.output.watermark',
-        'rowsExtracted.$': '$.committed.output.rowsExtracted',
-        'rowsLoaded.$': '$.committed.output.rowsLoaded',
-        'chunks.$': '$.plan.chunkCount',
-        'load.$': '$.loaded.output',
-        'verification.$': '$.verified.output',
-        'verifyError.$': '$.verifyError',
-        'horizon.$': '$.plan.horizon',
-        'warnings.$': '$.plan.warnings',
+      TableSkipped: {
+        Type: 'Pass',
+        Parameters: { 'table.$': table, status: 'skipped', 'skipped.$': '$.plan.skipped', ...PLAN_NOTES },
+        End: true,
       },
-      End: true,
-    },
-    Abort: task(arns.abort, { Payload: { 'run.$': '$.plan.run', 'error.$': '$.error' } }, o, {
-      ResultSelector: { 'output.$': '$.Payload' },
-      ResultPath: '$.abort',
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.abortError', Next: 'AbortFailed' }],
-      Next: 'TableFailed',
-    }),
-    TableFailed: {
-      Type: 'Pass',
-      Parameters: {
-        'table.$': '$.item.table',
-        status: 'failed',
-        'run.$': '$.plan.run',
-        'error.$': '$.error',
-        abortError: null,
-        'horizon.$': '$.plan.horizon',
-        'warnings.$': '$.plan.warnings',
+      ExtractChunks: {
+        Type: 'Map',
+        ItemsPath: '$.plan.chunks',
+        ItemSelector: { 'run.$': '$.plan.run', 'chunk.$': '$$.Map.Item.Value' },
+        MaxConcurrencyPath: '$.input.options.maxWorkers',
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: 'ExtractChunk',
+          States: {
+            // Each iteration returns only its chunk index: the Map's result stays a few bytes per chunk.
+            ExtractChunk: task('extract', arns.extract, { 'Payload.$': '$' }, o, {
+              OutputPath: '$.Payload.index',
+              End: true,
+            }),
+          },
+        },
+        ResultPath: null,
+        Catch: CATCH_TO_ABORT,
+        Next: 'ChunksInLedger',
       },
-      End: true,
-    },
-    AbortFailed: {
-      Type: 'Pass',
-      Parameters: {
-        'table.$': '$.item.table',
-        status: 'failed',
-        'run.$': '$.plan.run',
-        'error.$': '$.error',
-        'abortError.$': '$.abortError',
-        'horizon.$': '$.plan.horizon',
-        'warnings.$': '$.plan.warnings',
+      [DISTRIBUTED_MAP]: {
+        Type: 'Map',
+        ItemReader: {
+          Resource: 'arn:aws:states:::s3:getObject',
+          ReaderConfig: { InputType: 'JSON' },
+          Parameters: { 'Bucket.$': '$.plan.stagedChunks.bucket', 'Key.$': '$.plan.stagedChunks.key' },
+        },
+        ItemSelector: { 'run.$': '$.plan.run', 'chunk.$': '$$.Map.Item.Value' },
+        MaxConcurrencyPath: '$.input.options.maxWorkers',
+        ItemProcessor: {
+          // STANDARD children: an extract may run up to Lambda's 15 minutes, beyond an EXPRESS child's 5.
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'ExtractStagedChunk',
+          States: {
+            ExtractStagedChunk: task('extract', arns.extract, { 'Payload.$': '$' }, o, {
+              OutputPath: '$.Payload.index',
+              End: true,
+            }),
+          },
+        },
+        ResultPath: null,
+        Catch: CATCH_TO_ABORT,
+        Next: 'ChunksInLedger',
       },
-      End: true,
+      // The chunk list leaves the state here: Load takes the chunks from the ledger, and every later state is small.
+      ChunksInLedger: {
+        Type: 'Pass',
+        Parameters: {
+          'input.$': '$.input',
+          plan: Object.fromEntries(PLAN_FIELDS.map((f) => [`${f}.$`, `$.plan.${f}`])),
+          'verified.$': '$.verified',
+          'verifyError.$': '$.verifyError',
+        },
+        Next: 'BackupOnly',
+      },
+      BackupOnly: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.plan.run.backupOnly', BooleanEquals: true, Next: 'SkipLoad' }],
+        Default: 'Load',
+      },
+      SkipLoad: { Type: 'Pass', Result: { output: null }, ResultPath: '$.loaded', Next: 'Commit' },
+      Load: task('load', arns.load, { Payload: { 'run.$': '$.plan.run', chunks: CHUNKS_IN_LEDGER } }, o, {
+        ResultSelector: { 'output.$': '$.Payload' },
+        ResultPath: '$.loaded',
+        Catch: CATCH_TO_ABORT,
+        Next: 'Commit',
+      }),
+      Commit: task('commit', arns.commit, { Payload: { 'run.$': '$.plan.run', 'load.$': '$.loaded.output' } }, o, {
+        ResultSelector: { 'output.$': '$.Payload' },
+        ResultPath: '$.committed',
+        Catch: CATCH_TO_ABORT,
+        Next: 'VerifyDue',
+      }),
+      // verify_every: Plan says when a verification is due. It runs after the commit, so a verification that fails
+      // (a timeout on a large table, say) is reported with the table, never undoes the committed run.
+      VerifyDue: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.plan.run.verify', BooleanEquals: true, Next: 'Verify' }],
+        Default: 'TableCommitted',
+      },
+      Verify: task('verify', arns.verify, { Payload: { 'run.$': '$.plan.run' } }, o, {
+        ResultSelector: { 'output.$': '$.Payload' },
+        ResultPath: '$.verified',
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.verifyError', Next: 'TableCommitted' }],
+        Next: 'TableCommitted',
+      }),
+      TableCommitted: {
+        Type: 'Pass',
+        Parameters: {
+          'table.$': table,
+          'status.$': '$.committed.output.status',
+          'runId.$': '$.plan.run.runId',
+          'watermarkBefore.$': '$.plan.run.from',
+          'watermarkAfter.$': '$.committed.output.watermark',
+          'rowsExtracted.$': '$.committed.output.rowsExtracted',
+          'rowsLoaded.$': '$.committed.output.rowsLoaded',
+          'chunks.$': '$.plan.chunkCount',
+          'load.$': '$.loaded.output',
+          'verification.$': '$.verified.output',
+          'verifyError.$': '$.verifyError',
+          ...PLAN_NOTES,
+        },
+        End: true,
+      },
+      Abort: task('abort', arns.abort, { Payload: { 'run.$': '$.plan.run', 'error.$': '$.error' } }, o, {
+        ResultSelector: { 'output.$': '$.Payload' },
+        ResultPath: '$.abort',
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.abortError', Next: 'AbortFailed' }],
+        Next: 'TableFailed',
+      }),
+      TableFailed: {
+        Type: 'Pass',
+        Parameters: {
+          'table.$': table,
+          status: 'failed',
+          'run.$': '$.plan.run',
+          'error.$': '$.error',
+          abortError: null,
+          ...PLAN_NOTES,
+        },
+        End: true,
+      },
+      AbortFailed: {
+        Type: 'Pass',
+        Parameters: {
+          'table.$': table,
+          status: 'failed',
+          'run.$': '$.plan.run',
+          'error.$': '$.error',
+          'abortError.$': '$.abortError',
+          ...PLAN_NOTES,
+        },
+        End: true,
+      },
     },
   };
 }
 
-/** The state machine for a RunRequest ({pipeline, tables[], options, adhoc?}); see docs/state-machine.md. */
-export function stateMachineDefinition(arns: DefinitionArns, opts: DefinitionOptions = {}): Record<string, unknown> {
-  const o: Required<DefinitionOptions> = {
-    defaultMaxConcurrency: opts.defaultMaxConcurrency ?? 4,
-    tableConcurrency: opts.tableConcurrency ?? 1,
-    retryMaxAttempts: opts.retryMaxAttempts ?? 3,
-    retryIntervalSeconds: opts.retryIntervalSeconds ?? 2,
-    taskTimeoutSeconds: opts.taskTimeoutSeconds ?? 900,
-  };
+/**
+ * StartExecution refused for a reason that passes (the account's open executions, throttling): worth a retry.
+ * A child that ran and failed (States.TaskFailed) is not retried: its table's outcome is that failure.
+ */
+export const START_EXECUTION_TRANSIENT_ERRORS = [
+  'StepFunctions.ExecutionLimitExceededException',
+  'StepFunctions.SdkClientException',
+  'StepFunctions.AWSStepFunctionsException',
+] as const;
+
+/** The Fail state's Cause: short and fixed (a Cause is capped at 32,768 characters); the tables are in the output. */
+export const TABLES_FAILED_CAUSE = "at least one table failed: the Summarize state's output lists every table";
+
+/**
+ * The sync execution for a RunRequest ({pipeline, tables[], options, adhoc?}): defaults filled in, then one child
+ * execution of the table state machine (`tableStateMachineArn`) per table. Its output is `{tables: [summary]}`
+ * (manifests.ts TableSummarySchema), each naming the table's execution, whose output is the table's outcome.
+ */
+export function syncStateMachineDefinition(
+  tableStateMachineArn: string,
+  opts: DefinitionOptions = {},
+): Record<string, unknown> {
+  const o = resolve(opts);
   const optionDefaults = { maxWorkers: o.defaultMaxConcurrency, backupOnly: false, redshiftOnly: false, dryRun: false };
   return {
-    Comment: 'Highwater: Plan → Map(ExtractChunk) → Load → Commit per table; any failure → Abort',
+    Comment: 'Highwater: one table execution per table of the request; fails when any table failed',
     StartAt: 'Defaults',
+    TimeoutSeconds: o.syncTimeoutSeconds,
     States: {
-      // JSONPath has no defaults: merge the request over them (pipeline, options, options.maxWorkers). Two copies of
-      // the option defaults, because aws-local-stepfunctions' JsonMerge mutates its first argument.
+      // JSONPath has no defaults: merge the request over them (pipeline, adhoc, options, options.maxWorkers). Two
+      // copies of the option defaults, because aws-local-stepfunctions' JsonMerge mutates its first argument.
       Defaults: {
         Type: 'Pass',
         Parameters: {
-          defaults: { pipeline: 'default', options: optionDefaults },
+          defaults: { pipeline: 'default', adhoc: null, options: optionDefaults },
           optionDefaults,
           'input.$': '$',
         },
@@ -318,37 +395,62 @@ export function stateMachineDefinition(arns: DefinitionArns, opts: DefinitionOpt
         ItemsPath: '$.request.tables',
         MaxConcurrency: o.tableConcurrency,
         ItemSelector: {
-          'request.$': '$.request',
+          'pipeline.$': '$.request.pipeline',
+          'table.$': '$$.Map.Item.Value',
           'options.$': '$.options',
-          item: { 'table.$': '$$.Map.Item.Value' },
-          // Abort reads $.plan.run; a failed Plan leaves this null run in place.
-          plan: {
-            run: null,
-            chunks: [],
-            chunkCount: 0,
-            stagedChunks: null,
-            skipped: null,
-            horizon: null,
-            warnings: [],
-          },
-          // What TableCommitted reads when no Verify ran.
-          verified: { output: null },
-          verifyError: null,
+          'adhoc.$': '$.request.adhoc',
         },
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },
-          StartAt: 'Plan',
-          States: tableStates(arns, o),
+          StartAt: RUN_TABLE,
+          States: {
+            [RUN_TABLE]: {
+              Type: 'Task',
+              Resource: START_EXECUTION_SYNC,
+              Parameters: {
+                StateMachineArn: tableStateMachineArn,
+                Input: {
+                  'pipeline.$': '$.pipeline',
+                  'table.$': '$.table',
+                  'options.$': '$.options',
+                  'adhoc.$': '$.adhoc',
+                  // Links the child to this execution in the console (connect-stepfunctions.html).
+                  'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+                },
+              },
+              // The child's own timeout ends it first; this only bounds a child that never reports back.
+              TimeoutSeconds: o.tableTimeoutSeconds + 300,
+              ResultSelector: {
+                'table.$': '$.Output.table',
+                'status.$': '$.Output.status',
+                'execution.$': '$.ExecutionArn',
+                error: null,
+              },
+              Retry: [retrier(START_EXECUTION_TRANSIENT_ERRORS, o)],
+              // The child failed, timed out or was stopped outside its own Catch (the reaper released its run).
+              Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'TableExecutionFailed' }],
+              End: true,
+            },
+            // Only the error's name: its Cause (the child's description, up to 32,768 characters) stays in the
+            // history, where reports read it, so the summary of a table stays a few hundred bytes whatever failed.
+            TableExecutionFailed: {
+              Type: 'Pass',
+              Parameters: {
+                'table.$': '$.table',
+                status: 'failed',
+                execution: null,
+                error: { 'Error.$': '$.error.Error' },
+              },
+              End: true,
+            },
+          },
         },
         ResultPath: '$.tables',
         Next: 'Summarize',
       },
       Summarize: {
         Type: 'Pass',
-        Parameters: {
-          'tables.$': '$.tables',
-          'report.$': 'States.JsonToString($.tables)',
-        },
+        Parameters: { 'tables.$': '$.tables', 'report.$': 'States.JsonToString($.tables)' },
         Next: 'AnyTableFailed',
       },
       AnyTableFailed: {
@@ -357,9 +459,21 @@ export function stateMachineDefinition(arns: DefinitionArns, opts: DefinitionOpt
         Choices: [{ Variable: '$.report', StringMatches: '*"status":"failed"*', Next: 'TablesFailed' }],
         Default: 'Done',
       },
-      // Failing the execution makes CloudWatch's ExecutionsFailed alarm fire; the Cause carries every table's result.
-      TablesFailed: { Type: 'Fail', Error: 'Highwater.TablesFailed', CausePath: '$.report' },
+      // Failing the execution makes CloudWatch's ExecutionsFailed alarm fire.
+      TablesFailed: { Type: 'Fail', Error: 'Highwater.TablesFailed', Cause: TABLES_FAILED_CAUSE },
       Done: { Type: 'Pass', Parameters: { 'tables.$': '$.tables' }, End: true },
     },
+  };
+}
+
+function resolve(opts: DefinitionOptions): Resolved {
+  return {
+    defaultMaxConcurrency: opts.defaultMaxConcurrency ?? 4,
+    tableConcurrency: opts.tableConcurrency ?? 1,
+    retryMaxAttempts: opts.retryMaxAttempts ?? 3,
+    retryIntervalSeconds: opts.retryIntervalSeconds ?? 2,
+    taskTimeoutSeconds: opts.taskTimeoutSeconds ?? Number.POSITIVE_INFINITY,
+    tableTimeoutSeconds: opts.tableTimeoutSeconds ?? TABLE_TIMEOUT_SECONDS,
+    syncTimeoutSeconds: opts.syncTimeoutSeconds ?? SYNC_TIMEOUT_SECONDS,
   };
 }

@@ -1,16 +1,18 @@
 /**
- * A run's outcome → its report: the one reading of the state machine's Summary (manifests.ts SummarySchema), used
- * by a local run, which adds what its own process saw (bytes, duration, the error as thrown), and by a remote run,
- * which knows only what the execution returned.
+ * A run's outcome → its report: the one reading of the sync execution's Summary (manifests.ts SummarySchema) and of
+ * each table execution's outcome (TableOutcomeSchema), used by a local run, which adds what its own process saw
+ * (bytes, duration, the error as thrown), and by a remote run, which adds what the ledger recorded.
  */
 import { z } from 'zod';
 import {
   type RunResult,
   type StepError,
+  StepErrorSchema,
   SummarySchema,
   type TableOutcome,
-  TableOutcomeSchema,
   type TableReport,
+  type TableSummary,
+  TableSummarySchema,
 } from '../domain/manifests.js';
 import { ExitCode, exitCodeOfErrorName, HighwaterError } from '../errors.js';
 
@@ -21,6 +23,9 @@ export interface StepObservations {
   /** The table's first terminal step failure as thrown (its message already redacted), if there was one. */
   failure: { name: string; message: string; original: unknown } | null;
 }
+
+/** How a Distributed Map reports that a child execution failed (none is tolerated). */
+export const MAP_RUN_FAILED = 'States.ExceedToleratedFailureThreshold';
 
 /** A Lambda failure's Cause is the function's error as JSON (`errorMessage`); any other Cause is the message. */
 export function causeMessage(cause: string | undefined): string | null {
@@ -47,8 +52,10 @@ function failureOf(
   seen: StepObservations | null,
   redact: (text: string) => string,
 ): Pick<TableReport, 'error' | 'exitCode' | 'suggestion'> {
-  // The process's own error is the better account when it is the one Catch recorded (same ASL name).
-  const thrown = seen?.failure && seen.failure.name === error.Error ? seen.failure : null;
+  // The process's own error is the better account when it is the one Catch recorded (same ASL name), or when the
+  // Catch recorded only that a Distributed Map child failed.
+  const thrown =
+    seen?.failure && (seen.failure.name === error.Error || error.Error === MAP_RUN_FAILED) ? seen.failure : null;
   const original = thrown?.original instanceof HighwaterError ? thrown.original : null;
   let text = thrown ? thrown.message : redact(stepErrorText(error));
   if (abortError) text += ` (and Abort failed: ${redact(causeMessage(abortError.Cause) ?? abortError.Error)})`;
@@ -156,10 +163,10 @@ export function exitCodeOfTables(tables: readonly Pick<TableReport, 'status' | '
 }
 
 /**
- * The table outcomes in an execution's result: the Done state's `{tables}` output, or the TablesFailed Cause (the
- * same array as JSON). Null when the value is neither, e.g. an execution that timed out before Summarize.
+ * The per-table summaries in a sync execution's result: the Done (or Summarize) state's `{tables}` output, as a
+ * value or as JSON. Null when the value is neither, e.g. an execution that timed out before Summarize.
  */
-export function summaryTables(value: unknown): TableOutcome[] | null {
+export function summaryTables(value: unknown): TableSummary[] | null {
   let v = value;
   if (typeof v === 'string') {
     try {
@@ -170,6 +177,46 @@ export function summaryTables(value: unknown): TableOutcome[] | null {
   }
   const summary = SummarySchema.safeParse(v);
   if (summary.success) return summary.data.tables;
-  const cause = z.array(TableOutcomeSchema).safeParse(v);
-  return cause.success ? cause.data : null;
+  const list = z.array(TableSummarySchema).safeParse(v);
+  return list.success ? list.data : null;
+}
+
+/**
+ * The table execution's own error inside a `states:startExecution.sync` failure, whose Cause is the child's
+ * description as JSON (`Status`, `Error`, `Cause`); any other error as it is.
+ */
+export function childExecutionError(error: StepError): StepError {
+  if (error.Error !== 'States.TaskFailed' || !error.Cause) return error;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(error.Cause);
+  } catch {
+    return error;
+  }
+  const child = z
+    .looseObject({ Status: z.string(), Error: z.string().nullish(), Cause: z.string().nullish() })
+    .safeParse(parsed);
+  if (!child.success) return error;
+  const name = child.data.Error ?? `Execution${child.data.Status}`;
+  return StepErrorSchema.parse({
+    Error: name,
+    Cause: child.data.Cause ?? `the table execution ended ${child.data.Status}`,
+  });
+}
+
+/**
+ * The outcome of a table whose execution itself failed, timed out or was stopped (the sync state machine's
+ * TableExecutionFailed): failed, with the child's own error, and the run the reaper ended, when known.
+ */
+export function failedExecutionOutcome(s: TableSummary, run: { runId: string } | null): TableOutcome {
+  const error = s.error ? childExecutionError(s.error) : { Error: 'States.TaskFailed' };
+  return {
+    table: s.table,
+    status: 'failed',
+    run: run ? { runId: run.runId, from: { ts: null, id: null } } : null,
+    error,
+    abortError: null,
+    horizon: null,
+    warnings: [],
+  };
 }

@@ -2,6 +2,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { RunRequestSchema } from '../../lambdas/domain/manifests.js';
 import type { PipelineSchedule } from '../deployed-pipelines.js';
 
 export interface SchedulesProps {
@@ -15,9 +16,9 @@ export interface SchedulesProps {
   readonly timeZone?: string;
 }
 
-/** The input a scheduled run starts with: every table of the pipeline, no options. */
+/** The input a scheduled run starts with: every table of the pipeline, with the pipeline's processing options. */
 export function scheduledRunInput(s: PipelineSchedule): string {
-  return JSON.stringify({ pipeline: s.pipeline, tables: [...s.tables], options: {} });
+  return JSON.stringify(RunRequestSchema.parse({ pipeline: s.pipeline, tables: [...s.tables], options: s.options }));
 }
 
 /** EventBridge Scheduler schedules that start the state machine, one per pipeline with a `schedule:`. */

@@ -184,6 +184,7 @@ describe('local state store: file behaviour', () => {
         columns: [],
         nullCursorRows: 3,
         deletesCheckedAt: null,
+        execution: 'arn:aws:states:us-east-1:123456789012:execution:highwater-table:t1',
         warnings: ['w'],
       },
     });

@@ -76,6 +76,8 @@ describe('deployedPipelines', () => {
         pipeline: 'sales',
         expression: 'cron(0/15 * * * ? *)',
         tables: ['shop.orders', 'shop.order_events', 'shop.audit_log', 'shop.countries', 'shop.customers'],
+        // The pipeline's processing.max_workers, which the state machine cannot read from the YAML.
+        options: { maxWorkers: 8 },
       },
     ]);
   });
@@ -104,7 +106,10 @@ describe('deployedPipelines', () => {
 
     await writeFile(join(dir, 'pipelines', 'p.yml'), pipeline('rate(1 hour)'));
     const d = deployedPipelines(await loadConfig({ cwd: dir, configDir: dir }));
-    expect(d.schedules).toEqual([{ pipeline: 'p', expression: 'rate(1 hour)', tables: ['shop.a'] }]);
+    // No max_workers anywhere: the default.
+    expect(d.schedules).toEqual([
+      { pipeline: 'p', expression: 'rate(1 hour)', tables: ['shop.a'], options: { maxWorkers: 4 } },
+    ]);
     expect(d.secretIds).toEqual(['arn:aws:secretsmanager:eu-west-1:123456789012:secret:hw/wh-AbCdEf', 'hw/src']);
     expect(d.redshiftClusters).toEqual([{ cluster: 'dw1', database: 'dw', dbUser: 'loader' }]);
   });

@@ -1,7 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stateTableDefinition } from '../../lambdas/adapters/dynamodb-state/table.js';
-import { stateMachineDefinition } from '../../lambdas/orchestration/definition.js';
+import { syncStateMachineDefinition, tableStateMachineDefinition } from '../../lambdas/orchestration/definition.js';
+import { FUNCTION_SIZING } from '../../lambdas/orchestration/function-sizing.js';
 import type { HighwaterStack } from '../../lib/highwater-stack.js';
 import { buildTestApp } from './build-app.js';
 
@@ -135,7 +136,8 @@ describe('functions', () => {
       });
       expect(fn.Properties.VpcConfig).toBeUndefined();
     }
-    dev.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
+    // One per function and one per state machine.
+    dev.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 8);
     dev.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 1769, Timeout: 900 });
   });
 
@@ -268,21 +270,75 @@ describe('IAM', () => {
   });
 });
 
-describe('state machine', () => {
-  it('logs everything to its log group, traces, and invokes the six functions', () => {
-    dev.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: {
-        Level: 'ALL',
-        IncludeExecutionData: true,
-        Destinations: [
-          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SyncLogs'), 'Arn'] } } },
-        ],
-      },
-    });
-    const sm = Object.values(dev.findResources('AWS::StepFunctions::StateMachine'))[0]!;
-    const definition = JSON.stringify(sm.Properties.DefinitionString);
+describe('state machines', () => {
+  const sync = () => logicalId(dev, 'AWS::StepFunctions::StateMachine', 'SyncStateMachine');
+  const table = () => logicalId(dev, 'AWS::StepFunctions::StateMachine', 'SyncTableStateMachine');
+
+  it('log everything to their log groups and trace; the table state machine invokes the six functions', () => {
+    for (const [id, logs] of [
+      [sync(), '^SyncLogs'],
+      [table(), '^SyncTableLogs'],
+    ] as const) {
+      expect(dev.findResources('AWS::StepFunctions::StateMachine')[id]!.Properties).toMatchObject({
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: true,
+          Destinations: [
+            { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [expect.stringMatching(logs), 'Arn'] } } },
+          ],
+        },
+      });
+    }
+    const definition = JSON.stringify(
+      dev.findResources('AWS::StepFunctions::StateMachine')[table()]!.Properties.DefinitionString,
+    );
     for (const id of Object.keys(dev.findResources('AWS::Lambda::Function'))) expect(definition).toContain(id);
+  });
+
+  it("sizes each function from function-sizing.ts, the same timeouts the definition's Tasks and the local runner use", () => {
+    for (const [name, s] of Object.entries(FUNCTION_SIZING)) {
+      const id = logicalId(dev, 'AWS::Lambda::Function', `${name[0]!.toUpperCase()}${name.slice(1)}Function`);
+      expect(dev.findResources('AWS::Lambda::Function')[id]!.Properties).toMatchObject({
+        Timeout: s.timeoutSeconds,
+        MemorySize: s.memorySize,
+      });
+    }
+  });
+
+  it('lets the sync state machine start, follow and stop table executions, and nothing else of Step Functions', () => {
+    const role = (id: string) =>
+      (dev.findResources('AWS::StepFunctions::StateMachine')[id]!.Properties.RoleArn as { 'Fn::GetAtt': string[] })[
+        'Fn::GetAtt'
+      ][0]!;
+    const syncRole = role(sync());
+    const policies = Object.entries(dev.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(syncRole))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const of = (action: string) => policies.filter((st) => actions(st).includes(action));
+    expect(of('states:StartExecution').map(resources)).toEqual([[{ Ref: table() }]]);
+    expect(JSON.stringify(of('states:StopExecution').map(resources))).toContain(`${table()}`);
+    expect(JSON.stringify(of('events:PutRule').map(resources))).toContain(
+      'rule/StepFunctionsGetEventsForStepFunctionsExecutionRule',
+    );
+    expect(of('lambda:InvokeFunction')).toEqual([]);
+  });
+
+  it('sends every table execution that failed, timed out or was stopped to the Abort function (the reaper)', () => {
+    const abort = logicalId(dev, 'AWS::Lambda::Function', 'AbortFunction');
+    dev.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: table() }] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [abort, 'Arn'] } })],
+    });
+    dev.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [abort, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
   });
 });
 
@@ -300,17 +356,19 @@ function resolveIntrinsics(v: unknown): string {
     return `arn:aws:lambda:us-east-1:123456789012:function:${id}`;
   }
   if (o.Ref === 'AWS::Partition') return 'aws';
+  if (typeof o.Ref === 'string') return `table-state-machine:${o.Ref}`;
   throw new Error(`unexpected intrinsic ${JSON.stringify(v)}`);
 }
 
-describe('state machine definition', () => {
-  it('is exactly lambdas/orchestration stateMachineDefinition() over the deployed function ARNs', () => {
-    const sm = Object.values(dev.findResources('AWS::StepFunctions::StateMachine'))[0]!;
-    const deployed = JSON.parse(resolveIntrinsics(sm.Properties.DefinitionString));
+describe('state machine definitions', () => {
+  it('are exactly lambdas/orchestration/definition.ts over the deployed function ARNs and the table state machine', () => {
+    const machines = dev.findResources('AWS::StepFunctions::StateMachine');
+    const tableId = logicalId(dev, 'AWS::StepFunctions::StateMachine', 'SyncTableStateMachine');
+    const syncId = logicalId(dev, 'AWS::StepFunctions::StateMachine', 'SyncStateMachine');
     const arn = (prefix: string) =>
       `arn:aws:lambda:us-east-1:123456789012:function:${logicalId(dev, 'AWS::Lambda::Function', `${prefix}Function`)}`;
-    expect(deployed).toEqual(
-      stateMachineDefinition({
+    expect(JSON.parse(resolveIntrinsics(machines[tableId]!.Properties.DefinitionString))).toEqual(
+      tableStateMachineDefinition({
         plan: arn('Plan'),
         extract: arn('Extract'),
         load: arn('Load'),
@@ -319,7 +377,9 @@ describe('state machine definition', () => {
         verify: arn('Verify'),
       }),
     );
-    expect(sm.Properties.DefinitionString).toBeDefined();
+    expect(JSON.parse(resolveIntrinsics(machines[syncId]!.Properties.DefinitionString))).toEqual(
+      syncStateMachineDefinition(`table-state-machine:${tableId}`),
+    );
   });
 });
 
@@ -327,7 +387,7 @@ describe('schedules', () => {
   it('creates one schedule per pipeline with a schedule:, starting a run of all its tables', () => {
     const schedules = Object.values(dev.findResources('AWS::Scheduler::Schedule'));
     expect(schedules).toHaveLength(1);
-    const sm = logicalId(dev, 'AWS::StepFunctions::StateMachine', 'Sync');
+    const sm = logicalId(dev, 'AWS::StepFunctions::StateMachine', 'SyncStateMachine');
     const s = schedules[0]!.Properties;
     expect(s).toMatchObject({
       ScheduleExpression: 'cron(0/15 * * * ? *)',
@@ -335,18 +395,25 @@ describe('schedules', () => {
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: { Arn: { Ref: sm }, RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^SchedulesRole/), 'Arn'] } },
     });
+    // The run request, with the pipeline's processing options (max_workers: 8 in pipelines/sales.yml).
     expect(JSON.parse(s.Target.Input)).toEqual({
       pipeline: 'sales',
       tables: ['shop.orders', 'shop.order_events', 'shop.audit_log', 'shop.countries', 'shop.customers'],
-      options: {},
+      options: { maxWorkers: 8, backupOnly: false, redshiftOnly: false, dryRun: false, resync: false },
     });
-    // The scheduler may start this state machine; so may the state machine itself (Distributed Map children).
+    // The scheduler may start the sync state machine; it starts table executions, which start their Distributed
+    // Map children.
     const start = statements(dev).filter((st) => actions(st).includes('states:StartExecution'));
-    expect(start.map((st) => st.policy.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
-      'SchedulesRoleDefaultPolicy',
-      'SyncDistributedMapPolicy',
+    const table = logicalId(dev, 'AWS::StepFunctions::StateMachine', 'SyncTableStateMachine');
+    expect(
+      start
+        .map((st) => [st.policy.replace(/[0-9A-F]{8}$/, ''), resources(st)])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    ).toEqual([
+      ['SchedulesRoleDefaultPolicy', [{ Ref: sm }]],
+      ['SyncDistributedMapPolicy', [{ Ref: table }]],
+      ['SyncStateMachineRoleDefaultPolicy', [{ Ref: table }]],
     ]);
-    for (const st of start) expect(resources(st)).toEqual([{ Ref: sm }]);
   });
 });
 
@@ -357,7 +424,10 @@ describe('alarms and dashboard', () => {
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsFailed',
       Dimensions: [
-        { Name: 'StateMachineArn', Value: { Ref: logicalId(dev, 'AWS::StepFunctions::StateMachine', 'Sync') } },
+        {
+          Name: 'StateMachineArn',
+          Value: { Ref: logicalId(dev, 'AWS::StepFunctions::StateMachine', 'SyncStateMachine') },
+        },
       ],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',

@@ -119,7 +119,9 @@ export function executionsCommand(global: () => GlobalOptions, clientFactory?: S
   );
   cmd.addCommand(
     new Command('stop')
-      .description('stop a running execution (watermarks stay where they were; its leases expire)')
+      .description(
+        'stop a running execution (watermarks stay where they were; the reaper ends its runs and releases their leases)',
+      )
       .argument('<execution-arn>')
       .option('--cause <text>', 'why, recorded on the execution')
       .addHelpText(

@@ -7,9 +7,10 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import type { RunReport } from '../../../lambdas/domain/manifests.js';
 import { renderForDisplay } from '../../../lambdas/engine/strategies/sql/reads.js';
-import { ConfigError } from '../../../lambdas/errors.js';
+import { ConfigError, describeError } from '../../../lambdas/errors.js';
 import { processHeldRuns } from '../../../lambdas/local/orchestration/held-runs.js';
 import { exitCodeOfTables } from '../../../lambdas/orchestration/report.js';
+import type { Runtime } from '../../../lambdas/ports/runtime.js';
 import { type GlobalOptions, openContext, outputFor } from '../context.js';
 import { ExitError } from '../exit.js';
 import { abortRunsOnSignal } from '../interrupt.js';
@@ -17,6 +18,7 @@ import { collect, positiveInt } from '../options.js';
 import type { Output } from '../output.js';
 import { checkOutputFile } from '../output-file.js';
 import { progressReporter } from '../progress.js';
+import type { LedgerLookup } from '../remote/outcome.js';
 import { buildRunRequest, stateMachineArnFrom } from '../run-request.js';
 import { pruneStaging } from '../staging-prune.js';
 import { needsSelection, resolveTables } from '../table-selection.js';
@@ -47,7 +49,7 @@ function addRunOptions(cmd: Command): Command {
       collect,
     )
     .option('--limit <n>', 'at most this many rows per table in this run', positiveInt('--limit'))
-    .option('--max-workers <n>', 'chunks extracted in parallel', positiveInt('--max-workers'))
+    .option('--max-workers <n>', 'chunks extracted in parallel (at most 40)', positiveInt('--max-workers'))
     .option('--max-chunks <n>', 'at most this many chunks per table in this run', positiveInt('--max-chunks'))
     .option('--backup-only', 'extract and stage files only; load them later with --redshift-only')
     .option('--redshift-only', 'load staged runs that are not loaded yet, oldest first')
@@ -101,6 +103,23 @@ function bothPhases(opts: SyncOptions): SyncOptions {
   return { ...opts, backupOnly: false, redshiftOnly: false };
 }
 
+/** The ledger of the pipeline a remote run writes, read through this machine's configuration; undefined if none loads. */
+async function remoteLedger(
+  global: GlobalOptions,
+  pipeline: string,
+  adhoc: { source: string; target: string } | undefined,
+  out: Output,
+): Promise<{ runtime: Runtime; lookup: LedgerLookup } | undefined> {
+  try {
+    const { runtime } = await openContext({ ...global, quiet: true });
+    const { ledgerLookup } = await import('../remote/ledger.js');
+    return { runtime, lookup: ledgerLookup(runtime, pipeline, adhoc) };
+  } catch (e) {
+    out.debug(`no ledger for the report's bytes and durations: ${describeError(e)}`);
+    return undefined;
+  }
+}
+
 async function runSync(
   given: SyncOptions,
   global: GlobalOptions,
@@ -130,15 +149,22 @@ async function runSync(
       import('../remote/view.js'),
     ]);
     const out = outputFor(global, opts.json);
-    await runRemoteSync({
-      client: createSfnClient(stateMachineArn),
-      out,
-      stateMachineArn,
-      request,
-      wait: opts.wait,
-      jsonOutput: opts.jsonOutput,
-      view: out.isTty && !out.opts.quiet && !out.opts.json ? terminalView((s) => process.stderr.write(s)) : undefined,
-    });
+    // The report's bytes and durations come from the ledger, when this machine's configuration reaches it.
+    const ledger = opts.wait ? await remoteLedger(global, request.pipeline, adhoc, out) : undefined;
+    try {
+      await runRemoteSync({
+        client: createSfnClient(stateMachineArn),
+        out,
+        stateMachineArn,
+        request,
+        wait: opts.wait,
+        jsonOutput: opts.jsonOutput,
+        view: out.isTty && !out.opts.quiet && !out.opts.json ? terminalView((s) => process.stderr.write(s)) : undefined,
+        ledger: ledger?.lookup,
+      });
+    } finally {
+      await ledger?.runtime.close();
+    }
     return;
   }
   const { out, runtime } = await openContext(
@@ -261,7 +287,7 @@ export function resyncCommand(global: () => GlobalOptions): Command {
     )
     .option('-t, --table <schema.table>', 'table to rebuild (repeat for several)', collect)
     .option('-p, --pipeline <name>', 'pipeline (config/pipelines/NAME.yml)', 'default')
-    .option('--max-workers <n>', 'chunks extracted in parallel', positiveInt('--max-workers'))
+    .option('--max-workers <n>', 'chunks extracted in parallel (at most 40)', positiveInt('--max-workers'))
     .option('--dry-run', 'print the plan (chunks, SQL with parameters, target DDL) and change nothing')
     .option('--json', 'print the run report as JSON on stdout')
     .option('--json-output <file>', 'also write the run report as JSON to this file')

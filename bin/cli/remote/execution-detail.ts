@@ -1,7 +1,8 @@
 /** `executions describe`: one execution with its per-table progress, read from its history. */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { describeRemoteExecution, fetchHistory } from './client.js';
-import { type ProgressModel, summarizeHistory } from './history.js';
+import { describeRemoteExecution } from './client.js';
+import { readRunProgress } from './follow.js';
+import type { ProgressModel } from './history.js';
 import { jsonOrText } from './json.js';
 import { renderProgress } from './render.js';
 
@@ -20,7 +21,7 @@ export interface ExecutionDetail {
 
 export async function collectExecutionDetail(client: SFNClient, executionArn: string): Promise<ExecutionDetail> {
   const d = await describeRemoteExecution(client, executionArn);
-  const progress = summarizeHistory(await fetchHistory(client, executionArn));
+  const progress = await readRunProgress(client, executionArn);
   return {
     executionArn,
     name: d.name ?? null,

@@ -2,6 +2,10 @@
  * Execution history → a per-table, per-chunk progress model. Pure: the same events always give the same model.
  * Steps are recognised by the shape of their payloads (the manifests in lambdas/domain/manifests.ts), not by state
  * names, so the model survives renamed states; both `lambda:invoke` tasks and plain function-ARN tasks are read.
+ *
+ * A sync execution runs each table as a child execution (`states:startExecution.sync:2`): its own history shows
+ * each table's start, its execution ARN and its outcome; the table's steps and chunks are in that child's history.
+ * `summarizeRun` merges the two; `tableExecutions` says which children to read.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
@@ -16,8 +20,10 @@ import {
   PlanInputSchema,
   PlanOutputSchema,
   RunRequestSchema,
+  type StepError,
+  TableOutcomeSchema,
 } from '../../../lambdas/domain/manifests.js';
-import { causeMessage, summaryTables } from '../../../lambdas/orchestration/report.js';
+import { causeMessage, childExecutionError, stepErrorText } from '../../../lambdas/orchestration/report.js';
 import { parseJson } from './json.js';
 
 export type ExecutionState = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -51,6 +57,10 @@ export interface TableProgress {
   failedAttempts: number;
   skipped: string | null;
   error: string | null;
+  /** The table execution that runs this table (a sync execution's child), once started. */
+  execution: string | null;
+  /** How that table execution itself failed, timed out or was stopped (its own error), when it did. */
+  executionError?: StepError;
 }
 
 export interface ProgressModel {
@@ -60,7 +70,7 @@ export interface ProgressModel {
   error: string | null;
 }
 
-type Step = 'Plan' | 'ExtractChunk' | 'Load' | 'Commit' | 'Abort';
+type Step = 'Plan' | 'ExtractChunk' | 'Load' | 'Commit' | 'Abort' | 'RunTable';
 interface Scheduled {
   step: Step;
   table: string | null;
@@ -74,7 +84,12 @@ function unwrap(v: unknown): unknown {
   return v;
 }
 
+/** A sync execution's RunTable: startExecution of the table state machine with the table's input. */
+const StartTableSchema = z.object({ StateMachineArn: z.string(), Input: z.object({ table: z.string() }) });
+
 function classify(payload: unknown): Scheduled | null {
+  const runTable = StartTableSchema.safeParse(payload);
+  if (runTable.success) return { step: 'RunTable', table: runTable.data.Input.table, chunk: null, payload };
   const abort = AbortInputSchema.safeParse(payload);
   if (abort.success) return { step: 'Abort', table: abort.data.run?.table ?? null, chunk: null, payload };
   const extract = ExtractInputSchema.safeParse(payload);
@@ -95,12 +110,11 @@ function errorText(error: string | undefined, cause: string | undefined): string
   return msg ? `${error ?? 'Error'}: ${msg}` : (error ?? 'Error');
 }
 
-/** The state machine fails with Highwater.TablesFailed and every table's result as the Cause: count, don't dump. */
-function executionFailure(error: string | undefined, cause: string | undefined): string {
-  const tables = summaryTables(cause);
-  if (tables) {
-    const failed = tables.filter((t) => t.status === 'failed').length;
-    return `${error ?? 'Error'}: ${failed} of ${tables.length} table${tables.length === 1 ? '' : 's'} failed`;
+/** The sync execution fails with Highwater.TablesFailed when some table failed: say how many, from the tables seen. */
+function executionFailure(error: string | undefined, cause: string | undefined, tables: TableProgress[]): string {
+  if (error === 'Highwater.TablesFailed') {
+    const failed = tables.filter((t) => t.phase === 'failed').length;
+    return `${error}: ${failed} of ${tables.length} table${tables.length === 1 ? '' : 's'} failed`;
   }
   return errorText(error, cause);
 }
@@ -126,6 +140,7 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
         failedAttempts: 0,
         skipped: null,
         error: null,
+        execution: null,
       };
       tables.set(name, t);
     }
@@ -151,12 +166,12 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
     return undefined;
   };
 
-  /** The table of the Map iteration a task runs in: `item.table` in the input of the state that scheduled it. */
+  /** The table a task is about when its payload does not say: `input.table` in the input of its state. */
   const iterationTable = (scheduledEvent: HistoryEvent): string | null => {
     const entered = byId.get(scheduledEvent.previousEventId ?? -1);
     const input = parseJson(entered?.stateEnteredEventDetails?.input);
-    const parsed = z.object({ item: z.object({ table: z.string() }) }).safeParse(input);
-    return parsed.success ? parsed.data.item.table : null;
+    const parsed = z.object({ input: z.object({ table: z.string() }) }).safeParse(input);
+    return parsed.success ? parsed.data.input.table : null;
   };
 
   const onScheduled = (e: HistoryEvent, payload: unknown) => {
@@ -178,7 +193,7 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
     }
     const t = tableOf(s.table!);
     if (t.phase === 'failed') return;
-    if (s.step === 'Plan') t.phase = 'planning';
+    if (s.step === 'RunTable' || s.step === 'Plan') t.phase = 'planning';
     if (s.step === 'Load') t.phase = 'loading';
     if (s.step === 'Commit') t.phase = 'committing';
     if (s.step === 'ExtractChunk') {
@@ -189,11 +204,34 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
     }
   };
 
+  /** A RunTable task has handed its table to a child execution (the output of StartExecution). */
+  const onSubmitted = (e: HistoryEvent, output: unknown) => {
+    const s = taskOf(e);
+    const arn = z.object({ ExecutionArn: z.string() }).safeParse(output);
+    if (s?.step === 'RunTable' && s.table !== null && arn.success) tableOf(s.table).execution = arn.data.ExecutionArn;
+  };
+
   const onSucceeded = (e: HistoryEvent, output: unknown) => {
     const s = taskOf(e);
     if (!s || s.step === 'Abort' || s.table === null) return;
     const t = tableOf(s.table);
-    if (s.step === 'Plan') {
+    if (s.step === 'RunTable') {
+      const child = z.object({ ExecutionArn: z.string(), Output: z.unknown() }).safeParse(output);
+      if (!child.success) return;
+      t.execution = child.data.ExecutionArn;
+      const o = TableOutcomeSchema.safeParse(
+        typeof child.data.Output === 'string' ? parseJson(child.data.Output) : child.data.Output,
+      );
+      if (!o.success) return;
+      t.phase = o.data.status;
+      if (o.data.status === 'skipped') t.skipped = o.data.skipped;
+      if (o.data.status === 'failed') t.error = stepErrorText(o.data.error);
+      if (o.data.status === 'committed' || o.data.status === 'staged') {
+        t.runId = o.data.runId;
+        t.rowsLoaded = o.data.rowsLoaded;
+        if (o.data.rowsExtracted > t.rowsExtracted) t.rowsExtracted = o.data.rowsExtracted;
+      }
+    } else if (s.step === 'Plan') {
       const p = PlanOutputSchema.safeParse(output);
       if (!p.success) return;
       if (p.data.run === null) {
@@ -227,6 +265,13 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
     const s = taskOf(e);
     if (!s || s.step === 'Abort' || s.table === null) return;
     const t = tableOf(s.table);
+    if (s.step === 'RunTable') {
+      // The table execution itself failed, timed out or was stopped (its runs were ended by the reaper).
+      t.phase = 'failed';
+      t.executionError = childExecutionError({ Error: error ?? 'Error', Cause: cause });
+      t.error = stepErrorText(t.executionError);
+      return;
+    }
     t.error = errorText(error, cause);
     t.failedAttempts++;
     if (s.step === 'ExtractChunk') chunkOf(t, s.chunk!).status = 'retrying';
@@ -244,6 +289,9 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
         break;
       case 'LambdaFunctionScheduled':
         onScheduled(e, parseJson(e.lambdaFunctionScheduledEventDetails?.input));
+        break;
+      case 'TaskSubmitted':
+        onSubmitted(e, parseJson(e.taskSubmittedEventDetails?.output));
         break;
       case 'TaskSucceeded':
         onSucceeded(e, unwrap(parseJson(e.taskSucceededEventDetails?.output)));
@@ -268,7 +316,9 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
         break;
       case 'ExecutionFailed':
         model.status = 'FAILED';
-        model.error = executionFailure(e.executionFailedEventDetails?.error, e.executionFailedEventDetails?.cause);
+        model.error = executionFailure(e.executionFailedEventDetails?.error, e.executionFailedEventDetails?.cause, [
+          ...tables.values(),
+        ]);
         break;
       case 'ExecutionTimedOut':
         model.status = 'TIMED_OUT';
@@ -294,5 +344,43 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
     if (t.phase !== 'failed' && t.chunks.every((c) => c.status !== 'retrying')) t.error = null;
   }
   model.tables = [...tables.values()];
+  return model;
+}
+
+/** The table executions a sync execution's history has started, by table (the children to read for progress). */
+export function tableExecutions(model: ProgressModel): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const t of model.tables) if (t.execution) out.set(t.table, t.execution);
+  return out;
+}
+
+const TERMINAL: readonly TablePhase[] = ['committed', 'staged', 'skipped', 'failed'];
+
+/**
+ * A sync execution's model with each table's steps and chunks taken from its table execution's history (given by
+ * ARN in `children`; a child not given yet shows only what the sync execution's own history says).
+ */
+export function summarizeRun(
+  events: readonly HistoryEvent[],
+  children: ReadonlyMap<string, readonly HistoryEvent[]>,
+): ProgressModel {
+  const model = summarizeHistory(events);
+  model.tables = model.tables.map((t) => {
+    const childEvents = t.execution ? children.get(t.execution) : undefined;
+    if (!childEvents) return t;
+    const child = summarizeHistory(childEvents).tables.find((c) => c.table === t.table);
+    if (!child) return t;
+    const finished = TERMINAL.includes(t.phase);
+    return {
+      ...child,
+      execution: t.execution,
+      phase: finished ? t.phase : child.phase,
+      rowsExtracted: Math.max(child.rowsExtracted, t.rowsExtracted),
+      rowsLoaded: t.rowsLoaded ?? child.rowsLoaded,
+      runId: t.runId ?? child.runId,
+      skipped: t.skipped ?? child.skipped,
+      error: t.phase === 'failed' ? (t.error ?? child.error) : child.error,
+    };
+  });
   return model;
 }

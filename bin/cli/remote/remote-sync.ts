@@ -9,7 +9,7 @@ import { startRemoteExecution } from './client.js';
 import { followExecution } from './follow.js';
 import type { ProgressModel } from './history.js';
 import { jsonOrText } from './json.js';
-import { outcomeExitCode, remoteResult, remoteTables } from './outcome.js';
+import { type LedgerLookup, outcomeExitCode, remoteResult, remoteTables } from './outcome.js';
 import { renderProgress } from './render.js';
 import { type ProgressView, plainView } from './view.js';
 
@@ -24,6 +24,8 @@ export interface RemoteSyncOptions {
   view?: ProgressView;
   intervalMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Reads each table's run in the ledger (bytes, duration) for the report; without it they are null. */
+  ledger?: LedgerLookup;
 }
 
 /**
@@ -84,7 +86,7 @@ export async function runRemoteSync(opts: RemoteSyncOptions): Promise<RemoteRunS
   const status = execution.status ?? 'UNKNOWN';
   const output = jsonOrText(execution.output);
   const outcome = { status, output, error: execution.error, cause: execution.cause };
-  const tables = remoteTables(outcome);
+  const tables = await remoteTables(opts.client, started.executionArn, outcome, opts.ledger);
   const exitCode = outcomeExitCode(outcome, tables);
   const summary: RemoteRunSummary = {
     executionId: started.name,

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CDC_STRATEGIES } from '../../domain/config.js';
+import { INLINE_MAP_MAX_CONCURRENCY } from '../../domain/quotas.js';
 import { durationSchema, everySchema } from './duration.js';
 
 const NO_EFFECT = 'Accepted for compatibility with the old tool; has no effect in Highwater.';
@@ -82,7 +83,7 @@ export const UNREAD_KEYS: ReadonlySet<string> = new Set([
   'notes',
 ]);
 
-function int(min: number, max = Number.MAX_SAFE_INTEGER) {
+function int(min: number, max = Number.MAX_SAFE_INTEGER, whyMax = '') {
   const notInt = (input: unknown) => `expected an integer, got ${JSON.stringify(input)}`;
   return z
     .union([z.number(), z.string()], { error: (iss) => notInt(iss.input) })
@@ -98,10 +99,20 @@ function int(min: number, max = Number.MAX_SAFE_INTEGER) {
         .number()
         .int({ error: (iss) => notInt(iss.input) })
         .min(min, { error: `must be at least ${min}` })
-        .max(max, { error: `must be at most ${max}` }),
+        .max(max, { error: `must be at most ${max}${whyMax}` }),
     );
 }
 const positiveInt = () => int(1);
+/**
+ * Chunks extracted at once: the Map that runs them takes it as its concurrency, and an inline Map runs at most 40
+ * iterations at once (lambdas/domain/quotas.ts; docs/limits.md). One bound for both Map kinds a run may take.
+ */
+const maxWorkers = () =>
+  int(
+    1,
+    INLINE_MAP_MAX_CONCURRENCY,
+    ': a Step Functions inline Map runs at most 40 chunks at once (see docs/limits.md)',
+  ).describe(`Chunks extracted at once, 1–${INLINE_MAP_MAX_CONCURRENCY} (a Step Functions inline Map's limit).`);
 const port = (dflt: string) => int(1, 65535).describe(`TCP port (default ${dflt}).`);
 
 const bool = z
@@ -206,7 +217,7 @@ export const s3ConfigSchema = z.strictObject({
 
 export const backupSchema = z.strictObject({
   batch_size: positiveInt().optional().describe('Default rows per Parquet row group.'),
-  max_workers: positiveInt().optional(),
+  max_workers: maxWorkers().optional(),
   target_rows_per_chunk: positiveInt().optional().describe('Default rows per chunk.'),
   ...ignoredKeys(IGNORED.backup),
 });
@@ -334,7 +345,7 @@ export const pipelineSchema = z.strictObject({
   processing: z
     .strictObject({
       batch_size: positiveInt().optional().describe('Rows per Parquet row group.'),
-      max_workers: positiveInt().optional(),
+      max_workers: maxWorkers().optional(),
       chunk_rows: positiveInt().optional(),
       lease_seconds: positiveInt().optional(),
       max_inline_chunks: positiveInt()

@@ -1,6 +1,7 @@
 /**
- * The five step handlers as one object, keyed as definition.ts TASK_STATES names them, so the local runner calls
- * `handlers[TASK_STATES[state]]` and a test's faulty() wrapper can swap any of them.
+ * The step handlers as one object, keyed as definition.ts TASK_STATES names them, so the local runner calls
+ * `handlers[TASK_STATES[state]]` and a test's faulty() wrapper can swap any of them; and the reaper, which the
+ * local runner calls where EventBridge would (a table execution that failed, timed out or was stopped).
  */
 import type { ChunkResult, CommitOutput, LoadOutput, PlanOutput, VerificationRecord } from '../../domain/manifests.js';
 import { abort } from '../../handlers/abort.js';
@@ -8,6 +9,7 @@ import { commit } from '../../handlers/commit.js';
 import { extractChunk } from '../../handlers/extract.js';
 import { load } from '../../handlers/load.js';
 import { plan } from '../../handlers/plan.js';
+import { type ReapOutput, reap } from '../../handlers/reap.js';
 import { verify } from '../../handlers/verify.js';
 import type { Runtime } from '../../ports/runtime.js';
 import type { StepContext } from '../../ports/step-context.js';
@@ -19,6 +21,7 @@ export interface StepHandlers {
   commit(input: unknown, rt: Runtime, step?: StepContext): Promise<CommitOutput>;
   abort(input: unknown, rt: Runtime, step?: StepContext): Promise<{ aborted: boolean; error: string }>;
   verify(input: unknown, rt: Runtime, step?: StepContext): Promise<VerificationRecord>;
+  reap(input: unknown, rt: Runtime, step?: StepContext): Promise<ReapOutput>;
 }
 
-export const stepHandlers: StepHandlers = { plan, extract: extractChunk, load, commit, abort, verify };
+export const stepHandlers: StepHandlers = { plan, extract: extractChunk, load, commit, abort, verify, reap };

@@ -175,6 +175,46 @@ describe('Lambda functions', () => {
     expect((err as ZodError).issues.map((i) => i.path[0])).toEqual(expect.arrayContaining(['run', 'chunk']));
   });
 
+  it('the Abort function also takes an execution status change (the reaper): the runs of that execution end failed, their lease released', async () => {
+    const execution = 'arn:aws:states:us-east-1:123456789012:execution:highwater-table:dead-1';
+    await insertOrders(h, [8], T1.replace('00:00:00', '00:00:01'));
+    const planned = (await fn.plan({ pipeline: 'test', table, options: {}, adhoc: null, execution })) as PlanOutput;
+    const run = planned.run!;
+    const event = {
+      version: '0',
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      detail: {
+        executionArn: execution,
+        stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:highwater-table',
+        name: 'dead-1',
+        status: 'TIMED_OUT',
+        input: JSON.stringify({ pipeline: 'test', table, options: {}, adhoc: null }),
+        inputDetails: { included: true },
+      },
+    };
+    const { result, lines } = await captureOutput(() => fn.abort(event));
+    expect(result).toEqual({
+      execution,
+      status: 'TIMED_OUT',
+      reaped: [{ runId: run.runId, table: run.table, failed: true }],
+    });
+    expect(lines.some((l) => l.message === 'Reap done')).toBe(true);
+    const rt = await h.runtime();
+    try {
+      const state = await rt.state(rt.pipeline('test'));
+      expect(await state.getLease(run.tableKey)).toBeUndefined();
+      const record = await state.getRun(run.runId);
+      expect(record).toMatchObject({ status: 'failed' });
+      expect(record!.plan?.execution).toBe(execution);
+      expect(record!.error).toContain(`the table execution ${execution} ended TIMED_OUT`);
+    } finally {
+      await rt.close();
+    }
+    // The same event again finds nothing left to end.
+    expect(await fn.abort(event)).toEqual({ execution, status: 'TIMED_OUT', reaped: [] });
+  });
+
   it('abort with no run reports the error and changes nothing', async () => {
     const out = await fn.abort({ run: null, error: { Error: 'ConnectionError', Cause: 'refused' } });
     expect(out).toEqual({ aborted: false, error: 'ConnectionError: refused' });

@@ -1,6 +1,7 @@
 /**
- * The state machine definition: its structure (states, Retry/Catch, JSONPath only, Map concurrency path) and its
- * data flow, executed by aws-local-stepfunctions with small in-test Lambda stand-ins for the five handlers.
+ * The state machine definitions: their structure (states, Retry/Catch, JSONPath only, Map concurrency path, child
+ * executions) and their data flow, executed by aws-local-stepfunctions with small in-test Lambda stand-ins for the
+ * handlers and a stand-in for `states:startExecution.sync:2` that runs the table state machine.
  */
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { expect, test } from 'vitest';
@@ -9,23 +10,31 @@ import { LOCAL_ARNS, localDefinition } from '../../../lambdas/local/orchestratio
 import {
   aslErrorName,
   type DefinitionArns,
-  stateMachineDefinition,
+  START_EXECUTION_SYNC,
+  syncStateMachineDefinition,
+  TABLE_TIMEOUT_SECONDS,
   TRANSIENT_ERRORS,
+  tableStateMachineDefinition,
 } from '../../../lambdas/orchestration/definition.js';
+import { FUNCTION_SIZING } from '../../../lambdas/orchestration/function-sizing.js';
 
 type State = Record<string, unknown> & { Type: string };
 const ARNS: DefinitionArns = LOCAL_ARNS;
+const TABLE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:highwater-table';
 
 function states(def: Record<string, unknown>): Record<string, State> {
   return def.States as Record<string, State>;
 }
+/** The table state machine's states (the definition under test in most of this file). */
 function tableStates(def: Record<string, unknown>): Record<string, State> {
-  return (states(def).Tables!.ItemProcessor as { States: Record<string, State> }).States;
+  return states(def);
 }
+const stateMachineDefinition = tableStateMachineDefinition;
 
-test('the top level normalizes the request, maps over the tables and fails the execution when a table failed', () => {
-  const def = stateMachineDefinition(ARNS);
+test('the sync state machine normalizes the request and runs each table as a child execution, failing when a table failed', () => {
+  const def = syncStateMachineDefinition(TABLE_ARN);
   expect(def.StartAt).toBe('Defaults');
+  expect(def.TimeoutSeconds).toBe(7 * 24 * 3600);
   expect(Object.keys(states(def))).toEqual([
     'Defaults',
     'MergeRequest',
@@ -40,14 +49,49 @@ test('the top level normalizes the request, maps over the tables and fails the e
   expect(tables.Type).toBe('Map');
   expect(tables.ItemsPath).toBe('$.request.tables');
   expect(tables.MaxConcurrency).toBe(1);
+  expect(tables.ItemSelector).toEqual({
+    'pipeline.$': '$.request.pipeline',
+    'table.$': '$$.Map.Item.Value',
+    'options.$': '$.options',
+    'adhoc.$': '$.request.adhoc',
+  });
+  const iteration = (tables.ItemProcessor as { States: Record<string, State> }).States;
+  expect(iteration.RunTable).toMatchObject({
+    Type: 'Task',
+    Resource: START_EXECUTION_SYNC,
+    Parameters: {
+      StateMachineArn: TABLE_ARN,
+      Input: { 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id', 'table.$': '$.table' },
+    },
+    TimeoutSeconds: TABLE_TIMEOUT_SECONDS + 300,
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'TableExecutionFailed' }],
+  });
+  // The sync execution keeps a few hundred bytes per table: the name, the status and the child's ARN.
+  expect(iteration.RunTable!.ResultSelector).toEqual({
+    'table.$': '$.Output.table',
+    'status.$': '$.Output.status',
+    'execution.$': '$.ExecutionArn',
+    error: null,
+  });
+  // A table execution that failed outside its Catch: its summary keeps the error's name only (the Cause, up to
+  // 32,768 characters, stays in the history).
+  expect(iteration.TableExecutionFailed!.Parameters).toEqual({
+    'table.$': '$.table',
+    status: 'failed',
+    execution: null,
+    error: { 'Error.$': '$.error.Error' },
+  });
   expect(states(def).TablesFailed).toMatchObject({ Type: 'Fail', Error: 'Highwater.TablesFailed' });
+  expect(states(def).TablesFailed!.CausePath).toBeUndefined();
 });
 
-test('per table: Plan → HasWork → ExtractChunks → BackupOnly → Load → Commit, every step caught into Abort', () => {
+test('per table: Plan → HasWork → ExtractChunks → ChunksInLedger → Load → Commit, every step caught into Abort', () => {
   const def = stateMachineDefinition(ARNS);
+  expect(def.TimeoutSeconds).toBe(TABLE_TIMEOUT_SECONDS);
   const t = tableStates(def);
   expect(Object.keys(t).sort()).toEqual(
     [
+      'TableInput',
       'Plan',
       'HasWork',
       'TableSkipped',
@@ -67,7 +111,12 @@ test('per table: Plan → HasWork → ExtractChunks → BackupOnly → Load → 
     ].sort(),
   );
   expect(t.Plan!.Next).toBe('HasWork');
-  expect(t.ExtractChunks!.Next).toBe('BackupOnly');
+  // Plan records which execution runs the run (for the reaper).
+  expect((t.Plan!.Parameters as { Payload: Record<string, string> }).Payload['execution.$']).toBe('$$.Execution.Id');
+  expect(t.ExtractChunks!.Next).toBe('ChunksInLedger');
+  expect(t.ChunksInLedger!.Next).toBe('BackupOnly');
+  // Load takes the chunks from the ledger on both paths.
+  expect((t.Load!.Parameters as { Payload: unknown }).Payload).toEqual({ 'run.$': '$.plan.run', chunks: 'in-ledger' });
   expect(t.Load!.Next).toBe('Commit');
   expect(t.SkipLoad!.Next).toBe('Commit');
   expect(t.Commit!.Next).toBe('VerifyDue');
@@ -100,7 +149,7 @@ test('every Task invokes its own function through lambda:invoke and retries tran
   for (const [state, arn] of tasks) {
     expect(state.Resource).toBe('arn:aws:states:::lambda:invoke');
     expect((state.Parameters as { FunctionName: string }).FunctionName).toBe(arn);
-    expect(state.TimeoutSeconds).toBe(120);
+    expect(state.TimeoutSeconds).toBeLessThanOrEqual(120);
     expect(state.Retry).toEqual([
       {
         ErrorEquals: [...TRANSIENT_ERRORS],
@@ -117,12 +166,32 @@ test('every Task invokes its own function through lambda:invoke and retries tran
   );
 });
 
+test("each Lambda Task's TimeoutSeconds is its function's own timeout, unless a smaller cap is given", () => {
+  const t = tableStates(stateMachineDefinition(ARNS));
+  expect(t.Plan!.TimeoutSeconds).toBe(FUNCTION_SIZING.plan.timeoutSeconds);
+  expect(t.Load!.TimeoutSeconds).toBe(FUNCTION_SIZING.load.timeoutSeconds);
+  expect(t.Commit!.TimeoutSeconds).toBe(FUNCTION_SIZING.commit.timeoutSeconds);
+  expect(t.Abort!.TimeoutSeconds).toBe(FUNCTION_SIZING.abort.timeoutSeconds);
+  const capped = tableStates(stateMachineDefinition(ARNS, { taskTimeoutSeconds: 120 }));
+  expect(capped.Plan!.TimeoutSeconds).toBe(120);
+  expect(capped.Commit!.TimeoutSeconds).toBe(FUNCTION_SIZING.commit.timeoutSeconds);
+});
+
 test('the chunk Map takes its concurrency from the request options, defaulted by the definition', () => {
-  const def = stateMachineDefinition(ARNS, { defaultMaxConcurrency: 7 });
-  const map = tableStates(def).ExtractChunks!;
-  expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.chunks', MaxConcurrencyPath: '$.options.maxWorkers' });
+  const map = tableStates(stateMachineDefinition(ARNS)).ExtractChunks!;
+  expect(map).toMatchObject({
+    Type: 'Map',
+    ItemsPath: '$.plan.chunks',
+    MaxConcurrencyPath: '$.input.options.maxWorkers',
+    ResultPath: null,
+  });
   expect(map.MaxConcurrency).toBeUndefined();
-  expect(JSON.stringify(states(def).Defaults)).toContain('"maxWorkers":7');
+  // Each iteration returns its chunk index only: the Map's result stays small.
+  const iteration = (map.ItemProcessor as { States: Record<string, State> }).States.ExtractChunk!;
+  expect(iteration.OutputPath).toBe('$.Payload.index');
+  expect(
+    JSON.stringify(states(syncStateMachineDefinition(TABLE_ARN, { defaultMaxConcurrency: 7 })).Defaults),
+  ).toContain('"maxWorkers":7');
 });
 
 test('a staged chunk list goes to a Distributed Map reading it with ItemReader; Load then takes the ledger', () => {
@@ -141,7 +210,7 @@ test('a staged chunk list goes to a Distributed Map reading it with ItemReader; 
       Parameters: { 'Bucket.$': '$.plan.stagedChunks.bucket', 'Key.$': '$.plan.stagedChunks.key' },
     },
     ItemSelector: { 'run.$': '$.plan.run', 'chunk.$': '$$.Map.Item.Value' },
-    MaxConcurrencyPath: '$.options.maxWorkers',
+    MaxConcurrencyPath: '$.input.options.maxWorkers',
     ResultPath: null,
     Next: 'ChunksInLedger',
   });
@@ -150,50 +219,68 @@ test('a staged chunk list goes to a Distributed Map reading it with ItemReader; 
   expect(processor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
   const child = processor.States.ExtractStagedChunk!;
   expect((child.Parameters as { FunctionName: string }).FunctionName).toBe(ARNS.extract);
-  expect(child.ResultSelector).toEqual({ 'index.$': '$.Payload.index' });
-  expect(t.ChunksInLedger).toEqual({ Type: 'Pass', Result: 'in-ledger', ResultPath: '$.chunks', Next: 'BackupOnly' });
+  expect(child.OutputPath).toBe('$.Payload.index');
+  // After either Map the chunk list leaves the state.
+  expect(JSON.stringify(t.ChunksInLedger)).not.toContain('chunks');
 });
 
-test('the local rewrite turns only the ItemReader Map into a staged read and the same Map inline', () => {
+test('the local translation serves the Distributed Map as a Task and moves Task timeouts to the runner, nothing else', () => {
   const def = stateMachineDefinition(ARNS);
   const local = localDefinition(def);
-  const t = tableStates(local);
+  const t = tableStates(local.definition);
   expect(t.ExtractChunksDistributed).toEqual({
     Type: 'Task',
-    Resource: 'arn:aws:states:::s3:getObject',
+    Resource: START_EXECUTION_SYNC,
     Parameters: {
-      'Bucket.$': '$.plan.stagedChunks.bucket',
-      'Key.$': '$.plan.stagedChunks.key',
+      reader: { 'Bucket.$': '$.plan.stagedChunks.bucket', 'Key.$': '$.plan.stagedChunks.key' },
       'run.$': '$.plan.run',
+      'maxConcurrency.$': '$.input.options.maxWorkers',
+      'input.$': '$',
     },
-    ResultPath: '$.plan.chunks',
+    TimeoutSeconds: TABLE_TIMEOUT_SECONDS,
+    ResultPath: null,
     Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }],
-    Next: 'ExtractChunksDistributedItems',
+    Next: 'ChunksInLedger',
   });
-  const { ItemReader: _r, ItemProcessor: deployedProcessor, ...deployed } = tableStates(def).ExtractChunksDistributed!;
-  const { ItemsPath, ItemProcessor, ...inline } = t.ExtractChunksDistributedItems!;
-  expect(ItemsPath).toBe('$.plan.chunks');
-  expect(inline).toEqual(deployed);
-  expect(ItemProcessor).toEqual({
-    ...(deployedProcessor as Record<string, unknown>),
-    ProcessorConfig: { Mode: 'INLINE' },
+  const deployed = tableStates(def).ExtractChunksDistributed!;
+  expect(local.distributedMaps.get('ExtractChunksDistributed')).toEqual({
+    itemSelector: deployed.ItemSelector,
+    itemProcessor: {
+      ...(deployed.ItemProcessor as Record<string, unknown>),
+      States: {
+        ExtractStagedChunk: {
+          ...(deployed.ItemProcessor as { States: Record<string, State> }).States.ExtractStagedChunk,
+          TimeoutSeconds: TABLE_TIMEOUT_SECONDS,
+        },
+      },
+    },
   });
-  // Every other state is untouched, and the input definition is not modified.
-  const others = (s: Record<string, State>) =>
-    Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('ExtractChunksDistributed')));
-  expect(others(t)).toEqual(others(tableStates(def)));
-  expect(JSON.stringify(def)).not.toContain('ExtractChunksDistributedItems');
+  // Each Lambda Task keeps its deployed TimeoutSeconds with the runner, which enforces it from the handler's start.
+  expect(local.taskTimeouts.get('Plan')).toBe(FUNCTION_SIZING.plan.timeoutSeconds);
+  expect(local.taskTimeouts.get('ExtractStagedChunk')).toBe(FUNCTION_SIZING.extract.timeoutSeconds);
+  // Every other field of every other state is untouched, and the input definition is not modified.
+  const strip = (states: Record<string, State>) =>
+    JSON.parse(
+      JSON.stringify(
+        Object.fromEntries(Object.entries(states).filter(([k]) => k !== 'ExtractChunksDistributed')),
+        (k, v) => (k === 'TimeoutSeconds' ? undefined : v),
+      ),
+    );
+  expect(strip(t)).toEqual(strip(tableStates(def)));
+  expect(def).toEqual(stateMachineDefinition(ARNS));
 });
 
-test('JSONPath only: no JSONata anywhere, and the library validates it with ARN and path checks', () => {
-  const text = JSON.stringify(stateMachineDefinition(ARNS));
-  expect(text).not.toMatch(/JSONata|QueryLanguage|"Arguments"|"Output"|\{%/);
-  expect(
-    () =>
-      new StateMachine(stateMachineDefinition(ARNS) as unknown as StateMachineDefinition, {
-        validationOptions: { checkArn: true, checkPaths: true },
-      }),
-  ).not.toThrow();
+test('JSONPath only: no JSONata anywhere, and the library validates both with ARN and path checks', () => {
+  for (const def of [stateMachineDefinition(ARNS), syncStateMachineDefinition(TABLE_ARN)]) {
+    const text = JSON.stringify(def);
+    expect(text).not.toMatch(/JSONata|QueryLanguage|"Arguments"|\{%/);
+    expect(
+      () =>
+        new StateMachine(def as unknown as StateMachineDefinition, {
+          validationOptions: { checkArn: true, checkPaths: true },
+        }),
+    ).not.toThrow();
+  }
 });
 
 test('error names: transient classes keep their name, others are renamed so Retry classifies them as the runtime does', () => {
@@ -218,14 +305,36 @@ function run(name: string, extra: Payload = {}) {
   return { runId: `run-${name}`, table: name, backupOnly: false, verify: false, from: { ts: null, id: '0' }, ...extra };
 }
 
+/**
+ * Runs the sync state machine; its RunTable task runs the table state machine (a stand-in for
+ * startExecution.sync:2). `output.tables` is each table execution's own output, in order.
+ */
 async function execute(input: unknown, handlers: Record<string, (p: Payload) => unknown>) {
-  const sm = new StateMachine(stateMachineDefinition(ARNS, { defaultMaxConcurrency: 3 }) as never);
+  const table = new StateMachine(stateMachineDefinition(ARNS) as never);
+  const sync = new StateMachine(syncStateMachineDefinition(TABLE_ARN, { defaultMaxConcurrency: 3 }) as never);
   const wrapped = Object.fromEntries(Object.entries(handlers).map(([k, f]) => [k, lambda(f)])) as LocalHandlers;
-  const ex = sm.run(input as never, {
-    overrides: { taskResourceLocalHandlers: wrapped, retryIntervalOverrides: { ExtractChunk: 0, Plan: 0 } },
+  const outputs = new Map<string, unknown>();
+  let n = 0;
+  const runTable = async (params: unknown) => {
+    const { Input } = params as { Input: unknown };
+    const arn = `arn:aws:states:us-east-1:123456789012:execution:highwater-table:t${n++}`;
+    const output = await table.run(Input as never, {
+      overrides: { taskResourceLocalHandlers: wrapped, retryIntervalOverrides: { ExtractChunk: 0, Plan: 0 } },
+      context: { Execution: { Id: arn } },
+    }).result;
+    outputs.set(arn, output);
+    return { ExecutionArn: arn, Output: output, Status: 'SUCCEEDED' };
+  };
+  const ex = sync.run(input as never, {
+    overrides: { taskResourceLocalHandlers: { RunTable: runTable } },
+    context: { Execution: { Id: 'arn:aws:states:us-east-1:123456789012:execution:highwater-sync:s' } },
   });
   return ex.result.then(
-    (output) => ({ ok: true as const, output }),
+    (output) => ({
+      ok: true as const,
+      summary: output,
+      output: { tables: (output as { tables: { execution: string }[] }).tables.map((s) => outputs.get(s.execution)) },
+    }),
     (e: { cause?: { name: string } }) => ({ ok: false as const, error: e.cause?.name }),
   );
 }
@@ -256,7 +365,10 @@ test('executed: defaults fill pipeline and options, adhoc reaches Plan, chunk co
         inFlight--;
         return { index: (p.chunk as { index: number }).index, rows: 2, bytes: 10 };
       },
-      Load: (p) => ({ rowsLoaded: (p.chunks as unknown[]).length * 2, rowsStaged: 12, rowsDeleted: 0, files: 6 }),
+      Load: (p) => {
+        expect(p.chunks).toBe('in-ledger');
+        return { rowsLoaded: 12, rowsStaged: 12, rowsDeleted: 0, files: 6 };
+      },
       Commit: (p) => ({
         status: 'committed',
         watermark: { ts: null, id: '9' },
@@ -270,10 +382,21 @@ test('executed: defaults fill pipeline and options, adhoc reaches Plan, chunk co
     table: 's.a',
     adhoc: { source: 'src', target: 'dst' },
     options: { maxWorkers: 3, backupOnly: false },
+    execution: 'arn:aws:states:us-east-1:123456789012:execution:highwater-table:t0',
   });
   expect(peak).toBe(3);
-  expect(r).toEqual({
+  expect(r).toMatchObject({
     ok: true,
+    summary: {
+      tables: [
+        {
+          table: 's.a',
+          status: 'committed',
+          execution: 'arn:aws:states:us-east-1:123456789012:execution:highwater-table:t0',
+          error: null,
+        },
+      ],
+    },
     output: {
       tables: [
         {

@@ -7,7 +7,9 @@ import { TableOutcomeSchema } from '../../../lambdas/domain/manifests.js';
 import { ExitCode, StagingError, WarehouseError } from '../../../lambdas/errors.js';
 import {
   causeMessage,
+  childExecutionError,
   exitCodeOfTables,
+  failedExecutionOutcome,
   runResultOf,
   summaryTables,
   tableReport,
@@ -145,12 +147,44 @@ describe('run result and exit code', () => {
 });
 
 describe('summaryTables', () => {
-  it("reads the Done state's {tables} and the TablesFailed Cause, and nothing else", () => {
-    const tables = [{ table: 't', status: 'skipped', skipped: 'x' }];
+  it("reads the sync execution's per-table summaries (Done or Summarize output, value or JSON), and nothing else", () => {
+    const tables = [{ table: 't', status: 'skipped', execution: 'arn:aws:states:x:1:execution:t:1', error: null }];
     expect(summaryTables({ tables })).toHaveLength(1);
+    expect(summaryTables(JSON.stringify({ tables, report: '[]' }))).toHaveLength(1);
     expect(summaryTables(JSON.stringify(tables))).toHaveLength(1);
     expect(summaryTables('not json')).toBeNull();
     expect(summaryTables([{ aborted: true }])).toBeNull();
+  });
+
+  it("unwraps a failed table execution's own error from the startExecution.sync failure, and its outcome", () => {
+    const wrapped = {
+      Error: 'States.TaskFailed',
+      Cause: JSON.stringify({
+        ExecutionArn: 'a',
+        Status: 'FAILED',
+        Error: 'States.DataLimitExceeded',
+        Cause: 'too big',
+      }),
+    };
+    expect(childExecutionError(wrapped)).toEqual({ Error: 'States.DataLimitExceeded', Cause: 'too big' });
+    expect(
+      childExecutionError({
+        Error: 'States.TaskFailed',
+        Cause: JSON.stringify({ ExecutionArn: 'a', Status: 'TIMED_OUT' }),
+      }),
+    ).toEqual({ Error: 'ExecutionTIMED_OUT', Cause: 'the table execution ended TIMED_OUT' });
+    expect(childExecutionError({ Error: 'ConfigError', Cause: 'x' })).toEqual({ Error: 'ConfigError', Cause: 'x' });
+    const o = failedExecutionOutcome(
+      { table: 't', status: 'failed', execution: null, error: wrapped },
+      { runId: 'r1' },
+    );
+    expect(tableReport(o, null)).toMatchObject({
+      table: 't',
+      status: 'failed',
+      runId: 'r1',
+      error: 'States.DataLimitExceeded: too big',
+      exitCode: ExitCode.data,
+    });
   });
 
   it("takes a Lambda error's message from its JSON Cause, and any other Cause as it is", () => {

@@ -24,17 +24,22 @@ import { Output } from '../../../../bin/cli/output.js';
 import { createProgram } from '../../../../bin/cli/program.js';
 import { buildStartInput } from '../../../../bin/cli/remote/client.js';
 import { sfnError } from '../../../../bin/cli/remote/errors.js';
-import { summarizeHistory } from '../../../../bin/cli/remote/history.js';
+import { summarizeHistory, summarizeRun } from '../../../../bin/cli/remote/history.js';
 import { outcomeExitCode, remoteResult, remoteTables } from '../../../../bin/cli/remote/outcome.js';
 import { runRemoteSync } from '../../../../bin/cli/remote/remote-sync.js';
 import { renderProgress } from '../../../../bin/cli/remote/render.js';
 import { terminalView } from '../../../../bin/cli/remote/view.js';
 import { buildRunRequest, stateMachineArnFrom } from '../../../../bin/cli/run-request.js';
-import { type RunContext, RunRequestSchema } from '../../../../lambdas/domain/manifests.js';
+import { type RunContext, RunRequestSchema, TableOutcomeSchema } from '../../../../lambdas/domain/manifests.js';
 import { ConfigError, ConnectionError } from '../../../../lambdas/errors.js';
+import { tableReport } from '../../../../lambdas/orchestration/report.js';
 
 const SM = 'arn:aws:states:eu-west-1:123456789012:stateMachine:highwater-prod';
+const TABLE_SM = 'arn:aws:states:eu-west-1:123456789012:stateMachine:highwater-prod-table';
 const EXEC = 'arn:aws:states:eu-west-1:123456789012:execution:highwater-prod:sales-shop-orders-x';
+/** The table executions the sync execution started. */
+const CHILD = 'arn:aws:states:eu-west-1:123456789012:execution:highwater-prod-table:c-orders';
+const CHILD2 = 'arn:aws:states:eu-west-1:123456789012:execution:highwater-prod-table:c-customers';
 const FN = 'arn:aws:lambda:eu-west-1:123456789012:function:highwater-prod';
 
 const run: RunContext = {
@@ -176,6 +181,69 @@ class HistoryBuilder {
         resource: 'invoke',
         error: outcome.error,
         cause: JSON.stringify({ errorType: outcome.errorType, errorMessage: outcome.message, trace: ['at x'] }),
+      },
+    });
+  }
+
+  /** A sync execution's RunTable task (startExecution.sync:2): submitted to `child`, then its outcome or failure. */
+  runTable(
+    prev: number,
+    table: string,
+    child: string,
+    outcome: { output: unknown } | { childError: string; childCause: string; status?: string },
+  ): number {
+    const input = { pipeline: 'sales', table, options: { maxWorkers: 4 }, adhoc: null };
+    const entered = this.add('TaskStateEntered', prev, {
+      stateEnteredEventDetails: { name: 'RunTable', input: JSON.stringify(input) },
+    });
+    const scheduled = this.add('TaskScheduled', entered, {
+      taskScheduledEventDetails: {
+        resourceType: 'states',
+        resource: 'startExecution.sync:2',
+        region: 'eu-west-1',
+        parameters: JSON.stringify({ StateMachineArn: TABLE_SM, Input: input }),
+      },
+    });
+    const started = this.add('TaskStarted', scheduled, {
+      taskStartedEventDetails: { resourceType: 'states', resource: 'startExecution.sync:2' },
+    });
+    const submitted = this.add('TaskSubmitted', started, {
+      taskSubmittedEventDetails: {
+        resourceType: 'states',
+        resource: 'startExecution.sync:2',
+        output: JSON.stringify({ ExecutionArn: child, StartDate: '2026-11-25T13:16:01Z' }),
+      },
+    });
+    if ('output' in outcome) {
+      const done = this.add('TaskSucceeded', submitted, {
+        taskSucceededEventDetails: {
+          resourceType: 'states',
+          resource: 'startExecution.sync:2',
+          output: JSON.stringify({ ExecutionArn: child, Output: outcome.output, Status: 'SUCCEEDED' }),
+        },
+      });
+      return this.add('TaskStateExited', done, { stateExitedEventDetails: { name: 'RunTable', output: '{}' } });
+    }
+    return this.add('TaskFailed', submitted, {
+      taskFailedEventDetails: {
+        resourceType: 'states',
+        resource: 'startExecution.sync:2',
+        error: 'States.TaskFailed',
+        cause: JSON.stringify({
+          ExecutionArn: child,
+          Status: outcome.status ?? 'FAILED',
+          Error: outcome.childError,
+          Cause: outcome.childCause,
+        }),
+      },
+    });
+  }
+
+  summarize(prev: number, tables: unknown[]): number {
+    return this.add('PassStateExited', prev, {
+      stateExitedEventDetails: {
+        name: 'Summarize',
+        output: JSON.stringify({ tables, report: JSON.stringify(tables) }),
       },
     });
   }
@@ -369,6 +437,7 @@ describe('summarizeHistory', () => {
         failedAttempts: 1,
         skipped: null,
         error: null,
+        execution: null,
       },
     ]);
   });
@@ -441,79 +510,94 @@ describe('summarizeHistory', () => {
   });
 });
 
-describe('summarizeHistory with the state machine of lambdas/orchestration/definition.ts', () => {
-  it('fails the table whose Plan failed, named by its iteration input, and counts failed tables', () => {
+describe('a sync execution and its table executions (lambdas/orchestration/definition.ts)', () => {
+  /** orders: its table execution failed outside its Catch (a payload quota); customers: skipped. */
+  function twoTables() {
     const h = new HistoryBuilder();
     const s = h.started({ pipeline: 'sales', tables: ['shop.orders', 'shop.customers'] });
-    const item = { request: { pipeline: 'sales', tables: ['shop.orders', 'shop.customers'] }, item: {} };
-    const ordersIn = {
-      ...item,
-      item: { table: 'shop.orders' },
-      plan: { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped: null },
-    };
-    const planPayload = { pipeline: 'sales', tables: ['shop.orders', 'shop.customers'], options: {} };
-    const p1 = h.task(
-      'Plan',
-      s,
-      { ...planPayload, table: 'shop.orders' },
-      {
-        error: 'ConfigError',
-        errorType: 'ConfigError',
-        message: 'table shop.orders is not in pipeline sales',
-      },
-    );
-    const cause = JSON.stringify({
-      errorType: 'ConfigError',
-      errorMessage: 'table shop.orders is not in pipeline sales',
+    const t1 = h.runTable(s, 'shop.orders', CHILD, {
+      childError: 'States.DataLimitExceeded',
+      childCause: 'the output of state Plan is 300000 bytes, above the 262144-byte payload quota',
     });
-    const a1 = h.task(
-      'Abort',
-      p1,
-      { run: null, error: { Error: 'ConfigError', Cause: cause } },
-      { output: { aborted: false, error: 'ConfigError: table shop.orders is not in pipeline sales' } },
-      { ...ordersIn, error: { Error: 'ConfigError', Cause: cause } },
-    );
-    const p2 = h.task(
-      'Plan',
-      a1,
-      { ...planPayload, table: 'shop.customers' },
-      {
-        output: { run: null, chunks: [], chunkCount: 0, stagedChunks: null, skipped: 'no new rows' },
-      },
-    );
-    const tables = [
-      {
-        table: 'shop.orders',
-        status: 'failed',
-        run: null,
-        error: { Error: 'ConfigError', Cause: cause },
-        abortError: null,
-      },
-      { table: 'shop.customers', status: 'skipped', skipped: 'no new rows' },
+    const skipped = { table: 'shop.customers', status: 'skipped', skipped: 'no new rows', horizon: null, warnings: [] };
+    const t2 = h.runTable(t1, 'shop.customers', CHILD2, { output: skipped });
+    const summaries = [
+      // TableExecutionFailed keeps only the error's name; the Cause is in the RunTable TaskFailed event.
+      { table: 'shop.orders', status: 'failed', execution: null, error: { Error: 'States.TaskFailed' } },
+      { table: 'shop.customers', status: 'skipped', execution: CHILD2, error: null },
     ];
-    h.end('ExecutionFailed', p2, {
-      executionFailedEventDetails: { error: 'Highwater.TablesFailed', cause: JSON.stringify(tables) },
+    const summarized = h.summarize(t2, summaries);
+    h.end('ExecutionFailed', summarized, {
+      executionFailedEventDetails: { error: 'Highwater.TablesFailed', cause: 'at least one table failed' },
     });
-    const m = summarizeHistory(h.events);
+    return { events: h.events, skipped };
+  }
+
+  it("reads each table's start, execution and end from the sync execution's history", () => {
+    const m = summarizeHistory(twoTables().events);
     expect(m.error).toBe('Highwater.TablesFailed: 1 of 2 tables failed');
-    expect(m.tables.map((t) => [t.table, t.phase, t.error])).toEqual([
-      ['shop.orders', 'failed', 'ConfigError: table shop.orders is not in pipeline sales'],
-      ['shop.customers', 'skipped', null],
+    expect(m.tables.map((t) => [t.table, t.phase, t.execution, t.error, t.skipped])).toEqual([
+      [
+        'shop.orders',
+        'failed',
+        CHILD,
+        'States.DataLimitExceeded: the output of state Plan is 300000 bytes, above the 262144-byte payload quota',
+        null,
+      ],
+      ['shop.customers', 'skipped', CHILD2, null, 'no new rows'],
     ]);
-    // The same execution's outcome: one table failed, one did not → partial.
-    expect(outcomeExitCode({ status: 'FAILED', error: 'Highwater.TablesFailed', cause: JSON.stringify(tables) })).toBe(
-      3,
-    );
-    expect(
-      outcomeExitCode({ status: 'FAILED', error: 'Highwater.TablesFailed', cause: JSON.stringify(tables.slice(0, 1)) }),
-    ).toBe(1);
-    // …and as the report's tables, read from the Cause of the failed execution.
-    const outcome = { status: 'FAILED', error: 'Highwater.TablesFailed', cause: JSON.stringify(tables) };
-    const reported = remoteTables(outcome);
-    expect(reported.map((t) => [t.table, t.status, t.exitCode, t.error, t.skipped])).toEqual([
-      ['shop.orders', 'failed', 1, 'ConfigError: table shop.orders is not in pipeline sales', null],
-      ['shop.customers', 'skipped', 0, null, 'no new rows'],
+  });
+
+  it("takes a running table's steps and chunks from its table execution's history", () => {
+    const h = new HistoryBuilder();
+    const s = h.started({ pipeline: 'sales', tables: ['shop.orders'] });
+    const entered = h.runTable(s, 'shop.orders', CHILD, { output: committedOutcome });
+    // Still running: cut the parent's history after TaskSubmitted.
+    const running = h.events.filter((e) => e.type !== 'TaskSucceeded' && e.type !== 'TaskStateExited');
+    expect(entered).toBeGreaterThan(0);
+    const m = summarizeRun(running, new Map([[CHILD, successfulHistory(true)]]));
+    expect(m.tables).toEqual([
+      expect.objectContaining({
+        table: 'shop.orders',
+        phase: 'extracting',
+        execution: CHILD,
+        runId: run.runId,
+        chunksPlanned: 2,
+        error: 'StagingError: S3 upload of chunk 1 timed out',
+      }),
     ]);
+  });
+
+  it('reports each table from its execution, with bytes and duration from the ledger (fake SFN client)', async () => {
+    const { events, skipped } = twoTables();
+    const { client } = fakeSfnClient({
+      GetExecutionHistory: () => ({ events }),
+      DescribeExecution: (input) => {
+        expect(input.executionArn).toBe(CHILD2);
+        return {
+          executionArn: CHILD2,
+          status: 'SUCCEEDED',
+          startDate: new Date('2026-11-25T13:16:00Z'),
+          stopDate: new Date('2026-11-25T13:16:02Z'),
+          output: JSON.stringify(skipped),
+        };
+      },
+    });
+    const outcome = { status: 'FAILED', error: 'Highwater.TablesFailed', cause: 'at least one table failed' };
+    const reported = await remoteTables(client, EXEC, outcome, async () => null);
+    expect(reported.map((t) => [t.table, t.status, t.exitCode, t.error, t.skipped, t.bytes, t.durationMs])).toEqual([
+      [
+        'shop.orders',
+        'failed',
+        4,
+        'States.DataLimitExceeded: the output of state Plan is 300000 bytes, above the 262144-byte payload quota',
+        null,
+        null,
+        null,
+      ],
+      ['shop.customers', 'skipped', 0, null, 'no new rows', 0, 2000],
+    ]);
+    expect(outcomeExitCode(outcome, reported)).toBe(3);
     expect(remoteResult(outcome, reported)).toBe('partial_success');
     expect(remoteResult({ status: 'FAILED', error: 'States.Timeout' }, [])).toBe('failed');
   });
@@ -572,47 +656,41 @@ describe('outcomeExitCode', () => {
     horizon: null,
     warnings: [],
   });
-  const tablesFailed = (tables: unknown[]) => ({
-    status: 'FAILED',
-    error: 'Highwater.TablesFailed',
-    cause: JSON.stringify(tables),
-  });
+  const tablesFailed = { status: 'FAILED', error: 'Highwater.TablesFailed' };
+  const reports = (outcomes: unknown[]) => outcomes.map((o) => tableReport(TableOutcomeSchema.parse(o), null));
 
-  it("is 0 for a succeeded run (the Done state's {tables}), and for a succeeded execution it cannot read", () => {
-    expect(outcomeExitCode({ status: 'SUCCEEDED', output: JSON.stringify({ tables: [committed] }) })).toBe(0);
-    expect(outcomeExitCode({ status: 'SUCCEEDED', output: { tables: [committed] } })).toBe(0);
-    expect(outcomeExitCode({ status: 'SUCCEEDED', output: 'not json' })).toBe(0);
+  it('is 0 for a succeeded run, and for a succeeded execution it cannot read', () => {
+    expect(outcomeExitCode({ status: 'SUCCEEDED' }, reports([committed]))).toBe(0);
+    expect(outcomeExitCode({ status: 'SUCCEEDED', output: 'not json' }, [])).toBe(0);
   });
 
   it('is 3 when some tables failed', () => {
-    expect(outcomeExitCode(tablesFailed([committed, failed('StagingError.Permanent')]))).toBe(3);
+    expect(outcomeExitCode(tablesFailed, reports([committed, failed('StagingError.Permanent')]))).toBe(3);
   });
 
   it("is the first failed table's code, from its error class, when every table failed", () => {
-    expect(outcomeExitCode(tablesFailed([failed('StagingError'), failed('WarehouseError')]))).toBe(5);
-    expect(outcomeExitCode(tablesFailed([failed('WarehouseError.Permanent')]))).toBe(6);
-    expect(outcomeExitCode(tablesFailed([failed('LeaseHeldError')]))).toBe(3);
+    expect(outcomeExitCode(tablesFailed, reports([failed('StagingError'), failed('WarehouseError')]))).toBe(5);
+    expect(outcomeExitCode(tablesFailed, reports([failed('WarehouseError.Permanent')]))).toBe(6);
+    expect(outcomeExitCode(tablesFailed, reports([failed('LeaseHeldError')]))).toBe(3);
     // A name that is no Highwater class (Lambda's own, a States.* error) is a data error.
-    expect(outcomeExitCode(tablesFailed([failed('States.TaskFailed')]))).toBe(4);
+    expect(outcomeExitCode(tablesFailed, reports([failed('States.TaskFailed')]))).toBe(4);
   });
 
-  it('reads the tables of a failed run as the local report does: the message of the Lambda error, its code', () => {
-    const [t] = remoteTables(tablesFailed([failed('ConnectionError')]));
+  it('reads a failed table as the local report does: the message of the Lambda error, its code', () => {
+    const [t] = reports([failed('ConnectionError')]);
     expect(t).toMatchObject({ table: 'a.c', status: 'failed', exitCode: 2, error: 'ConnectionError: it broke' });
-    expect(t!.bytes).toBeNull();
-    expect(t!.durationMs).toBeNull();
-    const [c] = remoteTables({ status: 'SUCCEEDED', output: { tables: [committed] } });
+    const [c] = reports([committed]);
     expect(c).toMatchObject({ status: 'committed', files: 2, watermarkAfter: wm, horizon: 'NOW() - 15 s' });
   });
 
   it('maps a failed execution with no tables by its error name, else 4', () => {
-    expect(outcomeExitCode({ status: 'FAILED', error: 'ConfigError' })).toBe(1);
-    expect(outcomeExitCode({ status: 'FAILED', error: 'ConnectionError' })).toBe(2);
-    expect(outcomeExitCode({ status: 'FAILED', error: 'ZodError' })).toBe(1);
-    expect(outcomeExitCode({ status: 'FAILED', error: 'States.TaskFailed' })).toBe(4);
-    expect(outcomeExitCode({ status: 'TIMED_OUT', error: null })).toBe(4);
-    expect(outcomeExitCode({ status: 'ABORTED' })).toBe(4);
-    expect(outcomeExitCode({ status: 'FAILED', error: 'StagingError.Permanent' })).toBe(5);
+    expect(outcomeExitCode({ status: 'FAILED', error: 'ConfigError' }, [])).toBe(1);
+    expect(outcomeExitCode({ status: 'FAILED', error: 'ConnectionError' }, [])).toBe(2);
+    expect(outcomeExitCode({ status: 'FAILED', error: 'ZodError' }, [])).toBe(1);
+    expect(outcomeExitCode({ status: 'FAILED', error: 'States.TaskFailed' }, [])).toBe(4);
+    expect(outcomeExitCode({ status: 'TIMED_OUT', error: null }, [])).toBe(4);
+    expect(outcomeExitCode({ status: 'ABORTED' }, [])).toBe(4);
+    expect(outcomeExitCode({ status: 'FAILED', error: 'StagingError.Permanent' }, [])).toBe(5);
   });
 });
 
@@ -671,13 +749,37 @@ describe('remote sync', () => {
     expect(JSON.parse(stdout())).toMatchObject({ executionArn: EXEC, status: 'RUNNING', exitCode: 0 });
   });
 
-  it('follows the execution to its end over paginated history and exits with its outcome (fake SFN client)', async () => {
-    const full = successfulHistory();
-    const partial = successfulHistory(true);
+  it("follows the sync execution and its table executions to the end over paginated history; the report's bytes and durations come from the ledger (fake SFN client)", async () => {
+    // The sync execution: shop.orders runs in CHILD (still running at the first poll), shop.customers in CHILD2.
+    const parent = (done: boolean) => {
+      const h = new HistoryBuilder();
+      const s = h.started({ pipeline: 'sales', tables: ['shop.orders', 'shop.customers'] });
+      const t1 = h.runTable(s, 'shop.orders', CHILD, { output: committedOutcome });
+      if (!done) return h.events.filter((e) => e.type !== 'TaskSucceeded' && e.type !== 'TaskStateExited');
+      const t2 = h.runTable(t1, 'shop.customers', CHILD2, { output: failedOutcome });
+      h.end('ExecutionSucceeded', t2);
+      return h.events;
+    };
+    const histories: Record<string, (done: boolean) => HistoryEvent[]> = {
+      [EXEC]: parent,
+      [CHILD]: (done) => successfulHistory(!done),
+      [CHILD2]: () => failedHistory(),
+    };
+    const children: Record<string, unknown> = { [CHILD]: committedOutcome, [CHILD2]: failedOutcome };
     let polls = 0;
     const { client, calls } = fakeSfnClient({
       StartExecution: started,
-      DescribeExecution: () => {
+      DescribeExecution: (input) => {
+        const arn = String(input.executionArn);
+        if (arn !== EXEC) {
+          return {
+            executionArn: arn,
+            status: 'SUCCEEDED',
+            startDate: new Date('2026-11-25T13:16:00Z'),
+            stopDate: new Date('2026-11-25T13:17:00Z'),
+            output: JSON.stringify(children[arn]),
+          };
+        }
         polls++;
         return polls === 1
           ? { executionArn: EXEC, status: 'RUNNING', startDate: new Date() }
@@ -686,12 +788,17 @@ describe('remote sync', () => {
               status: 'SUCCEEDED',
               startDate: new Date(),
               stopDate: new Date(),
-              output: JSON.stringify({ tables: [committedOutcome, failedOutcome] }),
+              output: JSON.stringify({
+                tables: [
+                  { table: 'shop.orders', status: 'committed', execution: CHILD, error: null },
+                  { table: 'shop.customers', status: 'failed', execution: CHILD2, error: null },
+                ],
+              }),
             };
       },
       // Two pages per read: the paginator must follow nextToken to the end.
       GetExecutionHistory: (input) => {
-        const events = polls === 1 ? partial : full;
+        const events = histories[String(input.executionArn)]!(polls > 1);
         const half = Math.ceil(events.length / 2);
         return input.nextToken === 'p2'
           ? { events: events.slice(half) }
@@ -712,15 +819,22 @@ describe('remote sync', () => {
       sleep: async (ms) => {
         sleeps.push(ms);
       },
+      ledger: async (table, runId) =>
+        table === 'shop.orders' && runId === run.runId ? { bytes: 150, durationMs: 4321 } : null,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExitError);
     expect((err as ExitError).exitCode).toBe(3);
     expect(sleeps).toEqual([5]);
-    expect(calls.filter((c) => c[0] === 'GetExecutionHistory').length).toBe(4);
+    // The running child is read again at the second poll; an ended child only once.
+    const histories_ = calls
+      .filter((c) => c[0] === 'GetExecutionHistory')
+      .map((c) => (c[1] as { executionArn: string }).executionArn);
+    expect(histories_.filter((a) => a === CHILD).length).toBe(4);
+    expect(histories_.filter((a) => a === CHILD2).length).toBe(2);
     // Piped: each progress line once, as it changes; the final state on stdout.
     expect(stderr()).toContain('shop.orders  extracting  [#!] 1/2 chunks  3 rows  1 failed attempt\n');
     expect(stderr()).toContain('execution SUCCEEDED\n');
-    expect(stdout()).toBe(
+    expect(stdout()).toContain(
       'execution SUCCEEDED\nshop.orders  committed  [##] 2/2 chunks  4 rows  4 loaded  1 failed attempt\n',
     );
     // --json-output: the local report's shape (executionId, pipeline, result, tables[]) next to the execution's own.
@@ -742,8 +856,11 @@ describe('remote sync', () => {
         watermarkAfter: run.to,
         error: null,
         exitCode: 0,
+        bytes: 150,
+        durationMs: 4321,
       }),
-      expect.objectContaining({ status: 'failed', error: 'DataError: no primary key', exitCode: 4 }),
+      // No run in the ledger: the table execution's own duration.
+      expect.objectContaining({ status: 'failed', error: 'DataError: no primary key', exitCode: 4, durationMs: 60000 }),
     ]);
   });
 

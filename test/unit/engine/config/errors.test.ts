@@ -74,6 +74,25 @@ describe('pipeline file errors name file:line:column and the key path', () => {
     );
   });
 
+  it('max_workers above what an inline Map runs at once (40), in a pipeline and in connections.yml backup:', async () => {
+    const text =
+      'pipeline:\n  source: shop\n  target: wh\n  processing:\n    max_workers: 64\ntables:\n  shop.orders: {}\n';
+    expect(await pipelineError(text)).toBe(
+      `${at(text, '64')}: pipeline.processing.max_workers: must be at most 40: a Step Functions inline Map runs at most 40 chunks at once (see docs/limits.md)`,
+    );
+    const connections = `${TWO_CONNECTIONS}backup:\n  max_workers: 41\n`;
+    expect(await connectionsError(connections)).toBe(
+      `config/connections.yml:${posOf(connections, '41')}: backup.max_workers: must be at most 40: a Step Functions inline Map runs at most 40 chunks at once (see docs/limits.md)`,
+    );
+    const ok =
+      'pipeline:\n  source: shop\n  target: wh\n  processing:\n    max_workers: 40\ntables:\n  shop.orders: {}\n';
+    const cfg = await loadConfig({
+      cwd: project({ 'config/connections.yml': TWO_CONNECTIONS, 'config/pipelines/p.yml': ok }),
+      env: {},
+    });
+    expect(getPipeline(cfg, 'p').processing.maxWorkers).toBe(40);
+  });
+
   it('custom_sql without custom_query, and custom_query without custom_sql', async () => {
     const a = `${HEAD}  shop.orders:\n    cdc_strategy: custom_sql\n`;
     expect(await pipelineError(a)).toBe(
