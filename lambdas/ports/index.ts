@@ -8,7 +8,16 @@ import type { MappedColumn, SchemaChange, SourceColumn, TableSchema, Watermark }
 export type { SchemaChange } from '../domain/model.js';
 
 import type { VerificationRecord } from '../domain/manifests.js';
-import type { ChunkRecord, LeaseOwner, RunRecord, RunStatus } from '../domain/records.js';
+import type {
+  ChunkRecord,
+  HostKeyRecord,
+  LeaseOwner,
+  LoadClaim,
+  LoadStatement,
+  RunRecord,
+  RunStatus,
+} from '../domain/records.js';
+import type { StepContext } from './step-context.js';
 
 // ── Source (MySQL, possibly through an SSH tunnel) ─────────────────────────────────────────────────────────────
 
@@ -75,7 +84,16 @@ export interface Staging {
 // ── State (watermarks, leases, run ledger) ─────────────────────────────────────────────────────────────────────
 
 // The run ledger's records are declared once, as the schemas that check them (domain/records.ts).
-export type { ChunkRecord, RunKind, RunPlanRecord, RunRecord, RunStatus } from '../domain/records.js';
+export type {
+  ChunkRecord,
+  HostKeyRecord,
+  LoadClaim,
+  LoadStatement,
+  RunKind,
+  RunPlanRecord,
+  RunRecord,
+  RunStatus,
+} from '../domain/records.js';
 
 export interface WatermarkRecord {
   tableKey: string;
@@ -168,6 +186,25 @@ export interface StateStore {
   recordVerification(tableKey: string, record: VerificationRecord): Promise<void>;
   /** The table's verifications, newest first, at most `limit` (default 1). */
   listVerifications(tableKey: string, limit?: number): Promise<VerificationRecord[]>;
+
+  /**
+   * Takes the load of a table for one Load attempt until `until` (when that invocation is certainly over). Refused
+   * with LoadClaimHeldError while another attempt's claim is live (not released, `until` not passed). Returns the
+   * claim as it now stands: its `statements` are those earlier attempts recorded within the last 24 hours (the Data
+   * API's retention), which the new attempt settles before it submits anything.
+   */
+  claimLoad(tableKey: string, claim: { runId: string; attempt: string; until: string }): Promise<LoadClaim>;
+  /** Appends a submitted statement to the claim, only while `attempt` holds it: LoadClaimLostError otherwise. */
+  recordLoadStatement(tableKey: string, attempt: string, statement: LoadStatement): Promise<void>;
+  /** Releases the claim if `attempt` holds it (its statements stay for the next attempt to see); a no-op otherwise. */
+  releaseLoad(tableKey: string, attempt: string): Promise<void>;
+  getLoadClaim(tableKey: string): Promise<LoadClaim | undefined>;
+
+  /**
+   * Trust on first use for a bastion's host key: records `fingerprint` for `bastion` (`host:port`) when none is
+   * recorded, and returns the record as it stands: the earlier one (whose fingerprint may differ) when there was one.
+   */
+  rememberHostKey(bastion: string, fingerprint: string): Promise<HostKeyRecord>;
   close(): Promise<void>;
 }
 
@@ -232,6 +269,27 @@ export interface LoadResult {
   schemaChanges: SchemaChange[];
 }
 
+/**
+ * The ledger's side of one load (LoadStatement, docs/decisions/0004-load-runs-once.md): the statements earlier loads
+ * of this table left, and where each new one is recorded before the load waits for it. Warehouses that run nothing
+ * on after the caller is gone (DuckDB, in process) ignore it.
+ */
+export interface LoadJournal {
+  /** The run being loaded: a finished apply of this run is this load's result. */
+  readonly runId: string;
+  /** Statements earlier attempts submitted, oldest first (this run's earlier attempts, or an earlier run's). */
+  readonly earlier: readonly LoadStatement[];
+  /** Keeps a submitted statement in the ledger; LoadClaimLostError if another attempt has taken the load over. */
+  record(statement: LoadStatement): Promise<void>;
+}
+
+/** What a load knows of the invocation it runs in. */
+export interface LoadSession {
+  /** The invocation's deadline: the load leaves no statement running past it, cancelling one that would. */
+  step: StepContext;
+  journal?: LoadJournal;
+}
+
 export interface WarehouseCapabilities {
   name: 'duckdb' | 'redshift';
   maxIdentifierLength: number;
@@ -247,7 +305,7 @@ export interface Warehouse {
    * warehouse cannot do in one (Redshift's in-place VARCHAR widening). A type change that is not a widening is a
    * WarehouseError before anything changes.
    */
-  load(request: LoadRequest): Promise<LoadResult>;
+  load(request: LoadRequest, session?: LoadSession): Promise<LoadResult>;
   /** The DDL `load` would run for a missing table (for --dry-run). */
   describeDdl(
     request: Pick<LoadRequest, 'target' | 'columns' | 'primaryKey' | 'distkey' | 'sortkey' | 'diststyle'>,

@@ -147,6 +147,8 @@ describe('local state store: file behaviour', () => {
     const raw = new Database(path);
     raw.exec('ALTER TABLE "runs" DROP COLUMN "plan_json"');
     raw.exec('DROP TABLE "verifications"');
+    raw.exec('DROP TABLE "load_claims"');
+    raw.exec('DROP TABLE "host_keys"');
     raw.prepare('UPDATE "schema_version" SET "version" = 2').run();
     raw.close();
     const again = createLocalStateStore({ path });

@@ -17,6 +17,7 @@ import {
   verificationFromStore,
 } from '../../../ports/checks.js';
 import type { ChunkRecord, Lease, RunRecord, RunStatus, StateStore, WatermarkRecord } from '../../../ports/index.js';
+import { localClaimStore } from './load-claims.js';
 import { chunkFromRow, leaseFromRow, leaseToParams, runFromRow, runToParams, watermarkFromRow } from './rows.js';
 import { openStateDatabase } from './schema.js';
 
@@ -200,8 +201,10 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
   const atomically = <T>(fn: () => T): T => db.transaction(fn).immediate();
   // Multi-statement reads share one snapshot (a run and its chunks) without taking the write lock.
   const snapshot = <T>(fn: () => T): T => db.transaction(fn).deferred();
+  const claims = localClaimStore(db, path, now, atomically);
 
   return {
+    ...claims,
     async acquireLease(tableKey, holder, ttlSeconds, owner) {
       checkTtl(tableKey, ttlSeconds);
       const who = checkLeaseOwner(tableKey, owner);

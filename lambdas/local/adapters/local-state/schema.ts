@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ConfigError, describeError } from '../../../errors.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Exported for tests that build a file of an older version. */
 export const MIGRATIONS: readonly string[] = [
@@ -84,6 +84,19 @@ export const MIGRATIONS: readonly string[] = [
     "at" TEXT NOT NULL,
     "record_json" TEXT NOT NULL,
     PRIMARY KEY ("table_key", "at")
+  ) STRICT;
+  `,
+  // 4 → 5: who holds each table's load and the warehouse statements it left (one JSON document per table), and
+  // the bastion host keys first seen by local runs.
+  `
+  CREATE TABLE "load_claims" (
+    "table_key" TEXT PRIMARY KEY,
+    "claim_json" TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE "host_keys" (
+    "bastion" TEXT PRIMARY KEY,
+    "fingerprint" TEXT NOT NULL,
+    "first_seen_at" TEXT NOT NULL
   ) STRICT;
   `,
 ];
