@@ -17,6 +17,7 @@ import { CountMismatchError, DataError } from '../errors.js';
 import type { ChunkRecord, LoadDeletes, RunRecord, Staging } from '../ports/index.js';
 import type { Runtime } from '../ports/runtime.js';
 import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
+import { withLoadClaim } from './load-claim.js';
 import { runScope } from './shared.js';
 
 /**
@@ -54,7 +55,7 @@ async function stagedDeletes(staging: Staging, run: RunContext): Promise<LoadDel
   return { keys: parsed.data, mode: run.deletes.mode };
 }
 
-export async function load(input: unknown, rt: Runtime, _step: StepContext = NO_DEADLINE): Promise<LoadOutput> {
+export async function load(input: unknown, rt: Runtime, step: StepContext = NO_DEADLINE): Promise<LoadOutput> {
   const { run, chunks } = LoadInputSchema.parse(input);
   const { pipeline, ctx, keyParts } = runScope(rt, run);
   const state = await rt.state(pipeline);
@@ -82,7 +83,7 @@ export async function load(input: unknown, rt: Runtime, _step: StepContext = NO_
 
   const deletes = await stagedDeletes(staging, run);
   const warehouse = await rt.warehouse(pipeline);
-  const result = await warehouse.load({
+  const request = {
     ...(deletes ? { deletes } : {}),
     target: run.target,
     columns: run.columns,
@@ -98,7 +99,11 @@ export async function load(input: unknown, rt: Runtime, _step: StepContext = NO_
     distkey: ctx.table.distkey,
     sortkey: ctx.table.sortkey,
     diststyle: ctx.table.diststyle,
-  });
+  };
+  // One attempt at a time per table; the warehouse first settles what earlier attempts left running.
+  const result = await withLoadClaim(state, run.tableKey, run.runId, step, (journal) =>
+    warehouse.load(request, { step, journal }),
+  );
   await state.updateRun(run.runId, { status: 'loaded', rowsLoaded: result.rowsLoaded });
   return { ...result, files: files.length };
 }

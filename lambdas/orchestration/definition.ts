@@ -41,17 +41,30 @@ export const TASK_STATES = {
 } as const satisfies Record<string, keyof DefinitionArns>;
 export type TaskStateName = keyof typeof TASK_STATES;
 
-/** Transient error names: the Highwater classes that are transient by default, Lambda's own, and a timeout. */
+/**
+ * Transient error names: the Highwater classes that are transient by default, Lambda's service exceptions (the
+ * four Step Functions recommends retrying, https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html,
+ * and throttling), and a timeout. A function that times out is `Lambda.Unknown`, never retried.
+ */
 export const TRANSIENT_ERRORS = [
   'ConnectionError',
   'StagingError',
   'Highwater.Transient',
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
   'States.Timeout',
 ] as const;
+
+/**
+ * Load is never retried on a timeout, and its task never times out before its function does (TimeoutSeconds is
+ * the function's limit plus this): a timed-out Load may still have a batch running in Redshift, and a second Load
+ * beside it could commit twice (docs/decisions/0004-load-runs-once.md). Its own deadline ends every wait first.
+ */
+export const LOAD_RETRY_ERRORS = TRANSIENT_ERRORS.filter((e) => e !== 'States.Timeout');
+export const LOAD_TIMEOUT_SLACK_SECONDS = 60;
 
 const NODE_TRANSIENT_CODES = ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST'];
 
@@ -77,15 +90,19 @@ function task(
   payload: Record<string, unknown>,
   o: Required<DefinitionOptions>,
   rest: Record<string, unknown>,
+  policy: { retryOn: readonly string[]; timeoutSeconds: number } = {
+    retryOn: TRANSIENT_ERRORS,
+    timeoutSeconds: o.taskTimeoutSeconds,
+  },
 ): Record<string, unknown> {
   return {
     Type: 'Task',
     Resource: LAMBDA_INVOKE,
     Parameters: { FunctionName: arn, ...payload },
-    TimeoutSeconds: o.taskTimeoutSeconds,
+    TimeoutSeconds: policy.timeoutSeconds,
     Retry: [
       {
-        ErrorEquals: [...TRANSIENT_ERRORS],
+        ErrorEquals: [...policy.retryOn],
         IntervalSeconds: o.retryIntervalSeconds,
         BackoffRate: 2,
         MaxAttempts: o.retryMaxAttempts,
@@ -193,12 +210,13 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
       Default: 'Load',
     },
     SkipLoad: { Type: 'Pass', Result: { output: null }, ResultPath: '$.loaded', Next: 'Commit' },
-    Load: task(arns.load, { Payload: { 'run.$': '$.plan.run', 'chunks.$': '$.chunks' } }, o, {
-      ResultSelector: { 'output.$': '$.Payload' },
-      ResultPath: '$.loaded',
-      Catch: CATCH_TO_ABORT,
-      Next: 'Commit',
-    }),
+    Load: task(
+      arns.load,
+      { Payload: { 'run.$': '$.plan.run', 'chunks.$': '$.chunks' } },
+      o,
+      { ResultSelector: { 'output.$': '$.Payload' }, ResultPath: '$.loaded', Catch: CATCH_TO_ABORT, Next: 'Commit' },
+      { retryOn: LOAD_RETRY_ERRORS, timeoutSeconds: o.taskTimeoutSeconds + LOAD_TIMEOUT_SLACK_SECONDS },
+    ),
     Commit: task(arns.commit, { Payload: { 'run.$': '$.plan.run', 'load.$': '$.loaded.output' } }, o, {
       ResultSelector: { 'output.$': '$.Payload' },
       ResultPath: '$.committed',

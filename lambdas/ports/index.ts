@@ -281,6 +281,8 @@ export interface LoadJournal {
   readonly earlier: readonly LoadStatement[];
   /** Keeps a submitted statement in the ledger; LoadClaimLostError if another attempt has taken the load over. */
   record(statement: LoadStatement): Promise<void>;
+  /** Says a statement this load submitted had not ended when it stopped: the claim stays held until it expires. */
+  markUnsettled(): void;
 }
 
 /** What a load knows of the invocation it runs in. */

@@ -57,13 +57,17 @@ export function takeClaim(
   checkInstant(`load claim on ${tableKey}: until`, request.until);
   if (current && current.attempt !== request.attempt && claimIsLive(current, now)) throw heldError(current);
   const oldest = new Date(now.getTime() - STATEMENT_RETENTION_MS).toISOString();
+  // A released claim's statements had all ended when it was released: a new run needs none of them. The same run
+  // keeps them (its finished apply is the result a retried Load returns), and so does anyone taking over a claim
+  // that was never released (its holder may have left statements running).
+  const carried = current && (current.runId === request.runId || !current.released) ? current.statements : [];
   return loadClaimSchema.parse({
     tableKey,
     runId: request.runId,
     attempt: request.attempt,
     until: request.until,
     released: false,
-    statements: (current?.statements ?? []).filter((s) => s.submittedAt >= oldest).slice(-MAX_STATEMENTS_KEPT),
+    statements: carried.filter((s) => s.submittedAt >= oldest).slice(-MAX_STATEMENTS_KEPT),
   });
 }
 
@@ -110,6 +114,7 @@ export function newHostKeyRecord(bastion: string, fingerprint: string, now: Date
 /** Parses a host key record read back from a store. */
 export function hostKeyFromStore(where: string, value: unknown): HostKeyRecord {
   const parsed = hostKeyRecordSchema.safeParse(value);
-  if (!parsed.success) throw new DataError(`${where}: a host key record is malformed: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new DataError(`${where}: a host key record is malformed: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }

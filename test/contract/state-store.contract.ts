@@ -694,18 +694,30 @@ export function describeStateStoreContract(
         await expect(store.recordLoadStatement(KEY, 'a2', statement('after'))).rejects.toThrow(LoadClaimLostError);
       });
 
+      test('a new run drops the statements of a released claim, keeps those of one never released', async () => {
+        await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(900) });
+        await store.recordLoadStatement(KEY, 'a1', statement('r1'));
+        await store.releaseLoad(KEY, 'a1');
+        expect(
+          (await store.claimLoad(KEY, { runId: 'run-2', attempt: 'a2', until: inSeconds(10) })).statements,
+        ).toEqual([]);
+        await store.recordLoadStatement(KEY, 'a2', statement('r2', { runId: 'run-2' }));
+        clock.advance(11);
+        const third = await store.claimLoad(KEY, { runId: 'run-3', attempt: 'a3', until: inSeconds(900) });
+        expect(third.statements.map((x) => x.id)).toEqual(['r2']);
+      });
+
       test('statements older than 24 hours are dropped, and at most the newest few are kept', async () => {
         await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(900) });
         await store.recordLoadStatement(KEY, 'a1', statement('old'));
         clock.advance(24 * 3600 + 1);
         await store.recordLoadStatement(KEY, 'a1', statement('recent'));
-        await store.releaseLoad(KEY, 'a1');
         const next = await store.claimLoad(KEY, { runId: 'run-2', attempt: 'a2', until: inSeconds(900) });
         expect(next.statements.map((x) => x.id)).toEqual(['recent']);
         for (let i = 0; i < MAX_STATEMENTS_KEPT + 2; i++) {
           await store.recordLoadStatement(KEY, 'a2', statement(`s${i}`, { runId: 'run-2' }));
         }
-        await store.releaseLoad(KEY, 'a2');
+        clock.advance(901);
         const kept = (await store.claimLoad(KEY, { runId: 'run-3', attempt: 'a3', until: inSeconds(900) })).statements;
         expect(kept).toHaveLength(MAX_STATEMENTS_KEPT);
         expect(kept.at(-1)?.id).toBe(`s${MAX_STATEMENTS_KEPT + 1}`);

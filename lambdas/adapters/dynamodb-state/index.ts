@@ -9,14 +9,8 @@ import type { StateStore } from '../../ports/index.js';
 import { commitRun } from './commit.js';
 import type { StoreContext } from './context.js';
 import { createStateDb } from './db.js';
-import {
-  claimLoad,
-  getLoadClaim,
-  recordLoadStatement,
-  releaseLoad,
-  rememberHostKey,
-} from './load-claims.js';
 import { acquireLease, getLease, listLeases, releaseLease, renewLease, takeOverLease } from './leases.js';
+import { claimLoad, getLoadClaim, recordLoadStatement, releaseLoad, rememberHostKey } from './load-claims.js';
 import { getRun, listRuns, putRun, recordChunk, updateRun } from './runs.js';
 import { listVerifications, recordVerification } from './verifications.js';
 import { deleteWatermark, getWatermark, listWatermarks, setWatermark } from './watermarks.js';

@@ -22,7 +22,11 @@ import { RetryAttempt, withOptimisticRetry } from './retry.js';
 
 const claimItemSchema = z.object({ claim: z.unknown(), version: z.number().int().nonnegative() });
 
-async function readClaim(ctx: StoreContext, op: string, tableKey: string): Promise<{ claim?: LoadClaim; version: number }> {
+async function readClaim(
+  ctx: StoreContext,
+  op: string,
+  tableKey: string,
+): Promise<{ claim?: LoadClaim; version: number }> {
   const item = await ctx.db.get(op, loadClaimKey(tableKey));
   if (item === undefined) return { version: 0 };
   const where = `DynamoDB state table ${ctx.db.table}`;

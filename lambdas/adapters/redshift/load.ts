@@ -17,15 +17,29 @@
  * exactly as it was; batch B commits target DDL and data together or not at all. The VARCHAR widenings alone
  * commit on their own, just before batch B: a wider VARCHAR keeps every value, so a failed batch B leaves the
  * table's data as it was, with those columns wider (ddl.ts cites the documentation for each of these limits).
+ *
+ * Redshift runs a statement on after the Lambda that submitted it is gone, so a load runs once
+ * (docs/decisions/0004-load-runs-once.md): every wait ends before the step's deadline, cancelling the statement and
+ * watching it end; each submitted statement that matters (the stage batch, a widening, the apply batch) is recorded
+ * in the ledger (LoadJournal) before the wait; and a load first settles what earlier attempts recorded (resume.ts):
+ * a finished apply of the same run is this load's result, anything still running is waited for or cancelled.
  */
-import type { SubStatementData } from '@aws-sdk/client-redshift-data';
 import { newRunId, stagingTableName } from '../../engine/naming.js';
 import { type CatalogColumn, planSchemaChanges, resyncSuggestion, type SchemaPlan } from '../../engine/schema-plan.js';
 import { CountMismatchError, describeError, HighwaterError, WarehouseError } from '../../errors.js';
-import type { LoadRequest, LoadResult, SchemaChange, TargetTable } from '../../ports/index.js';
-import { checkInserted, deletesToApply, SOFT_DELETE_COLUMN, validateRequest } from '../../ports/load-request.js';
+import type {
+  LoadJournal,
+  LoadRequest,
+  LoadResult,
+  LoadSession,
+  LoadStatement,
+  SchemaChange,
+  TargetTable,
+} from '../../ports/index.js';
+import { deletesToApply, SOFT_DELETE_COLUMN, validateRequest } from '../../ports/load-request.js';
+import { NO_DEADLINE } from '../../ports/step-context.js';
 import { existingColumns, tableExists } from './catalog.js';
-import { type DataApi, MAX_BATCH_STATEMENTS } from './data-api.js';
+import { type DataApi, type Finished, MAX_BATCH_STATEMENTS, type OnSubmitted } from './data-api.js';
 import {
   addColumnSql,
   columnType,
@@ -55,6 +69,7 @@ import {
   softDeleteSql,
   stagedCountsSql,
 } from './load-sql.js';
+import { type ApplyDetail, resultOfApply, settleEarlier } from './resume.js';
 import { countAt } from './values.js';
 
 export interface LoadSettings {
@@ -72,15 +87,6 @@ interface Plan {
   insertAt: number;
   oldCountAt?: number;
   schemaChanges: SchemaChange[];
-}
-
-function subRows(subs: readonly SubStatementData[], index: number | undefined, what: string, context: string): number {
-  if (index === undefined) return 0;
-  const n = subs[index]?.ResultRows;
-  if (n === undefined || !Number.isSafeInteger(n) || n < 0) {
-    throw new WarehouseError(`${context}: the Data API reported no row count for the ${what} (statement ${index + 1})`);
-  }
-  return n;
 }
 
 /** The existing table's changes (refusing incompatible types), checked against what Redshift can do. */
@@ -223,7 +229,29 @@ async function stageDeletedKeys(
   }
 }
 
-export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: LoadSettings): Promise<LoadResult> {
+/** The ledger hook for one statement of this load (nothing when the load has no journal). */
+function recorder(
+  journal: LoadJournal | undefined,
+  phase: LoadStatement['phase'],
+  detail?: Record<string, unknown>,
+): OnSubmitted | undefined {
+  if (!journal) return undefined;
+  return (id) =>
+    journal.record({
+      id,
+      runId: journal.runId,
+      phase,
+      submittedAt: new Date().toISOString(),
+      ...(detail ? { detail } : {}),
+    });
+}
+
+export async function runRedshiftLoad(
+  dataApi: DataApi,
+  req: LoadRequest,
+  settings: LoadSettings,
+  session?: LoadSession,
+): Promise<LoadResult> {
   validateRequest(req);
   const table = tableLabel(req.target);
   const context = `Redshift failed loading ${table}`;
@@ -231,6 +259,9 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
   if (req.files.length > 0 && !req.manifest) {
     throw new WarehouseError(`load of ${table}: Redshift COPY needs a manifest of the ${req.files.length} files`);
   }
+  // A DataApi of its own: its `unsettled` set is this load's alone.
+  const api = dataApi.withStep(session?.step ?? NO_DEADLINE);
+  const journal = session?.journal;
   const runId = newRunId();
   const stage: TargetTable = { schema: req.target.schema, name: stagingTableName(req.target.name, runId) };
   const fresh: TargetTable = { schema: req.target.schema, name: `${req.target.name}__hw_new_${runId.slice(-8)}` };
@@ -240,6 +271,10 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
     deletes && deletes.keys.length > 0 ? { schema: req.target.schema, name: `${stage.name}_keys` } : undefined;
   let stageExists = false;
   try {
+    if (journal) {
+      const done = await settleEarlier(api, context, journal, req);
+      if (done) return done;
+    }
     const exists = await tableExists(api, context, req.target);
     const existing = exists && req.mode !== 'replace' ? await existingColumns(api, context, req.target) : undefined;
     const schema = existing ? plannedSchema(req, existing, settings.jsonAs) : undefined;
@@ -264,7 +299,8 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
       stageSqls.push(copySql(stage, req.columns, req.manifest, settings.iamRoleSql, table));
     }
     stageSqls.push(stagedCountsSql(stage, req.primaryKey));
-    const staged = await api.batch(context, stageSqls);
+    const tables = { stage: stage.name, ...(keysTable ? { keys: keysTable.name } : {}) };
+    const staged = await api.batch(context, stageSqls, recorder(journal, 'stage', tables));
     stageExists = true;
     const counts = await api.results(context, `${staged.id}:${stageSqls.length}`);
     const rowsStaged = countAt(counts, 0, 'staged rows', context);
@@ -276,20 +312,31 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
     }
 
     if (keysTable && deletes) await stageDeletedKeys(api, context, req, keysTable, keyCols, deletes.keys);
-    for (const sql of plan.outside) await api.execute(context, sql);
-    const applied = await api.batch(context, plan.sqls);
+    for (const sql of plan.outside) await api.execute(context, sql, [], recorder(journal, 'widen'));
+    const detail: ApplyDetail = {
+      ...tables,
+      rowsStaged,
+      keysStaged,
+      keyed,
+      insertAt: plan.insertAt,
+      schemaChanges: plan.schemaChanges,
+      ...(plan.deleteAt === undefined ? {} : { deleteAt: plan.deleteAt }),
+      ...(plan.oldCountAt === undefined ? {} : { oldCountAt: plan.oldCountAt }),
+      ...(plan.deleteAtSourceAt === undefined ? {} : { deleteAtSourceAt: plan.deleteAtSourceAt }),
+    };
+    let applied: Finished;
+    try {
+      applied = await api.batch(context, plan.sqls, recorder(journal, 'apply', detail));
+    } catch (e) {
+      // A batch that failed or was cancelled and rolled back leaves the stage (dropped below); one still running
+      // keeps it, and either drops it as it commits or leaves it for the next load of the table to drop.
+      if (api.unsettled.size > 0) stageExists = false;
+      throw e;
+    }
     stageExists = false; // dropped by the batch's last statements (with the deleted keys' table)
-    const subs = applied.description.SubStatements ?? [];
-    const rowsLoaded = subRows(subs, plan.insertAt, 'insert', context);
-    const rowsDeleted =
-      plan.oldCountAt === undefined
-        ? subRows(subs, plan.deleteAt, 'delete', context)
-        : countAt(await api.results(context, `${applied.id}:${plan.oldCountAt + 1}`), 0, 'old table rows', context);
-    // Committed already: a disagreement here fails the run (the watermark stays) and the re-run's merge repairs it.
-    checkInserted(table, rowsLoaded, keyed ? keysStaged : rowsStaged, keyed);
-    const rowsDeletedAtSource = subRows(subs, plan.deleteAtSourceAt, 'deletes at the source', context);
-    return { rowsStaged, rowsLoaded, rowsDeleted, rowsDeletedAtSource, schemaChanges: plan.schemaChanges };
+    return await resultOfApply(api, context, table, applied.id, applied.description, detail);
   } catch (e) {
+    if (api.unsettled.size > 0) journal?.markUnsettled();
     if (e instanceof HighwaterError) throw e;
     throw new WarehouseError(`${context}: ${describeError(e)}`, { cause: e });
   } finally {

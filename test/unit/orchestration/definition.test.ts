@@ -9,6 +9,8 @@ import { LOCAL_ARNS, localDefinition } from '../../../lambdas/local/orchestratio
 import {
   aslErrorName,
   type DefinitionArns,
+  LOAD_RETRY_ERRORS,
+  LOAD_TIMEOUT_SLACK_SECONDS,
   stateMachineDefinition,
   TRANSIENT_ERRORS,
 } from '../../../lambdas/orchestration/definition.js';
@@ -90,20 +92,21 @@ test('every Task invokes its own function through lambda:invoke and retries tran
   const def = stateMachineDefinition(ARNS, { retryMaxAttempts: 5, retryIntervalSeconds: 3, taskTimeoutSeconds: 120 });
   const t = tableStates(def);
   const extract = (t.ExtractChunks!.ItemProcessor as { States: Record<string, State> }).States.ExtractChunk!;
-  const tasks: [State, string][] = [
-    [t.Plan!, ARNS.plan],
-    [extract, ARNS.extract],
-    [t.Load!, ARNS.load],
-    [t.Commit!, ARNS.commit],
-    [t.Abort!, ARNS.abort],
+  const tasks: [State, string, readonly string[], number][] = [
+    [t.Plan!, ARNS.plan, TRANSIENT_ERRORS, 120],
+    [extract, ARNS.extract, TRANSIENT_ERRORS, 120],
+    // Load: never retried on a timeout, and its task outlives its function (decision 0004).
+    [t.Load!, ARNS.load, LOAD_RETRY_ERRORS, 120 + LOAD_TIMEOUT_SLACK_SECONDS],
+    [t.Commit!, ARNS.commit, TRANSIENT_ERRORS, 120],
+    [t.Abort!, ARNS.abort, TRANSIENT_ERRORS, 120],
   ];
-  for (const [state, arn] of tasks) {
+  for (const [state, arn, errors, timeout] of tasks) {
     expect(state.Resource).toBe('arn:aws:states:::lambda:invoke');
     expect((state.Parameters as { FunctionName: string }).FunctionName).toBe(arn);
-    expect(state.TimeoutSeconds).toBe(120);
+    expect(state.TimeoutSeconds).toBe(timeout);
     expect(state.Retry).toEqual([
       {
-        ErrorEquals: [...TRANSIENT_ERRORS],
+        ErrorEquals: [...errors],
         IntervalSeconds: 3,
         BackoffRate: 2,
         MaxAttempts: 5,
@@ -113,8 +116,16 @@ test('every Task invokes its own function through lambda:invoke and retries tran
     ]);
   }
   expect(TRANSIENT_ERRORS).toEqual(
-    expect.arrayContaining(['ConnectionError', 'StagingError', 'Lambda.TooManyRequestsException', 'States.Timeout']),
+    expect.arrayContaining([
+      'ConnectionError',
+      'StagingError',
+      'Lambda.ClientExecutionTimeoutException',
+      'Lambda.TooManyRequestsException',
+      'States.Timeout',
+    ]),
   );
+  expect(LOAD_RETRY_ERRORS).toEqual(TRANSIENT_ERRORS.filter((e) => e !== 'States.Timeout'));
+  expect(LOAD_RETRY_ERRORS).toContain('Lambda.ClientExecutionTimeoutException');
 });
 
 test('the chunk Map takes its concurrency from the request options, defaulted by the definition', () => {
