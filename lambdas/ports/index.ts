@@ -222,7 +222,10 @@ export interface LoadRequest {
   primaryKey: string[];
   /** Target names, newest last, used to keep one row per key when the staged data holds several. */
   cursorColumns: string[];
-  /** merge: delete matching keys then insert; replace: swap the whole table; append: insert only. */
+  /**
+   * merge: delete matching keys then insert; replace: delete every row then insert, in the same table (a table that
+   * cannot take the columns in place is rebuilt and swapped in); append: insert only.
+   */
   mode: 'merge' | 'replace' | 'append';
   /** Locations (Staging.locate) of every Parquet file of the run(s) being loaded. */
   files: string[];
@@ -233,7 +236,7 @@ export interface LoadRequest {
   /**
    * What happens to a warehouse column the request does not carry (the source dropped it): `keep` leaves it, made
    * nullable if it was NOT NULL, and rows loaded from now on have NULL there; `drop` drops it in the load's
-   * transaction. Internal `__hw…` columns are never touched. Ignored by replace, which builds a fresh table.
+   * transaction. Internal `__hw…` columns are never touched. Replace follows it too (its rows all get NULL there).
    */
   onColumnDrop: 'keep' | 'drop';
   /** The table as the CLI's `-t` names it (the source schema.table), for suggestions; the target when absent. */
@@ -261,11 +264,11 @@ export interface LoadResult {
   rowsStaged: number;
   /** Distinct keys after dedupe, i.e. rows inserted into the target. */
   rowsLoaded: number;
-  /** Rows the merge's delete matched (merge/append), or the old table's rows (replace). */
+  /** Rows the merge's delete matched (merge/append), or the table's rows before (replace). */
   rowsDeleted: number;
   /** Rows `deletes` removed (`hard`) or newly marked deleted (`soft`: rows already marked are not counted); 0 without deletes. */
   rowsDeletedAtSource: number;
-  /** What the load changed in the existing table's columns; empty when nothing changed, when it created the table, and for replace. */
+  /** What the load changed in the existing table's columns; empty when nothing changed, when it created the table, and when replace rebuilt it. */
   schemaChanges: SchemaChange[];
 }
 

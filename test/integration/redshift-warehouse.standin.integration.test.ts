@@ -203,6 +203,7 @@ describe('Redshift warehouse: DDL', () => {
     expect(create).toBe(
       `CREATE TABLE "${schema}"."orders" (\n  "id" INTEGER NOT NULL,\n  "name" VARCHAR(64),\n  "updated_at" TIMESTAMP\n)\nDISTSTYLE KEY DISTKEY ("id") COMPOUND SORTKEY ("updated_at", "id")`,
     );
+    const sent = standin.sqlLog.length;
     expect(await wh.load(request(schema, 'orders', [f], 1, { ...attrs, mode: 'replace' }))).toEqual({
       rowsStaged: 1,
       rowsLoaded: 1,
@@ -210,10 +211,67 @@ describe('Redshift warehouse: DDL', () => {
       rowsDeletedAtSource: 0,
       schemaChanges: [],
     });
-    const fresh = standin.sqlLog.find((s) => s.startsWith(`CREATE TABLE "${schema}"."orders__hw_new_`));
-    expect(fresh).toMatch(/\nDISTSTYLE KEY DISTKEY \("id"\) COMPOUND SORTKEY \("updated_at", "id"\)$/);
+    // Replace keeps the table (and so its attributes): every row deleted and the new ones inserted, one batch.
+    const replaced = standin.sqlLog.slice(sent);
+    expect(replaced.filter((s) => s.startsWith('CREATE TABLE') && s.includes('"orders"'))).toEqual([]);
+    expect(replaced).toContain(`DELETE FROM "${schema}"."orders"`);
     expect(await tablesIn(wh, schema)).toEqual(['orders']);
     await wh.close();
+  });
+
+  it('replace keeps the table’s grants, owner and the views on it; a rebuild for a type change cannot', async () => {
+    const wh = withManifests(openRaw());
+    const schema = schemaName();
+    const reader = `hw_reader_${randomBytes(3).toString('hex')}`;
+    await wh.load(request(schema, 'orders', [await parquet('g1', personRow(1, 'a'))], 1));
+    const raw = new pg.Client({ connectionString: pgServer.connectionString });
+    await raw.connect();
+    try {
+      await raw.query(`CREATE ROLE ${reader}`);
+      await raw.query(`GRANT USAGE ON SCHEMA ${schema} TO ${reader}`);
+      await raw.query(`GRANT SELECT ON ${schema}.orders TO ${reader}`);
+      await raw.query(`CREATE VIEW ${schema}.order_names AS SELECT id, name FROM ${schema}.orders`);
+      const owner = async () =>
+        (await raw.query(`SELECT tableowner FROM pg_tables WHERE schemaname = $1 AND tablename = 'orders'`, [schema]))
+          .rows[0]?.tableowner;
+      const before = await owner();
+      const two = await parquet('g2', `${personRow(2, 'b')} UNION ALL ${personRow(3, 'c')}`);
+      expect(await wh.load(request(schema, 'orders', [two], 2, { mode: 'replace' }))).toMatchObject({
+        rowsLoaded: 2,
+        rowsDeleted: 1,
+      });
+      const granted = await raw.query(`SELECT has_table_privilege($1, $2, 'SELECT') AS ok`, [
+        reader,
+        `${schema}.orders`,
+      ]);
+      expect(granted.rows[0]?.ok).toBe(true);
+      expect(await owner()).toBe(before);
+      expect((await raw.query(`SELECT id, name FROM ${schema}.order_names ORDER BY id`)).rows).toEqual([
+        { id: 2, name: 'b' },
+        { id: 3, name: 'c' },
+      ]);
+      // A replace the table cannot take in place (name becomes an integer) must rebuild it: the view blocks the
+      // DROP, and the load fails with nothing changed (docs/type-map.md, "Replace").
+      const retyped = await parquet('g3', 'SELECT 4::INTEGER AS id, 5::INTEGER AS name');
+      const err = await wh
+        .load(
+          request(schema, 'orders', [retyped], 1, {
+            mode: 'replace',
+            columns: [column('id', INT, false), column('name', INT)],
+            cursorColumns: [],
+          }),
+        )
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WarehouseError);
+      expect((err as Error).message).toMatch(/DROP TABLE "[^"]+"\."orders".*depend/);
+      expect((await raw.query(`SELECT count(*)::int AS n FROM ${schema}.order_names`)).rows[0]?.n).toBe(2);
+    } finally {
+      await raw.query(`DROP VIEW IF EXISTS ${schema}.order_names`).catch(() => undefined);
+      await raw.query(`DROP OWNED BY ${reader}`).catch(() => undefined);
+      await raw.query(`DROP ROLE IF EXISTS ${reader}`).catch(() => undefined);
+      await raw.end();
+      await wh.close();
+    }
   });
 
   it('describes DDL with a single SORTKEY, DISTSTYLE ALL/EVEN, SUPER or VARCHAR JSON', async () => {

@@ -10,7 +10,9 @@
  *              ADD COLUMN, DROP COLUMN); [deletes: ADD COLUMN _hw_deleted_at if soft and missing;
  *              DELETE … USING <keys> (hard) or UPDATE … SET _hw_deleted_at (soft)]; DELETE … USING <stage>;
  *              INSERT deduped rows; DROP <stage> [; DROP <keys>]
- *              (replace: CREATE <new>; INSERT; DROP <old>; RENAME <new>; DROP <stage>)
+ *              (replace: the same evolution, DELETE FROM t instead of the keyed delete: the table, its grants, owner
+ *              and views stay; only a replace the table cannot take in place — a narrowing or another type change —
+ *              builds a new table and swaps it in: CREATE <new>; INSERT; DROP <old>; RENAME <new>)
  *
  * A batch cannot branch on a result, so the count check sits between the batches. Batch A touches only its own
  * staging table (and creates the schema), so a mismatch, a missing file or a refused type change leaves the target
@@ -59,6 +61,7 @@ import {
   createKeysTableSql,
   createSchemaSql,
   createStagingSql,
+  deleteAllSql,
   deleteMatchingSql,
   dropSql,
   insertSql,
@@ -106,6 +109,24 @@ function plannedSchema(req: LoadRequest, existing: ReadonlyMap<string, CatalogCo
   return plan;
 }
 
+/**
+ * The schema plan for an existing table; for replace, undefined when the table cannot take the request in place
+ * (it is rebuilt by swap: swapPlan). Merge and append refuse such a change (plannedSchema's WarehouseError).
+ */
+function plannedOrRebuild(
+  req: LoadRequest,
+  existing: ReadonlyMap<string, CatalogColumn>,
+  jsonAs: JsonAs,
+): SchemaPlan | undefined {
+  if (req.mode !== 'replace') return plannedSchema(req, existing, jsonAs);
+  try {
+    return plannedSchema(req, existing, jsonAs);
+  } catch (e) {
+    if (e instanceof WarehouseError) return undefined;
+    throw e;
+  }
+}
+
 /** The schema statements of batch B and the VARCHAR widenings that run before it. */
 function evolveSqls(target: TargetTable, schema: SchemaPlan, jsonAs: JsonAs): { outside: string[]; sqls: string[] } {
   const outside: string[] = [];
@@ -134,10 +155,31 @@ interface DeleteStep {
   addColumn: boolean;
 }
 
+/**
+ * Replace of an existing table whose columns the request cannot take in place (a narrowing or another type change,
+ * the reason `highwater resync` exists): the new content is built beside it and swapped in. This rebuild loses the
+ * old table's grants and owner, and a view on the table blocks its DROP (docs/type-map.md, "Replace").
+ */
+function swapPlan(req: LoadRequest, stage: TargetTable, fresh: TargetTable, settings: LoadSettings): Plan {
+  const sqls: string[] = [createTableSql(fresh, req, settings.jsonAs)];
+  // Replace ignores the deleted keys (its content is the source's whole table), but a soft-deleting table keeps
+  // its _hw_deleted_at column across the swap, NULL everywhere.
+  if (req.deletes?.mode === 'soft') sqls.push(addSoftDeleteColumnSql(fresh));
+  const insertAt =
+    sqls.push(insertSql(fresh, stage, req.columns, req.primaryKey, req.cursorColumns, settings.jsonAs)) - 1;
+  const oldCountAt = sqls.push(countSql(req.target)) - 1;
+  sqls.push(dropSql(req.target), renameSql(fresh, req.target.name), dropSql(stage));
+  return { outside: [], sqls, insertAt, schemaChanges: [], oldCountAt };
+}
+
+/**
+ * The apply batch. The target is changed in place whatever the mode: created, or evolved as the schema plan says;
+ * then merge deletes the staged keys, replace deletes every row, append deletes nothing; then the deduped rows
+ * are inserted. Replace in place keeps the table itself, so its grants, owner and dependent views stay.
+ */
 function applyPlan(
   req: LoadRequest,
   stage: TargetTable,
-  fresh: TargetTable,
   exists: boolean,
   schema: SchemaPlan | undefined,
   settings: LoadSettings,
@@ -145,22 +187,7 @@ function applyPlan(
 ): Plan {
   const { jsonAs } = settings;
   const keyed = req.primaryKey.length > 0;
-  const insert = (into: TargetTable) => insertSql(into, stage, req.columns, req.primaryKey, req.cursorColumns, jsonAs);
   const sqls: string[] = [];
-  if (req.mode === 'replace') {
-    sqls.push(createTableSql(fresh, req, jsonAs));
-    // Replace ignores the deleted keys (its content is the source's whole table), but a soft-deleting table keeps
-    // its _hw_deleted_at column across the swap, NULL everywhere.
-    if (req.deletes?.mode === 'soft') sqls.push(addSoftDeleteColumnSql(fresh));
-    const insertAt = sqls.push(insert(fresh)) - 1;
-    let oldCountAt: number | undefined;
-    if (exists) {
-      oldCountAt = sqls.push(countSql(req.target)) - 1;
-      sqls.push(dropSql(req.target));
-    }
-    sqls.push(renameSql(fresh, req.target.name), dropSql(stage));
-    return { outside: [], sqls, insertAt, schemaChanges: [], ...(oldCountAt === undefined ? {} : { oldCountAt }) };
-  }
   let outside: string[] = [];
   if (exists && schema) {
     const evolve = evolveSqls(req.target, schema, jsonAs);
@@ -178,8 +205,11 @@ function applyPlan(
         : softDeleteSql(req.target, deleteStep.keys, req.primaryKey);
     deleteAtSourceAt = sqls.push(sql) - 1;
   }
-  const deleteAt = keyed ? sqls.push(deleteMatchingSql(req.target, stage, req.primaryKey)) - 1 : undefined;
-  const insertAt = sqls.push(insert(req.target)) - 1;
+  let deleteAt: number | undefined;
+  if (req.mode === 'replace') {
+    if (exists) deleteAt = sqls.push(deleteAllSql(req.target)) - 1;
+  } else if (keyed) deleteAt = sqls.push(deleteMatchingSql(req.target, stage, req.primaryKey)) - 1;
+  const insertAt = sqls.push(insertSql(req.target, stage, req.columns, req.primaryKey, req.cursorColumns, jsonAs)) - 1;
   sqls.push(dropSql(stage));
   if (deleteStep?.keys) sqls.push(dropSql(deleteStep.keys));
   return {
@@ -276,16 +306,23 @@ export async function runRedshiftLoad(
       if (done) return done;
     }
     const exists = await tableExists(api, context, req.target);
-    const existing = exists && req.mode !== 'replace' ? await existingColumns(api, context, req.target) : undefined;
-    const schema = existing ? plannedSchema(req, existing, settings.jsonAs) : undefined;
-    const deleteStep: DeleteStep | undefined = deletes && {
-      mode: deletes.mode,
+    const existing = exists ? await existingColumns(api, context, req.target) : undefined;
+    const schema = existing ? plannedOrRebuild(req, existing, settings.jsonAs) : undefined;
+    // Replace (deletes ignored) needs the soft-delete column when the table is soft-deleting; merge adds it with keys.
+    const deleteMode = deletes?.mode ?? (req.mode === 'replace' ? req.deletes?.mode : undefined);
+    const deleteStep: DeleteStep | undefined = deleteMode && {
+      mode: deleteMode,
       ...(keysTable ? { keys: keysTable } : {}),
-      addColumn: deletes.mode === 'soft' && !existing?.has(SOFT_DELETE_COLUMN),
+      addColumn: deleteMode === 'soft' && !existing?.has(SOFT_DELETE_COLUMN),
     };
     const keyCols = keysTable ? keyColumns(req, settings.jsonAs) : [];
     // Built before anything runs so DDL problems (names, dist/sort keys, too many statements) change nothing.
-    const plan = applyPlan(req, stage, fresh, exists, schema, settings, deleteStep);
+    let plan =
+      exists && !schema
+        ? swapPlan(req, stage, fresh, settings)
+        : applyPlan(req, stage, exists, schema, settings, deleteStep);
+    // A replace whose in-place evolution does not fit one batch rebuilds the table instead.
+    if (plan.sqls.length > MAX_BATCH_STATEMENTS && req.mode === 'replace') plan = swapPlan(req, stage, fresh, settings);
     if (plan.sqls.length > MAX_BATCH_STATEMENTS) {
       throw new WarehouseError(
         `load of ${table}: its schema changes${deleteStep ? ' and deletes' : ''} need ${plan.sqls.length} statements in one Data API batch, which takes at most ${MAX_BATCH_STATEMENTS}; nothing was changed`,
