@@ -103,6 +103,8 @@ export interface TableConfig {
   clockSkewSeconds: number;
   /** A column the source dropped: kept in the warehouse (NULL from then on) or dropped there too. */
   onColumnDrop: 'keep' | 'drop';
+  /** A value longer than its Redshift column: fail the extract (naming table, column and key) or cut it to fit. */
+  oversize: 'error' | 'truncate';
   chunkRows: number;
   /** Overrides the primary key read from the source. */
   primaryKey?: string[];

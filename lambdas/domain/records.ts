@@ -36,8 +36,17 @@ export const leaseOwnerSchema = z.object({
 });
 export type LeaseOwner = z.infer<typeof leaseOwnerSchema>;
 
-/** One extracted chunk's file in staging. */
-export const chunkSchema = z.object({ index: count, key: text, rows: count, bytes: count });
+/**
+ * One extracted chunk's file in staging; `truncated` counts, per target column, the values `oversize: truncate` cut
+ * to fit the warehouse column (absent when none was).
+ */
+export const chunkSchema = z.object({
+  index: count,
+  key: text,
+  rows: count,
+  bytes: count,
+  truncated: z.record(z.string(), count).optional(),
+});
 export type ChunkRecord = z.infer<typeof chunkSchema>;
 
 export const RUN_KINDS = ['sync', 'resync', 'repair'] as const;

@@ -41,6 +41,14 @@ function checkExtracted(table: string, current: RunRecord, reported: ChunkResult
   }
 }
 
+/** Values cut to fit by `oversize: truncate`, per column, over every file loaded. */
+function truncatedIn(files: readonly ChunkRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of files)
+    for (const [column, n] of Object.entries(f.truncated ?? {})) out[column] = (out[column] ?? 0) + n;
+  return out;
+}
+
 const StagedDeletesSchema = z.array(z.array(z.string()));
 
 /** The keys Plan staged for this run to delete, checked to be what Plan wrote. */
@@ -105,5 +113,5 @@ export async function load(input: unknown, rt: Runtime, step: StepContext = NO_D
     warehouse.load(request, { step, journal }),
   );
   await state.updateRun(run.runId, { status: 'loaded', rowsLoaded: result.rowsLoaded });
-  return { ...result, files: files.length };
+  return { ...result, files: files.length, truncated: truncatedIn(files) };
 }

@@ -433,6 +433,23 @@ export function describeStateStoreContract(
         expect(got?.bytes).toBe(3100);
       });
 
+      test('a chunk keeps the counts of the values it truncated, through recordChunk, putRun and listRuns', async () => {
+        const run = sampleRun();
+        await store.putRun(run);
+        await store.recordChunk(run.runId, { index: 0, key: 'k0', rows: 10, bytes: 1000, truncated: { body: 3 } });
+        await store.recordChunk(run.runId, { index: 1, key: 'k1', rows: 5, bytes: 500, truncated: {} });
+        const got = await store.getRun(run.runId);
+        expect(got?.chunks[0]?.truncated).toEqual({ body: 3 });
+        expect(got?.chunks[1]).not.toHaveProperty('truncated');
+        await store.putRun({
+          ...got!,
+          chunks: [{ index: 0, key: 'k0', rows: 10, bytes: 1000, truncated: { a: 1, b: 2 } }],
+        });
+        expect((await store.listRuns(run.tableKey))[0]?.chunks).toEqual([
+          { index: 0, key: 'k0', rows: 10, bytes: 1000, truncated: { a: 1, b: 2 } },
+        ]);
+      });
+
       test('recordChunk for an unknown or finished run throws DataError', async () => {
         await expect(
           store.recordChunk('20990101T000000000Z-00000000', { index: 0, key: 'k', rows: 1, bytes: 1 }),

@@ -50,7 +50,15 @@ const watermarkItem = z.object({
   lastRunId: z.string().nullable(),
   manual: z.boolean(),
 });
-const chunkItem = z.object({ ...base, runId: z.string(), index: count, key: z.string(), rows: count, bytes: count });
+const chunkItem = z.object({
+  ...base,
+  runId: z.string(),
+  index: count,
+  key: z.string(),
+  rows: count,
+  bytes: count,
+  truncated: z.record(z.string(), count).optional(),
+});
 const runRefItem = z.object({ ...base, runId: z.string(), tableKey: z.string() });
 const runItem = z.object({
   ...base,
@@ -184,12 +192,15 @@ export function chunkToItem(tableKey: string, runId: string, chunk: ChunkRecord)
     key: chunk.key,
     rows: chunk.rows,
     bytes: chunk.bytes,
+    ...(chunk.truncated && Object.keys(chunk.truncated).length > 0 ? { truncated: chunk.truncated } : {}),
   };
 }
 
 export function chunkFromItem(table: string, item: Item): ChunkRecord {
   const r = parseItem(chunkItem, table, 'chunk', item);
-  return { index: r.index, key: r.key, rows: r.rows, bytes: r.bytes };
+  const chunk: ChunkRecord = { index: r.index, key: r.key, rows: r.rows, bytes: r.bytes };
+  if (r.truncated) chunk.truncated = r.truncated;
+  return chunk;
 }
 
 /** The run's own attributes (everything in RunRecord except the chunk list, which lives in chunk items). */

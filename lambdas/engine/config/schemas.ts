@@ -263,6 +263,12 @@ export const tableSchema = z.strictObject({
     .enum(['keep', 'drop'], { error: 'expected keep or drop' })
     .optional()
     .describe('A column dropped at the source: keep it in the warehouse, NULL from then on (default), or drop it.'),
+  oversize: z
+    .enum(['error', 'truncate'], { error: 'expected error or truncate' })
+    .optional()
+    .describe(
+      'A value longer than its Redshift column (VARCHAR 65535 bytes at most): fail the extract naming table, column and key (default), or truncate it at a character boundary (counted in the run report).',
+    ),
   chunk_rows: positiveInt().optional(),
   primary_key: stringList.optional(),
   distkey: text.optional(),

@@ -55,6 +55,11 @@ const RUN_COLUMNS = [
   'plan_json',
 ] as const;
 
+/** A chunk's truncation counts as stored (NULL when none were cut). */
+function truncatedJson(c: ChunkRecord): string | null {
+  return c.truncated && Object.keys(c.truncated).length > 0 ? JSON.stringify(c.truncated) : null;
+}
+
 const sumsSchema = z.object({ rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() });
 
 function prepareStatements(db: Database.Database) {
@@ -88,12 +93,14 @@ function prepareStatements(db: Database.Database) {
          .join(', ')}`,
     ),
     listRuns: db.prepare('SELECT * FROM "runs" WHERE "table_key" = ? ORDER BY "run_id"'),
-    getChunks: db.prepare('SELECT "idx", "key", "rows", "bytes" FROM "chunks" WHERE "run_id" = ? ORDER BY "idx"'),
+    getChunks: db.prepare(
+      'SELECT "idx", "key", "rows", "bytes", "truncated_json" FROM "chunks" WHERE "run_id" = ? ORDER BY "idx"',
+    ),
     deleteChunks: db.prepare('DELETE FROM "chunks" WHERE "run_id" = ?'),
     upsertChunk: db.prepare(
-      `INSERT INTO "chunks" ("run_id", "idx", "key", "rows", "bytes") VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO "chunks" ("run_id", "idx", "key", "rows", "bytes", "truncated_json") VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT ("run_id", "idx") DO UPDATE SET "key" = excluded."key", "rows" = excluded."rows",
-         "bytes" = excluded."bytes"`,
+         "bytes" = excluded."bytes", "truncated_json" = excluded."truncated_json"`,
     ),
     sumChunks: db.prepare(
       'SELECT coalesce(sum("rows"), 0) AS "rows", coalesce(sum("bytes"), 0) AS "bytes" FROM "chunks" WHERE "run_id" = ?',
@@ -189,7 +196,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
     q.upsertRun.run(runToParams(run));
     if (!replaceChunks) return;
     q.deleteChunks.run(run.runId);
-    for (const c of run.chunks) q.upsertChunk.run(run.runId, c.index, c.key, c.rows, c.bytes);
+    for (const c of run.chunks) q.upsertChunk.run(run.runId, c.index, c.key, c.rows, c.bytes, truncatedJson(c));
   };
   /** Refuses a manual watermark change while any run holds a live lease on the table. */
   const refuseWhileLeased = (tableKey: string, at: string): void => {
@@ -309,7 +316,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
         if (FINISHED.has(run.status)) {
           throw new DataError(`recordChunk ${c.index}: run ${runId} is already ${run.status}; it takes no more chunks`);
         }
-        q.upsertChunk.run(runId, c.index, c.key, c.rows, c.bytes);
+        q.upsertChunk.run(runId, c.index, c.key, c.rows, c.bytes, truncatedJson(c));
         // Totals are recomputed from the chunk rows, so a retried chunk replaces its count instead of adding to it.
         const sums = sumsSchema.parse(q.sumChunks.get(runId));
         q.setRunTotals.run(sums.rows, sums.bytes, now().toISOString(), runId);

@@ -59,7 +59,14 @@ const runRowSchema = z.object({
   plan_json: nullableText,
 });
 
-const chunkRowSchema = z.object({ idx: count, key: text, rows: count, bytes: count });
+const chunkRowSchema = z.object({
+  idx: count,
+  key: text,
+  rows: count,
+  bytes: count,
+  truncated_json: nullableText.optional(),
+});
+const truncatedSchema = z.record(z.string(), count);
 
 function parseRow<S extends z.ZodType>(schema: S, table: string, row: unknown): z.output<S> {
   const parsed = schema.safeParse(row);
@@ -107,7 +114,9 @@ export function leaseToParams(
 
 export function chunkFromRow(row: unknown): ChunkRecord {
   const r = parseRow(chunkRowSchema, 'chunks', row);
-  return { index: r.idx, key: r.key, rows: r.rows, bytes: r.bytes };
+  const chunk: ChunkRecord = { index: r.idx, key: r.key, rows: r.rows, bytes: r.bytes };
+  if (r.truncated_json) chunk.truncated = parseRow(truncatedSchema, 'chunks', JSON.parse(r.truncated_json));
+  return chunk;
 }
 
 export function runFromRow(row: unknown, chunks: ChunkRecord[]): RunRecord {

@@ -86,13 +86,14 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY ("table_key", "at")
   ) STRICT;
   `,
-  // 4 → 5: who holds each table's load and the warehouse statements it left (one JSON document per table), and
-  // the bastion host keys first seen by local runs.
+  // 4 → 5: who holds each table's load and the warehouse statements it left (one JSON document per table), the
+  // values each chunk truncated (oversize: truncate), and the bastion host keys first seen by local runs.
   `
   CREATE TABLE "load_claims" (
     "table_key" TEXT PRIMARY KEY,
     "claim_json" TEXT NOT NULL
   ) STRICT;
+  ALTER TABLE "chunks" ADD COLUMN "truncated_json" TEXT;
   CREATE TABLE "host_keys" (
     "bastion" TEXT PRIMARY KEY,
     "fingerprint" TEXT NOT NULL,

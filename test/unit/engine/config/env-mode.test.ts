@@ -162,6 +162,7 @@ describe('single-connection mode (environment)', () => {
       lookbackSeconds: 0,
       clockSkewSeconds: 15,
       onColumnDrop: 'keep',
+      oversize: 'error',
       chunkRows: 100000,
       deleteDetection: false,
       deleteDetectionEverySeconds: null,

@@ -235,6 +235,7 @@ describe('pipelines/NAME.yml', () => {
       lookbackSeconds: 0,
       clockSkewSeconds: 15,
       onColumnDrop: 'keep',
+      oversize: 'error',
       chunkRows: 3333, // the table's processing.chunk_rows wins…
       deleteDetection: false,
       deleteDetectionEverySeconds: null,
