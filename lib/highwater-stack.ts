@@ -16,6 +16,20 @@ import type { DeployedPipelines } from './deployed-pipelines.js';
 
 export type FunctionName = 'plan' | 'extract' | 'load' | 'commit' | 'abort' | 'verify';
 
+/** The functions that call the Redshift Data API (delete detection, the load, verification). */
+export const DATA_API_FUNCTIONS = ['plan', 'load', 'verify'] as const satisfies readonly FunctionName[];
+
+/**
+ * The fixed role name of a function that calls the Data API: `<stack name>-<function>`, lower case. Redshift
+ * Serverless signs the Data API's caller in as a database user derived from its IAM identity
+ * (https://docs.aws.amazon.com/redshift/latest/mgmt/data-api.html, "Temporary credentials"), `IAMR:<role name>` for
+ * a role, so a fixed name gives a fixed user that docs/deploy.md can grant to. Lower case: Redshift folds
+ * identifiers to lower case.
+ */
+export function dataApiRoleName(stackName: string, fn: FunctionName): string {
+  return `${stackName}-${fn}`.toLowerCase();
+}
+
 export interface HighwaterStackProps extends StackProps {
   readonly settings: EnvironmentContext;
   readonly pipelines: DeployedPipelines;
@@ -84,9 +98,11 @@ export class HighwaterStack extends Stack {
       SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id, { mutable: false }),
     );
 
+    const usesDataApi = (name: FunctionName) => (DATA_API_FUNCTIONS as readonly FunctionName[]).includes(name);
     const make = (name: FunctionName): HighwaterFunction =>
       new HighwaterFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}`, {
         entry: props.entries?.[name] ?? `lambdas/functions/${name}.ts`,
+        ...(usesDataApi(name) ? { roleName: dataApiRoleName(this.stackName, name) } : {}),
         projectRoot: props.projectRoot,
         configDir: props.configDir,
         ...FUNCTION_SIZING[name],
@@ -117,7 +133,7 @@ export class HighwaterStack extends Stack {
     for (const name of ['plan', 'extract', 'load', 'verify'] as const)
       this.warehouse.grantSecrets(this.functions[name].role);
     for (const name of ['plan', 'extract', 'load'] as const) this.staging.grantStagingAccess(this.functions[name].role);
-    for (const name of ['plan', 'load', 'verify'] as const) this.warehouse.grantDataApi(this.functions[name].role);
+    for (const name of DATA_API_FUNCTIONS) this.warehouse.grantDataApi(this.functions[name].role);
 
     this.sync = new SyncStateMachine(this, 'Sync', {
       functions: {
@@ -144,5 +160,9 @@ export class HighwaterStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'CopyRoleArn', { value: this.warehouse.copyRole.roleArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'RedshiftDatabaseUsers', {
+      description: 'The database users the functions sign in as with IAM auth (Serverless): grant them as docs/deploy.md says',
+      value: DATA_API_FUNCTIONS.map((fn) => `IAMR:${dataApiRoleName(this.stackName, fn)}`).join(', '),
+    });
   }
 }

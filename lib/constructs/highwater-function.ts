@@ -46,6 +46,12 @@ export interface HighwaterFunctionProps {
   readonly securityGroups?: ISecurityGroup[];
   /** @default false: the log group is retained with the stack's data */
   readonly removeOnDestroy?: boolean;
+  /**
+   * A fixed name for the function's role: the Redshift Data API signs in with the caller's IAM identity, so the
+   * database user of a function that calls it is named after this role (docs/deploy.md, "On Redshift").
+   * @default a name CloudFormation generates
+   */
+  readonly roleName?: string;
 }
 
 /**
@@ -64,7 +70,10 @@ export class HighwaterFunction extends Construct {
       removalPolicy: props.removeOnDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     // An explicit role: the default one carries the AWSLambdaBasicExecutionRole managed policy (logs:* on *).
-    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      ...(props.roleName ? { roleName: props.roleName } : {}),
+    });
     this.logGroup.grantWrite(role);
     this.role = role;
 

@@ -197,11 +197,12 @@ describe('IAM', () => {
     }
   });
 
-  it('gives S3 access to the staging bucket only: plan, extract, load, verify, the COPY role, and the Map reading staged plans', () => {
+  it('gives S3 access to the staging bucket only: plan, extract, load, the COPY role, and the Map reading staged plans', () => {
     const bucket = logicalId(dev, 'AWS::S3::Bucket', 'Staging');
     const s3 = statements(dev).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
+    // Verify keeps its findings in the ledger, not in staging (iam-behaviour.test.ts checks every grant is used).
     expect([...new Set(s3.map((s) => s.policy.replace(/(Role|CopyRole|DistributedMapPolicy).*$/, '')))].sort()).toEqual(
-      ['Extract', 'Load', 'Plan', 'Sync', 'Verify', 'Warehouse'],
+      ['Extract', 'Load', 'Plan', 'Sync', 'Warehouse'],
     );
     // The state machine itself may only read staged chunk lists (ItemReader).
     const sync = s3.filter((s) => s.policy.startsWith('SyncDistributedMapPolicy'));
@@ -254,6 +255,22 @@ describe('IAM', () => {
     );
     expect(resources(byAction('redshift-data:ExecuteStatement')!)).toEqual([anyWorkgroup]);
     expect(resources(byAction('redshift-serverless:GetCredentials')!)).toEqual([anyWorkgroup]);
+  });
+
+  it('names the roles of the functions that call the Data API, so their database users are fixed', () => {
+    for (const [t, env] of [
+      [dev, 'dev'],
+      [prod, 'prod'],
+    ] as const) {
+      const named = Object.values(t.findResources('AWS::IAM::Role'))
+        .map((r) => r.Properties.RoleName as string | undefined)
+        .filter((n): n is string => n !== undefined)
+        .sort();
+      expect(named).toEqual([`highwater-${env}-load`, `highwater-${env}-plan`, `highwater-${env}-verify`]);
+      t.hasOutput('RedshiftDatabaseUsers', {
+        Value: `IAMR:highwater-${env}-plan, IAMR:highwater-${env}-load, IAMR:highwater-${env}-verify`,
+      });
+    }
   });
 
   it('lets the state machine invoke exactly the six functions', () => {
