@@ -161,7 +161,8 @@ export class HighwaterStack extends Stack {
     new CfnOutput(this, 'CopyRoleArn', { value: this.warehouse.copyRole.roleArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'RedshiftDatabaseUsers', {
-      description: 'The database users the functions sign in as with IAM auth (Serverless): grant them as docs/deploy.md says',
+      description:
+        'The database users the functions sign in as with IAM auth (Serverless): grant them as docs/deploy.md says',
       value: DATA_API_FUNCTIONS.map((fn) => `IAMR:${dataApiRoleName(this.stackName, fn)}`).join(', '),
     });
   }

@@ -24,6 +24,11 @@ export interface SshTunnelConfig {
   privateKey?: SecretRef;
   /** SHA256 fingerprint of the bastion's host key (`SHA256:…` as ssh-keygen prints it). */
   hostKeySha256?: string;
+  /**
+   * Without a pin: a Lambda refuses the bastion unless this is true; a local run remembers the first key it sees in
+   * the state store either way and refuses a different one later.
+   */
+  acceptUnpinnedHostKey: boolean;
   connectTimeoutSeconds: number;
   keepaliveSeconds: number;
 }

@@ -42,6 +42,7 @@ export function sourceView(s: SourceConnection): Record<string, unknown> {
           privateKeyPath: t.privateKeyPath,
           privateKey: maskSecret(t.privateKey),
           hostKeySha256: t.hostKeySha256,
+          acceptUnpinnedHostKey: t.acceptUnpinnedHostKey,
           connectTimeoutSeconds: t.connectTimeoutSeconds,
           keepaliveSeconds: t.keepaliveSeconds,
         })

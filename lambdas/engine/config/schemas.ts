@@ -146,6 +146,11 @@ export const sshTunnelSchema = z.strictObject({
     })
     .optional()
     .describe('Pinned host key fingerprint of the bastion.'),
+  accept_unpinned_host_key: bool
+    .optional()
+    .describe(
+      'Without host_key_sha256, let a deployed (Lambda) run connect to any host key (default false: refused). Local runs remember the first key seen either way.',
+    ),
   connect_timeout: int(1).optional().describe('Seconds (default 10).'),
   keepalive: int(0).optional().describe('Seconds between keepalives (default 30).'),
   ...ignoredKeys(IGNORED.ssh),
