@@ -57,6 +57,7 @@ describe('single-connection mode (environment)', () => {
         hostKeySha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU',
         connectTimeoutSeconds: 10,
         keepaliveSeconds: 30,
+        acceptUnpinnedHostKey: false,
       },
     });
     expect(p.target).toEqual({

@@ -131,6 +131,7 @@ describe('connections.yml', () => {
         privateKey: { kind: 'env', name: 'BASTION_KEY' },
         connectTimeoutSeconds: 10,
         keepaliveSeconds: 30,
+        acceptUnpinnedHostKey: false,
       },
     });
     expect(cfg.sources.billing).toEqual({
