@@ -47,6 +47,29 @@ export interface HighwaterStackProps extends StackProps {
   readonly removeDataOnDestroy?: boolean;
 }
 
+/**
+ * What each step calls, as IAM actions: its state store operations and its staged objects. The IAM behaviour test
+ * (test/stack/iam-behaviour.aws-standins.test.ts) runs every handler against the stand-ins and checks that these
+ * are exactly what the handlers call. (ConditionCheckItem only guards the CLI's manual watermark writes; no function
+ * deletes or lists staged objects: s3clean is the CLI's.)
+ */
+const STATE_ACTIONS: Record<FunctionName, readonly string[]> = {
+  plan: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  extract: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+  load: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+  commit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  abort: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  verify: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+};
+const STAGING_ACTIONS: Partial<Record<FunctionName, readonly string[]>> = {
+  // Large chunk lists and the keys deleted at the source.
+  plan: ['s3:PutObject'],
+  // The chunk's Parquet, in parts when large (an upload that fails aborts its parts).
+  extract: ['s3:PutObject', 's3:AbortMultipartUpload'],
+  // The manifest; the staged deleted keys.
+  load: ['s3:PutObject', 's3:GetObject'],
+};
+
 const FUNCTION_SIZING: Record<
   FunctionName,
   Pick<HighwaterFunctionProps, 'timeout' | 'memorySize' | 'parquetWorker'>
@@ -128,12 +151,16 @@ export class HighwaterStack extends Stack {
     // What each step touches (lambdas/handlers): every step reads and writes state; plan and extract open the
     // source; plan writes large chunk lists and the keys to delete to staging, and compares keys with the warehouse
     // (delete_detection); extract and load touch staged files; load loads the warehouse.
-    for (const f of Object.values(this.functions)) this.state.grantStateAccess(f.role);
+    for (const [name, f] of Object.entries(this.functions) as [FunctionName, HighwaterFunction][]) {
+      this.state.grantStateAccess(f.role, STATE_ACTIONS[name]);
+      const staging = STAGING_ACTIONS[name];
+      if (staging) this.staging.grantStagingAccess(f.role, staging);
+    }
     // verify reads both databases (source and Data API) and keeps what it found in the ledger (state).
     for (const name of ['plan', 'extract', 'load', 'verify'] as const)
       this.warehouse.grantSecrets(this.functions[name].role);
-    for (const name of ['plan', 'extract', 'load'] as const) this.staging.grantStagingAccess(this.functions[name].role);
-    for (const name of DATA_API_FUNCTIONS) this.warehouse.grantDataApi(this.functions[name].role);
+    for (const name of DATA_API_FUNCTIONS)
+      this.warehouse.grantDataApi(this.functions[name].role, { batches: name === 'load' });
 
     this.sync = new SyncStateMachine(this, 'Sync', {
       functions: {
