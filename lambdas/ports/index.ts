@@ -231,6 +231,13 @@ export interface LoadRequest {
   files: string[];
   /** A manifest listing exactly `files` (Redshift COPY reads it); optional for warehouses that take a file list. */
   manifest?: string;
+  /**
+   * Files written with other columns than `columns`: staged runs planned before the source's columns changed
+   * (an `--backup-only` run loaded after a column was added or dropped). Each group is staged with its own column
+   * list; a column of `columns` a group lacks is NULL in its rows, and a column only a group has is not loaded.
+   * `files`/`manifest` above hold only the files written with `columns`; `expectedRows` counts every file.
+   */
+  fileGroups?: LoadFileGroup[];
   /** Rows the ledger says the files hold; a different staged count fails the load. */
   expectedRows: number;
   /**
@@ -246,6 +253,15 @@ export interface LoadRequest {
   distkey?: string;
   sortkey?: string[];
   diststyle?: string;
+}
+
+/** Files staged with their own column list (LoadRequest.fileGroups). */
+export interface LoadFileGroup {
+  /** The columns the files hold, in file order. */
+  columns: MappedColumn[];
+  files: string[];
+  /** A manifest listing exactly `files` (Redshift COPY). */
+  manifest?: string;
 }
 
 /**

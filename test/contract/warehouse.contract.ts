@@ -350,6 +350,39 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
       expect(await rows(t('people'), ['id', 'name'])).toEqual([{ id: 10, name: 7 }]);
     });
 
+    it('stages files written with other columns by their own column list: a column they lack is NULL', async () => {
+      await seedPeople(t('people'));
+      const withEmail = [...people, column('email', TEXT)];
+      const now = await harness.parquet(
+        'now',
+        `SELECT 4::INTEGER AS id, 'd'::VARCHAR AS name, TIMESTAMP '2024-01-02 00:00:00' AS updated_at, 1::INTEGER AS seq, 'd@x'::VARCHAR AS email`,
+      );
+      // Written before email existed (a backup-only run), and one written while a since-dropped column existed.
+      const before = await harness.parquet('before', peopleRow(2, 'b2', '2024-01-02 00:00:00', 2));
+      const legacy = await harness.parquet(
+        'legacy',
+        `SELECT 5::INTEGER AS id, 'e'::VARCHAR AS name, TIMESTAMP '2024-01-02 00:00:00' AS updated_at, 1::INTEGER AS seq, 'e@x'::VARCHAR AS email, 42::INTEGER AS gone`,
+      );
+      const result = await wh.load(
+        request(t('people'), [now], 3, {
+          columns: withEmail,
+          fileGroups: [
+            { columns: people, files: [before] },
+            { columns: [...withEmail, column('gone', INT)], files: [legacy] },
+          ],
+        }),
+      );
+      expect(result).toMatchObject({ rowsStaged: 3, rowsLoaded: 3, rowsDeleted: 1 });
+      expect(await rows(t('people'), ['id', 'name', 'email'])).toEqual([
+        { id: 1, name: 'a', email: null },
+        { id: 2, name: 'b2', email: null },
+        { id: 3, name: 'c', email: null },
+        { id: 4, name: 'd', email: 'd@x' },
+        { id: 5, name: 'e', email: 'e@x' },
+      ]);
+      expect((await harness.columns(wh, t('people'))).map((c) => c.name)).not.toContain('gone');
+    });
+
     it('replace without a key keeps duplicates; replace with a key keeps the newest row per key', async () => {
       const dupes = [peopleRow(1, 'old', '2024-01-01 00:00:00', 1), peopleRow(1, 'new', '2024-01-02 00:00:00', 1)].join(
         ' UNION ALL ',

@@ -108,7 +108,21 @@ function withManifests(wh: Warehouse): Warehouse {
     count: (target) => wh.count(target),
     query: <T extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) => wh.query<T>(sql, params),
     close: () => wh.close(),
-    load: async (request) => wh.load({ ...request, manifest: await writeManifest(request.files) }),
+    load: async (request, session) =>
+      wh.load(
+        {
+          ...request,
+          manifest: await writeManifest(request.files),
+          ...(request.fileGroups
+            ? {
+                fileGroups: await Promise.all(
+                  request.fileGroups.map(async (g) => ({ ...g, manifest: await writeManifest(g.files) })),
+                ),
+              }
+            : {}),
+        },
+        session,
+      ),
   };
 }
 

@@ -109,7 +109,7 @@ describe('state table', () => {
 });
 
 describe('functions', () => {
-  it('creates the six functions on Node 22 / arm64 with Powertools and resource names in the environment', () => {
+  it('creates the six functions on Node 24 / arm64 with Powertools and resource names in the environment', () => {
     const fns = dev.findResources('AWS::Lambda::Function');
     expect(
       Object.keys(fns)
@@ -118,7 +118,7 @@ describe('functions', () => {
     ).toEqual(['Abort', 'Commit', 'Extract', 'Load', 'Plan', 'Verify'].sort());
     for (const fn of Object.values(fns)) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },

@@ -38,7 +38,7 @@ import type {
   SchemaChange,
   TargetTable,
 } from '../../ports/index.js';
-import { deletesToApply, SOFT_DELETE_COLUMN, validateRequest } from '../../ports/load-request.js';
+import { deletesToApply, SOFT_DELETE_COLUMN, stagingColumns, validateRequest } from '../../ports/load-request.js';
 import { NO_DEADLINE } from '../../ports/step-context.js';
 import { existingColumns, tableExists } from './catalog.js';
 import { type DataApi, type Finished, MAX_BATCH_STATEMENTS, type OnSubmitted } from './data-api.js';
@@ -286,8 +286,10 @@ export async function runRedshiftLoad(
   const table = tableLabel(req.target);
   const context = `Redshift failed loading ${table}`;
   tableAttributes(req); // distkey/sortkey/diststyle problems surface before anything runs
-  if (req.files.length > 0 && !req.manifest) {
-    throw new WarehouseError(`load of ${table}: Redshift COPY needs a manifest of the ${req.files.length} files`);
+  for (const group of [{ files: req.files, manifest: req.manifest }, ...(req.fileGroups ?? [])]) {
+    if (group.files.length > 0 && !group.manifest) {
+      throw new WarehouseError(`load of ${table}: Redshift COPY needs a manifest of the ${group.files.length} files`);
+    }
   }
   // A DataApi of its own: its `unsettled` set is this load's alone.
   const api = dataApi.withStep(session?.step ?? NO_DEADLINE);
@@ -330,10 +332,15 @@ export async function runRedshiftLoad(
       );
     }
 
-    const stageSqls = [createSchemaSql(req.target.schema), createStagingSql(stage, req.columns, settings.jsonAs)];
+    const stageSqls = [
+      createSchemaSql(req.target.schema),
+      createStagingSql(stage, stagingColumns(req), settings.jsonAs),
+    ];
     if (keysTable) stageSqls.push(createKeysTableSql(keysTable, keyCols));
-    if (req.files.length > 0 && req.manifest) {
-      stageSqls.push(copySql(stage, req.columns, req.manifest, settings.iamRoleSql, table));
+    // COPY maps Parquet columns to the column list by position: each group of files with its own columns.
+    for (const g of [{ columns: req.columns, files: req.files, manifest: req.manifest }, ...(req.fileGroups ?? [])]) {
+      if (g.files.length > 0 && g.manifest)
+        stageSqls.push(copySql(stage, g.columns, g.manifest, settings.iamRoleSql, table));
     }
     stageSqls.push(stagedCountsSql(stage, req.primaryKey));
     const tables = { stage: stage.name, ...(keysTable ? { keys: keysTable.name } : {}) };

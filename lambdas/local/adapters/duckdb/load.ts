@@ -14,6 +14,7 @@ import {
   checkInserted,
   deletesToApply,
   SOFT_DELETE_COLUMN,
+  stagingColumns,
   tableLabel,
   validateRequest,
 } from '../../../ports/load-request.js';
@@ -175,9 +176,10 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
       await conn.run(addSoftDeleteColumnSql(qualified));
   }
 
-  await conn.run(createStagingSql(stage, req.columns));
-  if (req.files.length > 0) {
-    await conn.run(fillStagingSql(stage, req.columns), [listValue(req.files)], [LIST(VARCHAR)]);
+  await conn.run(createStagingSql(stage, stagingColumns(req)));
+  // Each group of files with its own columns (LoadRequest.fileGroups): a column a group lacks stays NULL.
+  for (const g of [{ columns: req.columns, files: req.files }, ...(req.fileGroups ?? [])]) {
+    if (g.files.length > 0) await conn.run(fillStagingSql(stage, g.columns), [listValue(g.files)], [LIST(VARCHAR)]);
   }
   const rowsStaged = await scalarCount(conn, `SELECT count(*) FROM ${quoteAnsi(stage)}`);
   if (rowsStaged !== req.expectedRows) {
