@@ -311,6 +311,21 @@ describe('a Redshift load that an earlier attempt began', () => {
   });
 });
 
+describe('Data API limits', () => {
+  it('refuses a statement over 100 KB before sending anything, naming it', async () => {
+    const wh = open();
+    const before = standin.requests.length;
+    const wide = `SELECT ${Array.from({ length: 12_000 }, (_, i) => `${i} AS c${i}`).join(', ')}`;
+    const err = await wh.query(wide).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WarehouseError);
+    expect((err as Error).message).toMatch(
+      /^Redshift failed running a query: SELECT 0 AS c0, .*… is \d+ bytes, more than the Data API's 102400-byte statement limit; nothing was sent$/,
+    );
+    expect(standin.requests.length).toBe(before);
+    await wh.close();
+  });
+});
+
 describe('Data API throttling', () => {
   it('a throttled poll is polled again; a throttled submission beyond the SDK’s retries is a transient error', async () => {
     const wh = open();

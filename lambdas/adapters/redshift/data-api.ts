@@ -24,6 +24,11 @@ import type { ResolvedOptions } from './options.js';
 
 /** The Data API's limit on statements in one BatchExecuteStatement. */
 export const MAX_BATCH_STATEMENTS = 40;
+/**
+ * "The maximum query statement size is 100 KB" (https://docs.aws.amazon.com/redshift/latest/mgmt/data-api.html,
+ * Considerations): a longer statement is refused here, naming it, before anything is sent.
+ */
+export const MAX_STATEMENT_BYTES = 100 * 1024;
 const SQL_IN_MESSAGE = 300;
 
 export interface ResultSet {
@@ -114,6 +119,18 @@ export function failureDetail(d: DescribeStatementResponse, sqls: readonly strin
   return `${abbreviate(sqls[0] ?? '')} failed: ${message}`;
 }
 
+function checkStatementSize(context: string, sqls: readonly string[]): void {
+  for (const [i, sql] of sqls.entries()) {
+    const bytes = Buffer.byteLength(sql, 'utf8');
+    if (bytes <= MAX_STATEMENT_BYTES) continue;
+    const which = sqls.length > 1 ? `statement ${i + 1} of ${sqls.length} (${abbreviate(sql)})` : abbreviate(sql);
+    throw new WarehouseError(
+      `${context}: ${which} is ${bytes} bytes, more than the Data API's ${MAX_STATEMENT_BYTES}-byte statement limit; nothing was sent`,
+      { suggestion: 'A table this wide needs fewer columns per load: leave some out with a custom_query.' },
+    );
+  }
+}
+
 export class DataApi {
   /**
    * Statements this instance cancelled or gave up on that had not ended when it last looked: a load whose wait ends
@@ -139,6 +156,7 @@ export class DataApi {
     parameters: SqlParameter[] = [],
     onSubmitted?: OnSubmitted,
   ): Promise<Finished> {
+    checkStatementSize(context, [sql]);
     this.ensureTime(context, abbreviate(sql));
     const out = await this.call(context, () =>
       this.client.send(
@@ -161,6 +179,7 @@ export class DataApi {
         `${context}: a Data API batch takes 1–${MAX_BATCH_STATEMENTS} statements, this one has ${sqls.length}`,
       );
     }
+    checkStatementSize(context, sqls);
     this.ensureTime(context, `a batch of ${sqls.length} statements`);
     const out = await this.call(context, () =>
       this.client.send(new BatchExecuteStatementCommand({ ...this.opts.target, Sqls: [...sqls] })),
