@@ -149,6 +149,7 @@ describe('local state store: file behaviour', () => {
     raw.exec('DROP TABLE "verifications"');
     raw.exec('DROP TABLE "load_claims"');
     raw.exec('DROP TABLE "host_keys"');
+    raw.exec('ALTER TABLE "chunks" DROP COLUMN "truncated_json"');
     raw.prepare('UPDATE "schema_version" SET "version" = 2').run();
     raw.close();
     const again = createLocalStateStore({ path });
