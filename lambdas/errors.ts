@@ -127,6 +127,22 @@ export class LeaseLostError extends HighwaterError {
   static override readonly exitCode: ExitCode = ExitCode.partial;
 }
 
+/**
+ * Another Load attempt holds the load of this table (a retried invocation whose first still runs, or an earlier
+ * run's load that has not ended). Transient: a later attempt finds it released or expired.
+ */
+export class LoadClaimHeldError extends HighwaterError {
+  override readonly code: string = 'LOAD_CLAIM_HELD';
+  static override readonly exitCode: ExitCode = ExitCode.warehouse;
+  static override readonly transientByDefault: boolean = true;
+}
+
+/** This Load attempt's claim was taken over by a later attempt: it submits nothing more. */
+export class LoadClaimLostError extends HighwaterError {
+  override readonly code: string = 'LOAD_CLAIM_LOST';
+  static override readonly exitCode: ExitCode = ExitCode.warehouse;
+}
+
 /** Every class a step can fail with, by name: what `exitCodeOfErrorName` reads. */
 const ERROR_CLASSES: readonly { readonly name: string; readonly exitCode: ExitCode }[] = [
   HighwaterError,
@@ -140,6 +156,8 @@ const ERROR_CLASSES: readonly { readonly name: string; readonly exitCode: ExitCo
   WarehouseError,
   LeaseHeldError,
   LeaseLostError,
+  LoadClaimHeldError,
+  LoadClaimLostError,
 ];
 
 /**

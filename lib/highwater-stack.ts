@@ -21,6 +21,20 @@ import type { DeployedPipelines } from './deployed-pipelines.js';
 
 export type { FunctionName } from '../lambdas/orchestration/function-sizing.js';
 
+/** The functions that call the Redshift Data API (delete detection, the load, verification). */
+export const DATA_API_FUNCTIONS = ['plan', 'load', 'verify'] as const satisfies readonly FunctionName[];
+
+/**
+ * The fixed role name of a function that calls the Data API: `<stack name>-<function>`, lower case. Redshift
+ * Serverless signs the Data API's caller in as a database user derived from its IAM identity
+ * (https://docs.aws.amazon.com/redshift/latest/mgmt/data-api.html, "Temporary credentials"), `IAMR:<role name>` for
+ * a role, so a fixed name gives a fixed user that docs/deploy.md can grant to. Lower case: Redshift folds
+ * identifiers to lower case.
+ */
+export function dataApiRoleName(stackName: string, fn: FunctionName): string {
+  return `${stackName}-${fn}`.toLowerCase();
+}
+
 export interface HighwaterStackProps extends StackProps {
   readonly settings: EnvironmentContext;
   readonly pipelines: DeployedPipelines;
@@ -43,6 +57,29 @@ export interface HighwaterStackProps extends StackProps {
   /** @default false: bucket, table and log groups are retained */
   readonly removeDataOnDestroy?: boolean;
 }
+
+/**
+ * What each step calls, as IAM actions: its state store operations and its staged objects. The IAM behaviour test
+ * (test/stack/iam-behaviour.aws-standins.test.ts) runs every handler against the stand-ins and checks that these
+ * are exactly what the handlers call. (ConditionCheckItem only guards the CLI's manual watermark writes; no function
+ * deletes or lists staged objects: s3clean is the CLI's.)
+ */
+const STATE_ACTIONS: Record<FunctionName, readonly string[]> = {
+  plan: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  extract: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+  load: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+  commit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  abort: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  verify: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+};
+const STAGING_ACTIONS: Partial<Record<FunctionName, readonly string[]>> = {
+  // Large chunk lists and the keys deleted at the source.
+  plan: ['s3:PutObject'],
+  // The chunk's Parquet, in parts when large (an upload that fails aborts its parts).
+  extract: ['s3:PutObject', 's3:AbortMultipartUpload'],
+  // The manifest; the staged deleted keys.
+  load: ['s3:PutObject', 's3:GetObject'],
+};
 
 /** Each function's size (lambdas/orchestration/function-sizing.ts: the local runner gives handlers the same deadlines). */
 function sizing(name: FunctionName): Pick<HighwaterFunctionProps, 'timeout' | 'memorySize' | 'parquetWorker'> {
@@ -87,9 +124,11 @@ export class HighwaterStack extends Stack {
       SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id, { mutable: false }),
     );
 
+    const usesDataApi = (name: FunctionName) => (DATA_API_FUNCTIONS as readonly FunctionName[]).includes(name);
     const make = (name: FunctionName): HighwaterFunction =>
       new HighwaterFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}`, {
         entry: props.entries?.[name] ?? `lambdas/functions/${name}.ts`,
+        ...(usesDataApi(name) ? { roleName: dataApiRoleName(this.stackName, name) } : {}),
         projectRoot: props.projectRoot,
         configDir: props.configDir,
         ...sizing(name),
@@ -115,12 +154,16 @@ export class HighwaterStack extends Stack {
     // What each step touches (lambdas/handlers): every step reads and writes state; plan and extract open the
     // source; plan writes large chunk lists and the keys to delete to staging, and compares keys with the warehouse
     // (delete_detection); extract and load touch staged files; load loads the warehouse.
-    for (const f of Object.values(this.functions)) this.state.grantStateAccess(f.role);
+    for (const [name, f] of Object.entries(this.functions) as [FunctionName, HighwaterFunction][]) {
+      this.state.grantStateAccess(f.role, STATE_ACTIONS[name]);
+      const staging = STAGING_ACTIONS[name];
+      if (staging) this.staging.grantStagingAccess(f.role, staging);
+    }
     // verify reads both databases (source and Data API) and keeps what it found in the ledger (state).
     for (const name of ['plan', 'extract', 'load', 'verify'] as const)
       this.warehouse.grantSecrets(this.functions[name].role);
-    for (const name of ['plan', 'extract', 'load'] as const) this.staging.grantStagingAccess(this.functions[name].role);
-    for (const name of ['plan', 'load', 'verify'] as const) this.warehouse.grantDataApi(this.functions[name].role);
+    for (const name of DATA_API_FUNCTIONS)
+      this.warehouse.grantDataApi(this.functions[name].role, { batches: name === 'load' });
 
     this.sync = new SyncStateMachine(this, 'Sync', {
       functions: {
@@ -148,5 +191,10 @@ export class HighwaterStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'CopyRoleArn', { value: this.warehouse.copyRole.roleArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'RedshiftDatabaseUsers', {
+      description:
+        'The database users the functions sign in as with IAM auth (Serverless): grant them as docs/deploy.md says',
+      value: DATA_API_FUNCTIONS.map((fn) => `IAMR:${dataApiRoleName(this.stackName, fn)}`).join(', '),
+    });
   }
 }

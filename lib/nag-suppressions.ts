@@ -5,7 +5,7 @@
 import { type CfnElement, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { ConfigError } from '../lambdas/errors.js';
-import type { FunctionName, HighwaterStack } from './highwater-stack.js';
+import type { HighwaterStack } from './highwater-stack.js';
 
 export interface NagAcknowledgement {
   /** Construct path below the stack, e.g. `Extract/Role/DefaultPolicy`. */
@@ -14,9 +14,6 @@ export interface NagAcknowledgement {
   readonly id: string;
   readonly reason: string;
 }
-
-const FUNCTIONS: readonly FunctionName[] = ['plan', 'extract', 'load', 'commit', 'abort', 'verify'];
-const pathOf = (name: FunctionName): string => `${name[0]?.toUpperCase()}${name.slice(1)}`;
 
 export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[] {
   const bucketId = stack.getLogicalId(stack.staging.bucket.node.defaultChild as CfnElement);
@@ -80,12 +77,6 @@ export function nagAcknowledgements(stack: HighwaterStack): NagAcknowledgement[]
       reason:
         "RunTable (states:startExecution.sync:2) describes and stops the table executions it starts, whose names Step Functions generates; scoped to the table state machine's executions (stepfunctions-iam.html).",
     },
-    ...FUNCTIONS.map((f) => ({
-      path: `${pathOf(f)}/Function`,
-      id: 'AwsSolutions-L1',
-      reason:
-        'Node.js 22 is the runtime Highwater is built and tested for (bundle target node20 syntax); moving to a newer runtime is a tested change, not an automatic one.',
-    })),
   ];
   if (stack.warehouse.workgroupWildcard) {
     for (const fn of ['Plan', 'Load', 'Verify']) {

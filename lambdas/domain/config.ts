@@ -24,6 +24,11 @@ export interface SshTunnelConfig {
   privateKey?: SecretRef;
   /** SHA256 fingerprint of the bastion's host key (`SHA256:…` as ssh-keygen prints it). */
   hostKeySha256?: string;
+  /**
+   * Without a pin: a Lambda refuses the bastion unless this is true; a local run remembers the first key it sees in
+   * the state store either way and refuses a different one later.
+   */
+  acceptUnpinnedHostKey: boolean;
   connectTimeoutSeconds: number;
   keepaliveSeconds: number;
 }
@@ -116,6 +121,8 @@ export interface TableConfig {
   clockSkewSeconds: number;
   /** A column the source dropped: kept in the warehouse (NULL from then on) or dropped there too. */
   onColumnDrop: 'keep' | 'drop';
+  /** A value longer than its Redshift column: fail the extract (naming table, column and key) or cut it to fit. */
+  oversize: 'error' | 'truncate';
   chunkRows: number;
   /** Overrides the primary key read from the source. */
   primaryKey?: string[];

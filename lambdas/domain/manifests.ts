@@ -168,6 +168,8 @@ export const ChunkResultSchema = z.object({
   bytes: z.number().int().nonnegative(),
   /** Greatest cursor seen (custom_sql only: its window is found while reading). */
   maxCursor: WatermarkSchema.nullable(),
+  /** Values `oversize: truncate` cut to fit, per target column (absent when none). */
+  truncated: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 export type ChunkResult = z.infer<typeof ChunkResultSchema>;
 
@@ -189,6 +191,8 @@ export const LoadOutputSchema = z.object({
   files: z.number().int(),
   /** What the load changed in the warehouse table's columns (widened, kept nullable, added, dropped). */
   schemaChanges: z.array(SchemaChangeSchema).default([]),
+  /** Values of the loaded files that `oversize: truncate` cut to fit, per target column (from the ledger). */
+  truncated: z.record(z.string(), z.number().int().nonnegative()).default({}),
 });
 export type LoadOutput = z.infer<typeof LoadOutputSchema>;
 

@@ -41,7 +41,8 @@ const instant = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
 /**
  * One extracted chunk's file in staging. `startedAt`/`finishedAt` say when its extract ran (`highwater runs`);
- * absent on chunks recorded before they were kept.
+ * absent on chunks recorded before they were kept. `truncated` counts, per target column, the values `oversize:
+ * truncate` cut to fit the warehouse column (absent when none was).
  */
 export const chunkSchema = z.object({
   index: count,
@@ -50,6 +51,7 @@ export const chunkSchema = z.object({
   bytes: count,
   startedAt: instant.optional(),
   finishedAt: instant.optional(),
+  truncated: z.record(z.string(), count).optional(),
 });
 export type ChunkRecord = z.infer<typeof chunkSchema>;
 
@@ -133,3 +135,49 @@ export const runRecordSchema = z.object({
   steps: runStepsSchema.optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
+
+/**
+ * One warehouse statement a load submitted and has not seen end, as the ledger keeps it before the load waits for it
+ * (the Redshift Data API runs statements on after the caller is gone). A later load of the table looks at these
+ * first: see docs/decisions/0006-load-runs-once.md.
+ */
+export const loadStatementSchema = z.object({
+  /** The warehouse's statement id (Data API UUID). */
+  id: text.min(1),
+  /** The run whose load submitted it. */
+  runId: text.min(1),
+  /** What the statement is in the load: `apply` is the one transaction that changes the target. */
+  phase: z.enum(['stage', 'keys', 'widen', 'apply', 'cleanup']),
+  /** ISO-8601 UTC, when it was submitted (the Data API keeps a statement 24 hours). */
+  submittedAt: text,
+  /** What the warehouse adapter needs to rebuild the load's result from a finished apply (its own schema). */
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+export type LoadStatement = z.infer<typeof loadStatementSchema>;
+
+/** Who holds the load of a table: one Load attempt at a time, until its invocation is ended from outside. */
+export const loadClaimSchema = z.object({
+  tableKey: text.min(1),
+  runId: text.min(1),
+  /** The Load attempt (one invocation) holding the claim. */
+  attempt: text.min(1),
+  /** ISO-8601 UTC: when the holder is certainly gone (its invocation's deadline); a later attempt may take over then. */
+  until: text,
+  /** Released by its holder: every statement it submitted had ended. */
+  released: z.boolean(),
+  /** Statements submitted by this and earlier attempts within the Data API's 24-hour retention, oldest first. */
+  statements: z.array(loadStatementSchema),
+});
+export type LoadClaim = z.infer<typeof loadClaimSchema>;
+
+/**
+ * A bastion's host key as first seen by a local run (trust on first use): later connections must present the same
+ * key. Keyed by `host:port` of the bastion.
+ */
+export const hostKeyRecordSchema = z.object({
+  bastion: text.min(1),
+  /** `SHA256:<base64>` as `ssh-keygen -lf` prints it. */
+  fingerprint: text.regex(/^SHA256:[A-Za-z0-9+/]{43}$/),
+  firstSeenAt: text,
+});
+export type HostKeyRecord = z.infer<typeof hostKeyRecordSchema>;

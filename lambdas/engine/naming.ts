@@ -132,8 +132,12 @@ export function chunkKey(rootPrefix: string, parts: TableKeyParts, runId: string
 }
 
 /** The COPY manifest of one run's files. */
-export function manifestKey(rootPrefix: string, parts: TableKeyParts, runId: string): string {
-  return `${runStagingPrefix(rootPrefix, parts, runId)}manifest.json`;
+/**
+ * The manifest a load hands Redshift COPY; `group` numbers the further manifests of a load whose files were written
+ * with different columns (LoadRequest.fileGroups): `manifest-1.json`, ….
+ */
+export function manifestKey(rootPrefix: string, parts: TableKeyParts, runId: string, group = 0): string {
+  return `${runStagingPrefix(rootPrefix, parts, runId)}${group === 0 ? 'manifest.json' : `manifest-${group}.json`}`;
 }
 
 /** The keys a run deletes in the warehouse (delete detection, a repair), written by Plan, read by Load. */

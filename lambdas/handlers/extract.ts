@@ -3,9 +3,10 @@
  * that is deterministic per (run, chunk) so a retry overwrites instead of duplicating. Rows read must equal rows
  * written; the chunk is recorded in the ledger only once its file is durable.
  */
-import { type ChunkResult, ExtractInputSchema } from '../domain/manifests.js';
+import { type ChunkResult, ExtractInputSchema, type RunContext } from '../domain/manifests.js';
 import type { MappedColumn, Watermark } from '../domain/model.js';
 import { chunkKey } from '../engine/naming.js';
+import { byteLimits, OversizeGuard, type OversizeMode } from '../engine/oversize.js';
 import { chunkQuery } from '../engine/strategies/sql/reads.js';
 import { mysqlValueClass } from '../engine/type-map.js';
 import { CountMismatchError } from '../errors.js';
@@ -52,12 +53,32 @@ class CursorTracker {
   }
 }
 
-async function* counted(rows: AsyncIterable<RawRow>, counter: { n: number }, tracker?: CursorTracker) {
+async function* counted(
+  rows: AsyncIterable<RawRow>,
+  counter: { n: number },
+  tracker?: CursorTracker,
+  guard?: OversizeGuard,
+) {
   for await (const row of rows) {
     counter.n++;
     tracker?.see(row);
+    guard?.check(row, counter.n);
     yield row;
   }
+}
+
+/** The chunk's check of values against their Redshift column lengths (none for a DuckDB target). */
+function oversizeGuard(run: RunContext, target: 'redshift' | 'duckdb', mode: OversizeMode): OversizeGuard | undefined {
+  const limits = byteLimits(run.columns, target);
+  if (limits.length === 0) return undefined;
+  const keyIndexes = run.primaryKey.map((k) => run.columns.findIndex((c) => c.target === k)).filter((i) => i >= 0);
+  return new OversizeGuard({
+    table: run.table,
+    limits,
+    keyIndexes,
+    keyNames: keyIndexes.map((i) => run.columns[i]!.source.name),
+    mode,
+  });
 }
 
 export async function extractChunk(
@@ -95,6 +116,7 @@ export async function extractChunk(
       )
     : undefined;
 
+  const guard = oversizeGuard(run, pipeline.target.type, ctx.table.oversize);
   const writeParquet = await rt.parquet();
   const source = await rt.openSource(pipeline);
   const read = { n: 0 };
@@ -106,7 +128,8 @@ export async function extractChunk(
     // The writer may fail the stream before we get to await `done`; mark it handled now, await it below.
     done.catch(() => undefined);
     try {
-      written = await writeParquet(counted(source.stream(query.sql, query.params), read, tracker), run.columns, out, {
+      const rows = counted(source.stream(query.sql, query.params), read, tracker, guard);
+      written = await writeParquet(rows, run.columns, out, {
         rowGroupRows: ctx.table.batchSize,
       });
     } catch (e) {
@@ -125,12 +148,21 @@ export async function extractChunk(
   }
   const maxCursor = tracker?.result(ctx.ts !== undefined) ?? null;
   const finishedAt = new Date().toISOString();
-  await state.recordChunk(run.runId, { index: chunk.index, key, rows: read.n, bytes, startedAt, finishedAt });
+  const truncated = guard && Object.keys(guard.truncated).length > 0 ? { truncated: guard.truncated } : {};
+  await state.recordChunk(run.runId, {
+    index: chunk.index,
+    key,
+    rows: read.n,
+    bytes,
+    startedAt,
+    finishedAt,
+    ...truncated,
+  });
   if (isCustom && maxCursor) {
     // custom_sql finds its window while reading: the commit advances to the greatest cursor read.
     const planned = (await state.getRun(run.runId))?.plan ?? null;
     await state.updateRun(run.runId, { to: maxCursor, plan: planned ? { ...planned, next: maxCursor } : null });
   }
   await state.renewLease(run.tableKey, run.holder, pipeline.processing.leaseSeconds);
-  return { index: chunk.index, key, rows: read.n, bytes, maxCursor };
+  return { index: chunk.index, key, rows: read.n, bytes, maxCursor, ...truncated };
 }

@@ -12,11 +12,14 @@ import {
   type LoadOutput,
   type RunContext,
 } from '../domain/manifests.js';
+import type { MappedColumn } from '../domain/model.js';
 import { manifestKey } from '../engine/naming.js';
+import { mapColumns } from '../engine/type-map.js';
 import { CountMismatchError, DataError } from '../errors.js';
 import type { ChunkRecord, LoadDeletes, RunRecord, Staging } from '../ports/index.js';
 import type { Runtime } from '../ports/runtime.js';
 import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
+import { withLoadClaim } from './load-claim.js';
 import { runScope } from './shared.js';
 
 /**
@@ -40,6 +43,14 @@ function checkExtracted(table: string, current: RunRecord, reported: ChunkResult
   }
 }
 
+/** Values cut to fit by `oversize: truncate`, per column, over every file loaded. */
+function truncatedIn(files: readonly ChunkRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of files)
+    for (const [column, n] of Object.entries(f.truncated ?? {})) out[column] = (out[column] ?? 0) + n;
+  return out;
+}
+
 const StagedDeletesSchema = z.array(z.array(z.string()));
 
 /** The keys Plan staged for this run to delete, checked to be what Plan wrote. */
@@ -54,7 +65,7 @@ async function stagedDeletes(staging: Staging, run: RunContext): Promise<LoadDel
   return { keys: parsed.data, mode: run.deletes.mode };
 }
 
-export async function load(input: unknown, rt: Runtime, _step: StepContext = NO_DEADLINE): Promise<LoadOutput> {
+export async function load(input: unknown, rt: Runtime, step: StepContext = NO_DEADLINE): Promise<LoadOutput> {
   const startedAt = new Date().toISOString();
   const { run, chunks } = LoadInputSchema.parse(input);
   const { pipeline, ctx, keyParts } = runScope(rt, run);
@@ -68,30 +79,52 @@ export async function load(input: unknown, rt: Runtime, _step: StepContext = NO_
     await state.updateRun(run.runId, { status: 'staged' });
   }
 
-  const files: ChunkRecord[] = [];
+  // Files by the columns they were written with: a staged run planned before the source's columns changed keeps
+  // its own (its plan's columns, mapped as Plan maps them), so its files are staged with that list.
+  const groups = new Map<string, { columns: MappedColumn[]; files: ChunkRecord[] }>();
+  const signature = (columns: readonly MappedColumn[]) => columns.map((c) => c.target).join('\u0000');
+  const own = signature(run.columns);
+  groups.set(own, { columns: run.columns, files: [] });
   for (const id of [...run.stagedRunIds, ...(run.redshiftOnly ? [] : [run.runId])]) {
     const r = id === run.runId ? current : await state.getRun(id);
     if (!r) throw new DataError(`staged run ${id} of ${run.table} is missing from the ledger`);
-    files.push(...[...r.chunks].sort((a, b) => a.index - b.index));
+    const columns = id === run.runId || !r.plan ? run.columns : mapColumns(run.table, r.plan.columns);
+    const group = groups.get(signature(columns)) ?? { columns, files: [] };
+    groups.set(signature(columns), group);
+    group.files.push(...[...r.chunks].sort((a, b) => a.index - b.index));
   }
+  const files = [...groups.values()].flatMap((g) => g.files);
   const expectedRows = files.reduce((n, c) => n + c.rows, 0);
-  const locations = files.map((f) => staging.locate(f.key));
-  const manifest = manifestKey(staging.prefix, keyParts, run.runId);
-  await staging.putJson(manifest, {
-    entries: files.map((f) => ({ url: staging.locate(f.key), mandatory: true, meta: { content_length: f.bytes } })),
-  });
+  const manifests: string[] = [];
+  for (const [i, group] of [...groups.values()].entries()) {
+    const key = manifestKey(staging.prefix, keyParts, run.runId, i);
+    manifests.push(staging.locate(key));
+    await staging.putJson(key, {
+      entries: group.files.map((f) => ({
+        url: staging.locate(f.key),
+        mandatory: true,
+        meta: { content_length: f.bytes },
+      })),
+    });
+  }
+  const [main, ...others] = [...groups.values()].map((g, i) => ({
+    columns: g.columns,
+    files: g.files.map((f) => staging.locate(f.key)),
+    manifest: manifests[i]!,
+  }));
 
   const deletes = await stagedDeletes(staging, run);
   const warehouse = await rt.warehouse(pipeline);
-  const result = await warehouse.load({
+  const request = {
     ...(deletes ? { deletes } : {}),
     target: run.target,
     columns: run.columns,
     primaryKey: run.primaryKey,
     cursorColumns: run.cursorColumns,
     mode: run.mode,
-    files: locations,
-    manifest: staging.locate(manifest),
+    files: main!.files,
+    manifest: main!.manifest,
+    ...(others.length > 0 ? { fileGroups: others } : {}),
     expectedRows,
     // Until the table YAML's on_column_drop is wired in, a column the source dropped stays (made nullable).
     onColumnDrop: ctx.table.onColumnDrop,
@@ -99,11 +132,15 @@ export async function load(input: unknown, rt: Runtime, _step: StepContext = NO_
     distkey: ctx.table.distkey,
     sortkey: ctx.table.sortkey,
     diststyle: ctx.table.diststyle,
-  });
+  };
+  // One attempt at a time per table; the warehouse first settles what earlier attempts left running.
+  const result = await withLoadClaim(state, run.tableKey, run.runId, step, (journal) =>
+    warehouse.load(request, { step, journal }),
+  );
   await state.updateRun(run.runId, {
     status: 'loaded',
     rowsLoaded: result.rowsLoaded,
     steps: { ...current.steps, load: { startedAt, finishedAt: new Date().toISOString() } },
   });
-  return { ...result, files: files.length };
+  return { ...result, files: files.length, truncated: truncatedIn(files) };
 }

@@ -15,6 +15,7 @@ export type { Runtime } from '../ports/runtime.js';
 const aws = async (): Promise<AdapterSet> => (await import('../runtime/aws.js')).awsAdapters;
 
 export const allAdapters: AdapterSet = {
+  unpinnedHostKeys: 'remember',
   async staging(cfg, location) {
     if (cfg.type !== 'local') return (await aws()).staging(cfg, location);
     const { createLocalStaging } = await import('./adapters/local-staging/index.js');

@@ -59,17 +59,30 @@ export type TaskStateName = keyof typeof TASK_STATES;
 /** The sync execution's Task that runs one table as a child execution of the table state machine. */
 export const RUN_TABLE = 'RunTable';
 
-/** Transient error names: the Highwater classes that are transient by default, Lambda's own, and a timeout. */
+/**
+ * Transient error names: the Highwater classes that are transient by default, Lambda's service exceptions (the
+ * four Step Functions recommends retrying, https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html,
+ * and throttling), and a timeout. A function that times out is `Lambda.Unknown`, never retried.
+ */
 export const TRANSIENT_ERRORS = [
   'ConnectionError',
   'StagingError',
   'Highwater.Transient',
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
   'States.Timeout',
 ] as const;
+
+/**
+ * Load is never retried on a timeout, and its task never times out before its function does (TimeoutSeconds is
+ * the function's limit plus this): a timed-out Load may still have a batch running in Redshift, and a second Load
+ * beside it could commit twice (docs/decisions/0006-load-runs-once.md). Its own deadline ends every wait first.
+ */
+export const LOAD_RETRY_ERRORS = TRANSIENT_ERRORS.filter((e) => e !== 'States.Timeout');
+export const LOAD_TIMEOUT_SLACK_SECONDS = 60;
 
 const NODE_TRANSIENT_CODES = ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST'];
 
@@ -105,20 +118,24 @@ function retrier(errors: readonly string[], o: Resolved): Record<string, unknown
   };
 }
 
-/** A Lambda Task: its TimeoutSeconds is its function's timeout (capped by the option), its Retry the one rule. */
+/**
+ * A Lambda Task: its TimeoutSeconds is its function's timeout (capped by the option) plus `policy.slackSeconds`,
+ * its Retry the one rule on `policy.retryOn` (TRANSIENT_ERRORS unless given).
+ */
 function task(
   fn: FunctionName,
   arn: string,
   payload: Record<string, unknown>,
   o: Resolved,
   rest: Record<string, unknown>,
+  policy: { retryOn?: readonly string[]; slackSeconds?: number } = {},
 ): Record<string, unknown> {
   return {
     Type: 'Task',
     Resource: LAMBDA_INVOKE,
     Parameters: { FunctionName: arn, ...payload },
-    TimeoutSeconds: Math.min(o.taskTimeoutSeconds, FUNCTION_SIZING[fn].timeoutSeconds),
-    Retry: [retrier(TRANSIENT_ERRORS, o)],
+    TimeoutSeconds: Math.min(o.taskTimeoutSeconds, FUNCTION_SIZING[fn].timeoutSeconds) + (policy.slackSeconds ?? 0),
+    Retry: [retrier(policy.retryOn ?? TRANSIENT_ERRORS, o)],
     ...rest,
   };
 }
@@ -257,12 +274,14 @@ export function tableStateMachineDefinition(
         Default: 'Load',
       },
       SkipLoad: { Type: 'Pass', Result: { output: null }, ResultPath: '$.loaded', Next: 'Commit' },
-      Load: task('load', arns.load, { Payload: { 'run.$': '$.plan.run', chunks: CHUNKS_IN_LEDGER } }, o, {
-        ResultSelector: { 'output.$': '$.Payload' },
-        ResultPath: '$.loaded',
-        Catch: CATCH_TO_ABORT,
-        Next: 'Commit',
-      }),
+      Load: task(
+        'load',
+        arns.load,
+        { Payload: { 'run.$': '$.plan.run', chunks: CHUNKS_IN_LEDGER } },
+        o,
+        { ResultSelector: { 'output.$': '$.Payload' }, ResultPath: '$.loaded', Catch: CATCH_TO_ABORT, Next: 'Commit' },
+        { retryOn: LOAD_RETRY_ERRORS, slackSeconds: LOAD_TIMEOUT_SLACK_SECONDS },
+      ),
       Commit: task('commit', arns.commit, { Payload: { 'run.$': '$.plan.run', 'load.$': '$.loaded.output' } }, o, {
         ResultSelector: { 'output.$': '$.Payload' },
         ResultPath: '$.committed',

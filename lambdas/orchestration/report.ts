@@ -82,6 +82,14 @@ function verificationWarnings(
   return out;
 }
 
+/** Values `oversize: truncate` cut in the loaded files, as report warnings (one per column). */
+function truncationWarnings(o: Extract<TableOutcome, { status: 'committed' | 'staged' }>): string[] {
+  return Object.entries(o.load?.truncated ?? {}).map(
+    ([column, n]) =>
+      `${n} value(s) of column ${column} were longer than the warehouse column and truncated to fit (oversize: truncate)`,
+  );
+}
+
 /** One table's report from its outcome (and, for a local run, what the process saw). */
 export function tableReport(
   o: TableOutcome,
@@ -128,7 +136,7 @@ export function tableReport(
         skipped: null,
         schemaChanges: o.load?.schemaChanges ?? [],
         verification: o.verification,
-        warnings: [...o.warnings, ...verificationWarnings(o, redact)],
+        warnings: [...o.warnings, ...truncationWarnings(o), ...verificationWarnings(o, redact)],
       };
     case 'failed':
       return {

@@ -8,7 +8,16 @@ import type { MappedColumn, SchemaChange, SourceColumn, TableSchema, Watermark }
 export type { SchemaChange } from '../domain/model.js';
 
 import type { VerificationRecord } from '../domain/manifests.js';
-import type { ChunkRecord, LeaseOwner, RunRecord, RunStatus } from '../domain/records.js';
+import type {
+  ChunkRecord,
+  HostKeyRecord,
+  LeaseOwner,
+  LoadClaim,
+  LoadStatement,
+  RunRecord,
+  RunStatus,
+} from '../domain/records.js';
+import type { StepContext } from './step-context.js';
 
 // ── Source (MySQL, possibly through an SSH tunnel) ─────────────────────────────────────────────────────────────
 
@@ -75,7 +84,16 @@ export interface Staging {
 // ── State (watermarks, leases, run ledger) ─────────────────────────────────────────────────────────────────────
 
 // The run ledger's records are declared once, as the schemas that check them (domain/records.ts).
-export type { ChunkRecord, RunKind, RunPlanRecord, RunRecord, RunStatus } from '../domain/records.js';
+export type {
+  ChunkRecord,
+  HostKeyRecord,
+  LoadClaim,
+  LoadStatement,
+  RunKind,
+  RunPlanRecord,
+  RunRecord,
+  RunStatus,
+} from '../domain/records.js';
 
 export interface WatermarkRecord {
   tableKey: string;
@@ -168,6 +186,25 @@ export interface StateStore {
   recordVerification(tableKey: string, record: VerificationRecord): Promise<void>;
   /** The table's verifications, newest first, at most `limit` (default 1). */
   listVerifications(tableKey: string, limit?: number): Promise<VerificationRecord[]>;
+
+  /**
+   * Takes the load of a table for one Load attempt until `until` (when that invocation is certainly over). Refused
+   * with LoadClaimHeldError while another attempt's claim is live (not released, `until` not passed). Returns the
+   * claim as it now stands: its `statements` are those earlier attempts recorded within the last 24 hours (the Data
+   * API's retention), which the new attempt settles before it submits anything.
+   */
+  claimLoad(tableKey: string, claim: { runId: string; attempt: string; until: string }): Promise<LoadClaim>;
+  /** Appends a submitted statement to the claim, only while `attempt` holds it: LoadClaimLostError otherwise. */
+  recordLoadStatement(tableKey: string, attempt: string, statement: LoadStatement): Promise<void>;
+  /** Releases the claim if `attempt` holds it (its statements stay for the next attempt to see); a no-op otherwise. */
+  releaseLoad(tableKey: string, attempt: string): Promise<void>;
+  getLoadClaim(tableKey: string): Promise<LoadClaim | undefined>;
+
+  /**
+   * Trust on first use for a bastion's host key: records `fingerprint` for `bastion` (`host:port`) when none is
+   * recorded, and returns the record as it stands: the earlier one (whose fingerprint may differ) when there was one.
+   */
+  rememberHostKey(bastion: string, fingerprint: string): Promise<HostKeyRecord>;
   close(): Promise<void>;
 }
 
@@ -185,18 +222,28 @@ export interface LoadRequest {
   primaryKey: string[];
   /** Target names, newest last, used to keep one row per key when the staged data holds several. */
   cursorColumns: string[];
-  /** merge: delete matching keys then insert; replace: swap the whole table; append: insert only. */
+  /**
+   * merge: delete matching keys then insert; replace: delete every row then insert, in the same table (a table that
+   * cannot take the columns in place is rebuilt and swapped in); append: insert only.
+   */
   mode: 'merge' | 'replace' | 'append';
   /** Locations (Staging.locate) of every Parquet file of the run(s) being loaded. */
   files: string[];
   /** A manifest listing exactly `files` (Redshift COPY reads it); optional for warehouses that take a file list. */
   manifest?: string;
+  /**
+   * Files written with other columns than `columns`: staged runs planned before the source's columns changed
+   * (an `--backup-only` run loaded after a column was added or dropped). Each group is staged with its own column
+   * list; a column of `columns` a group lacks is NULL in its rows, and a column only a group has is not loaded.
+   * `files`/`manifest` above hold only the files written with `columns`; `expectedRows` counts every file.
+   */
+  fileGroups?: LoadFileGroup[];
   /** Rows the ledger says the files hold; a different staged count fails the load. */
   expectedRows: number;
   /**
    * What happens to a warehouse column the request does not carry (the source dropped it): `keep` leaves it, made
    * nullable if it was NOT NULL, and rows loaded from now on have NULL there; `drop` drops it in the load's
-   * transaction. Internal `__hw…` columns are never touched. Ignored by replace, which builds a fresh table.
+   * transaction. Internal `__hw…` columns are never touched. Replace follows it too (its rows all get NULL there).
    */
   onColumnDrop: 'keep' | 'drop';
   /** The table as the CLI's `-t` names it (the source schema.table), for suggestions; the target when absent. */
@@ -206,6 +253,15 @@ export interface LoadRequest {
   distkey?: string;
   sortkey?: string[];
   diststyle?: string;
+}
+
+/** Files staged with their own column list (LoadRequest.fileGroups). */
+export interface LoadFileGroup {
+  /** The columns the files hold, in file order. */
+  columns: MappedColumn[];
+  files: string[];
+  /** A manifest listing exactly `files` (Redshift COPY). */
+  manifest?: string;
 }
 
 /**
@@ -224,12 +280,35 @@ export interface LoadResult {
   rowsStaged: number;
   /** Distinct keys after dedupe, i.e. rows inserted into the target. */
   rowsLoaded: number;
-  /** Rows the merge's delete matched (merge/append), or the old table's rows (replace). */
+  /** Rows the merge's delete matched (merge/append), or the table's rows before (replace). */
   rowsDeleted: number;
   /** Rows `deletes` removed (`hard`) or newly marked deleted (`soft`: rows already marked are not counted); 0 without deletes. */
   rowsDeletedAtSource: number;
-  /** What the load changed in the existing table's columns; empty when nothing changed, when it created the table, and for replace. */
+  /** What the load changed in the existing table's columns; empty when nothing changed, when it created the table, and when replace rebuilt it. */
   schemaChanges: SchemaChange[];
+}
+
+/**
+ * The ledger's side of one load (LoadStatement, docs/decisions/0006-load-runs-once.md): the statements earlier loads
+ * of this table left, and where each new one is recorded before the load waits for it. Warehouses that run nothing
+ * on after the caller is gone (DuckDB, in process) ignore it.
+ */
+export interface LoadJournal {
+  /** The run being loaded: a finished apply of this run is this load's result. */
+  readonly runId: string;
+  /** Statements earlier attempts submitted, oldest first (this run's earlier attempts, or an earlier run's). */
+  readonly earlier: readonly LoadStatement[];
+  /** Keeps a submitted statement in the ledger; LoadClaimLostError if another attempt has taken the load over. */
+  record(statement: LoadStatement): Promise<void>;
+  /** Says a statement this load submitted had not ended when it stopped: the claim stays held until it expires. */
+  markUnsettled(): void;
+}
+
+/** What a load knows of the invocation it runs in. */
+export interface LoadSession {
+  /** The invocation's deadline: the load leaves no statement running past it, cancelling one that would. */
+  step: StepContext;
+  journal?: LoadJournal;
 }
 
 export interface WarehouseCapabilities {
@@ -247,7 +326,7 @@ export interface Warehouse {
    * warehouse cannot do in one (Redshift's in-place VARCHAR widening). A type change that is not a widening is a
    * WarehouseError before anything changes.
    */
-  load(request: LoadRequest): Promise<LoadResult>;
+  load(request: LoadRequest, session?: LoadSession): Promise<LoadResult>;
   /** The DDL `load` would run for a missing table (for --dry-run). */
   describeDdl(
     request: Pick<LoadRequest, 'target' | 'columns' | 'primaryKey' | 'distkey' | 'sortkey' | 'diststyle'>,

@@ -3,6 +3,7 @@
  * verify the same things.
  */
 
+import type { MappedColumn } from '../domain/model.js';
 import { CountMismatchError, WarehouseError } from '../errors.js';
 import type { LoadDeletes, LoadRequest } from './index.js';
 
@@ -97,6 +98,38 @@ export function validateRequest(req: LoadRequest): void {
     throw new WarehouseError(`load of ${table}: expectedRows must be a non-negative integer, got ${req.expectedRows}`);
   }
   validateDeletes(req, table);
+  for (const [i, group] of (req.fileGroups ?? []).entries()) {
+    if (group.columns.length === 0) throw new WarehouseError(`load of ${table}: file group ${i + 1} has no columns`);
+    const mine = new Set<string>();
+    for (const c of group.columns) {
+      const key = c.target.toLowerCase();
+      if (mine.has(key))
+        throw new WarehouseError(`load of ${table}: file group ${i + 1} lists column ${c.target} twice`);
+      mine.add(key);
+    }
+  }
+}
+
+/**
+ * The staging table's columns: the request's, then any column only a file group has (so its files stage whole);
+ * those extra columns are not loaded.
+ */
+export function stagingColumns(req: LoadRequest): MappedColumn[] {
+  const out = [...req.columns];
+  const seen = new Set(out.map((c) => c.target.toLowerCase()));
+  for (const group of req.fileGroups ?? []) {
+    for (const c of group.columns) {
+      if (seen.has(c.target.toLowerCase())) continue;
+      seen.add(c.target.toLowerCase());
+      out.push({ ...c, nullable: true });
+    }
+  }
+  return out;
+}
+
+/** Every file the load stages: the request's own, then each group's. */
+export function allFiles(req: LoadRequest): string[] {
+  return [...req.files, ...(req.fileGroups ?? []).flatMap((g) => g.files)];
 }
 
 /** The last hand-off check: every distinct staged key (or staged row, without a key) became exactly one row. */

@@ -13,4 +13,10 @@ export interface AdapterSet {
   state(cfg: StateConfig, location: string): Promise<StateStore>;
   /** `location`: the DuckDB path made absolute, or a Redshift identity. */
   warehouse(target: TargetConnection, location: string): Promise<Warehouse>;
+  /**
+   * A bastion without a pinned host key (`ssh_tunnel.host_key_sha256`): `refuse` it unless its YAML says
+   * `accept_unpinned_host_key: true` (a Lambda: nobody is there to notice a changed key), or `remember` the first key
+   * seen in the pipeline's state store and refuse a different one later (trust on first use, local runs).
+   */
+  readonly unpinnedHostKeys: 'refuse' | 'remember';
 }

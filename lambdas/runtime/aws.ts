@@ -19,6 +19,7 @@ function notHere(what: string): never {
 
 // Each SDK client is imported when configuration first selects its kind: a local run never loads one.
 export const awsAdapters: AdapterSet = {
+  unpinnedHostKeys: 'refuse',
   async staging(cfg) {
     if (cfg.type !== 's3') return notHere(`staging type ${cfg.type}`);
     const { createS3Staging } = await import('../adapters/s3-staging/index.js');

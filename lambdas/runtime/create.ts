@@ -76,8 +76,34 @@ export function createRuntimeWith(
     return secrets;
   };
 
+  /**
+   * How an unpinned bastion's key is judged (AdapterSet.unpinnedHostKeys): undefined accepts it with a warning;
+   * otherwise the check the tunnel runs on the presented key before logging in.
+   */
+  function unpinnedCheck(s: SourceConnection, p: PipelineConfig): ((fp: string) => Promise<void>) | undefined {
+    const t = s.sshTunnel!;
+    if (adapters.unpinnedHostKeys === 'refuse') {
+      if (t.acceptUnpinnedHostKey) return undefined;
+      throw new ConfigError(
+        `source ${s.name}: the bastion ${t.host}:${t.port} has no pinned host key (ssh_tunnel.host_key_sha256), and a deployed run does not connect to an unpinned bastion`,
+        {
+          suggestion:
+            'Pin it: `highwater connections test` (or ssh-keygen -lf on the bastion) shows the fingerprint; or set ssh_tunnel.accept_unpinned_host_key: true to accept any key.',
+        },
+      );
+    }
+    const bastion = `${t.host}:${t.port}`;
+    return async (fingerprint) => {
+      const known = await (await rt.state(p)).rememberHostKey(bastion, fingerprint);
+      if (known.fingerprint !== fingerprint) {
+        const { HostKeyMismatchError } = await import('../adapters/ssh-tunnel/index.js');
+        throw new HostKeyMismatchError(`${t.username}@${bastion}`, known.fingerprint, fingerprint, known.firstSeenAt);
+      }
+    };
+  }
+
   /** One tunnel per source per invocation, reopened if it dropped. */
-  async function tunnelFor(s: SourceConnection): Promise<Tunnel> {
+  async function tunnelFor(s: SourceConnection, p: PipelineConfig): Promise<Tunnel> {
     const t = s.sshTunnel!;
     const cached = tunnels.get(s.name);
     if (cached) {
@@ -85,6 +111,7 @@ export function createRuntimeWith(
       if (open && !open.closed) return open;
     }
     const opening = (async () => {
+      const checkHostKey = t.hostKeySha256 === undefined ? unpinnedCheck(s, p) : undefined;
       const privateKey = await tunnelPrivateKey(s, async (ref, what) => (await resolver()).resolve(ref, what));
       const { openTunnel } = await import('../adapters/ssh-tunnel/index.js');
       const tunnel = await openTunnel({
@@ -93,12 +120,13 @@ export function createRuntimeWith(
         username: t.username,
         privateKey,
         hostKeySha256: t.hostKeySha256,
+        ...(checkHostKey ? { checkHostKey } : {}),
         connectTimeoutSeconds: t.connectTimeoutSeconds,
         keepaliveSeconds: t.keepaliveSeconds,
       });
       if (!tunnel.hostKeyPinned) {
         process.emitWarning(
-          `source ${s.name}: the bastion's host key is not pinned; add ssh_tunnel.host_key_sha256: ${tunnel.hostKeySha256}`,
+          `source ${s.name}: the bastion's host key is not pinned (accept_unpinned_host_key: true accepts any key); add ssh_tunnel.host_key_sha256: ${tunnel.hostKeySha256}`,
         );
       }
       return tunnel;
@@ -147,7 +175,7 @@ export function createRuntimeWith(
       };
       if (!s.sshTunnel) return (await import('../adapters/mysql/index.js')).createMysqlSource(base);
       const { createTunneledMysqlSource } = await import('../adapters/ssh-tunnel/index.js');
-      return createTunneledMysqlSource({ ...base, tunnel: await tunnelFor(s) });
+      return createTunneledMysqlSource({ ...base, tunnel: await tunnelFor(s, p) });
     },
     staging(p) {
       const cfg = p.staging;

@@ -13,6 +13,13 @@ import { Construct } from 'constructs';
  */
 export const LOCAL_ONLY_MODULES = ['@duckdb/node-api', 'better-sqlite3'] as const;
 
+/**
+ * The Lambda runtime: the newest Node.js LTS aws-cdk-lib offers (Runtime.NODEJS_24_X in aws-cdk-lib 2.276), and
+ * the syntax level the bundles are built for.
+ */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+export const BUNDLE_TARGET = 'node24';
+
 // ESM bundles have no `require`; some CommonJS dependencies (mysql2, ssh2) still call it.
 const REQUIRE_BANNER =
   "import { createRequire as __hwCreateRequire } from 'node:module'; const require = __hwCreateRequire(import.meta.url);";
@@ -46,10 +53,16 @@ export interface HighwaterFunctionProps {
   readonly securityGroups?: ISecurityGroup[];
   /** @default false: the log group is retained with the stack's data */
   readonly removeOnDestroy?: boolean;
+  /**
+   * A fixed name for the function's role: the Redshift Data API signs in with the caller's IAM identity, so the
+   * database user of a function that calls it is named after this role (docs/deploy.md, "On Redshift").
+   * @default a name CloudFormation generates
+   */
+  readonly roleName?: string;
 }
 
 /**
- * One Highwater Lambda: an ESM bundle for Node 22 on arm64 with its own log group and role. The role starts empty
+ * One Highwater Lambda: an ESM bundle for Node.js 24 on arm64 with its own log group and role. The role starts empty
  * (log writing only); the stack grants the rest, scoped to named resources.
  */
 export class HighwaterFunction extends Construct {
@@ -64,7 +77,10 @@ export class HighwaterFunction extends Construct {
       removalPolicy: props.removeOnDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     // An explicit role: the default one carries the AWSLambdaBasicExecutionRole managed policy (logs:* on *).
-    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      ...(props.roleName ? { roleName: props.roleName } : {}),
+    });
     this.logGroup.grantWrite(role);
     this.role = role;
 
@@ -73,7 +89,7 @@ export class HighwaterFunction extends Construct {
       handler: 'handler',
       projectRoot: props.projectRoot,
       depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
       timeout: props.timeout ?? Duration.minutes(1),
       memorySize: props.memorySize ?? 512,
@@ -93,12 +109,14 @@ export class HighwaterFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node20',
+        target: BUNDLE_TARGET,
         platform: 'node',
         mainFields: ['module', 'main'],
         banner: REQUIRE_BANNER,
-        // ssh2's native add-ons are optional (it falls back to JavaScript when their require throws).
-        externalModules: ['@aws-sdk/*', 'cpu-features', '*.node'],
+        // The AWS SDK is bundled: the function runs the SDK version package-lock.json pins and the tests ran, not
+        // whichever copy the Lambda runtime carries (which AWS updates on its own schedule). ssh2's native add-ons
+        // are optional (it falls back to JavaScript when their require throws).
+        externalModules: ['cpu-features', '*.node'],
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
@@ -136,9 +154,9 @@ export function afterBundling(inputDir: string, outputDir: string, props: Highwa
     const worker = join(inputDir, 'lambdas', 'adapters', 'parquet', 'encode-worker.ts');
     const nm = join(inputDir, 'node_modules');
     commands.push(
-      `${esbuild} ${q(worker)} --bundle --platform=node --format=esm --target=node20 --log-level=warning --outfile=${out('encode-worker.js')}`,
-      `${esbuild} ${q(join(nm, 'apache-arrow', 'Arrow.node.js'))} --bundle --platform=node --format=cjs --target=node20 --log-level=warning --outfile=${out('node_modules/apache-arrow/index.js')}`,
-      `${esbuild} ${q(join(nm, 'parquet-wasm', 'node', 'parquet_wasm.js'))} --bundle --platform=node --format=cjs --target=node20 --log-level=warning --outfile=${out('node_modules/parquet-wasm/index.js')}`,
+      `${esbuild} ${q(worker)} --bundle --platform=node --format=esm --target=${BUNDLE_TARGET} --log-level=warning --outfile=${out('encode-worker.js')}`,
+      `${esbuild} ${q(join(nm, 'apache-arrow', 'Arrow.node.js'))} --bundle --platform=node --format=cjs --target=${BUNDLE_TARGET} --log-level=warning --outfile=${out('node_modules/apache-arrow/index.js')}`,
+      `${esbuild} ${q(join(nm, 'parquet-wasm', 'node', 'parquet_wasm.js'))} --bundle --platform=node --format=cjs --target=${BUNDLE_TARGET} --log-level=warning --outfile=${out('node_modules/parquet-wasm/index.js')}`,
       `cp ${q(join(nm, 'parquet-wasm', 'node', 'parquet_wasm_bg.wasm'))} ${out('node_modules/parquet-wasm/parquet_wasm_bg.wasm')}`,
       // CommonJS bundles inside a `"type":"module"` asset: each package says so itself.
       ...['apache-arrow', 'parquet-wasm'].map(

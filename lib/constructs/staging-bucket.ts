@@ -36,8 +36,18 @@ export class StagingBucket extends Construct {
   }
 
   /** What the staging adapter does: multipart uploads, reads, listings by prefix, cleanup. */
-  grantStagingAccess(grantee: IGrantable): void {
-    this.grantObjects(grantee, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload']);
+  /**
+   * `objectActions` on the bucket's objects (what the step calls: test/stack/iam-behaviour.aws-standins.test.ts),
+   * and `s3:ListBucket`, without which S3 answers a missing object with 403 instead of 404
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"): a missing staged file must
+   * read as missing.
+   */
+  grantStagingAccess(grantee: IGrantable, objectActions: readonly string[]): void {
+    const p = grantee.grantPrincipal;
+    p.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...objectActions], resources: [this.bucket.arnForObjects('*')] }),
+    );
+    p.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
   }
 
   /** What Redshift COPY needs: the manifest and the files it lists. */

@@ -67,17 +67,11 @@ export class StateTable extends Construct {
   }
 
   /** The item operations of the state adapter, on this table and its one index (not `index/*`). */
-  grantStateAccess(grantee: IGrantable): void {
+  /** `actions` (what the step's state store calls need) on the table and its index. */
+  grantStateAccess(grantee: IGrantable, actions: readonly string[]): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:ConditionCheckItem',
-          'dynamodb:Query',
-        ],
+        actions: [...actions],
         resources: [this.table.tableArn, `${this.table.tableArn}/index/${this.indexName}`],
       }),
     );

@@ -29,8 +29,10 @@ const AWS_USERID_VARIABLE = ['${', 'aws:userid}'].join('');
 export class WarehouseAccess extends Construct {
   /** Attach to the Redshift namespace or cluster; put its ARN in the pipeline target's `iam_role_arn`. */
   public readonly copyRole: Role;
-  /** Statements for the load function (Data API, credentials). */
+  /** Statements for a function that runs Data API queries (statements, credentials). */
   public readonly dataApiStatements: readonly PolicyStatement[];
+  /** BatchExecuteStatement on the same workgroups and clusters: only for the function that loads. */
+  public readonly dataApiBatchStatement: PolicyStatement | undefined;
   /** True when the Data API statements name every workgroup of the account (no `workgroupArns` given). */
   public readonly workgroupWildcard: boolean;
   /** Statement for every function that opens a source or warehouse connection; undefined when no secret is used. */
@@ -62,7 +64,7 @@ export class WarehouseAccess extends Construct {
       statements.push(
         new PolicyStatement({
           sid: 'DataApiExecute',
-          actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
+          actions: ['redshift-data:ExecuteStatement'],
           resources: [...workgroupArns, ...clusterArns],
         }),
         // AWS: these actions take no resource; the condition keeps them to this role's own statements.
@@ -107,6 +109,14 @@ export class WarehouseAccess extends Construct {
       );
     }
     this.dataApiStatements = statements;
+    this.dataApiBatchStatement =
+      workgroupArns.length + clusterArns.length === 0
+        ? undefined
+        : new PolicyStatement({
+            sid: 'DataApiBatch',
+            actions: ['redshift-data:BatchExecuteStatement'],
+            resources: [...workgroupArns, ...clusterArns],
+          });
 
     this.secretsStatement =
       props.secretIds.length === 0
@@ -118,8 +128,11 @@ export class WarehouseAccess extends Construct {
           });
   }
 
-  grantDataApi(grantee: IGrantable): void {
+  /** The Data API for queries; `batches` adds BatchExecuteStatement (the load's two transactions). */
+  grantDataApi(grantee: IGrantable, opts: { batches: boolean } = { batches: false }): void {
     for (const s of this.dataApiStatements) grantee.grantPrincipal.addToPrincipalPolicy(s);
+    if (opts.batches && this.dataApiBatchStatement)
+      grantee.grantPrincipal.addToPrincipalPolicy(this.dataApiBatchStatement);
   }
 
   grantSecrets(grantee: IGrantable): void {

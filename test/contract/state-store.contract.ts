@@ -6,9 +6,17 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { VerificationRecord } from '../../lambdas/domain/manifests.js';
 import type { Watermark } from '../../lambdas/domain/model.js';
 import { newRunId } from '../../lambdas/engine/naming.js';
-import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../lambdas/errors.js';
+import {
+  ConfigError,
+  DataError,
+  LeaseHeldError,
+  LeaseLostError,
+  LoadClaimHeldError,
+  LoadClaimLostError,
+} from '../../lambdas/errors.js';
 import { VERIFICATIONS_KEPT } from '../../lambdas/ports/checks.js';
-import type { LeaseOwner, RunRecord, StateStore } from '../../lambdas/ports/index.js';
+import type { LeaseOwner, LoadStatement, RunRecord, StateStore } from '../../lambdas/ports/index.js';
+import { MAX_STATEMENTS_KEPT } from '../../lambdas/ports/load-claims.js';
 
 export interface StateStoreFixture {
   store: StateStore;
@@ -490,6 +498,23 @@ export function describeStateStoreContract(
         expect(got?.bytes).toBe(3100);
       });
 
+      test('a chunk keeps the counts of the values it truncated, through recordChunk, putRun and listRuns', async () => {
+        const run = sampleRun();
+        await store.putRun(run);
+        await store.recordChunk(run.runId, { index: 0, key: 'k0', rows: 10, bytes: 1000, truncated: { body: 3 } });
+        await store.recordChunk(run.runId, { index: 1, key: 'k1', rows: 5, bytes: 500, truncated: {} });
+        const got = await store.getRun(run.runId);
+        expect(got?.chunks[0]?.truncated).toEqual({ body: 3 });
+        expect(got?.chunks[1]).not.toHaveProperty('truncated');
+        await store.putRun({
+          ...got!,
+          chunks: [{ index: 0, key: 'k0', rows: 10, bytes: 1000, truncated: { a: 1, b: 2 } }],
+        });
+        expect((await store.listRuns(run.tableKey))[0]?.chunks).toEqual([
+          { index: 0, key: 'k0', rows: 10, bytes: 1000, truncated: { a: 1, b: 2 } },
+        ]);
+      });
+
       test('recordChunk for an unknown or finished run throws DataError', async () => {
         await expect(
           store.recordChunk('20990101T000000000Z-00000000', { index: 0, key: 'k', rows: 1, bytes: 1 }),
@@ -689,6 +714,125 @@ export function describeStateStoreContract(
           store.recordVerification(KEY, { ...verification('2026-03-01T10:00:00.000Z'), missing: -1 }),
         ).rejects.toThrow(/verification of shop\/main\/shop.orders\/warehouse/);
         expect(await store.listVerifications(KEY)).toEqual([]);
+      });
+    });
+
+    describe('load claims', () => {
+      const statement = (id: string, overrides: Partial<LoadStatement> = {}): LoadStatement => ({
+        id,
+        runId: 'run-1',
+        phase: 'apply',
+        submittedAt: clock.iso(),
+        ...overrides,
+      });
+      const inSeconds = (s: number) => new Date(clock.now().getTime() + s * 1000).toISOString();
+
+      test('one attempt at a time: a live claim refuses another attempt; the holder may claim again', async () => {
+        expect(await store.getLoadClaim(KEY)).toBeUndefined();
+        const first = await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(900) });
+        expect(first).toMatchObject({ tableKey: KEY, runId: 'run-1', attempt: 'a1', released: false, statements: [] });
+        const err = await store
+          .claimLoad(KEY, { runId: 'run-1', attempt: 'a2', until: inSeconds(900) })
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(LoadClaimHeldError);
+        expect((err as LoadClaimHeldError).transient).toBe(true);
+        expect((err as Error).message).toContain('attempt a1 of run run-1');
+        expect(await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(60) })).toMatchObject({
+          attempt: 'a1',
+        });
+        // Another table's load is its own.
+        await store.claimLoad(OTHER_KEY, { runId: 'run-9', attempt: 'b1', until: inSeconds(900) });
+      });
+
+      test('statements stay with the claim: a later attempt sees them after release or expiry', async () => {
+        await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(900) });
+        await store.recordLoadStatement(KEY, 'a1', statement('s-stage', { phase: 'stage', detail: { stage: 't__x' } }));
+        await store.recordLoadStatement(KEY, 'a1', statement('s-apply', { detail: { insertAt: 3 } }));
+        await store.releaseLoad(KEY, 'a1');
+        expect((await store.getLoadClaim(KEY))?.released).toBe(true);
+        const second = await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a2', until: inSeconds(900) });
+        expect(second.statements.map((x) => [x.id, x.phase, x.detail])).toEqual([
+          ['s-stage', 'stage', { stage: 't__x' }],
+          ['s-apply', 'apply', { insertAt: 3 }],
+        ]);
+        // a2 never released: after its deadline a third attempt takes over, statements included.
+        clock.advance(901);
+        const third = await store.claimLoad(KEY, { runId: 'run-2', attempt: 'a3', until: inSeconds(900) });
+        expect(third).toMatchObject({ runId: 'run-2', attempt: 'a3' });
+        expect(third.statements).toHaveLength(2);
+      });
+
+      test('only the holder records or releases; a superseded attempt gets LoadClaimLostError', async () => {
+        await expect(store.recordLoadStatement(KEY, 'a1', statement('s1'))).rejects.toThrow(LoadClaimLostError);
+        await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(10) });
+        clock.advance(11);
+        await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a2', until: inSeconds(900) });
+        const err = await store.recordLoadStatement(KEY, 'a1', statement('late')).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(LoadClaimLostError);
+        expect((err as Error).message).toMatch(/no longer held by attempt a1 \(now attempt a2/);
+        await store.releaseLoad(KEY, 'a1'); // not the holder: nothing happens
+        expect(await store.getLoadClaim(KEY)).toMatchObject({ attempt: 'a2', released: false, statements: [] });
+        await store.releaseLoad(KEY, 'a2');
+        await expect(store.recordLoadStatement(KEY, 'a2', statement('after'))).rejects.toThrow(LoadClaimLostError);
+      });
+
+      test('a new run drops the statements of a released claim, keeps those of one never released', async () => {
+        await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(900) });
+        await store.recordLoadStatement(KEY, 'a1', statement('r1'));
+        await store.releaseLoad(KEY, 'a1');
+        expect(
+          (await store.claimLoad(KEY, { runId: 'run-2', attempt: 'a2', until: inSeconds(10) })).statements,
+        ).toEqual([]);
+        await store.recordLoadStatement(KEY, 'a2', statement('r2', { runId: 'run-2' }));
+        clock.advance(11);
+        const third = await store.claimLoad(KEY, { runId: 'run-3', attempt: 'a3', until: inSeconds(900) });
+        expect(third.statements.map((x) => x.id)).toEqual(['r2']);
+      });
+
+      test('statements older than 24 hours are dropped, and at most the newest few are kept', async () => {
+        await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(900) });
+        await store.recordLoadStatement(KEY, 'a1', statement('old'));
+        clock.advance(24 * 3600 + 1);
+        await store.recordLoadStatement(KEY, 'a1', statement('recent'));
+        const next = await store.claimLoad(KEY, { runId: 'run-2', attempt: 'a2', until: inSeconds(900) });
+        expect(next.statements.map((x) => x.id)).toEqual(['recent']);
+        for (let i = 0; i < MAX_STATEMENTS_KEPT + 2; i++) {
+          await store.recordLoadStatement(KEY, 'a2', statement(`s${i}`, { runId: 'run-2' }));
+        }
+        clock.advance(901);
+        const kept = (await store.claimLoad(KEY, { runId: 'run-3', attempt: 'a3', until: inSeconds(900) })).statements;
+        expect(kept).toHaveLength(MAX_STATEMENTS_KEPT);
+        expect(kept.at(-1)?.id).toBe(`s${MAX_STATEMENTS_KEPT + 1}`);
+      });
+
+      test('a malformed statement or instant is refused with DataError', async () => {
+        await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(900) });
+        await expect(store.recordLoadStatement(KEY, 'a1', statement(''))).rejects.toThrow(DataError);
+        await expect(
+          store.recordLoadStatement(KEY, 'a1', statement('s1', { submittedAt: 'yesterday' })),
+        ).rejects.toThrow(/submittedAt must be an ISO-8601 UTC instant/);
+        await expect(store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: 'soon' })).rejects.toThrow(DataError);
+        expect((await store.getLoadClaim(KEY))?.statements).toEqual([]);
+      });
+    });
+
+    describe('remembered host keys', () => {
+      const FP1 = `SHA256:${'A'.repeat(43)}`;
+      const FP2 = `SHA256:${'B'.repeat(43)}`;
+
+      test('the first key seen is kept; a later different one gets the first back', async () => {
+        const first = await store.rememberHostKey('bastion.example:22', FP1);
+        expect(first).toEqual({ bastion: 'bastion.example:22', fingerprint: FP1, firstSeenAt: clock.iso() });
+        clock.advance(60);
+        expect(await store.rememberHostKey('bastion.example:22', FP2)).toEqual(first);
+        expect(await store.rememberHostKey('bastion.example:22', FP1)).toEqual(first);
+        // Another port is another bastion.
+        expect((await store.rememberHostKey('bastion.example:2222', FP2)).fingerprint).toBe(FP2);
+      });
+
+      test('a malformed fingerprint is refused with DataError and nothing is remembered', async () => {
+        await expect(store.rememberHostKey('bastion.example:22', 'md5:aa:bb')).rejects.toThrow(DataError);
+        expect((await store.rememberHostKey('bastion.example:22', FP2)).fingerprint).toBe(FP2);
       });
     });
   });

@@ -84,6 +84,7 @@ const SPELLINGS = {
     dec10_2: 'DECIMAL(10,2)',
     dec20_6: 'DECIMAL(20,6)',
     timestamptz: 'TIMESTAMP WITH TIME ZONE',
+    timestamp: 'TIMESTAMP',
   },
   redshift: {
     int: 'integer',
@@ -94,6 +95,7 @@ const SPELLINGS = {
     dec10_2: 'numeric(10,2)',
     dec20_6: 'numeric(20,6)',
     timestamptz: 'timestamp with time zone',
+    timestamp: 'timestamp without time zone',
   },
 } as const;
 
@@ -284,34 +286,101 @@ export function describeWarehouseContract(label: string, harness: WarehouseHarne
       ]);
     });
 
-    it('replace swaps in the new content and schema', async () => {
+    it('replace replaces every row of the same table; its columns evolve as a merge’s would', async () => {
       await seedPeople(t('people'));
       const cols = [column('id', INT, false), column('label', TEXT)];
       const f = await harness.parquet(
         'r',
         "SELECT 10::INTEGER AS id, 'ten' AS label UNION ALL SELECT 11::INTEGER, 'eleven'",
       );
-      const result = await wh.load(request(t('people'), [f], 2, { mode: 'replace', columns: cols, cursorColumns: [] }));
+      const result = await wh.load(
+        request(t('people'), [f], 2, { mode: 'replace', columns: cols, cursorColumns: [], onColumnDrop: 'drop' }),
+      );
+      const spell = SPELLINGS[wh.capabilities.name];
       expect(result).toEqual({
         rowsStaged: 2,
         rowsLoaded: 2,
         rowsDeleted: 3,
         rowsDeletedAtSource: 0,
-        schemaChanges: [],
+        schemaChanges: [
+          { column: 'label', change: 'added', to: spell.text256 },
+          { column: 'name', change: 'dropped', from: spell.text256 },
+          { column: 'updated_at', change: 'dropped', from: spell.timestamp },
+          { column: 'seq', change: 'dropped', from: spell.int },
+        ],
       });
       expect(await rows(t('people'), ['id', 'label'])).toEqual([
         { id: 10, label: 'ten' },
         { id: 11, label: 'eleven' },
       ]);
-      const names = await wh.query(
-        'SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position',
-        [schema, 'people'],
-      );
-      expect(names.map((c) => c.column_name)).toEqual(['id', 'label']);
+      expect((await harness.columns(wh, t('people'))).map((c) => c.name)).toEqual(['id', 'label']);
       const tables = await wh.query('SELECT table_name FROM information_schema.tables WHERE table_schema = ?', [
         schema,
       ]);
       expect(tables.map((r) => r.table_name)).toEqual(['people']);
+      // onColumnDrop keep (the default) keeps a dropped column, NULL in every replaced row.
+      const ids = await harness.parquet('ids', 'SELECT 10::INTEGER AS id UNION ALL SELECT 11::INTEGER');
+      const kept = await wh.load(
+        request(t('people'), [ids], 2, { mode: 'replace', columns: [column('id', INT, false)], cursorColumns: [] }),
+      );
+      expect(kept.schemaChanges).toEqual([]);
+      expect(await rows(t('people'), ['id', 'label'])).toEqual([
+        { id: 10, label: null },
+        { id: 11, label: null },
+      ]);
+    });
+
+    it('replace rebuilds a table whose column changes type, from the request’s columns (what resync is for)', async () => {
+      await seedPeople(t('people'));
+      const cols = [column('id', INT, false), column('name', INT)];
+      const f = await harness.parquet('r', 'SELECT 10::INTEGER AS id, 7::INTEGER AS name');
+      const result = await wh.load(request(t('people'), [f], 1, { mode: 'replace', columns: cols, cursorColumns: [] }));
+      expect(result).toEqual({
+        rowsStaged: 1,
+        rowsLoaded: 1,
+        rowsDeleted: 3,
+        rowsDeletedAtSource: 0,
+        schemaChanges: [],
+      });
+      const spell = SPELLINGS[wh.capabilities.name];
+      expect((await harness.columns(wh, t('people'))).map((c) => [c.name, c.type])).toEqual([
+        ['id', spell.int],
+        ['name', spell.int],
+      ]);
+      expect(await rows(t('people'), ['id', 'name'])).toEqual([{ id: 10, name: 7 }]);
+    });
+
+    it('stages files written with other columns by their own column list: a column they lack is NULL', async () => {
+      await seedPeople(t('people'));
+      const withEmail = [...people, column('email', TEXT)];
+      const now = await harness.parquet(
+        'now',
+        `SELECT 4::INTEGER AS id, 'd'::VARCHAR AS name, TIMESTAMP '2024-01-02 00:00:00' AS updated_at, 1::INTEGER AS seq, 'd@x'::VARCHAR AS email`,
+      );
+      // Written before email existed (a backup-only run), and one written while a since-dropped column existed.
+      const before = await harness.parquet('before', peopleRow(2, 'b2', '2024-01-02 00:00:00', 2));
+      const legacy = await harness.parquet(
+        'legacy',
+        `SELECT 5::INTEGER AS id, 'e'::VARCHAR AS name, TIMESTAMP '2024-01-02 00:00:00' AS updated_at, 1::INTEGER AS seq, 'e@x'::VARCHAR AS email, 42::INTEGER AS gone`,
+      );
+      const result = await wh.load(
+        request(t('people'), [now], 3, {
+          columns: withEmail,
+          fileGroups: [
+            { columns: people, files: [before] },
+            { columns: [...withEmail, column('gone', INT)], files: [legacy] },
+          ],
+        }),
+      );
+      expect(result).toMatchObject({ rowsStaged: 3, rowsLoaded: 3, rowsDeleted: 1 });
+      expect(await rows(t('people'), ['id', 'name', 'email'])).toEqual([
+        { id: 1, name: 'a', email: null },
+        { id: 2, name: 'b2', email: null },
+        { id: 3, name: 'c', email: null },
+        { id: 4, name: 'd', email: 'd@x' },
+        { id: 5, name: 'e', email: 'e@x' },
+      ]);
+      expect((await harness.columns(wh, t('people'))).map((c) => c.name)).not.toContain('gone');
     });
 
     it('replace without a key keeps duplicates; replace with a key keeps the newest row per key', async () => {

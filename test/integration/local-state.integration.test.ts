@@ -148,6 +148,9 @@ describe('local state store: file behaviour', () => {
     raw.exec('ALTER TABLE "runs" DROP COLUMN "steps_json"');
     raw.exec('ALTER TABLE "chunks" DROP COLUMN "started_at"');
     raw.exec('ALTER TABLE "chunks" DROP COLUMN "finished_at"');
+    raw.exec('DROP TABLE "load_claims"');
+    raw.exec('DROP TABLE "host_keys"');
+    raw.exec('ALTER TABLE "chunks" DROP COLUMN "truncated_json"');
     raw.prepare('UPDATE "schema_version" SET "version" = 4').run();
     raw.close();
     const again = createLocalStateStore({ path });
@@ -172,6 +175,9 @@ describe('local state store: file behaviour', () => {
     raw.exec('ALTER TABLE "chunks" DROP COLUMN "started_at"');
     raw.exec('ALTER TABLE "chunks" DROP COLUMN "finished_at"');
     raw.exec('DROP TABLE "verifications"');
+    raw.exec('DROP TABLE "load_claims"');
+    raw.exec('DROP TABLE "host_keys"');
+    raw.exec('ALTER TABLE "chunks" DROP COLUMN "truncated_json"');
     raw.prepare('UPDATE "schema_version" SET "version" = 2').run();
     raw.close();
     const again = createLocalStateStore({ path });

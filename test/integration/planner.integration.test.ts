@@ -46,6 +46,7 @@ function table(over: Partial<TableConfig> = {}): TableConfig {
     timestampFormat: 'datetime',
     ...strategyFor(strategy).defaults,
     onColumnDrop: 'keep',
+    oversize: 'error',
     chunkRows: 3,
     deleteDetection: false,
     deleteDetectionEverySeconds: null,

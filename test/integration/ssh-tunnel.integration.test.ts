@@ -170,6 +170,31 @@ describe('host key pinning', () => {
     expect(err.message).toContain(`${sshd.username}@${sshd.host}:${sshd.port}`);
   });
 
+  test('without a pin, checkHostKey decides before login: an accepted key is checked, a refusal is the error', async () => {
+    const seen: string[] = [];
+    const t = await openTunnel(
+      tunnelOptions({ hostKeySha256: undefined, checkHostKey: async (fp) => void seen.push(fp) }),
+    );
+    expect(seen).toEqual([sshd.hostKeySha256]);
+    expect(t.hostKeyPinned).toBe(true);
+    await t.close();
+    const before = sshd.log().match(/Accepted publickey/g)?.length ?? 0;
+    const refusal = new HostKeyMismatchError('x', 'SHA256:a', sshd.hostKeySha256, '2026-01-01T00:00:00.000Z');
+    const err = await rejection(
+      openTunnel(
+        tunnelOptions({
+          hostKeySha256: undefined,
+          checkHostKey: async () => {
+            throw refusal;
+          },
+        }),
+      ),
+    );
+    expect(err).toBe(refusal);
+    expect(err.message).toContain('changed since it was first seen on 2026-01-01T00:00:00.000Z');
+    expect(sshd.log().match(/Accepted publickey/g)?.length ?? 0).toBe(before);
+  });
+
   test('without a pin the tunnel connects and reports the fingerprint it saw', async () => {
     const t = await openTunnel(tunnelOptions({ hostKeySha256: undefined }));
     expect(t.hostKeyPinned).toBe(false);

@@ -74,6 +74,21 @@ describe('extract function bundle', () => {
     expect(bundle).toContain('@aws-sdk/client-redshift-data');
   });
 
+  it('carries the pinned AWS SDK itself: no import is left for the runtime’s own copy', () => {
+    const bundle = readFileSync(join(assetDir, 'index.js'), 'utf8');
+    // (esbuild's own require shim is __require; the SDK's error texts that mention require("@aws-sdk/…") do not count.)
+    const imports = [...bundle.matchAll(/(?:\bfrom\s*|\bimport\(\s*|__require\(\s*)["'](@aws-sdk\/[^"']*)["']/g)].map(
+      (m) => bundle.slice(Math.max(0, (m.index ?? 0) - 80), (m.index ?? 0) + 60),
+    );
+    expect(imports).toEqual([]);
+    // The locked version's own code: esbuild marks each bundled file with its path (relative, wherever
+    // node_modules really is).
+    expect(bundle).toMatch(/^\/\/ \S*node_modules\/@aws-sdk\/client-s3\//m);
+    const req = createRequire(join(projectRoot, 'package.json'));
+    const version = (req('@aws-sdk/client-redshift-data/package.json') as { version: string }).version;
+    expect(bundle).toContain(`"${version}"`);
+  });
+
   it('holds no file of lambdas/local/ (the layout says what ships: everything in lambdas/ but local/)', () => {
     const bundle = readFileSync(join(assetDir, 'index.js'), 'utf8');
     // esbuild marks each bundled source file with a `// path` comment.

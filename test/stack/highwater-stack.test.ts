@@ -110,7 +110,7 @@ describe('state table', () => {
 });
 
 describe('functions', () => {
-  it('creates the six functions on Node 22 / arm64 with Powertools and resource names in the environment', () => {
+  it('creates the six functions on Node 24 / arm64 with Powertools and resource names in the environment', () => {
     const fns = dev.findResources('AWS::Lambda::Function');
     expect(
       Object.keys(fns)
@@ -119,7 +119,7 @@ describe('functions', () => {
     ).toEqual(['Abort', 'Commit', 'Extract', 'Load', 'Plan', 'Verify'].sort());
     for (const fn of Object.values(fns)) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
@@ -199,11 +199,12 @@ describe('IAM', () => {
     }
   });
 
-  it('gives S3 access to the staging bucket only: plan, extract, load, verify, the COPY role, and the Map reading staged plans', () => {
+  it('gives S3 access to the staging bucket only: plan, extract, load, the COPY role, and the Map reading staged plans', () => {
     const bucket = logicalId(dev, 'AWS::S3::Bucket', 'Staging');
     const s3 = statements(dev).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
+    // Verify keeps its findings in the ledger, not in staging (iam-behaviour.test.ts checks every grant is used).
     expect([...new Set(s3.map((s) => s.policy.replace(/(Role|CopyRole|DistributedMapPolicy).*$/, '')))].sort()).toEqual(
-      ['Extract', 'Load', 'Plan', 'Sync', 'Verify', 'Warehouse'],
+      ['Extract', 'Load', 'Plan', 'Sync', 'Warehouse'],
     );
     // The state machine itself may only read staged chunk lists (ItemReader).
     const sync = s3.filter((s) => s.policy.startsWith('SyncDistributedMapPolicy'));
@@ -251,11 +252,29 @@ describe('IAM', () => {
     const anyWorkgroup = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':redshift-serverless:us-east-1:123456789012:workgroup/*']],
     };
-    expect(actions(byAction('redshift-data:ExecuteStatement')!)).toEqual(
-      expect.arrayContaining(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
-    );
+    expect(actions(byAction('redshift-data:ExecuteStatement')!)).toEqual(['redshift-data:ExecuteStatement']);
     expect(resources(byAction('redshift-data:ExecuteStatement')!)).toEqual([anyWorkgroup]);
+    // Batches (the load's two transactions) only for load; plan and verify run single queries.
+    const batches = redshift.filter((s) => actions(s).includes('redshift-data:BatchExecuteStatement'));
+    expect(batches.map((s) => s.policy.replace(/Role.*$/, ''))).toEqual(['Load']);
+    expect(resources(batches[0]!)).toEqual([anyWorkgroup]);
     expect(resources(byAction('redshift-serverless:GetCredentials')!)).toEqual([anyWorkgroup]);
+  });
+
+  it('names the roles of the functions that call the Data API, so their database users are fixed', () => {
+    for (const [t, env] of [
+      [dev, 'dev'],
+      [prod, 'prod'],
+    ] as const) {
+      const named = Object.values(t.findResources('AWS::IAM::Role'))
+        .map((r) => r.Properties.RoleName as string | undefined)
+        .filter((n): n is string => n !== undefined)
+        .sort();
+      expect(named).toEqual([`highwater-${env}-load`, `highwater-${env}-plan`, `highwater-${env}-verify`]);
+      t.hasOutput('RedshiftDatabaseUsers', {
+        Value: `IAMR:highwater-${env}-plan, IAMR:highwater-${env}-load, IAMR:highwater-${env}-verify`,
+      });
+    }
   });
 
   it('lets the state machine invoke exactly the six functions', () => {

@@ -47,7 +47,9 @@ export interface HarnessTunnel {
   port: number;
   username: string;
   privateKeyPath: string;
-  hostKeySha256: string;
+  /** Absent: the bastion is not pinned. */
+  hostKeySha256?: string;
+  acceptUnpinnedHostKey?: boolean;
 }
 
 export async function createHarness(
@@ -79,8 +81,7 @@ ${
         host: ${tunnel.host}
         port: ${tunnel.port}
         username: ${tunnel.username}
-        private_key_path: ${tunnel.privateKeyPath}
-        host_key_sha256: "${tunnel.hostKeySha256}"
+        private_key_path: ${tunnel.privateKeyPath}${tunnel.hostKeySha256 ? `\n        host_key_sha256: "${tunnel.hostKeySha256}"` : ''}${tunnel.acceptUnpinnedHostKey ? '\n        accept_unpinned_host_key: true' : ''}
         connect_timeout: 5
         keepalive: 1`
     : ''

@@ -10,6 +10,7 @@ import { commitRun } from './commit.js';
 import type { StoreContext } from './context.js';
 import { createStateDb } from './db.js';
 import { acquireLease, getLease, listLeases, releaseLease, renewLease, takeOverLease } from './leases.js';
+import { claimLoad, getLoadClaim, recordLoadStatement, releaseLoad, rememberHostKey } from './load-claims.js';
 import { getRun, listRuns, putRun, recordChunk, updateRun } from './runs.js';
 import { listVerifications, recordVerification } from './verifications.js';
 import { deleteWatermark, getWatermark, listWatermarks, setWatermark } from './watermarks.js';
@@ -57,6 +58,11 @@ export function createDynamoDbStateStore(opts: DynamoDbStateStoreOptions): State
     commitRun: (args) => commitRun(ctx, args),
     recordVerification: (tableKey, record) => recordVerification(ctx, tableKey, record),
     listVerifications: (tableKey, limit) => listVerifications(ctx, tableKey, limit),
+    claimLoad: (tableKey, claim) => claimLoad(ctx, tableKey, claim),
+    recordLoadStatement: (tableKey, attempt, statement) => recordLoadStatement(ctx, tableKey, attempt, statement),
+    releaseLoad: (tableKey, attempt) => releaseLoad(ctx, tableKey, attempt),
+    getLoadClaim: (tableKey) => getLoadClaim(ctx, tableKey),
+    rememberHostKey: (bastion, fingerprint) => rememberHostKey(ctx, bastion, fingerprint),
     async close() {
       if (owned) client.destroy();
     },

@@ -60,6 +60,7 @@ const chunkItem = z.object({
   bytes: count,
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  truncated: z.record(z.string(), count).optional(),
 });
 const runRefItem = z.object({ ...base, runId: z.string(), tableKey: z.string() });
 const runItem = z.object({
@@ -199,19 +200,17 @@ export function chunkToItem(tableKey: string, runId: string, chunk: ChunkRecord)
     // The DocumentClient refuses undefined: unknown times are left out.
     ...(chunk.startedAt === undefined ? {} : { startedAt: chunk.startedAt }),
     ...(chunk.finishedAt === undefined ? {} : { finishedAt: chunk.finishedAt }),
+    ...(chunk.truncated && Object.keys(chunk.truncated).length > 0 ? { truncated: chunk.truncated } : {}),
   };
 }
 
 export function chunkFromItem(table: string, item: Item): ChunkRecord {
   const r = parseItem(chunkItem, table, 'chunk', item);
-  return {
-    index: r.index,
-    key: r.key,
-    rows: r.rows,
-    bytes: r.bytes,
-    ...(r.startedAt === undefined ? {} : { startedAt: r.startedAt }),
-    ...(r.finishedAt === undefined ? {} : { finishedAt: r.finishedAt }),
-  };
+  const chunk: ChunkRecord = { index: r.index, key: r.key, rows: r.rows, bytes: r.bytes };
+  if (r.startedAt !== undefined) chunk.startedAt = r.startedAt;
+  if (r.finishedAt !== undefined) chunk.finishedAt = r.finishedAt;
+  if (r.truncated) chunk.truncated = r.truncated;
+  return chunk;
 }
 
 /** The run's own attributes (everything in RunRecord except the chunk list, which lives in chunk items). */

@@ -66,3 +66,13 @@ export const VERIFICATION_SK_PREFIX = 'VERIFY#';
 export function verificationKey(tableKey: string, at: string): ItemKey {
   return { pk: tablePk(tableKey), sk: `${VERIFICATION_SK_PREFIX}${at}` };
 }
+
+/** The load claim of one table (StateStore.claimLoad): who may load it now, and the statements loads left. */
+export function loadClaimKey(tableKey: string): ItemKey {
+  return { pk: tablePk(tableKey), sk: 'LOAD' };
+}
+
+/** A bastion's remembered host key (trust on first use), keyed by `host:port`. */
+export function hostKeyKey(bastion: string): ItemKey {
+  return { pk: `HOSTKEY#${escapeKeyPart(bastion)}`, sk: 'HOSTKEY' };
+}

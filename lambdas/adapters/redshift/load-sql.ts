@@ -90,6 +90,15 @@ export function deleteMatchingSql(target: TargetTable, stage: TargetTable, prima
   return `DELETE FROM ${qualified(target)} USING ${qualified(stage)} WHERE ${match}`;
 }
 
+/**
+ * Every row of the target, for replace: DELETE (not TRUNCATE, which commits the transaction it runs in,
+ * https://docs.aws.amazon.com/redshift/latest/dg/r_TRUNCATE.html) keeps the table, so its grants, owner and the
+ * views on it stay, and the batch still commits the new rows with the delete or not at all.
+ */
+export function deleteAllSql(target: TargetTable): string {
+  return `DELETE FROM ${qualified(target)}`;
+}
+
 export function countSql(target: TargetTable): string {
   return `SELECT COUNT(*) AS "n" FROM ${qualified(target)}`;
 }

@@ -10,22 +10,38 @@
  *              ADD COLUMN, DROP COLUMN); [deletes: ADD COLUMN _hw_deleted_at if soft and missing;
  *              DELETE … USING <keys> (hard) or UPDATE … SET _hw_deleted_at (soft)]; DELETE … USING <stage>;
  *              INSERT deduped rows; DROP <stage> [; DROP <keys>]
- *              (replace: CREATE <new>; INSERT; DROP <old>; RENAME <new>; DROP <stage>)
+ *              (replace: the same evolution, DELETE FROM t instead of the keyed delete: the table, its grants, owner
+ *              and views stay; only a replace the table cannot take in place — a narrowing or another type change —
+ *              builds a new table and swaps it in: CREATE <new>; INSERT; DROP <old>; RENAME <new>)
  *
  * A batch cannot branch on a result, so the count check sits between the batches. Batch A touches only its own
  * staging table (and creates the schema), so a mismatch, a missing file or a refused type change leaves the target
  * exactly as it was; batch B commits target DDL and data together or not at all. The VARCHAR widenings alone
  * commit on their own, just before batch B: a wider VARCHAR keeps every value, so a failed batch B leaves the
  * table's data as it was, with those columns wider (ddl.ts cites the documentation for each of these limits).
+ *
+ * Redshift runs a statement on after the Lambda that submitted it is gone, so a load runs once
+ * (docs/decisions/0006-load-runs-once.md): every wait ends before the step's deadline, cancelling the statement and
+ * watching it end; each submitted statement that matters (the stage batch, a widening, the apply batch) is recorded
+ * in the ledger (LoadJournal) before the wait; and a load first settles what earlier attempts recorded (resume.ts):
+ * a finished apply of the same run is this load's result, anything still running is waited for or cancelled.
  */
-import type { SubStatementData } from '@aws-sdk/client-redshift-data';
 import { newRunId, stagingTableName } from '../../engine/naming.js';
 import { type CatalogColumn, planSchemaChanges, resyncSuggestion, type SchemaPlan } from '../../engine/schema-plan.js';
 import { CountMismatchError, describeError, HighwaterError, WarehouseError } from '../../errors.js';
-import type { LoadRequest, LoadResult, SchemaChange, TargetTable } from '../../ports/index.js';
-import { checkInserted, deletesToApply, SOFT_DELETE_COLUMN, validateRequest } from '../../ports/load-request.js';
+import type {
+  LoadJournal,
+  LoadRequest,
+  LoadResult,
+  LoadSession,
+  LoadStatement,
+  SchemaChange,
+  TargetTable,
+} from '../../ports/index.js';
+import { deletesToApply, SOFT_DELETE_COLUMN, stagingColumns, validateRequest } from '../../ports/load-request.js';
+import { NO_DEADLINE } from '../../ports/step-context.js';
 import { existingColumns, tableExists } from './catalog.js';
-import { type DataApi, MAX_BATCH_STATEMENTS } from './data-api.js';
+import { type DataApi, type Finished, MAX_BATCH_STATEMENTS, type OnSubmitted } from './data-api.js';
 import {
   addColumnSql,
   columnType,
@@ -45,6 +61,7 @@ import {
   createKeysTableSql,
   createSchemaSql,
   createStagingSql,
+  deleteAllSql,
   deleteMatchingSql,
   dropSql,
   insertSql,
@@ -55,6 +72,7 @@ import {
   softDeleteSql,
   stagedCountsSql,
 } from './load-sql.js';
+import { type ApplyDetail, resultOfApply, settleEarlier } from './resume.js';
 import { countAt } from './values.js';
 
 export interface LoadSettings {
@@ -74,15 +92,6 @@ interface Plan {
   schemaChanges: SchemaChange[];
 }
 
-function subRows(subs: readonly SubStatementData[], index: number | undefined, what: string, context: string): number {
-  if (index === undefined) return 0;
-  const n = subs[index]?.ResultRows;
-  if (n === undefined || !Number.isSafeInteger(n) || n < 0) {
-    throw new WarehouseError(`${context}: the Data API reported no row count for the ${what} (statement ${index + 1})`);
-  }
-  return n;
-}
-
 /** The existing table's changes (refusing incompatible types), checked against what Redshift can do. */
 function plannedSchema(req: LoadRequest, existing: ReadonlyMap<string, CatalogColumn>, jsonAs: JsonAs): SchemaPlan {
   const plan = planSchemaChanges(req, existing, 'redshift', (c) => columnType(c, jsonAs));
@@ -98,6 +107,24 @@ function plannedSchema(req: LoadRequest, existing: ReadonlyMap<string, CatalogCo
     );
   }
   return plan;
+}
+
+/**
+ * The schema plan for an existing table; for replace, undefined when the table cannot take the request in place
+ * (it is rebuilt by swap: swapPlan). Merge and append refuse such a change (plannedSchema's WarehouseError).
+ */
+function plannedOrRebuild(
+  req: LoadRequest,
+  existing: ReadonlyMap<string, CatalogColumn>,
+  jsonAs: JsonAs,
+): SchemaPlan | undefined {
+  if (req.mode !== 'replace') return plannedSchema(req, existing, jsonAs);
+  try {
+    return plannedSchema(req, existing, jsonAs);
+  } catch (e) {
+    if (e instanceof WarehouseError) return undefined;
+    throw e;
+  }
 }
 
 /** The schema statements of batch B and the VARCHAR widenings that run before it. */
@@ -128,10 +155,31 @@ interface DeleteStep {
   addColumn: boolean;
 }
 
+/**
+ * Replace of an existing table whose columns the request cannot take in place (a narrowing or another type change,
+ * the reason `highwater resync` exists): the new content is built beside it and swapped in. This rebuild loses the
+ * old table's grants and owner, and a view on the table blocks its DROP (docs/type-map.md, "Replace").
+ */
+function swapPlan(req: LoadRequest, stage: TargetTable, fresh: TargetTable, settings: LoadSettings): Plan {
+  const sqls: string[] = [createTableSql(fresh, req, settings.jsonAs)];
+  // Replace ignores the deleted keys (its content is the source's whole table), but a soft-deleting table keeps
+  // its _hw_deleted_at column across the swap, NULL everywhere.
+  if (req.deletes?.mode === 'soft') sqls.push(addSoftDeleteColumnSql(fresh));
+  const insertAt =
+    sqls.push(insertSql(fresh, stage, req.columns, req.primaryKey, req.cursorColumns, settings.jsonAs)) - 1;
+  const oldCountAt = sqls.push(countSql(req.target)) - 1;
+  sqls.push(dropSql(req.target), renameSql(fresh, req.target.name), dropSql(stage));
+  return { outside: [], sqls, insertAt, schemaChanges: [], oldCountAt };
+}
+
+/**
+ * The apply batch. The target is changed in place whatever the mode: created, or evolved as the schema plan says;
+ * then merge deletes the staged keys, replace deletes every row, append deletes nothing; then the deduped rows
+ * are inserted. Replace in place keeps the table itself, so its grants, owner and dependent views stay.
+ */
 function applyPlan(
   req: LoadRequest,
   stage: TargetTable,
-  fresh: TargetTable,
   exists: boolean,
   schema: SchemaPlan | undefined,
   settings: LoadSettings,
@@ -139,22 +187,7 @@ function applyPlan(
 ): Plan {
   const { jsonAs } = settings;
   const keyed = req.primaryKey.length > 0;
-  const insert = (into: TargetTable) => insertSql(into, stage, req.columns, req.primaryKey, req.cursorColumns, jsonAs);
   const sqls: string[] = [];
-  if (req.mode === 'replace') {
-    sqls.push(createTableSql(fresh, req, jsonAs));
-    // Replace ignores the deleted keys (its content is the source's whole table), but a soft-deleting table keeps
-    // its _hw_deleted_at column across the swap, NULL everywhere.
-    if (req.deletes?.mode === 'soft') sqls.push(addSoftDeleteColumnSql(fresh));
-    const insertAt = sqls.push(insert(fresh)) - 1;
-    let oldCountAt: number | undefined;
-    if (exists) {
-      oldCountAt = sqls.push(countSql(req.target)) - 1;
-      sqls.push(dropSql(req.target));
-    }
-    sqls.push(renameSql(fresh, req.target.name), dropSql(stage));
-    return { outside: [], sqls, insertAt, schemaChanges: [], ...(oldCountAt === undefined ? {} : { oldCountAt }) };
-  }
   let outside: string[] = [];
   if (exists && schema) {
     const evolve = evolveSqls(req.target, schema, jsonAs);
@@ -172,8 +205,11 @@ function applyPlan(
         : softDeleteSql(req.target, deleteStep.keys, req.primaryKey);
     deleteAtSourceAt = sqls.push(sql) - 1;
   }
-  const deleteAt = keyed ? sqls.push(deleteMatchingSql(req.target, stage, req.primaryKey)) - 1 : undefined;
-  const insertAt = sqls.push(insert(req.target)) - 1;
+  let deleteAt: number | undefined;
+  if (req.mode === 'replace') {
+    if (exists) deleteAt = sqls.push(deleteAllSql(req.target)) - 1;
+  } else if (keyed) deleteAt = sqls.push(deleteMatchingSql(req.target, stage, req.primaryKey)) - 1;
+  const insertAt = sqls.push(insertSql(req.target, stage, req.columns, req.primaryKey, req.cursorColumns, jsonAs)) - 1;
   sqls.push(dropSql(stage));
   if (deleteStep?.keys) sqls.push(dropSql(deleteStep.keys));
   return {
@@ -223,14 +259,41 @@ async function stageDeletedKeys(
   }
 }
 
-export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: LoadSettings): Promise<LoadResult> {
+/** The ledger hook for one statement of this load (nothing when the load has no journal). */
+function recorder(
+  journal: LoadJournal | undefined,
+  phase: LoadStatement['phase'],
+  detail?: Record<string, unknown>,
+): OnSubmitted | undefined {
+  if (!journal) return undefined;
+  return (id) =>
+    journal.record({
+      id,
+      runId: journal.runId,
+      phase,
+      submittedAt: new Date().toISOString(),
+      ...(detail ? { detail } : {}),
+    });
+}
+
+export async function runRedshiftLoad(
+  dataApi: DataApi,
+  req: LoadRequest,
+  settings: LoadSettings,
+  session?: LoadSession,
+): Promise<LoadResult> {
   validateRequest(req);
   const table = tableLabel(req.target);
   const context = `Redshift failed loading ${table}`;
   tableAttributes(req); // distkey/sortkey/diststyle problems surface before anything runs
-  if (req.files.length > 0 && !req.manifest) {
-    throw new WarehouseError(`load of ${table}: Redshift COPY needs a manifest of the ${req.files.length} files`);
+  for (const group of [{ files: req.files, manifest: req.manifest }, ...(req.fileGroups ?? [])]) {
+    if (group.files.length > 0 && !group.manifest) {
+      throw new WarehouseError(`load of ${table}: Redshift COPY needs a manifest of the ${group.files.length} files`);
+    }
   }
+  // A DataApi of its own: its `unsettled` set is this load's alone.
+  const api = dataApi.withStep(session?.step ?? NO_DEADLINE);
+  const journal = session?.journal;
   const runId = newRunId();
   const stage: TargetTable = { schema: req.target.schema, name: stagingTableName(req.target.name, runId) };
   const fresh: TargetTable = { schema: req.target.schema, name: `${req.target.name}__hw_new_${runId.slice(-8)}` };
@@ -240,17 +303,28 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
     deletes && deletes.keys.length > 0 ? { schema: req.target.schema, name: `${stage.name}_keys` } : undefined;
   let stageExists = false;
   try {
+    if (journal) {
+      const done = await settleEarlier(api, context, journal, req);
+      if (done) return done;
+    }
     const exists = await tableExists(api, context, req.target);
-    const existing = exists && req.mode !== 'replace' ? await existingColumns(api, context, req.target) : undefined;
-    const schema = existing ? plannedSchema(req, existing, settings.jsonAs) : undefined;
-    const deleteStep: DeleteStep | undefined = deletes && {
-      mode: deletes.mode,
+    const existing = exists ? await existingColumns(api, context, req.target) : undefined;
+    const schema = existing ? plannedOrRebuild(req, existing, settings.jsonAs) : undefined;
+    // Replace (deletes ignored) needs the soft-delete column when the table is soft-deleting; merge adds it with keys.
+    const deleteMode = deletes?.mode ?? (req.mode === 'replace' ? req.deletes?.mode : undefined);
+    const deleteStep: DeleteStep | undefined = deleteMode && {
+      mode: deleteMode,
       ...(keysTable ? { keys: keysTable } : {}),
-      addColumn: deletes.mode === 'soft' && !existing?.has(SOFT_DELETE_COLUMN),
+      addColumn: deleteMode === 'soft' && !existing?.has(SOFT_DELETE_COLUMN),
     };
     const keyCols = keysTable ? keyColumns(req, settings.jsonAs) : [];
     // Built before anything runs so DDL problems (names, dist/sort keys, too many statements) change nothing.
-    const plan = applyPlan(req, stage, fresh, exists, schema, settings, deleteStep);
+    let plan =
+      exists && !schema
+        ? swapPlan(req, stage, fresh, settings)
+        : applyPlan(req, stage, exists, schema, settings, deleteStep);
+    // A replace whose in-place evolution does not fit one batch rebuilds the table instead.
+    if (plan.sqls.length > MAX_BATCH_STATEMENTS && req.mode === 'replace') plan = swapPlan(req, stage, fresh, settings);
     if (plan.sqls.length > MAX_BATCH_STATEMENTS) {
       throw new WarehouseError(
         `load of ${table}: its schema changes${deleteStep ? ' and deletes' : ''} need ${plan.sqls.length} statements in one Data API batch, which takes at most ${MAX_BATCH_STATEMENTS}; nothing was changed`,
@@ -258,13 +332,19 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
       );
     }
 
-    const stageSqls = [createSchemaSql(req.target.schema), createStagingSql(stage, req.columns, settings.jsonAs)];
+    const stageSqls = [
+      createSchemaSql(req.target.schema),
+      createStagingSql(stage, stagingColumns(req), settings.jsonAs),
+    ];
     if (keysTable) stageSqls.push(createKeysTableSql(keysTable, keyCols));
-    if (req.files.length > 0 && req.manifest) {
-      stageSqls.push(copySql(stage, req.columns, req.manifest, settings.iamRoleSql, table));
+    // COPY maps Parquet columns to the column list by position: each group of files with its own columns.
+    for (const g of [{ columns: req.columns, files: req.files, manifest: req.manifest }, ...(req.fileGroups ?? [])]) {
+      if (g.files.length > 0 && g.manifest)
+        stageSqls.push(copySql(stage, g.columns, g.manifest, settings.iamRoleSql, table));
     }
     stageSqls.push(stagedCountsSql(stage, req.primaryKey));
-    const staged = await api.batch(context, stageSqls);
+    const tables = { stage: stage.name, ...(keysTable ? { keys: keysTable.name } : {}) };
+    const staged = await api.batch(context, stageSqls, recorder(journal, 'stage', tables));
     stageExists = true;
     const counts = await api.results(context, `${staged.id}:${stageSqls.length}`);
     const rowsStaged = countAt(counts, 0, 'staged rows', context);
@@ -276,20 +356,31 @@ export async function runRedshiftLoad(api: DataApi, req: LoadRequest, settings: 
     }
 
     if (keysTable && deletes) await stageDeletedKeys(api, context, req, keysTable, keyCols, deletes.keys);
-    for (const sql of plan.outside) await api.execute(context, sql);
-    const applied = await api.batch(context, plan.sqls);
+    for (const sql of plan.outside) await api.execute(context, sql, [], recorder(journal, 'widen'));
+    const detail: ApplyDetail = {
+      ...tables,
+      rowsStaged,
+      keysStaged,
+      keyed,
+      insertAt: plan.insertAt,
+      schemaChanges: plan.schemaChanges,
+      ...(plan.deleteAt === undefined ? {} : { deleteAt: plan.deleteAt }),
+      ...(plan.oldCountAt === undefined ? {} : { oldCountAt: plan.oldCountAt }),
+      ...(plan.deleteAtSourceAt === undefined ? {} : { deleteAtSourceAt: plan.deleteAtSourceAt }),
+    };
+    let applied: Finished;
+    try {
+      applied = await api.batch(context, plan.sqls, recorder(journal, 'apply', detail));
+    } catch (e) {
+      // A batch that failed or was cancelled and rolled back leaves the stage (dropped below); one still running
+      // keeps it, and either drops it as it commits or leaves it for the next load of the table to drop.
+      if (api.unsettled.size > 0) stageExists = false;
+      throw e;
+    }
     stageExists = false; // dropped by the batch's last statements (with the deleted keys' table)
-    const subs = applied.description.SubStatements ?? [];
-    const rowsLoaded = subRows(subs, plan.insertAt, 'insert', context);
-    const rowsDeleted =
-      plan.oldCountAt === undefined
-        ? subRows(subs, plan.deleteAt, 'delete', context)
-        : countAt(await api.results(context, `${applied.id}:${plan.oldCountAt + 1}`), 0, 'old table rows', context);
-    // Committed already: a disagreement here fails the run (the watermark stays) and the re-run's merge repairs it.
-    checkInserted(table, rowsLoaded, keyed ? keysStaged : rowsStaged, keyed);
-    const rowsDeletedAtSource = subRows(subs, plan.deleteAtSourceAt, 'deletes at the source', context);
-    return { rowsStaged, rowsLoaded, rowsDeleted, rowsDeletedAtSource, schemaChanges: plan.schemaChanges };
+    return await resultOfApply(api, context, table, applied.id, applied.description, detail);
   } catch (e) {
+    if (api.unsettled.size > 0) journal?.markUnsettled();
     if (e instanceof HighwaterError) throw e;
     throw new WarehouseError(`${context}: ${describeError(e)}`, { cause: e });
   } finally {

@@ -21,6 +21,11 @@ export interface RedshiftWarehouseOptions {
   pollIntervalMs?: number;
   /** A statement still running after this long is cancelled and fails the call. Default 15 minutes. */
   statementTimeoutMs?: number;
+  /**
+   * Time kept back from a step's deadline for cancelling a statement and seeing it end (StepContext): a wait ends
+   * this long before the invocation would be ended from outside. Default 60 s.
+   */
+  cancelMarginMs?: number;
   /** How JSON columns land: SUPER (default) or VARCHAR(65535). */
   jsonAs?: 'super' | 'varchar';
 }
@@ -41,12 +46,14 @@ export interface ResolvedOptions {
   pollIntervalMs: number;
   maxPollIntervalMs: number;
   statementTimeoutMs: number;
+  cancelMarginMs: number;
   jsonAs: 'super' | 'varchar';
 }
 
 const DEFAULT_POLL_MS = 50;
 const MAX_POLL_MS = 2000;
 const DEFAULT_TIMEOUT_MS = 15 * 60 * 1000;
+const DEFAULT_CANCEL_MARGIN_MS = 60 * 1000;
 /** IAM role ARNs: partition, 12-digit account, role path and name from IAM's own character set (no quotes). */
 const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
 
@@ -102,6 +109,7 @@ export function resolveOptions(opts: RedshiftWarehouseOptions): ResolvedOptions 
     pollIntervalMs,
     maxPollIntervalMs: Math.max(pollIntervalMs, MAX_POLL_MS),
     statementTimeoutMs: positiveInt('statementTimeoutMs', opts.statementTimeoutMs, DEFAULT_TIMEOUT_MS),
+    cancelMarginMs: positiveInt('cancelMarginMs', opts.cancelMarginMs, DEFAULT_CANCEL_MARGIN_MS),
     jsonAs,
   };
 }

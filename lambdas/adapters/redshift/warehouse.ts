@@ -5,7 +5,14 @@
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import type { MappedColumn } from '../../domain/model.js';
 import { WarehouseError } from '../../errors.js';
-import type { LoadRequest, LoadResult, TargetTable, Warehouse, WarehouseCapabilities } from '../../ports/index.js';
+import type {
+  LoadRequest,
+  LoadResult,
+  LoadSession,
+  TargetTable,
+  Warehouse,
+  WarehouseCapabilities,
+} from '../../ports/index.js';
 import { tableExists } from './catalog.js';
 import { DataApi } from './data-api.js';
 import { columnType, createTableSql, MAX_IDENTIFIER_BYTES, tableLabel } from './ddl.js';
@@ -37,9 +44,10 @@ class RedshiftWarehouse implements Warehouse {
     if (this.closed) throw new WarehouseError(`cannot ${action}: the Redshift warehouse is closed`);
   }
 
-  async load(request: LoadRequest): Promise<LoadResult> {
+  async load(request: LoadRequest, session?: LoadSession): Promise<LoadResult> {
     this.ensureOpen(`load ${tableLabel(request.target)}`);
-    return runRedshiftLoad(this.api, request, { iamRoleSql: this.opts.iamRoleSql, jsonAs: this.opts.jsonAs });
+    const settings = { iamRoleSql: this.opts.iamRoleSql, jsonAs: this.opts.jsonAs };
+    return runRedshiftLoad(this.api, request, settings, session);
   }
 
   describeDdl(

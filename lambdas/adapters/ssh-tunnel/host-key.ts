@@ -38,12 +38,17 @@ export class HostKeyMismatchError extends ConnectionError {
   readonly expected: string;
   readonly actual: string;
 
-  constructor(where: string, expected: string, actual: string) {
+  /** `firstSeenAt`: the expected key is the one remembered on first use (no pin), seen then. */
+  constructor(where: string, expected: string, actual: string, firstSeenAt?: string) {
     super(
-      `SSH tunnel ${where}: the host key did not match the pinned fingerprint (expected ${expected}, got ${actual}); refusing to connect`,
+      firstSeenAt === undefined
+        ? `SSH tunnel ${where}: the host key did not match the pinned fingerprint (expected ${expected}, got ${actual}); refusing to connect`
+        : `SSH tunnel ${where}: the host key changed since it was first seen on ${firstSeenAt} (remembered ${expected}, now ${actual}); refusing to connect`,
       {
         suggestion:
-          'If the bastion was rebuilt, verify its new key out of band and update host_key_sha256; otherwise treat this as an attack.',
+          firstSeenAt === undefined
+            ? 'If the bastion was rebuilt, verify its new key out of band and update host_key_sha256; otherwise treat this as an attack.'
+            : `If the bastion was rebuilt, verify its new key out of band and pin it: ssh_tunnel.host_key_sha256: ${actual}; otherwise treat this as an attack.`,
       },
     );
     this.expected = expected;

@@ -13,8 +13,13 @@ export interface TunnelOptions {
   port: number;
   username: string;
   privateKey: string | Buffer;
-  /** `SHA256:…` as `ssh-keygen -lf` prints it. Without it any host key is accepted: log `Tunnel.hostKeySha256`. */
+  /** `SHA256:…` as `ssh-keygen -lf` prints it. Without it (and without `checkHostKey`) any host key is accepted. */
   hostKeySha256?: string;
+  /**
+   * With no pin: decides on the presented key's fingerprint before login (trust on first use); a rejection refuses
+   * the connection with that error.
+   */
+  checkHostKey?: (fingerprint: string) => Promise<void>;
   connectTimeoutSeconds: number;
   /** Seconds between keepalives; 0 turns them off. Three unanswered keepalives drop the tunnel. */
   keepaliveSeconds: number;
@@ -25,7 +30,7 @@ export interface Tunnel {
   readonly target: string;
   /** The fingerprint of the host key the bastion presented. */
   readonly hostKeySha256: string;
-  /** False when no pin was configured: the caller should warn, showing `hostKeySha256`. */
+  /** False when no pin was configured and nothing checked the key: the caller should warn, showing `hostKeySha256`. */
   readonly hostKeyPinned: boolean;
   readonly closed: boolean;
   /** Opens a channel to `dstHost:dstPort` as seen from the bastion; rejects with a ConnectionError naming it. */
@@ -79,10 +84,10 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
   const pin = opts.hostKeySha256 === undefined ? undefined : normalizePin(opts.hostKeySha256, where);
   const client = new Client();
   let presented = '';
-  let mismatch: HostKeyMismatchError | undefined;
+  let mismatch: Error | undefined;
 
   await new Promise<void>((resolve, reject) => {
-    const settle = (e: ConnectionError | ConfigError | undefined) => {
+    const settle = (e: Error | undefined) => {
       client.off('error', onError).off('close', onEarlyClose).off('ready', onReady);
       if (e === undefined) return resolve();
       client.on('error', () => undefined); // late errors of a connection we gave up on
@@ -103,11 +108,26 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
         readyTimeout: opts.connectTimeoutSeconds * 1000,
         keepaliveInterval: opts.keepaliveSeconds * 1000,
         keepaliveCountMax: 3,
-        hostVerifier: (key: Buffer): boolean => {
+        // The two-argument form lets the check be asynchronous (ssh2 waits for `verify`).
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void): void => {
           presented = fingerprintSha256(key);
-          if (pin === undefined || fingerprintsMatch(pin, presented)) return true;
-          mismatch = new HostKeyMismatchError(where, pin, presented);
-          return false;
+          if (pin !== undefined) {
+            const ok = fingerprintsMatch(pin, presented);
+            if (!ok) mismatch = new HostKeyMismatchError(where, pin, presented);
+            verify(ok);
+            return;
+          }
+          if (!opts.checkHostKey) {
+            verify(true);
+            return;
+          }
+          opts.checkHostKey(presented).then(
+            () => verify(true),
+            (e: unknown) => {
+              mismatch = e instanceof Error ? e : new ConnectionError(`SSH tunnel ${where}: ${String(e)}`);
+              verify(false);
+            },
+          );
         },
       });
     } catch (e) {
@@ -116,7 +136,7 @@ export async function openTunnel(opts: TunnelOptions): Promise<Tunnel> {
     }
   });
 
-  return connectedTunnel(client, where, presented, pin !== undefined);
+  return connectedTunnel(client, where, presented, pin !== undefined || opts.checkHostKey !== undefined);
 }
 
 function connectedTunnel(client: Client, where: string, hostKeySha256: string, hostKeyPinned: boolean): Tunnel {

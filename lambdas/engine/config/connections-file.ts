@@ -78,6 +78,7 @@ function source(
       username: t.username,
       connectTimeoutSeconds: t.connect_timeout ?? 10,
       keepaliveSeconds: t.keepalive ?? 30,
+      acceptUnpinnedHostKey: t.accept_unpinned_host_key ?? false,
     };
     if (t.private_key_path !== undefined) tunnel.privateKeyPath = t.private_key_path;
     const key = resolveSecret(t.private_key, env, src, [...tp, 'private_key']);

@@ -64,6 +64,7 @@ export function envSource(env: Env): SourceConnection {
       username: envText(env, 'SSH_BASTION_USER') ?? '',
       connectTimeoutSeconds: 10,
       keepaliveSeconds: 30,
+      acceptUnpinnedHostKey: envText(env, 'SSH_BASTION_ACCEPT_UNPINNED_HOST_KEY')?.toLowerCase() === 'true',
     };
     const keyPath = envText(env, 'SSH_BASTION_KEY_PATH');
     if (keyPath !== undefined) tunnel.privateKeyPath = keyPath;

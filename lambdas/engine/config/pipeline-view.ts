@@ -49,6 +49,7 @@ export function sourceView(s: SourceConnection): Record<string, unknown> {
           private_key_path: t.privateKeyPath,
           private_key: maskSecret(t.privateKey),
           host_key_sha256: t.hostKeySha256,
+          accept_unpinned_host_key: t.acceptUnpinnedHostKey,
           connect_timeout: t.connectTimeoutSeconds,
           keepalive: t.keepaliveSeconds,
         })

@@ -157,6 +157,11 @@ export const sshTunnelSchema = z.strictObject({
     })
     .optional()
     .describe('Pinned host key fingerprint of the bastion.'),
+  accept_unpinned_host_key: bool
+    .optional()
+    .describe(
+      'Without host_key_sha256, let a deployed (Lambda) run connect to any host key (default false: refused). Local runs remember the first key seen either way.',
+    ),
   connect_timeout: int(1).optional().describe('Seconds (default 10).'),
   keepalive: int(0).optional().describe('Seconds between keepalives (default 30).'),
   ...ignoredKeys(IGNORED.ssh),
@@ -274,6 +279,12 @@ export const tableSchema = z.strictObject({
     .enum(['keep', 'drop'], { error: 'expected keep or drop' })
     .optional()
     .describe('A column dropped at the source: keep it in the warehouse, NULL from then on (default), or drop it.'),
+  oversize: z
+    .enum(['error', 'truncate'], { error: 'expected error or truncate' })
+    .optional()
+    .describe(
+      'A value longer than its Redshift column (VARCHAR 65535 bytes at most): fail the extract naming table, column and key (default), or truncate it at a character boundary (counted in the run report).',
+    ),
   chunk_rows: positiveInt().optional(),
   primary_key: stringList.optional(),
   distkey: text.optional(),

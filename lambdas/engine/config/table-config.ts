@@ -109,6 +109,7 @@ export function buildTableConfig(
     lookbackSeconds: y.lookback ?? rules.defaults.lookbackSeconds,
     clockSkewSeconds: y.clock_skew ?? rules.defaults.clockSkewSeconds,
     onColumnDrop: y.on_column_drop ?? 'keep',
+    oversize: y.oversize ?? 'error',
     chunkRows: y.chunk_rows ?? y.processing?.chunk_rows ?? processing.chunkRows,
     deleteDetection: y.delete_detection ?? false,
     deleteDetectionEverySeconds: y.delete_detection_every ?? null,

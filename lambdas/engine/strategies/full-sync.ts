@@ -1,6 +1,6 @@
 /**
- * full_sync: every row, every run, in primary-key chunks. `replace` (default) builds the new table beside the old
- * one and swaps it in one warehouse transaction, so deletes are carried; `append` upserts every row by key.
+ * full_sync: every row, every run, in primary-key chunks. `replace` (default) replaces every row of the table in one
+ * warehouse transaction, so deletes are carried; `append` upserts every row by key.
  */
 import { NO_CURSOR_DEFAULTS } from './defaults.js';
 import { and } from './sql/fragment.js';

@@ -160,7 +160,7 @@ export function judgeRun(run: RunRecord, lease: Lease | null, later: readonly Ru
 
 function kindOf(file: string, isChunk: boolean): FileKind {
   if (isChunk) return 'chunk';
-  if (file === 'manifest.json') return 'manifest';
+  if (/^manifest(-\d+)?\.json$/.test(file)) return 'manifest';
   if (file === 'plan.json' || file === 'deletes.json') return 'plan';
   return 'other';
 }

@@ -36,6 +36,13 @@ export interface RedshiftDataStandin {
   readonly requests: RecordedRequest[];
   /** Statements whose SQL matches hang (a real `pg_sleep` on their session) until cancelled. */
   hangWhen(predicate: ((sql: string) => boolean) | undefined): void;
+  /**
+   * Batches whose statements match commit only `ms` after their last statement, and a cancel meanwhile cannot stop
+   * them (they FINISH): a cancel that loses the race with the commit.
+   */
+  slowCommitWhen(predicate: ((sqls: readonly string[]) => boolean) | undefined, ms?: number): void;
+  /** The next `times` calls of `operation` are refused with ThrottlingException (HTTP 400), as the service throttles. */
+  throttle(operation: string, times: number): void;
   stop(): Promise<void>;
 }
 
@@ -77,12 +84,20 @@ const Connection = {
 };
 const ExecuteInput = z.object({
   ...Connection,
+  ClientToken: z.string().min(1).max(64).optional(),
   Sql: z.string().min(1),
   Parameters: z
     .array(z.object({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), value: z.string().min(1) }))
     .optional(),
 });
-const BatchInput = z.object({ ...Connection, Sqls: z.array(z.string().min(1)).min(1).max(40) });
+const BatchInput = z.object({
+  ...Connection,
+  ClientToken: z.string().min(1).max(64).optional(),
+  Sqls: z.array(z.string().min(1)).min(1).max(40),
+});
+
+/** "The maximum retention time for a client token used in ExecuteStatement or BatchExecuteStatement is 8 hours." */
+const CLIENT_TOKEN_RETENTION_MS = 8 * 60 * 60 * 1000;
 const IdInput = z.object({ Id: z.string().min(1) });
 const ResultInput = z.object({ Id: z.string().min(1), NextToken: z.string().optional() });
 
@@ -167,6 +182,24 @@ export async function startRedshiftDataStandin(opts: RedshiftDataStandinOptions)
   const pageSize = opts.pageSize ?? 1000;
   const sqlLog: string[] = [];
   const requests: RecordedRequest[] = [];
+  const tokens = new Map<string, { id: string; at: number }>();
+  const throttled = new Map<string, number>();
+
+  /**
+   * Idempotency (https://docs.aws.amazon.com/redshift/latest/mgmt/data-api.html, "Running SQL statements with an
+   * idempotency token"): a request repeating a ClientToken seen within 8 hours returns the first statement and runs
+   * nothing. (The SDK sends a fresh token with every call, and the same one when it retries that call.)
+   */
+  function submitOnce(token: string | undefined, submit: () => Statement): Statement {
+    const seen = token === undefined ? undefined : tokens.get(token);
+    if (seen && Date.now() - seen.at < CLIENT_TOKEN_RETENTION_MS) {
+      const st = engine.statements.get(seen.id);
+      if (st) return st;
+    }
+    const st = submit();
+    if (token !== undefined) tokens.set(token, { id: st.id, at: Date.now() });
+    return st;
+  }
 
   function lookup(id: string): { st: Statement; sub?: SubStatement } {
     const found = engine.find(id);
@@ -179,15 +212,19 @@ export async function startRedshiftDataStandin(opts: RedshiftDataStandinOptions)
       case 'ExecuteStatement': {
         const input = parse(ExecuteInput, body);
         const connection = connectionOf(input);
-        sqlLog.push(input.Sql);
-        const st = engine.submit([input.Sql], false, input.Parameters ?? [], connection);
+        const st = submitOnce(input.ClientToken, () => {
+          sqlLog.push(input.Sql);
+          return engine.submit([input.Sql], false, input.Parameters ?? [], connection);
+        });
         return { Id: st.id, CreatedAt: st.createdAt, ...connection };
       }
       case 'BatchExecuteStatement': {
         const input = parse(BatchInput, body);
         const connection = connectionOf(input);
-        sqlLog.push(...input.Sqls);
-        const st = engine.submit(input.Sqls, true, [], connection);
+        const st = submitOnce(input.ClientToken, () => {
+          sqlLog.push(...input.Sqls);
+          return engine.submit(input.Sqls, true, [], connection);
+        });
         return { Id: st.id, CreatedAt: st.createdAt, ...connection };
       }
       case 'DescribeStatement': {
@@ -255,6 +292,11 @@ export async function startRedshiftDataStandin(opts: RedshiftDataStandinOptions)
     try {
       const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
       requests.push({ operation, body: (body ?? {}) as Record<string, unknown> });
+      const refusals = throttled.get(operation) ?? 0;
+      if (refusals > 0) {
+        throttled.set(operation, refusals - 1);
+        throw new ServiceError('ThrottlingException', 'Rate exceeded');
+      }
       send(res, 200, await handle(operation, body));
     } catch (e) {
       if (e instanceof ServiceError) {
@@ -278,6 +320,12 @@ export async function startRedshiftDataStandin(opts: RedshiftDataStandinOptions)
     requests,
     hangWhen(predicate) {
       engine.hang = predicate;
+    },
+    slowCommitWhen(predicate, ms = 1000) {
+      engine.slowCommit = predicate ? { when: predicate, ms } : undefined;
+    },
+    throttle(operation, times) {
+      throttled.set(operation, times);
     },
     async stop() {
       for (const st of engine.statements.values()) {

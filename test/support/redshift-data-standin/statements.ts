@@ -69,6 +69,12 @@ function message(e: unknown): string {
 export class StatementEngine {
   readonly statements = new Map<string, Statement>();
   hang: ((sql: string) => boolean) | undefined;
+  /**
+   * Batches whose SQL matches take this long to commit after their last statement: a cancel that arrives meanwhile
+   * is accepted but cannot stop a commit under way, so the batch still FINISHES (as in Redshift, where a cancel
+   * racing the commit loses).
+   */
+  slowCommit: { when: (sqls: readonly string[]) => boolean; ms: number } | undefined;
 
   constructor(private readonly opts: EngineOptions) {}
 
@@ -164,6 +170,9 @@ export class StatementEngine {
         }
         sub.status = 'FINISHED';
         sub.updatedAt = now();
+      }
+      if (st.batch && this.slowCommit?.when(st.subs.map((x) => x.sql))) {
+        await new Promise((resolve) => setTimeout(resolve, this.slowCommit?.ms ?? 0));
       }
       if (st.batch) await client.query('COMMIT');
       this.end(st, 'FINISHED', undefined, undefined);

@@ -61,6 +61,7 @@ function tableConfig(over: Partial<TableConfig> = {}): TableConfig {
     lookbackSeconds: 0,
     clockSkewSeconds: 15,
     onColumnDrop: 'keep',
+    oversize: 'error',
     chunkRows: 1000,
     deleteDetection: false,
     deleteDetectionEverySeconds: null,

@@ -10,6 +10,8 @@ import { LOCAL_ARNS, localDefinition } from '../../../lambdas/local/orchestratio
 import {
   aslErrorName,
   type DefinitionArns,
+  LOAD_RETRY_ERRORS,
+  LOAD_TIMEOUT_SLACK_SECONDS,
   START_EXECUTION_SYNC,
   syncStateMachineDefinition,
   TABLE_TIMEOUT_SECONDS,
@@ -139,20 +141,22 @@ test('every Task invokes its own function through lambda:invoke and retries tran
   const def = stateMachineDefinition(ARNS, { retryMaxAttempts: 5, retryIntervalSeconds: 3, taskTimeoutSeconds: 120 });
   const t = tableStates(def);
   const extract = (t.ExtractChunks!.ItemProcessor as { States: Record<string, State> }).States.ExtractChunk!;
-  const tasks: [State, string][] = [
-    [t.Plan!, ARNS.plan],
-    [extract, ARNS.extract],
-    [t.Load!, ARNS.load],
-    [t.Commit!, ARNS.commit],
-    [t.Abort!, ARNS.abort],
+  const capped = (fn: keyof typeof FUNCTION_SIZING) => Math.min(120, FUNCTION_SIZING[fn].timeoutSeconds);
+  const tasks: [State, string, readonly string[], number][] = [
+    [t.Plan!, ARNS.plan, TRANSIENT_ERRORS, capped('plan')],
+    [extract, ARNS.extract, TRANSIENT_ERRORS, capped('extract')],
+    // Load: never retried on a timeout, and its task outlives its function (decision 0006).
+    [t.Load!, ARNS.load, LOAD_RETRY_ERRORS, capped('load') + LOAD_TIMEOUT_SLACK_SECONDS],
+    [t.Commit!, ARNS.commit, TRANSIENT_ERRORS, capped('commit')],
+    [t.Abort!, ARNS.abort, TRANSIENT_ERRORS, capped('abort')],
   ];
-  for (const [state, arn] of tasks) {
+  for (const [state, arn, errors, timeout] of tasks) {
     expect(state.Resource).toBe('arn:aws:states:::lambda:invoke');
     expect((state.Parameters as { FunctionName: string }).FunctionName).toBe(arn);
-    expect(state.TimeoutSeconds).toBeLessThanOrEqual(120);
+    expect(state.TimeoutSeconds).toBe(timeout);
     expect(state.Retry).toEqual([
       {
-        ErrorEquals: [...TRANSIENT_ERRORS],
+        ErrorEquals: [...errors],
         IntervalSeconds: 3,
         BackoffRate: 2,
         MaxAttempts: 5,
@@ -162,14 +166,23 @@ test('every Task invokes its own function through lambda:invoke and retries tran
     ]);
   }
   expect(TRANSIENT_ERRORS).toEqual(
-    expect.arrayContaining(['ConnectionError', 'StagingError', 'Lambda.TooManyRequestsException', 'States.Timeout']),
+    expect.arrayContaining([
+      'ConnectionError',
+      'StagingError',
+      'Lambda.ClientExecutionTimeoutException',
+      'Lambda.TooManyRequestsException',
+      'States.Timeout',
+    ]),
   );
+  expect(LOAD_RETRY_ERRORS).toEqual(TRANSIENT_ERRORS.filter((e) => e !== 'States.Timeout'));
+  expect(LOAD_RETRY_ERRORS).toContain('Lambda.ClientExecutionTimeoutException');
 });
 
 test("each Lambda Task's TimeoutSeconds is its function's own timeout, unless a smaller cap is given", () => {
   const t = tableStates(stateMachineDefinition(ARNS));
   expect(t.Plan!.TimeoutSeconds).toBe(FUNCTION_SIZING.plan.timeoutSeconds);
-  expect(t.Load!.TimeoutSeconds).toBe(FUNCTION_SIZING.load.timeoutSeconds);
+  // Load outlives its function (decision 0006).
+  expect(t.Load!.TimeoutSeconds).toBe(FUNCTION_SIZING.load.timeoutSeconds + LOAD_TIMEOUT_SLACK_SECONDS);
   expect(t.Commit!.TimeoutSeconds).toBe(FUNCTION_SIZING.commit.timeoutSeconds);
   expect(t.Abort!.TimeoutSeconds).toBe(FUNCTION_SIZING.abort.timeoutSeconds);
   const capped = tableStates(stateMachineDefinition(ARNS, { taskTimeoutSeconds: 120 }));

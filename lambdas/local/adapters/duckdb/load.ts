@@ -5,15 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import { type DuckDBConnection, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import type { MappedColumn } from '../../../domain/model.js';
-import { type CatalogColumn, planSchemaChanges } from '../../../engine/schema-plan.js';
+import { type CatalogColumn, planSchemaChanges, type SchemaPlan } from '../../../engine/schema-plan.js';
 import { quoteAnsi } from '../../../engine/sql.js';
 import { duckdbType } from '../../../engine/type-map.js';
-import { CountMismatchError } from '../../../errors.js';
+import { CountMismatchError, WarehouseError } from '../../../errors.js';
 import type { LoadDeletes, LoadRequest, LoadResult, SchemaChange } from '../../../ports/index.js';
 import {
   checkInserted,
   deletesToApply,
   SOFT_DELETE_COLUMN,
+  stagingColumns,
   tableLabel,
   validateRequest,
 } from '../../../ports/load-request.js';
@@ -61,12 +62,48 @@ async function evolveTable(
   qualified: string,
   existing: ReadonlyMap<string, CatalogColumn>,
 ): Promise<SchemaChange[]> {
-  const plan = planSchemaChanges(req, existing, 'duckdb', (c) => duckdbType(c.type));
+  return applySchemaPlan(
+    conn,
+    qualified,
+    planSchemaChanges(req, existing, 'duckdb', (c) => duckdbType(c.type)),
+  );
+}
+
+async function applySchemaPlan(conn: DuckDBConnection, qualified: string, plan: SchemaPlan): Promise<SchemaChange[]> {
   for (const w of plan.widen) await conn.run(alterTypeSql(qualified, w.column));
   for (const column of plan.add) await conn.run(addColumnSql(qualified, column));
   for (const column of plan.relax) await conn.run(dropNotNullSql(qualified, column.name));
   for (const column of plan.drop) await conn.run(dropColumnSql(qualified, column.name));
   return plan.changes;
+}
+
+/**
+ * The new table a replace builds, as DDL. Replace keeps the table's columns as a merge would evolve them (the same
+ * shape Redshift's replace in place leaves): a copy of the existing table's columns, then the schema plan applied to
+ * it. Only when the table cannot take the request (a narrowing or another type change: what resync is for) is the
+ * new table built from the request's columns alone.
+ */
+async function buildReplacement(
+  conn: DuckDBConnection,
+  req: LoadRequest,
+  freshQualified: string,
+  existing: ReadonlyMap<string, CatalogColumn> | undefined,
+): Promise<SchemaChange[]> {
+  let plan: SchemaPlan | undefined;
+  if (existing) {
+    try {
+      plan = planSchemaChanges(req, existing, 'duckdb', (c) => duckdbType(c.type));
+    } catch (e) {
+      if (!(e instanceof WarehouseError)) throw e;
+    }
+  }
+  if (!existing || !plan) {
+    await conn.run(createTableSql(freshQualified, req.columns));
+    return [];
+  }
+  const defs = [...existing.values()].map((c) => `${quoteAnsi(c.name)} ${c.type}${c.notNull ? ' NOT NULL' : ''}`);
+  await conn.run(`CREATE TABLE ${freshQualified} (${defs.join(', ')})`);
+  return applySchemaPlan(conn, freshQualified, plan);
 }
 
 /** The request's primary-key columns, in key order (validateRequest has checked that each is among the columns). */
@@ -139,9 +176,10 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
       await conn.run(addSoftDeleteColumnSql(qualified));
   }
 
-  await conn.run(createStagingSql(stage, req.columns));
-  if (req.files.length > 0) {
-    await conn.run(fillStagingSql(stage, req.columns), [listValue(req.files)], [LIST(VARCHAR)]);
+  await conn.run(createStagingSql(stage, stagingColumns(req)));
+  // Each group of files with its own columns (LoadRequest.fileGroups): a column a group lacks stays NULL.
+  for (const g of [{ columns: req.columns, files: req.files }, ...(req.fileGroups ?? [])]) {
+    if (g.files.length > 0) await conn.run(fillStagingSql(stage, g.columns), [listValue(g.files)], [LIST(VARCHAR)]);
   }
   const rowsStaged = await scalarCount(conn, `SELECT count(*) FROM ${quoteAnsi(stage)}`);
   if (rowsStaged !== req.expectedRows) {
@@ -165,12 +203,22 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
   let rowsLoaded: number;
   if (req.mode === 'replace') {
     // Build the new content beside the old table, then swap; readers see the old or the new table, never neither.
+    // (Not DELETE + INSERT in place as on Redshift: a DuckDB reader on another connection can see both the old and
+    // the new rows while such a transaction commits. DuckDB has no grants, and its views bind by name at query
+    // time, so a view on the table works on the swapped-in one.)
     const fresh = `${req.target.name}__hw_new_${suffix}`;
     const freshQualified = qualifiedTarget({ schema: req.target.schema, name: fresh });
-    await conn.run(createTableSql(freshQualified, req.columns));
+    schemaChanges = await buildReplacement(
+      conn,
+      req,
+      freshQualified,
+      exists ? await existingColumns(conn, req.target) : undefined,
+    );
     // Replace ignores the deleted keys (its content is the source's whole table), but a soft-deleting table keeps
     // its _hw_deleted_at column across the swap, NULL everywhere.
-    if (req.deletes?.mode === 'soft') await conn.run(addSoftDeleteColumnSql(freshQualified));
+    const freshColumns = await existingColumns(conn, { schema: req.target.schema, name: fresh });
+    if (req.deletes?.mode === 'soft' && !freshColumns.has(SOFT_DELETE_COLUMN))
+      await conn.run(addSoftDeleteColumnSql(freshQualified));
     rowsLoaded = (await conn.run(insertSql(freshQualified, source, req.columns))).rowsChanged;
     if (exists) {
       rowsDeleted = await scalarCount(conn, `SELECT count(*) FROM ${qualified}`);

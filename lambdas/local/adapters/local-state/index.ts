@@ -17,6 +17,7 @@ import {
   verificationFromStore,
 } from '../../../ports/checks.js';
 import type { ChunkRecord, Lease, RunRecord, RunStatus, StateStore, WatermarkRecord } from '../../../ports/index.js';
+import { localClaimStore } from './load-claims.js';
 import {
   chunkFromRow,
   chunkToParams,
@@ -97,14 +98,15 @@ function prepareStatements(db: Database.Database) {
     ),
     listRuns: db.prepare('SELECT * FROM "runs" WHERE "table_key" = ? ORDER BY "run_id"'),
     getChunks: db.prepare(
-      'SELECT "idx", "key", "rows", "bytes", "started_at", "finished_at" FROM "chunks" WHERE "run_id" = ? ORDER BY "idx"',
+      'SELECT "idx", "key", "rows", "bytes", "started_at", "finished_at", "truncated_json" FROM "chunks" WHERE "run_id" = ? ORDER BY "idx"',
     ),
     deleteChunks: db.prepare('DELETE FROM "chunks" WHERE "run_id" = ?'),
     upsertChunk: db.prepare(
-      `INSERT INTO "chunks" ("run_id", "idx", "key", "rows", "bytes", "started_at", "finished_at")
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO "chunks" ("run_id", "idx", "key", "rows", "bytes", "started_at", "finished_at", "truncated_json")
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT ("run_id", "idx") DO UPDATE SET "key" = excluded."key", "rows" = excluded."rows",
-         "bytes" = excluded."bytes", "started_at" = excluded."started_at", "finished_at" = excluded."finished_at"`,
+         "bytes" = excluded."bytes", "started_at" = excluded."started_at", "finished_at" = excluded."finished_at",
+         "truncated_json" = excluded."truncated_json"`,
     ),
     sumChunks: db.prepare(
       'SELECT coalesce(sum("rows"), 0) AS "rows", coalesce(sum("bytes"), 0) AS "bytes" FROM "chunks" WHERE "run_id" = ?',
@@ -212,8 +214,10 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
   const atomically = <T>(fn: () => T): T => db.transaction(fn).immediate();
   // Multi-statement reads share one snapshot (a run and its chunks) without taking the write lock.
   const snapshot = <T>(fn: () => T): T => db.transaction(fn).deferred();
+  const claims = localClaimStore(db, path, now, atomically);
 
   return {
+    ...claims,
     async acquireLease(tableKey, holder, ttlSeconds, owner) {
       checkTtl(tableKey, ttlSeconds);
       const who = checkLeaseOwner(tableKey, owner);

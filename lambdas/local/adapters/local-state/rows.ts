@@ -67,7 +67,9 @@ const chunkRowSchema = z.object({
   bytes: count,
   started_at: nullableText,
   finished_at: nullableText,
+  truncated_json: nullableText.optional(),
 });
+const truncatedSchema = z.record(z.string(), count);
 
 function parseRow<S extends z.ZodType>(schema: S, table: string, row: unknown): z.output<S> {
   const parsed = schema.safeParse(row);
@@ -115,20 +117,23 @@ export function leaseToParams(
 
 export function chunkFromRow(row: unknown): ChunkRecord {
   const r = parseRow(chunkRowSchema, 'chunks', row);
-  return {
-    index: r.idx,
-    key: r.key,
-    rows: r.rows,
-    bytes: r.bytes,
-    // Absent, not null, on chunks recorded before extract times were kept: a record reads back as it was written.
-    ...(r.started_at === null ? {} : { startedAt: r.started_at }),
-    ...(r.finished_at === null ? {} : { finishedAt: r.finished_at }),
-  };
+  const chunk: ChunkRecord = { index: r.idx, key: r.key, rows: r.rows, bytes: r.bytes };
+  // Absent, not null, on chunks recorded before extract times were kept: a record reads back as it was written.
+  if (r.started_at !== null) chunk.startedAt = r.started_at;
+  if (r.finished_at !== null) chunk.finishedAt = r.finished_at;
+  if (r.truncated_json) chunk.truncated = parseRow(truncatedSchema, 'chunks', JSON.parse(r.truncated_json));
+  return chunk;
 }
 
-/** Parameters of a chunk row, in column order (idx, key, rows, bytes, started_at, finished_at) after run_id. */
-export function chunkToParams(c: ChunkRecord): [number, string, number, number, string | null, string | null] {
-  return [c.index, c.key, c.rows, c.bytes, c.startedAt ?? null, c.finishedAt ?? null];
+/**
+ * Parameters of a chunk row, in column order (idx, key, rows, bytes, started_at, finished_at, truncated_json)
+ * after run_id.
+ */
+export function chunkToParams(
+  c: ChunkRecord,
+): [number, string, number, number, string | null, string | null, string | null] {
+  const truncated = c.truncated && Object.keys(c.truncated).length > 0 ? JSON.stringify(c.truncated) : null;
+  return [c.index, c.key, c.rows, c.bytes, c.startedAt ?? null, c.finishedAt ?? null, truncated];
 }
 
 export function runFromRow(row: unknown, chunks: ChunkRecord[]): RunRecord {

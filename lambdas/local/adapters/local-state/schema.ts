@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ConfigError, describeError } from '../../../errors.js';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Exported for tests that build a file of an older version. */
 export const MIGRATIONS: readonly string[] = [
@@ -92,6 +92,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE "runs" ADD COLUMN "steps_json" TEXT;
   ALTER TABLE "chunks" ADD COLUMN "started_at" TEXT;
   ALTER TABLE "chunks" ADD COLUMN "finished_at" TEXT;
+  `,
+  // 5 → 6: who holds each table's load and the warehouse statements it left (one JSON document per table), the
+  // values each chunk truncated (oversize: truncate), and the bastion host keys first seen by local runs.
+  `
+  CREATE TABLE "load_claims" (
+    "table_key" TEXT PRIMARY KEY,
+    "claim_json" TEXT NOT NULL
+  ) STRICT;
+  ALTER TABLE "chunks" ADD COLUMN "truncated_json" TEXT;
+  CREATE TABLE "host_keys" (
+    "bastion" TEXT PRIMARY KEY,
+    "fingerprint" TEXT NOT NULL,
+    "first_seen_at" TEXT NOT NULL
+  ) STRICT;
   `,
 ];
 

@@ -101,7 +101,11 @@ export function connectionSettings(c: AnyConnection, isSet: (name: string) => bo
       put('ssh_tunnel.username', t.username);
       put('ssh_tunnel.private_key_path', t.privateKeyPath);
       put('ssh_tunnel.private_key', showSecret(t.privateKey, isSet));
-      put('ssh_tunnel.host_key_sha256', t.hostKeySha256 ?? '(not pinned: any host key is accepted)');
+      put(
+        'ssh_tunnel.host_key_sha256',
+        t.hostKeySha256 ??
+          `(not pinned: a local run remembers the first key it sees; a deployed run ${t.acceptUnpinnedHostKey ? 'accepts any key (accept_unpinned_host_key)' : 'refuses the bastion'})`,
+      );
       put('ssh_tunnel.connect_timeout', `${t.connectTimeoutSeconds}s`);
       put('ssh_tunnel.keepalive', `${t.keepaliveSeconds}s`);
     }

@@ -64,6 +64,7 @@ describe('single-connection mode (environment)', () => {
         hostKeySha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU',
         connectTimeoutSeconds: 10,
         keepaliveSeconds: 30,
+        acceptUnpinnedHostKey: false,
       },
     });
     expect(p.target).toEqual({
@@ -169,6 +170,7 @@ describe('single-connection mode (environment)', () => {
       lookbackSeconds: 0,
       clockSkewSeconds: 15,
       onColumnDrop: 'keep',
+      oversize: 'error',
       chunkRows: 100000,
       deleteDetection: false,
       deleteDetectionEverySeconds: null,

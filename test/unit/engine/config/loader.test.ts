@@ -139,6 +139,7 @@ describe('connections.yml', () => {
         privateKey: { kind: 'env', name: 'BASTION_KEY' },
         connectTimeoutSeconds: 10,
         keepaliveSeconds: 30,
+        acceptUnpinnedHostKey: false,
       },
     });
     expect(cfg.sources.billing).toEqual({
@@ -251,6 +252,7 @@ describe('pipelines/NAME.yml', () => {
       lookbackSeconds: 0,
       clockSkewSeconds: 15,
       onColumnDrop: 'keep',
+      oversize: 'error',
       chunkRows: 3333, // the table's processing.chunk_rows wins…
       deleteDetection: false,
       deleteDetectionEverySeconds: null,

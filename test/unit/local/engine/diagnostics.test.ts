@@ -148,6 +148,7 @@ describe('describe', () => {
       privateKey: { kind: 'env', name: 'SSH_KEY' },
       connectTimeoutSeconds: 10,
       keepaliveSeconds: 30,
+      acceptUnpinnedHostKey: false,
     },
   };
 
@@ -169,7 +170,8 @@ describe('describe', () => {
       port: '3306',
       password: '***',
       'ssh_tunnel.private_key': `\${SSH_KEY} (set)`,
-      'ssh_tunnel.host_key_sha256': '(not pinned: any host key is accepted)',
+      'ssh_tunnel.host_key_sha256':
+        '(not pinned: a local run remembers the first key it sees; a deployed run refuses the bastion)',
     });
     expect(JSON.stringify(s)).not.toContain('pw-literal');
     const rs = connectionSettings(
