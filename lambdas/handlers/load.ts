@@ -12,6 +12,7 @@ import {
   type LoadOutput,
   type RunContext,
 } from '../domain/manifests.js';
+import { byChunkAndPart, checkChunkParts } from '../engine/chunk-parts.js';
 import { manifestKey } from '../engine/naming.js';
 import { CountMismatchError, DataError } from '../errors.js';
 import type { ChunkRecord, LoadDeletes, RunRecord, Staging } from '../ports/index.js';
@@ -20,22 +21,19 @@ import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
 import { runScope } from './shared.js';
 
 /**
- * Every planned chunk is in the ledger exactly once, and (inline Map) agrees with what the extract steps reported.
- * After a Distributed Map there is no payload to compare: the planned count is the check.
+ * Every planned chunk is in the ledger exactly once, whole (its parts contiguous: engine/chunk-parts.ts), and
+ * (inline Map) agrees with what the extract steps reported: one result per planned chunk, whose rows count every
+ * part. After a Distributed Map there is no payload to compare: the ledger's own check is the check.
  */
 function checkExtracted(table: string, current: RunRecord, reported: ChunkResult[] | typeof CHUNKS_IN_LEDGER): void {
-  const indexes = new Set(current.chunks.map((c) => c.index));
-  const ledgerRows = current.chunks.reduce((n, c) => n + c.rows, 0);
-  if (indexes.size !== current.chunks.length || current.chunks.length !== current.plannedChunks) {
-    throw new CountMismatchError(
-      `${table} run ${current.runId}: ${current.plannedChunks} chunks were planned, the ledger holds ${current.chunks.length} (${indexes.size} distinct)`,
-    );
-  }
+  const ledger = checkChunkParts(current.chunks, current.plannedChunks);
+  if (!ledger.ok) throw new CountMismatchError(`${table} run ${current.runId}: ${ledger.problem}`);
   if (reported === CHUNKS_IN_LEDGER) return;
+  const { chunks, rows } = ledger.summary;
   const payloadRows = reported.reduce((n, c) => n + c.rows, 0);
-  if (current.chunks.length !== reported.length || ledgerRows !== payloadRows) {
+  if (chunks !== reported.length || rows !== payloadRows) {
     throw new CountMismatchError(
-      `${table} run ${current.runId}: the ledger has ${current.chunks.length} chunks / ${ledgerRows} rows, the extract steps reported ${reported.length} / ${payloadRows}`,
+      `${table} run ${current.runId}: the ledger has ${chunks} chunks / ${rows} rows, the extract steps reported ${reported.length} / ${payloadRows}`,
     );
   }
 }
@@ -71,7 +69,7 @@ export async function load(input: unknown, rt: Runtime, _step: StepContext = NO_
   for (const id of [...run.stagedRunIds, ...(run.redshiftOnly ? [] : [run.runId])]) {
     const r = id === run.runId ? current : await state.getRun(id);
     if (!r) throw new DataError(`staged run ${id} of ${run.table} is missing from the ledger`);
-    files.push(...[...r.chunks].sort((a, b) => a.index - b.index));
+    files.push(...[...r.chunks].sort(byChunkAndPart));
   }
   const expectedRows = files.reduce((n, c) => n + c.rows, 0);
   const locations = files.map((f) => staging.locate(f.key));

@@ -100,6 +100,39 @@ function task(
 /** The Map state that reads a staged chunk list (ItemReader); the local runner rewrites it (local/orchestration/local-machine.ts). */
 export const DISTRIBUTED_MAP = 'ExtractChunksDistributed';
 
+/**
+ * The states that extract one chunk, in a Map's item processor (input {run, chunk}): the extract step, and — when
+ * it stopped near its deadline and handed back the rest of its range (`rest`) — the same step again on that rest,
+ * until a part reaches the chunk's end. `finish` shapes the iteration's output from the last part's result at
+ * `$.extracted` (every part's rows counted in it).
+ */
+function chunkProcessorStates(
+  taskName: string,
+  arn: string,
+  o: Required<DefinitionOptions>,
+  finish: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    [taskName]: task(arn, { 'Payload.$': '$' }, o, {
+      ResultSelector: { 'out.$': '$.Payload' },
+      ResultPath: '$.extracted',
+      Next: `${taskName}HasRest`,
+    }),
+    [`${taskName}HasRest`]: {
+      Type: 'Choice',
+      // (`Not … IsNull: true` rather than `IsNull: false`, which aws-local-stepfunctions 3.0.0 treats as true.)
+      Choices: [{ Not: { Variable: '$.extracted.out.rest', IsNull: true }, Next: `${taskName}Rest` }],
+      Default: `${taskName}Done`,
+    },
+    [`${taskName}Rest`]: {
+      Type: 'Pass',
+      Parameters: { 'run.$': '$.run', 'chunk.$': '$.extracted.out.rest' },
+      Next: taskName,
+    },
+    [`${taskName}Done`]: { Type: 'Pass', ...finish, End: true },
+  };
+}
+
 /** Any failure of a table's run goes to Abort with the error at $.error (run context at $.plan.run). */
 const CATCH_TO_ABORT = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }];
 
@@ -152,9 +185,16 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
       ItemProcessor: {
         ProcessorConfig: { Mode: 'INLINE' },
         StartAt: 'ExtractChunk',
-        States: {
-          ExtractChunk: task(arns.extract, { 'Payload.$': '$' }, o, { OutputPath: '$.Payload', End: true }),
-        },
+        // The Map's result keeps what Load compares with the ledger (not `rest`, always null here).
+        States: chunkProcessorStates('ExtractChunk', arns.extract, o, {
+          Parameters: {
+            'index.$': '$.extracted.out.index',
+            'key.$': '$.extracted.out.key',
+            'rows.$': '$.extracted.out.rows',
+            'bytes.$': '$.extracted.out.bytes',
+            'maxCursor.$': '$.extracted.out.maxCursor',
+          },
+        }),
       },
       ResultPath: '$.chunks',
       Catch: CATCH_TO_ABORT,
@@ -173,14 +213,11 @@ function tableStates(arns: DefinitionArns, o: Required<DefinitionOptions>): Reco
         // STANDARD children: an extract may run up to Lambda's 15 minutes, beyond an EXPRESS child's 5.
         ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
         StartAt: 'ExtractStagedChunk',
-        States: {
-          // Each child returns only its index: the Map's result array stays far below the payload limit, and
-          // Load takes the chunk list from the ledger.
-          ExtractStagedChunk: task(arns.extract, { 'Payload.$': '$' }, o, {
-            ResultSelector: { 'index.$': '$.Payload.index' },
-            End: true,
-          }),
-        },
+        // Each child returns only its index: the Map's result array stays far below the payload limit, and
+        // Load takes the chunk list from the ledger.
+        States: chunkProcessorStates('ExtractStagedChunk', arns.extract, o, {
+          Parameters: { 'index.$': '$.extracted.out.index' },
+        }),
       },
       ResultPath: null,
       Catch: CATCH_TO_ABORT,

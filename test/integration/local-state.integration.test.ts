@@ -167,6 +167,48 @@ describe('local state store: file behaviour', () => {
     await again.close();
   });
 
+  test('a version-4 file (chunks without parts) is upgraded in place: its chunks read back whole (part 0)', async () => {
+    mkdirSync(dirname(path), { recursive: true });
+    const v4 = new Database(path);
+    v4.pragma('journal_mode = WAL');
+    v4.pragma('foreign_keys = ON');
+    for (const m of MIGRATIONS.slice(0, 4)) v4.exec(m);
+    v4.exec(
+      'CREATE TABLE "schema_version" ("id" INTEGER PRIMARY KEY CHECK ("id" = 1), "version" INTEGER NOT NULL) STRICT',
+    );
+    v4.prepare('INSERT INTO "schema_version" VALUES (1, 4)').run();
+    v4.close();
+    // The run row is written by today's code, then its chunks as version 4 held them.
+    const run = sampleRun({ rowsExtracted: 5, bytes: 50 });
+    const store = createLocalStateStore({ path });
+    await store.putRun(run);
+    await store.close();
+    const raw = new Database(path);
+    raw.exec('DROP TABLE "chunks"');
+    raw.exec(MIGRATIONS[0]!.slice(MIGRATIONS[0]!.indexOf('CREATE TABLE "chunks"')));
+    raw.prepare('INSERT INTO "chunks" VALUES (?, 0, ?, 2, 20), (?, 1, ?, 3, 30)').run(run.runId, 'k0', run.runId, 'k1');
+    raw.prepare('UPDATE "schema_version" SET "version" = 4').run();
+    raw.close();
+
+    const again = createLocalStateStore({ path });
+    expect((await again.getRun(run.runId))?.chunks).toEqual([
+      { index: 0, key: 'k0', rows: 2, bytes: 20 },
+      { index: 1, key: 'k1', rows: 3, bytes: 30 },
+    ]);
+    await again.recordChunk(run.runId, { index: 1, part: 1, key: 'k1p1', rows: 4, bytes: 40, after: ['9'] });
+    const got = await again.getRun(run.runId);
+    expect(got?.chunks.map((c) => [c.index, c.part ?? 0, c.key])).toEqual([
+      [0, 0, 'k0'],
+      [1, 0, 'k1'],
+      [1, 1, 'k1p1'],
+    ]);
+    expect(got?.rowsExtracted).toBe(9);
+    await again.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare('SELECT "version" FROM "schema_version"').pluck().get()).toBe(SCHEMA_VERSION);
+    check.close();
+  });
+
   test('a file with a newer schema version is refused with ConfigError naming the path', async () => {
     const store = createLocalStateStore({ path });
     await store.close();

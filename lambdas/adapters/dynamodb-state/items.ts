@@ -50,7 +50,19 @@ const watermarkItem = z.object({
   lastRunId: z.string().nullable(),
   manual: z.boolean(),
 });
-const chunkItem = z.object({ ...base, runId: z.string(), index: count, key: z.string(), rows: count, bytes: count });
+const keyList = z.array(z.string()).min(1);
+const chunkItem = z.object({
+  ...base,
+  runId: z.string(),
+  index: count,
+  key: z.string(),
+  rows: count,
+  bytes: count,
+  // A continuation part (ChunkRecord): absent for a chunk read in one step.
+  part: count.optional(),
+  after: keyList.optional(),
+  through: keyList.optional(),
+});
 const runRefItem = z.object({ ...base, runId: z.string(), tableKey: z.string() });
 const runItem = z.object({
   ...base,
@@ -176,7 +188,7 @@ export function runRefFromItem(table: string, item: Item): string {
 
 export function chunkToItem(tableKey: string, runId: string, chunk: ChunkRecord): Item {
   return {
-    ...chunkKey(tableKey, runId, chunk.index),
+    ...chunkKey(tableKey, runId, chunk.index, chunk.part ?? 0),
     itemType: 'chunk',
     schemaVersion: SCHEMA_VERSION,
     runId,
@@ -184,12 +196,19 @@ export function chunkToItem(tableKey: string, runId: string, chunk: ChunkRecord)
     key: chunk.key,
     rows: chunk.rows,
     bytes: chunk.bytes,
+    ...(chunk.part ? { part: chunk.part } : {}),
+    ...(chunk.after ? { after: chunk.after } : {}),
+    ...(chunk.through ? { through: chunk.through } : {}),
   };
 }
 
 export function chunkFromItem(table: string, item: Item): ChunkRecord {
   const r = parseItem(chunkItem, table, 'chunk', item);
-  return { index: r.index, key: r.key, rows: r.rows, bytes: r.bytes };
+  const c: ChunkRecord = { index: r.index, key: r.key, rows: r.rows, bytes: r.bytes };
+  if (r.part) c.part = r.part;
+  if (r.after) c.after = r.after;
+  if (r.through) c.through = r.through;
+  return c;
 }
 
 /** The run's own attributes (everything in RunRecord except the chunk list, which lives in chunk items). */

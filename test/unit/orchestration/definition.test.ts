@@ -150,7 +150,13 @@ test('a staged chunk list goes to a Distributed Map reading it with ItemReader; 
   expect(processor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
   const child = processor.States.ExtractStagedChunk!;
   expect((child.Parameters as { FunctionName: string }).FunctionName).toBe(ARNS.extract);
-  expect(child.ResultSelector).toEqual({ 'index.$': '$.Payload.index' });
+  expect(child.ResultSelector).toEqual({ 'out.$': '$.Payload' });
+  expect(child.Next).toBe('ExtractStagedChunkHasRest');
+  expect(processor.States.ExtractStagedChunkDone).toEqual({
+    Type: 'Pass',
+    Parameters: { 'index.$': '$.extracted.out.index' },
+    End: true,
+  });
   expect(t.ChunksInLedger).toEqual({ Type: 'Pass', Result: 'in-ledger', ResultPath: '$.chunks', Next: 'BackupOnly' });
 });
 
@@ -218,6 +224,11 @@ function run(name: string, extra: Payload = {}) {
   return { runId: `run-${name}`, table: name, backupOnly: false, verify: false, from: { ts: null, id: '0' }, ...extra };
 }
 
+/** What the extract step returns for a chunk read in one step (or its last part, with the chunk's totals). */
+function chunkResult(index: number, rows: number, bytes: number, rest: unknown = null) {
+  return { index, key: `chunk-${index}`, rows, bytes, maxCursor: null, rest };
+}
+
 async function execute(input: unknown, handlers: Record<string, (p: Payload) => unknown>) {
   const sm = new StateMachine(stateMachineDefinition(ARNS, { defaultMaxConcurrency: 3 }) as never);
   const wrapped = Object.fromEntries(Object.entries(handlers).map(([k, f]) => [k, lambda(f)])) as LocalHandlers;
@@ -254,7 +265,7 @@ test('executed: defaults fill pipeline and options, adhoc reaches Plan, chunk co
         peak = Math.max(peak, inFlight);
         await new Promise((res) => setTimeout(res, 15));
         inFlight--;
-        return { index: (p.chunk as { index: number }).index, rows: 2, bytes: 10 };
+        return chunkResult((p.chunk as { index: number }).index, 2, 10);
       },
       Load: (p) => ({ rowsLoaded: (p.chunks as unknown[]).length * 2, rowsStaged: 12, rowsDeleted: 0, files: 6 }),
       Commit: (p) => ({
@@ -317,7 +328,7 @@ test('executed: options.maxWorkers bounds the chunk Map; backup-only skips Load 
         peak = Math.max(peak, inFlight);
         await new Promise((res) => setTimeout(res, 15));
         inFlight--;
-        return { index: (p.chunk as { index: number }).index, rows: 1, bytes: 1 };
+        return chunkResult((p.chunk as { index: number }).index, 1, 1);
       },
       Load: () => {
         throw new Error('Load must not run for a backup-only run');
@@ -355,7 +366,7 @@ test('executed: one table failing is aborted and reported while the others commi
           warnings: [],
         };
       },
-      ExtractChunk: () => ({ index: 0, rows: 1, bytes: 1 }),
+      ExtractChunk: () => chunkResult(0, 1, 1),
       Load: () => ({ rowsLoaded: 1, rowsStaged: 1, rowsDeleted: 0, files: 1 }),
       Commit: () => ({ status: 'committed', watermark: { ts: null, id: '1' }, rowsExtracted: 1, rowsLoaded: 1 }),
       Abort: (p) => {
@@ -381,7 +392,7 @@ test('executed: a Verify that fails after the commit is caught into TableCommitt
         horizon: null,
         warnings: [],
       }),
-      ExtractChunk: () => ({ index: 0, rows: 1, bytes: 1 }),
+      ExtractChunk: () => chunkResult(0, 1, 1),
       Load: () => ({ rowsLoaded: 1, rowsStaged: 1, rowsDeleted: 0, files: 1 }),
       Commit: () => ({ status: 'committed', watermark: { ts: null, id: '1' }, rowsExtracted: 1, rowsLoaded: 1 }),
       Verify: () => {
@@ -392,4 +403,61 @@ test('executed: a Verify that fails after the commit is caught into TableCommitt
   expect(r.ok).toBe(true);
   const [t] = (r as unknown as { output: { tables: Record<string, unknown>[] } }).output.tables;
   expect(t).toMatchObject({ status: 'committed', verification: null, verifyError: { Error: 'DataError' } });
+});
+
+test('executed: a chunk that hands back the rest of its range runs again on it until the rest is null', async () => {
+  const extracted: Payload[] = [];
+  const loads: Payload[] = [];
+  const r = await execute(
+    { tables: ['s.a'] },
+    {
+      Plan: () => ({
+        run: run('s.a'),
+        chunks: [0, 1].map((index) => ({ index, lower: null, upper: null })),
+        chunkCount: 2,
+        stagedChunks: null,
+        skipped: null,
+        horizon: null,
+        warnings: [],
+      }),
+      ExtractChunk: (p) => {
+        extracted.push(p);
+        const chunk = p.chunk as { index: number; part?: number; before?: { rows: number; bytes: number } };
+        const part = chunk.part ?? 0;
+        // Chunk 1 stops twice near its deadline: parts 0, 1 and 2, 3 rows each.
+        if (chunk.index === 1 && part < 2) {
+          const before = chunk.before ?? { rows: 0, bytes: 0 };
+          const total = { rows: before.rows + 3, bytes: before.bytes + 30 };
+          const rest = { index: 1, part: part + 1, lower: [`k${part}`], upper: null, before: total };
+          return chunkResult(1, total.rows, total.bytes, rest);
+        }
+        return chunkResult(chunk.index, (chunk.before?.rows ?? 0) + 3, (chunk.before?.bytes ?? 0) + 30);
+      },
+      Load: (p) => {
+        loads.push(p);
+        return { rowsLoaded: 12, rowsStaged: 12, rowsDeleted: 0, files: 4 };
+      },
+      Commit: () => ({ status: 'committed', watermark: { ts: null, id: '9' }, rowsExtracted: 12, rowsLoaded: 12 }),
+    },
+  );
+  expect(r.ok).toBe(true);
+  const seen = extracted.map((p) => {
+    const c = p.chunk as { index: number; part?: number; lower: unknown };
+    return [c.index, c.part ?? 0, c.lower];
+  });
+  expect(seen).toEqual(
+    expect.arrayContaining([
+      [0, 0, null],
+      [1, 0, null],
+      [1, 1, ['k0']],
+      [1, 2, ['k1']],
+    ]),
+  );
+  expect(seen).toHaveLength(4);
+  // Every continuation carries the run; the Map's result has one entry per planned chunk, with all its rows.
+  for (const p of extracted) expect((p.run as { runId: string }).runId).toBe('run-s.a');
+  expect(loads[0]!.chunks).toEqual([
+    { index: 0, key: 'chunk-0', rows: 3, bytes: 30, maxCursor: null },
+    { index: 1, key: 'chunk-1', rows: 9, bytes: 90, maxCursor: null },
+  ]);
 });

@@ -59,7 +59,16 @@ const runRowSchema = z.object({
   plan_json: nullableText,
 });
 
-const chunkRowSchema = z.object({ idx: count, key: text, rows: count, bytes: count });
+const chunkRowSchema = z.object({
+  idx: count,
+  part: count,
+  key: text,
+  rows: count,
+  bytes: count,
+  after_json: nullableText,
+  through_json: nullableText,
+});
+const keyJsonSchema = z.array(z.string()).min(1);
 
 function parseRow<S extends z.ZodType>(schema: S, table: string, row: unknown): z.output<S> {
   const parsed = schema.safeParse(row);
@@ -105,9 +114,41 @@ export function leaseToParams(
   ];
 }
 
-export function chunkFromRow(row: unknown): ChunkRecord {
+function keyFromJson(runId: string, text: string): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const parsed = keyJsonSchema.safeParse(value);
+  if (!parsed.success)
+    throw new DataError(`state file: a chunk key bound of run ${runId} is not a JSON list of strings`);
+  return parsed.data;
+}
+
+/** A chunk row; the part fields appear only for a chunk read in parts (ChunkRecord leaves them out otherwise). */
+export function chunkFromRow(runId: string, row: unknown): ChunkRecord {
   const r = parseRow(chunkRowSchema, 'chunks', row);
-  return { index: r.idx, key: r.key, rows: r.rows, bytes: r.bytes };
+  const c: ChunkRecord = { index: r.idx, key: r.key, rows: r.rows, bytes: r.bytes };
+  if (r.part !== 0) c.part = r.part;
+  if (r.after_json !== null) c.after = keyFromJson(runId, r.after_json);
+  if (r.through_json !== null) c.through = keyFromJson(runId, r.through_json);
+  return c;
+}
+
+/** Positional parameters of a chunk row: run_id, idx, part, key, rows, bytes, after_json, through_json. */
+export function chunkToParams(runId: string, c: ChunkRecord): unknown[] {
+  return [
+    runId,
+    c.index,
+    c.part ?? 0,
+    c.key,
+    c.rows,
+    c.bytes,
+    c.after === undefined ? null : JSON.stringify(c.after),
+    c.through === undefined ? null : JSON.stringify(c.through),
+  ];
 }
 
 export function runFromRow(row: unknown, chunks: ChunkRecord[]): RunRecord {
