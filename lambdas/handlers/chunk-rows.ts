@@ -21,6 +21,8 @@ export const STOP_MARGIN_MAX_MS = 60_000;
 export const STOP_MARGIN_SHARE = 0.25;
 /** How often (rows) the deadline is looked at while rows are flowing; a wait for rows looks at it too. */
 export const DEADLINE_CHECK_ROWS = 64;
+/** While a wait for a row outlasts the expected deadline but the StepContext says it is not due yet. */
+const STALL_RECHECK_MS = 1000;
 
 interface SyncRowReader {
   readSync(): RawRow | null;
@@ -34,11 +36,14 @@ function hasReadSync(it: AsyncIterator<RawRow>): it is AsyncIterator<RawRow> & S
 export class DeadlineWatch {
   private readonly marginMs: number;
   readonly unbounded: boolean;
+  /** Wall-clock time (Date.now) at which the margin is expected to be reached: when a stalled read is given up. */
+  private readonly wallDueAt: number;
 
   constructor(private readonly step: StepContext) {
     const remaining = step.remainingMs();
     this.unbounded = !Number.isFinite(remaining);
     this.marginMs = this.unbounded ? 0 : Math.min(STOP_MARGIN_MAX_MS, remaining * STOP_MARGIN_SHARE);
+    this.wallDueAt = this.unbounded ? Number.POSITIVE_INFINITY : Date.now() + remaining - this.marginMs;
   }
 
   /** True once the time left is within the margin. */
@@ -46,9 +51,12 @@ export class DeadlineWatch {
     return !this.unbounded && this.step.remainingMs() <= this.marginMs;
   }
 
-  /** Milliseconds until due() becomes true (Infinity without a deadline). */
+  /**
+   * Wall-clock milliseconds until the margin is expected (Infinity without a deadline). Computed from the start,
+   * so waiting for a row does not ask the StepContext each time; due() has the last word when it is reached.
+   */
   untilDue(): number {
-    return this.unbounded ? Number.POSITIVE_INFINITY : Math.max(0, this.step.remainingMs() - this.marginMs);
+    return this.unbounded ? Number.POSITIVE_INFINITY : Math.max(0, this.wallDueAt - Date.now());
   }
 
   get margin(): number {
@@ -177,9 +185,10 @@ export class ChunkRows implements AsyncIterableIterator<RawRow>, SyncRowReader {
     const due = new Promise<'deadline'>((resolve) => {
       const arm = (ms: number) => {
         timer = setTimeout(() => {
-          // Timers run on wall time; the deadline is the StepContext's: stop only when it says so.
+          // Timers run on wall time; the deadline is the StepContext's: stop only when it says so, else look again
+          // a little later.
           if (this.opts.watch.due()) resolve('deadline');
-          else arm(Math.max(1, this.opts.watch.untilDue()));
+          else arm(Math.max(STALL_RECHECK_MS, this.opts.watch.untilDue()));
         }, ms);
         timer.unref?.();
       };
