@@ -39,6 +39,12 @@ const MAX_BATCH_VAR_BYTES = 8 * 1024 * 1024;
 const MAX_BATCH_ROWS = 16_384;
 /** How often (rows) the variable-width size is checked. */
 const VAR_CHECK_EVERY = 1024;
+/**
+ * Rows of a file's first batch; each next batch holds four times more, up to MAX_BATCH_ROWS. Builders allocate
+ * their batch's capacity up front, so a small chunk (ten rows) no longer allocates 16k rows of buffers per column;
+ * row groups are unchanged (the writer closes them at rowGroupRows whatever the batch sizes).
+ */
+const FIRST_BATCH_ROWS = 256;
 
 class Batch {
   readonly builders: ColumnBuilder[];
@@ -69,7 +75,8 @@ export async function writeParquet(
   if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) {
     throw new DataError(`rowGroupRows must be a positive integer, not ${rowGroupRows}`);
   }
-  const capacity = Math.min(rowGroupRows, MAX_BATCH_ROWS);
+  const maxCapacity = Math.min(rowGroupRows, MAX_BATCH_ROWS);
+  let capacity = Math.min(FIRST_BATCH_ROWS, maxCapacity);
   if (columns.length === 0) throw new DataError('cannot write a Parquet file without columns');
   const ncols = columns.length;
   let bytes = 0;
@@ -131,6 +138,7 @@ export async function writeParquet(
         (batch.length % VAR_CHECK_EVERY === 0 && batch.varBytes() > MAX_BATCH_VAR_BYTES)
       ) {
         await flush(batch);
+        capacity = Math.min(capacity * 4, maxCapacity);
         batch = new Batch(columns, capacity);
       }
     }
