@@ -216,6 +216,21 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
   const until = (at: Date, ttlSeconds: number): string => new Date(at.getTime() + ttlSeconds * 1000).toISOString();
   // IMMEDIATE takes the write lock before the first read, so checks and writes see one consistent state.
   const atomically = <T>(fn: () => T): T => db.transaction(fn).immediate();
+  /**
+   * A transaction that need not survive power loss on its own: a chunk record or a lease renewal. WAL with
+   * synchronous=NORMAL still commits it atomically and keeps it through a process crash; only an OS crash or power
+   * loss may drop the newest such writes — a run in flight then, which dies with the machine and is read again.
+   * The next ordinary (FULL) commit makes them durable too. It spares the fsync that made recording a small
+   * chunk cost milliseconds of the event loop (better-sqlite3 is synchronous).
+   */
+  const atomicallyNoSync = <T>(fn: () => T): T => {
+    db.pragma('synchronous = NORMAL');
+    try {
+      return atomically(fn);
+    } finally {
+      db.pragma('synchronous = FULL');
+    }
+  };
   // Multi-statement reads share one snapshot (a run and its chunks) without taking the write lock.
   const snapshot = <T>(fn: () => T): T => db.transaction(fn).deferred();
 
@@ -250,7 +265,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
 
     async renewLease(tableKey, holder, ttlSeconds) {
       checkTtl(tableKey, ttlSeconds);
-      return atomically(() => {
+      return atomicallyNoSync(() => {
         const current = readLease(tableKey);
         // An expired lease nobody took over is still ours: the work it guards has not been disturbed.
         if (current === undefined || current.holder !== holder) {
@@ -320,7 +335,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
     async recordChunk(runId, chunk) {
       const c = checkChunk(runId, chunk);
       const what = `recordChunk ${c.index}${c.part ? ` part ${c.part}` : ''}`;
-      atomically(() => {
+      atomicallyNoSync(() => {
         // The run's status alone: reading every chunk of the run here made recording n chunks cost n².
         const status = runStatusSchema.safeParse(q.getRunStatus.get(runId));
         if (!status.success) throw new DataError(`${what}: run ${runId} is not in the state file ${path}`);
