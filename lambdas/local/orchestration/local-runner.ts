@@ -243,23 +243,29 @@ function taskHandlers(h: StepHandlers, t: ExecutionTracker) {
  * same JSON on AWS, but aws-local-stepfunctions drops backslashes from it.
  */
 async function outcomesOf(execution: ReturnType<StateMachine['run']>): Promise<TableOutcome[]> {
+  // Read the root event log while the execution runs: the library queues every event until it is read, so a run
+  // of thousands of chunks would otherwise hold all of them (memory growing with the chunk count).
+  const summarized = summarizeOutput(execution.eventLogs);
   let result: unknown;
   try {
     result = await execution.result;
   } catch (e) {
     if ((e as { cause?: { name?: unknown } }).cause?.name !== 'Highwater.TablesFailed') throw e;
-    result = await summarizeOutput(execution.eventLogs);
+    result = await summarized;
+    if (result === undefined) throw new Error('the state machine failed without a Summarize state output');
   }
   const tables = summaryTables(result);
   if (!tables) throw new Error('the state machine returned no per-table results');
   return tables;
 }
 
+/** Reads the whole event log, keeping only the Summarize state's output (undefined when there was none). */
 async function summarizeOutput(events: AsyncGenerator<EventLog>): Promise<unknown> {
+  let output: unknown;
   for await (const ev of events) {
-    if (ev.type === 'StateExited' && ev.state.name === 'Summarize' && ev.index === undefined) return ev.state.output;
+    if (ev.type === 'StateExited' && ev.state.name === 'Summarize' && ev.index === undefined) output = ev.state.output;
   }
-  throw new Error('the state machine failed without a Summarize state output');
+  return output;
 }
 
 /** Runs one request (parsed here, once) through the local state machine and reports per table. */
