@@ -103,7 +103,14 @@ export interface TableConfig {
   clockSkewSeconds: number;
   /** A column the source dropped: kept in the warehouse (NULL from then on) or dropped there too. */
   onColumnDrop: 'keep' | 'drop';
-  chunkRows: number;
+  /**
+   * Chunk sizing (engine/chunk-size.ts): rows per chunk are the fewest of chunkBytes ÷ the table's average row
+   * length, chunkSeconds × readRowsPerSecond, and chunkRows when set (`chunk_rows`, the old key, is now a cap).
+   */
+  chunkRows: number | null;
+  chunkBytes: number;
+  chunkSeconds: number;
+  readRowsPerSecond: number;
   /** Overrides the primary key read from the source. */
   primaryKey?: string[];
   distkey?: string;
@@ -122,7 +129,12 @@ export interface TableConfig {
 export interface ProcessingConfig {
   maxWorkers: number;
   batchSize: number;
-  chunkRows: number;
+  /** At most this many rows per chunk (`chunk_rows`, `target_rows_per_chunk`); null: sized by bytes and time. */
+  chunkRows: number | null;
+  /** Chunk sizing defaults for the pipeline's tables (see TableConfig). */
+  chunkBytes: number;
+  chunkSeconds: number;
+  readRowsPerSecond: number;
   leaseSeconds: number;
   /** Above this many chunks the plan goes to staging and a Distributed Map reads it (ItemReader). */
   maxInlineChunks: number;

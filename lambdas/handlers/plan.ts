@@ -451,6 +451,7 @@ async function planLoadOnly(
     nullCursorRows: null,
     horizon: null,
     warnings: [],
+    chunkSizing: null,
   };
   const run = runContextOf(
     { pipeline, table, ctx, tableKey: key, window },
@@ -540,6 +541,7 @@ async function planRepair(
     nullCursorRows: null,
     horizon: null,
     warnings: [],
+    chunkSizing: null,
   };
   const plan: TablePlan = { pipeline, table, ctx, tableKey: key, window };
   const run: RunContext = {

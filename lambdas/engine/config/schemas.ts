@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CDC_STRATEGIES } from '../../domain/config.js';
+import { byteSizeSchema } from './byte-size.js';
 import { durationSchema, everySchema } from './duration.js';
 
 const NO_EFFECT = 'Accepted for compatibility with the old tool; has no effect in Highwater.';
@@ -102,6 +103,22 @@ function int(min: number, max = Number.MAX_SAFE_INTEGER) {
     );
 }
 const positiveInt = () => int(1);
+
+const CHUNK_ROWS = 'At most this many rows per chunk (chunks are otherwise sized by chunk_bytes and chunk_seconds).';
+
+/** Chunk sizing (engine/chunk-size.ts), under a pipeline's or a table's `processing:`. */
+const chunkSizingKeys = {
+  chunk_bytes: byteSizeSchema
+    .optional()
+    .describe('Source bytes per chunk (by the table’s average row length): 268435456, 256MiB, 1GB. Default 256MiB.'),
+  chunk_seconds: durationSchema
+    .refine((s) => s > 0, { error: 'chunk_seconds must be more than 0' })
+    .optional()
+    .describe('Time one chunk may take at read_rows_per_second: seconds, or 30s, 5m. Default 5m.'),
+  read_rows_per_second: positiveInt()
+    .optional()
+    .describe('Rows per second assumed for chunk_seconds (a source read through a tunnel). Default 20000.'),
+};
 const port = (dflt: string) => int(1, 65535).describe(`TCP port (default ${dflt}).`);
 
 const bool = z
@@ -263,7 +280,7 @@ export const tableSchema = z.strictObject({
     .enum(['keep', 'drop'], { error: 'expected keep or drop' })
     .optional()
     .describe('A column dropped at the source: keep it in the warehouse, NULL from then on (default), or drop it.'),
-  chunk_rows: positiveInt().optional(),
+  chunk_rows: positiveInt().optional().describe(CHUNK_ROWS),
   primary_key: stringList.optional(),
   distkey: text.optional(),
   sortkey: stringList.optional(),
@@ -290,7 +307,8 @@ export const tableSchema = z.strictObject({
   processing: z
     .strictObject({
       batch_size: positiveInt().optional().describe('Rows per Parquet row group.'),
-      chunk_rows: positiveInt().optional(),
+      chunk_rows: positiveInt().optional().describe(CHUNK_ROWS),
+      ...chunkSizingKeys,
       ...ignoredKeys(IGNORED.tableProcessing),
     })
     .nullable()
@@ -335,7 +353,8 @@ export const pipelineSchema = z.strictObject({
     .strictObject({
       batch_size: positiveInt().optional().describe('Rows per Parquet row group.'),
       max_workers: positiveInt().optional(),
-      chunk_rows: positiveInt().optional(),
+      chunk_rows: positiveInt().optional().describe(CHUNK_ROWS),
+      ...chunkSizingKeys,
       lease_seconds: positiveInt().optional(),
       max_inline_chunks: positiveInt()
         .optional()
