@@ -90,7 +90,9 @@ export function chunkQuery(
       params: [...user.params, ...limit.params],
     };
   }
-  const where = and([ctx.strategy.window(ctx, from, to), chunkPredicate(ctx, chunk)]);
+  const where =
+    ctx.strategy.chunkWindow?.(ctx, from, to, chunk) ??
+    and([ctx.strategy.window(ctx, from, to), chunkPredicate(ctx, chunk)]);
   return {
     sql: `SELECT ${cols} FROM ${fromClause(ctx)} WHERE ${where.sql}${orderBy(ctx.pk)}`,
     params: where.params,
