@@ -74,6 +74,8 @@ export interface Measurement {
   /** (g): chunks extracted and loaded, and their rate over the whole run. */
   chunks?: number;
   chunksPerSecond?: number;
+  /** (g): CPU time of the whole process (every thread) per chunk, a figure less at the mercy of a busy machine. */
+  cpuMsPerChunk?: number;
 }
 
 const TABLE = 'orders';
@@ -292,8 +294,30 @@ tables:
   const config = await loadConfig({ cwd: home, configDir, home, env: {} });
   const rt = createRuntime(config);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   try {
-    const report = await runLocal(rt, { pipeline: 'tiny', tables: [`${server.database}.${TINY_TABLE}`] });
+    // When each phase ended (stderr): where a run of many small chunks spends its time.
+    const phases: string[] = [];
+    const mark = (what: string) => {
+      const c = process.cpuUsage(cpu0);
+      phases.push(
+        `${what} ${round((performance.now() - t0) / 1000, 2)} s (CPU ${round((c.user + c.system) / 1e6, 2)} s, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB, external ${Math.round(process.memoryUsage().external / 1e6)} MB)`,
+      );
+    };
+    const report = await runLocal(
+      rt,
+      { pipeline: 'tiny', tables: [`${server.database}.${TINY_TABLE}`] },
+      {
+        onEvent: (e) => {
+          if (e.type === 'planned') mark('planned');
+          else if (e.type === 'chunk-done' && e.done === e.total) mark('extracted');
+          else if (e.type === 'loaded') mark('loaded');
+          else if (e.type === 'committed') mark('committed');
+        },
+      },
+    );
+    const cpu = process.cpuUsage(cpu0);
+    console.error(`  (g) phases: ${phases.join(', ')}`);
     const t = report.tables[0]!;
     if (report.status !== 'success') throw new Error(`tiny-chunks sync failed: ${t.error}`);
     const seconds = (performance.now() - t0) / 1000;
@@ -302,6 +326,7 @@ tables:
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       chunks: t.files,
       chunksPerSecond: Math.round(t.files / seconds),
+      cpuMsPerChunk: round((cpu.user + cpu.system) / 1000 / t.files, 2),
     });
   } finally {
     await rt.close();
@@ -564,7 +589,7 @@ function tinyChunksGoal(g: Measurement): Goal {
 }
 
 function tinyChunksLine(g: Measurement, target: Goal): string {
-  return `(g) ${g.chunks?.toLocaleString('en-US')} tiny chunks: ${g.chunksPerSecond} chunks/s ${goalText(target)} (${g.seconds} s for ${g.rows} rows, peak RSS ${g.peakRssMb} MB)`;
+  return `(g) ${g.chunks?.toLocaleString('en-US')} tiny chunks: ${g.chunksPerSecond} chunks/s ${goalText(target)} (${g.seconds} s for ${g.rows} rows, ${g.cpuMsPerChunk} ms CPU per chunk, peak RSS ${g.peakRssMb} MB)`;
 }
 
 /** `bench.ts tiny-chunks`: (g) alone, on its own server (no 1M-row table). */
