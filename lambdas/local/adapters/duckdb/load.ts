@@ -141,7 +141,14 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
 
   await conn.run(createStagingSql(stage, req.columns));
   if (req.files.length > 0) {
-    await conn.run(fillStagingSql(stage, req.columns), [listValue(req.files)], [LIST(VARCHAR)]);
+    // The staging table's row order means nothing (dedupe orders by cursor), so DuckDB need not keep the files'
+    // order: with thousands of small files that halves the time and memory of reading them.
+    await conn.run('SET preserve_insertion_order = false');
+    try {
+      await conn.run(fillStagingSql(stage, req.columns), [listValue(req.files)], [LIST(VARCHAR)]);
+    } finally {
+      await conn.run('RESET preserve_insertion_order');
+    }
   }
   const rowsStaged = await scalarCount(conn, `SELECT count(*) FROM ${quoteAnsi(stage)}`);
   if (rowsStaged !== req.expectedRows) {
