@@ -45,6 +45,8 @@ const VAR_CHECK_EVERY = 1024;
  * row groups are unchanged (the writer closes them at rowGroupRows whatever the batch sizes).
  */
 const FIRST_BATCH_ROWS = 256;
+/** Parquet bytes gathered before a write to the output (see writeOut). */
+const OUT_WRITE_BYTES = 1024 * 1024;
 
 class Batch {
   readonly builders: ColumnBuilder[];
@@ -86,15 +88,28 @@ export async function writeParquet(
   };
   out.on('error', onOutError);
 
+  // The worker sends a file in many small pieces (magic, each page, the footer): they go to `out` together, once
+  // OUT_WRITE_BYTES have gathered or at a batch boundary, rather than as a write each.
+  let pieces: Uint8Array[] = [];
+  let piecesBytes = 0;
+  const writeOut = () => {
+    if (piecesBytes === 0) return;
+    out.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, piecesBytes));
+    pieces = [];
+    piecesBytes = 0;
+  };
   const encoder = new Encoder(
     { columns: columns.map(columnSpec), compression: opts.compression ?? 'snappy', rowGroupRows },
     (chunk) => {
       bytes += chunk.byteLength;
-      out.write(chunk);
+      pieces.push(chunk);
+      piecesBytes += chunk.byteLength;
+      if (piecesBytes >= OUT_WRITE_BYTES) writeOut();
     },
   );
 
   const flush = async (batch: Batch) => {
+    writeOut();
     await encoder.send(batch.finish());
     // Checked right before waiting: a 'drain' that already happened must not be waited for.
     if (out.writableNeedDrain && !outError) await once(out, 'drain');
@@ -145,6 +160,7 @@ export async function writeParquet(
     // An empty result still gets a file with the schema (one empty batch carries it).
     if (batch.length > 0 || total === 0) await flush(batch);
     await encoder.finish();
+    writeOut();
     if (outError) throw outError;
     out.end();
     await finished(out);
