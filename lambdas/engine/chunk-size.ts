@@ -15,7 +15,11 @@ import type { TableConfig } from '../domain/config.js';
 
 /** The byte target of one chunk, in source bytes (InnoDB's row length): a few tens of MB of Parquet. */
 export const DEFAULT_CHUNK_BYTES = 256 * 1024 * 1024;
-/** The time target of one chunk: a third of Lambda's 15-minute limit, leaving room for a slow day. */
+/**
+ * The time target of one chunk: a third of Lambda's 15-minute limit (900 s, the most a function may run:
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html,
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html), leaving room for a slow day.
+ */
 export const DEFAULT_CHUNK_SECONDS = 300;
 /**
  * The read rate assumed for the time target: deliberately low — a source read through an SSH tunnel from a Lambda

@@ -15,7 +15,11 @@ import type { MappedColumn } from '../domain/model.js';
 import type { RawRow } from '../ports/index.js';
 import type { StepContext } from '../ports/step-context.js';
 
-/** The most a step keeps in hand for closing its file once it stops reading (Lambda's 15 minutes: 60 s). */
+/**
+ * The most a step keeps in hand for closing its file once it stops reading: 60 s of a Lambda's 900 s
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html), ample for the last row group, the
+ * footer, the last multipart part and the ledger write.
+ */
 export const STOP_MARGIN_MAX_MS = 60_000;
 /** The share of the step's time kept in hand when that is less than STOP_MARGIN_MAX_MS. */
 export const STOP_MARGIN_SHARE = 0.25;
