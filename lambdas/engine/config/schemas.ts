@@ -224,7 +224,7 @@ export const s3ConfigSchema = z.strictObject({
 export const backupSchema = z.strictObject({
   batch_size: positiveInt().optional().describe('Default rows per Parquet row group.'),
   max_workers: positiveInt().optional(),
-  target_rows_per_chunk: positiveInt().optional().describe('Default rows per chunk.'),
+  target_rows_per_chunk: positiveInt().optional().describe(CHUNK_ROWS),
   ...ignoredKeys(IGNORED.backup),
 });
 
