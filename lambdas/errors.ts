@@ -87,6 +87,15 @@ export class CountMismatchError extends DataError {
   override readonly code: string = 'COUNT_MISMATCH';
 }
 
+/**
+ * An extract step reached its deadline without anything it could hand on: no row read before the safety margin
+ * (the range cannot be read within one step), or a range that cannot be cut at a key (custom_sql, no primary key).
+ * Retrying the same range would fail the same way, so it is not transient.
+ */
+export class ChunkDeadlineError extends DataError {
+  override readonly code: string = 'CHUNK_DEADLINE';
+}
+
 /** Staging (local disk or S3) failed. */
 export class StagingError extends HighwaterError {
   override readonly code: string = 'STAGING';
@@ -152,6 +161,7 @@ const ERROR_CLASSES: readonly { readonly name: string; readonly exitCode: ExitCo
   SourceStatementError,
   SchemaChangeError,
   CountMismatchError,
+  ChunkDeadlineError,
   StagingError,
   WarehouseError,
   LeaseHeldError,

@@ -10,6 +10,8 @@
  *   (d) verifyTable of the equal table;
  *   (e) verifyTable after 10 rows spread over the key space were changed in the DuckDB warehouse;
  *   (f) key-only delete detection (detectDeletes) after 10 rows were deleted from the source table.
+ *   (g) a full local sync of a 60,000-row table planned into 6,000 chunks of 10 rows: the fixed cost per chunk,
+ *       in chunks/s (also on its own: `bench.ts tiny-chunks`).
  * (d)–(f) throw unless they report exactly what was planted. Prints every figure next to its goal (seconds as a
  * multiple of (r), lower is better; peak RSS) and writes bench-results/bench.json with each goal and whether it is
  * met. Each measurement is one function returning a Measurement; add more to `measurements` below.
@@ -17,6 +19,7 @@
  *   npx tsx scripts/bench.ts            # 1,000,000 rows
  *   BENCH_ROWS=100000 npx tsx scripts/bench.ts
  *   BENCH_REPEAT=3 npx tsx scripts/bench.ts   # median of 3 runs per measurement
+ *   npx tsx scripts/bench.ts tiny-chunks      # (g) alone: 6,000 chunks of 10 rows, chunks/s
  */
 import { spawn } from 'node:child_process';
 import {
@@ -68,15 +71,20 @@ export interface Measurement {
   /** (d)–(f): range checksums compared and rows fetched by the bisection. */
   rangesChecked?: number;
   rowsFetched?: number;
+  /** (g): chunks extracted and loaded, and their rate over the whole run. */
+  chunks?: number;
+  chunksPerSecond?: number;
+  /** (g): CPU time of the whole process (every thread) per chunk, a figure less at the mercy of a busy machine. */
+  cpuMsPerChunk?: number;
 }
 
 const TABLE = 'orders';
 
-async function createTable(server: Server, rows: number): Promise<number> {
+async function createTable(server: Server, rows: number, table = TABLE): Promise<number> {
   const conn = await mysqlPromise.createConnection({ ...server, multipleStatements: true });
   const t0 = performance.now();
   await conn.query(`
-    CREATE TABLE ${TABLE} (
+    CREATE TABLE ${table} (
       id BIGINT NOT NULL PRIMARY KEY,
       customer_id INT NOT NULL,
       status VARCHAR(20) NOT NULL,
@@ -90,7 +98,7 @@ async function createTable(server: Server, rows: number): Promise<number> {
       is_active BOOLEAN NOT NULL,
       score DOUBLE NOT NULL
     ) ENGINE=InnoDB;
-    INSERT INTO ${TABLE}
+    INSERT INTO ${table}
     SELECT seq + 9000000000, seq % 100000,
       ELT(1 + seq % 6, 'new', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded'),
       CONCAT('customer', seq % 100000, '@example.com'),
@@ -239,10 +247,102 @@ async function syncOnce(server: Server, home: string): Promise<Measurement> {
   }
 }
 
+/** (g): a table planned into many chunks of a few rows each, so the run's time is the per-chunk fixed cost. */
+const TINY_TABLE = 'tiny_chunks';
+/** BENCH_TINY_ROWS scales (g) down for a quick look; the goal is stated for 60,000 rows (6,000 chunks). */
+const TINY_ROWS = Number(process.env.BENCH_TINY_ROWS ?? 60_000);
+const TINY_CHUNK_ROWS = 10;
+const TINY_CHUNKS_GOAL = 100;
+
+/**
+ * The body of (g), run in the child: a full local sync (default max_workers, local staging, DuckDB) of a 60,000-row
+ * table with `chunk_rows: 10`, so 6,000 chunks: plan, the chunks' extracts, one load of 6,000 files, commit.
+ * Its figure is chunks per second over the whole run.
+ */
+async function tinyChunksOnce(server: Server, home: string): Promise<Measurement> {
+  const configDir = join(home, 'config');
+  mkdirSync(join(configDir, 'pipelines'), { recursive: true });
+  writeFileSync(
+    join(configDir, 'connections.yml'),
+    `connections:
+  sources:
+    bench:
+      host: ${server.host}
+      port: ${server.port}
+      database: ${server.database}
+      username: ${server.user}
+      password: "${server.password}"
+  targets:
+    warehouse:
+      type: duckdb
+      path: warehouse.duckdb
+      schema: public
+`,
+  );
+  writeFileSync(
+    join(configDir, 'pipelines', 'tiny.yml'),
+    `pipeline:
+  name: tiny
+  source: bench
+  target: warehouse
+tables:
+  ${server.database}.${TINY_TABLE}:
+    cdc_strategy: full_sync
+    chunk_rows: ${TINY_CHUNK_ROWS}
+`,
+  );
+  const config = await loadConfig({ cwd: home, configDir, home, env: {} });
+  const rt = createRuntime(config);
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  try {
+    // When each phase ended (stderr): where a run of many small chunks spends its time.
+    const phases: string[] = [];
+    const mark = (what: string) => {
+      const c = process.cpuUsage(cpu0);
+      phases.push(
+        `${what} ${round((performance.now() - t0) / 1000, 2)} s (CPU ${round((c.user + c.system) / 1e6, 2)} s, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB, external ${Math.round(process.memoryUsage().external / 1e6)} MB)`,
+      );
+    };
+    const report = await runLocal(
+      rt,
+      { pipeline: 'tiny', tables: [`${server.database}.${TINY_TABLE}`] },
+      {
+        onEvent: (e) => {
+          if (e.type === 'planned') mark('planned');
+          else if (e.type === 'chunk-done' && e.done === e.total) mark('extracted');
+          else if (e.type === 'loaded') mark('loaded');
+          else if (e.type === 'committed') mark('committed');
+        },
+      },
+    );
+    const cpu = process.cpuUsage(cpu0);
+    console.error(`  (g) phases: ${phases.join(', ')}`);
+    const t = report.tables[0]!;
+    if (report.status !== 'success') throw new Error(`tiny-chunks sync failed: ${t.error}`);
+    const seconds = (performance.now() - t0) / 1000;
+    if (t.rowsLoaded !== TINY_ROWS) throw new Error(`tiny-chunks sync loaded ${t.rowsLoaded} rows, not ${TINY_ROWS}`);
+    return measurement('g_tiny_chunks_sync', t.rowsLoaded, seconds, {
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      chunks: t.files,
+      chunksPerSecond: Math.round(t.files / seconds),
+      cpuMsPerChunk: round((cpu.user + cpu.system) / 1000 / t.files, 2),
+    });
+  } finally {
+    await rt.close();
+  }
+}
+
+/** (g) in its own process, on its own table and home. */
+async function tinyChunksInChild(server: Server, dir: string): Promise<Measurement> {
+  return inChild('tiny-chunks-child', { server, home: mkdtempSync(join(dir, 'tiny-')) });
+}
+
 /** Runs one measurement body in a fresh process (same tsx loader flags), so its peak RSS is its own. */
 async function inChild<T = Measurement>(mode: string, arg: unknown): Promise<T> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, [...process.execArgv, self, mode, JSON.stringify(arg)], {
+  const prof = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...process.execArgv, ...prof, self, mode, JSON.stringify(arg)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -484,6 +584,33 @@ function goalText(g: Goal): string {
 
 const RSS_GOAL_MB = 300;
 
+function tinyChunksGoal(g: Measurement): Goal {
+  return goal('6,000 tiny chunks: chunks/s', g.chunksPerSecond ?? 0, '>=', TINY_CHUNKS_GOAL, '');
+}
+
+function tinyChunksLine(g: Measurement, target: Goal): string {
+  return `(g) ${g.chunks?.toLocaleString('en-US')} tiny chunks: ${g.chunksPerSecond} chunks/s ${goalText(target)} (${g.seconds} s for ${g.rows} rows, ${g.cpuMsPerChunk} ms CPU per chunk, peak RSS ${g.peakRssMb} MB)`;
+}
+
+/** `bench.ts tiny-chunks`: (g) alone, on its own server (no 1M-row table). */
+async function tinyChunksAlone(): Promise<void> {
+  const maria = await startMariaDb();
+  const dir = mkdtempSync(join(tmpdir(), 'hw-bench-'));
+  try {
+    const admin = await mysqlPromise.createConnection({ host: maria.host, port: maria.port, user: maria.user });
+    await admin.query('CREATE DATABASE bench CHARACTER SET utf8mb4');
+    await admin.end();
+    const { host, port, user, password } = maria;
+    const server: Server = { host, port, user, password, database: 'bench' };
+    await createTable(server, TINY_ROWS, TINY_TABLE);
+    const g = await repeat(Number(process.env.BENCH_REPEAT ?? 1), () => tinyChunksInChild(server, dir));
+    console.log(tinyChunksLine(g, tinyChunksGoal(g)));
+  } finally {
+    await maria.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
   const times = Number(process.env.BENCH_REPEAT ?? 1);
@@ -504,6 +631,7 @@ async function main(): Promise<void> {
     console.log(`loading ${rows} rows…`);
     const loadSeconds = await createTable(server, rows);
     console.log(`  loaded in ${round(loadSeconds, 1)} s`);
+    await createTable(server, TINY_ROWS, TINY_TABLE);
 
     // One entry per measurement; a later one is one more line here. (d)–(f) follow in their own child, below.
     let syncHome = '';
@@ -515,6 +643,7 @@ async function main(): Promise<void> {
         syncHome = mkdtempSync(join(dir, 'home-'));
         return inChild('sync-child', { server, home: syncHome });
       },
+      g: () => tinyChunksInChild(server, dir),
     };
     const results: Record<string, Measurement> = {};
     for (const [key, fn] of Object.entries(measurements)) results[key] = await repeat(times, fn);
@@ -531,6 +660,7 @@ async function main(): Promise<void> {
     const d = results.d!;
     const e = results.e!;
     const f = results.f!;
+    const g = results.g!;
     const toRaw = (m: Measurement) => round(m.seconds / r.seconds, 2);
     const ratio = round(b.rowsPerSecond / a.rowsPerSecond, 3);
     const goals = {
@@ -540,6 +670,7 @@ async function main(): Promise<void> {
       verifyChanged: goal('verify (10 differing rows) ÷ raw C read', toRaw(e), '<=', 3, '×'),
       detectDeletes: goal('key-only delete detection ÷ raw C read', toRaw(f), '<=', 0.5, '×'),
       verifyRss: goal('verify child peak RSS', v.peakRssMb, '<=', RSS_GOAL_MB, 'MB'),
+      tinyChunks: tinyChunksGoal(g),
     };
     const all = Object.values(goals);
     const report = {
@@ -580,6 +711,7 @@ async function main(): Promise<void> {
     console.log(`(d) verify (equal table): ${times2(d)} ${goalText(goals.verifyEqual)}`);
     console.log(`(e) verify (10 differing rows): ${times2(e)} ${goalText(goals.verifyChanged)}`);
     console.log(`(f) key-only delete detection (10 deleted): ${times2(f)} ${goalText(goals.detectDeletes)}`);
+    console.log(tinyChunksLine(g, goals.tinyChunks));
     console.log(`ratio b/a = ${ratio} ${goalText(goals.extract)}`);
     console.log(
       `peak RSS: extract ${b.peakRssMb} MB ${goalText(goals.extractRss)}; verify child ${v.peakRssMb} MB ${goalText(goals.verifyRss)} (after d ${d.peakRssMb}, e ${e.peakRssMb}, f ${f.peakRssMb} MB)`,
@@ -605,6 +737,12 @@ if (process.argv[2] === 'sync-child') {
   const { server, file } = JSON.parse(process.argv[3]!) as { server: Server; file: string };
   const m = await extractOnce(server, file);
   process.stdout.write(`${JSON.stringify(m)}\n`);
+} else if (process.argv[2] === 'tiny-chunks-child') {
+  const { server, home } = JSON.parse(process.argv[3]!) as { server: Server; home: string };
+  const m = await tinyChunksOnce(server, home);
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+} else if (process.argv[2] === 'tiny-chunks') {
+  await tinyChunksAlone();
 } else if (process.argv[2] === 'verify-child') {
   const { server, home, rows, times } = JSON.parse(process.argv[3]!) as {
     server: Server;

@@ -123,7 +123,14 @@ export interface TableConfig {
   onColumnDrop: 'keep' | 'drop';
   /** A value longer than its Redshift column: fail the extract (naming table, column and key) or cut it to fit. */
   oversize: 'error' | 'truncate';
-  chunkRows: number;
+  /**
+   * Chunk sizing (engine/chunk-size.ts): rows per chunk are the fewest of chunkBytes ÷ the table's average row
+   * length, chunkSeconds × readRowsPerSecond, and chunkRows when set (`chunk_rows`, the old key, is now a cap).
+   */
+  chunkRows: number | null;
+  chunkBytes: number;
+  chunkSeconds: number;
+  readRowsPerSecond: number;
   /** Overrides the primary key read from the source. */
   primaryKey?: string[];
   distkey?: string;
@@ -144,7 +151,12 @@ export interface TableConfig {
 export interface ProcessingConfig {
   maxWorkers: number;
   batchSize: number;
-  chunkRows: number;
+  /** At most this many rows per chunk (`chunk_rows`, `target_rows_per_chunk`); null: sized by bytes and time. */
+  chunkRows: number | null;
+  /** Chunk sizing defaults for the pipeline's tables (see TableConfig). */
+  chunkBytes: number;
+  chunkSeconds: number;
+  readRowsPerSecond: number;
   leaseSeconds: number;
   /** Above this many chunks the plan goes to staging and a Distributed Map reads it (ItemReader). */
   maxInlineChunks: number;

@@ -86,11 +86,19 @@ export const PlanInputSchema = z.object({
 });
 export type PlanInput = z.infer<typeof PlanInputSchema>;
 
-/** A primary-key range: rows with key > lower (exclusive) and key <= upper (inclusive); null = unbounded. */
+/**
+ * A primary-key range: rows with key > lower (exclusive) and key <= upper (inclusive); null = unbounded. Plan makes
+ * part 0 of each chunk; an extract that nears its deadline hands back the rest of its range as the next part (same
+ * index, `part` + 1, `lower` = the last key it read), carrying what the earlier parts read so the chunk's result
+ * counts them all. Plan's chunks carry neither field (state payloads stay small).
+ */
 export const ChunkSpecSchema = z.object({
   index: z.number().int().nonnegative(),
   lower: z.array(z.string()).nullable(),
   upper: z.array(z.string()).nullable(),
+  part: z.number().int().nonnegative().optional(),
+  /** Rows and bytes the earlier parts of this chunk wrote (a continuation only). */
+  before: z.object({ rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }).optional(),
 });
 export type ChunkSpec = z.infer<typeof ChunkSpecSchema>;
 
@@ -161,6 +169,11 @@ export type PlanOutput = z.infer<typeof PlanOutputSchema>;
 export const ExtractInputSchema = z.object({ run: RunContextSchema, chunk: ChunkSpecSchema });
 export type ExtractInput = z.infer<typeof ExtractInputSchema>;
 
+/**
+ * What an extract step returns. `rows` and `bytes` count every part of the chunk so far (this one and those before
+ * it); `key` is this part's file. `rest` is the part still to read when this step stopped near its deadline: the
+ * state machine runs it next (definition.ts), and the chunk is done when `rest` is null.
+ */
 export const ChunkResultSchema = z.object({
   index: z.number().int(),
   key: z.string(),
@@ -170,6 +183,7 @@ export const ChunkResultSchema = z.object({
   maxCursor: WatermarkSchema.nullable(),
   /** Values `oversize: truncate` cut to fit, per target column (absent when none). */
   truncated: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  rest: ChunkSpecSchema.nullable().default(null),
 });
 export type ChunkResult = z.infer<typeof ChunkResultSchema>;
 

@@ -39,21 +39,49 @@ export type LeaseOwner = z.infer<typeof leaseOwnerSchema>;
 /** An ISO-8601 UTC instant as `Date.toISOString` writes it (fixed width, so string order is time order). */
 const instant = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'expected an ISO-8601 UTC instant');
 
+/** A key as canonical key text, one string per primary-key column. */
+const keyText = z.array(text).min(1);
+
 /**
- * One extracted chunk's file in staging. `startedAt`/`finishedAt` say when its extract ran (`highwater runs`);
- * absent on chunks recorded before they were kept. `truncated` counts, per target column, the values `oversize:
- * truncate` cut to fit the warehouse column (absent when none was).
+ * One extracted file in staging: part `part` of planned chunk `index`. A chunk read in one step has one record,
+ * part 0, with neither `after` nor `through`. An extract that stops near its deadline records the part it wrote
+ * with `through` = the last key it read, and the next part starts `after` that key; a chunk is complete when its
+ * parts run 0, 1, … without a gap, each starting where the one before stopped, and only the last has no `through`
+ * (engine/chunk-parts.ts checks exactly that before a load). The part fields are left out when absent, so a chunk
+ * read in one step is recorded as it always was. `startedAt`/`finishedAt` say when its extract ran (`highwater
+ * runs`); absent on chunks recorded before they were kept. `truncated` counts, per target column, the values
+ * `oversize: truncate` cut to fit the warehouse column (absent when none was).
  */
-export const chunkSchema = z.object({
-  index: count,
-  key: text,
-  rows: count,
-  bytes: count,
-  startedAt: instant.optional(),
-  finishedAt: instant.optional(),
-  truncated: z.record(z.string(), count).optional(),
-});
+export const chunkSchema = z
+  .object({
+    index: count,
+    key: text,
+    rows: count,
+    bytes: count,
+    /** 0 when absent. */
+    part: count.optional(),
+    /** The key this part starts after (exclusive); absent for part 0, which starts where Plan's chunk does. */
+    after: keyText.optional(),
+    /** The last key this part read when the chunk continues in the next part; absent when this part ends it. */
+    through: keyText.optional(),
+    startedAt: instant.optional(),
+    finishedAt: instant.optional(),
+    truncated: z.record(z.string(), count).optional(),
+  })
+  .refine((c) => ((c.part ?? 0) === 0) === (c.after === undefined), {
+    error: 'a continuation part (part > 0) starts after a key, and only a continuation does',
+  });
 export type ChunkRecord = z.infer<typeof chunkSchema>;
+
+/** The part number of a chunk record (absent: 0). */
+export function partOf(c: Pick<ChunkRecord, 'part'>): number {
+  return c.part ?? 0;
+}
+
+/** Ledger order: by chunk, then part. */
+export function byChunkAndPart(a: Pick<ChunkRecord, 'index' | 'part'>, b: Pick<ChunkRecord, 'index' | 'part'>): number {
+  return a.index - b.index || partOf(a) - partOf(b);
+}
 
 /** When one step of a run began and ended; `finishedAt` null while it runs, or when the run died in it. */
 export const stepTimeSchema = z.object({ startedAt: instant, finishedAt: instant.nullable() });

@@ -126,9 +126,20 @@ export function runStagingPrefix(rootPrefix: string, parts: TableKeyParts, runId
   return `${tableStagingPrefix(rootPrefix, parts)}run=${runId}/`;
 }
 
-/** The key of one chunk's Parquet file. Deterministic per (run, chunk): a retried chunk overwrites, never duplicates. */
-export function chunkKey(rootPrefix: string, parts: TableKeyParts, runId: string, chunkIndex: number): string {
-  return `${runStagingPrefix(rootPrefix, parts, runId)}chunk-${String(chunkIndex).padStart(5, '0')}.parquet`;
+/**
+ * The key of one chunk's Parquet file. Deterministic per (run, chunk, part): a retried chunk overwrites, never
+ * duplicates. Part 0 (a chunk read in one step) is `chunk-00003.parquet`; a continuation part (the rest of a chunk
+ * whose extract stopped near its deadline) is `chunk-00003-p0001.parquet`.
+ */
+export function chunkKey(
+  rootPrefix: string,
+  parts: TableKeyParts,
+  runId: string,
+  chunkIndex: number,
+  part = 0,
+): string {
+  const suffix = part === 0 ? '' : `-p${String(part).padStart(4, '0')}`;
+  return `${runStagingPrefix(rootPrefix, parts, runId)}chunk-${String(chunkIndex).padStart(5, '0')}${suffix}.parquet`;
 }
 
 /** The COPY manifest of one run's files. */
@@ -166,7 +177,7 @@ export function parseStagingKey(rootPrefix: string, key: string): ParsedStagingK
   if (rest.length !== 6) return undefined;
   const [pipeline, target, source, table, runPart, file] = rest as [string, string, string, string, string, string];
   if (!runPart.startsWith('run=') || !isRunId(runPart.slice(4))) return undefined;
-  const m = /^chunk-(\d{5})\.parquet$/.exec(file);
+  const m = /^chunk-(\d{5})(?:-p\d{4,})?\.parquet$/.exec(file);
   return {
     prefix: root,
     parts: { pipeline, source, table, target },

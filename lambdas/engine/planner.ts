@@ -2,18 +2,18 @@
  * Planning one run of one table: fix the window's upper bound H once (so the run is a bounded unit of work and
  * rows arriving meanwhile wait for the next run), shrink it in cursor order for --limit/--max-chunks (never in key
  * order, which would let the watermark pass rows that were not read), then split the window into primary-key
- * ranges of about chunk_rows rows.
+ * ranges of the rows per chunk that chunk-size.ts gives the table.
  */
 
 import type { ChunkSpec, RunOptions } from '../domain/manifests.js';
 import type { MappedColumn, Watermark } from '../domain/model.js';
 import { ConfigError } from '../errors.js';
 import type { SourceReader } from '../ports/index.js';
+import { type ChunkSizing, chunkRowsFor, type TableSizeEstimate } from './chunk-size.js';
 import { quoteMysql } from './sql.js';
 import { readSourceClock } from './strategies/horizon.js';
-import { and, type Fragment } from './strategies/sql/fragment.js';
-import { tupleAfter } from './strategies/sql/keyset.js';
-import { chunkPredicate, fromClause } from './strategies/sql/reads.js';
+import type { Fragment } from './strategies/sql/fragment.js';
+import { fromClause, tableSizeQuery } from './strategies/sql/reads.js';
 import type { Observation } from './strategies/strategy.js';
 import { cursorColumns, type TableContext } from './table-context.js';
 
@@ -39,10 +39,12 @@ export interface WindowPlan {
   horizon: string | null;
   /** Things the user should know about this run's bounds. */
   warnings: string[];
+  /** How many rows a chunk holds and why (null: the window is one chunk — no key, or custom_sql). */
+  chunkSizing: ChunkSizing | null;
   /**
-   * About how many rows the chunks hold, for progress and its ETA: every chunk but the last holds `chunk_rows`
-   * rows of the window, the last is counted (at most `chunk_rows` rows read). Null when unknown (no primary key,
-   * custom_sql, nothing to read). Rows changed after the plan can make it a little off; nothing depends on it.
+   * How many rows the chunks hold, for progress and its ETA: the keys the boundary scan read, so exact when the
+   * plan was made (rows changed after it can make it a little off; nothing depends on it). Null when unknown (no
+   * primary key, custom_sql, a --max-chunks run that stopped reading at its last boundary).
    */
   rowsEstimate: number | null;
 }
@@ -81,79 +83,72 @@ async function limitUpperBound(
   return { ts: null, id: str(row.c0) };
 }
 
-/** The rows of the window in one chunk's key range, counting at most `cap` (the size of a full chunk). */
-async function rowsInChunk(
-  source: SourceReader,
-  ctx: TableContext,
-  window: Fragment,
-  chunk: ChunkSpec,
-  cap: number,
-): Promise<number> {
-  const probe = and([window, chunkPredicate(ctx, chunk)]);
-  const row = await one(source, {
-    sql: `SELECT COUNT(*) AS n FROM (SELECT 1 AS x FROM ${fromClause(ctx)} WHERE ${probe.sql} LIMIT ?) AS chunk_rows`,
-    params: [...probe.params, cap],
-  });
-  return Number(row?.n ?? 0);
-}
-
 /**
- * Primary-key boundaries: each chunk ends at the key of every chunk_rows-th row of the window. With them, about
- * how many rows they hold (see WindowPlan.rowsEstimate).
+ * Primary-key boundaries: each chunk ends at the key of every `chunkRows`-th row of the window. One query streams
+ * the window's keys in key order and the boundaries are taken as they pass, so the window is read once whatever
+ * the number of chunks (a query per boundary re-read the window for each one when the server chose to sort it).
+ * `maxChunks` (whole table only): the last chunk takes the rest; `rowCap`: the last chunk ends at that row.
  */
 async function keyRanges(
   source: SourceReader,
   ctx: TableContext,
   from: Watermark,
   to: Watermark,
+  chunkRows: number,
   maxChunks: number | undefined,
   rowCap: number | undefined,
 ): Promise<{ chunks: ChunkSpec[]; rows: number | null }> {
   if (ctx.pk.length === 0) return { chunks: [{ index: 0, lower: null, upper: null }], rows: null };
   const chunks: ChunkSpec[] = [];
-  /** The rows of the chunks closed at a boundary (each holds exactly its size), and the last one's size. */
-  let fullRows = 0;
-  let lastSize = ctx.table.chunkRows;
   const window = ctx.strategy.window(ctx, from, to);
-  const pkAliases = ctx.pk.map((c, i) => `${quoteMysql(c.source.name)} AS k${i}`).join(', ');
+  const sql = `SELECT ${cols(ctx.pk)} FROM ${fromClause(ctx)} WHERE ${window.sql} ORDER BY ${cols(ctx.pk)}`;
   let lower: string[] | null = null;
-  let remaining = rowCap;
-  for (;;) {
-    const size = remaining !== undefined ? Math.min(ctx.table.chunkRows, remaining) : ctx.table.chunkRows;
-    const where = and([window, lower ? tupleAfter(ctx.pk, lower) : undefined]);
-    const lastChunk = maxChunks !== undefined && chunks.length + 1 >= maxChunks;
-    const row = lastChunk
-      ? undefined
-      : await one(source, {
-          sql: `SELECT ${pkAliases} FROM ${fromClause(ctx)} WHERE ${where.sql} ORDER BY ${cols(ctx.pk)} LIMIT 1 OFFSET ?`,
-          params: [...where.params, size - 1],
-        });
-    if (!row) {
-      chunks.push({ index: chunks.length, lower, upper: null });
-      lastSize = size;
+  let inChunk = 0;
+  let read = 0;
+  let complete = true;
+  for await (const row of source.stream(sql, window.params)) {
+    inChunk++;
+    // --max-chunks: the last chunk takes the rest, whatever its size; no need to read further keys.
+    if (maxChunks !== undefined && chunks.length + 1 >= maxChunks) {
+      complete = false;
       break;
     }
-    const upper = ctx.pk.map((_, i) => str(row[`k${i}`]) ?? '');
+    read++;
+    const capped = rowCap !== undefined && read >= rowCap;
+    if (!capped && inChunk < chunkRows) continue;
+    const upper = row.map((v) => v?.toString('utf8') ?? '');
     chunks.push({ index: chunks.length, lower, upper });
-    fullRows += size;
     lower = upper;
-    if (remaining !== undefined) {
-      remaining -= size;
-      if (remaining <= 0) break;
-    }
+    inChunk = 0;
+    if (capped) return { chunks, rows: read };
     if (chunks.length >= MAX_CHUNKS_PER_RUN) {
       throw new ConfigError(
-        `${ctx.table.name}: the run would need more than ${MAX_CHUNKS_PER_RUN} chunks; raise chunk_rows or use --max-chunks`,
+        `${ctx.table.name}: the run would need more than ${MAX_CHUNKS_PER_RUN} chunks of ${chunkRows} rows; raise chunk_bytes (or chunk_rows), or use --max-chunks`,
       );
     }
   }
-  // The open-ended last range holds fewer rows than a full chunk: count them. It may hold none (the window ended
-  // exactly on a boundary); keep it only if it is the only one.
-  const last = chunks[chunks.length - 1]!;
-  if (last.upper !== null) return { chunks, rows: fullRows };
-  const lastRows = await rowsInChunk(source, ctx, window, last, lastSize);
-  if (lastRows === 0 && chunks.length > 1) chunks.pop();
-  return { chunks, rows: fullRows + lastRows };
+  // The rows after the last boundary (or an empty window: one chunk, which reads nothing).
+  if (inChunk > 0 || chunks.length === 0) chunks.push({ index: chunks.length, lower, upper: null });
+  return { chunks, rows: complete ? read : null };
+}
+
+/** MySQL's estimate of the table's size, for chunk sizing (information_schema.TABLES: no scan, one row). */
+async function tableSize(source: SourceReader, ctx: TableContext): Promise<TableSizeEstimate | undefined> {
+  const q = tableSizeQuery(ctx);
+  const row = await one(source, q);
+  if (!row) return undefined;
+  const num = (v: unknown): number | null => {
+    if (v === null || v === undefined) return null;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : null;
+  };
+  return { avgRowLength: num(row.avg_row_length), dataLength: num(row.data_length), tableRows: num(row.table_rows) };
+}
+
+/** Rows per chunk for this table (engine/chunk-size.ts); null when the window is read as one chunk anyway. */
+export async function sizeChunks(source: SourceReader, ctx: TableContext): Promise<ChunkSizing | null> {
+  if (ctx.pk.length === 0 || ctx.strategy.readsCustomQuery) return null;
+  return chunkRowsFor(ctx.table, await tableSize(source, ctx));
 }
 
 export interface PlanRequest {
@@ -196,10 +191,13 @@ function clampNext(next: Watermark, to: Watermark, limited: Watermark): Watermar
 
 export async function planWindow(source: SourceReader, ctx: TableContext, req: PlanRequest): Promise<WindowPlan> {
   const { from, options } = req;
-  const rowCap =
-    options.limit ?? (options.maxChunks !== undefined ? options.maxChunks * ctx.table.chunkRows : undefined);
+  const sizing = await sizeChunks(source, ctx);
+  const chunkRows = sizing?.rows ?? Number.MAX_SAFE_INTEGER;
+  const rowCap = options.limit ?? (options.maxChunks !== undefined ? options.maxChunks * chunkRows : undefined);
   const { clock, bounds } = await boundsInSnapshot(source, ctx, req);
   const base = {
+    chunkSizing: sizing,
+    rowsEstimate: null as number | null,
     from,
     to: from,
     next: from,
@@ -208,7 +206,6 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
     upperTimestamp: null,
     horizon: null,
     warnings: [] as string[],
-    rowsEstimate: null,
   };
 
   switch (bounds.kind) {
@@ -229,7 +226,7 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
           `${ctx.table.name}: --limit/--max-chunks cannot be used with full_sync replace (the table would be replaced by part of itself)`,
         );
       }
-      const { chunks, rows } = await keyRanges(source, ctx, from, from, options.maxChunks, rowCap);
+      const { chunks, rows } = await keyRanges(source, ctx, from, from, chunkRows, options.maxChunks, rowCap);
       return { ...base, chunks, skipped: null, rowsEstimate: rows };
     }
     case 'window': {
@@ -241,7 +238,7 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
           to = limited;
         }
       }
-      const { chunks, rows } = await keyRanges(source, ctx, from, to, undefined, undefined);
+      const { chunks, rows } = await keyRanges(source, ctx, from, to, chunkRows, undefined, undefined);
       return {
         ...base,
         to,

@@ -37,10 +37,24 @@ export const TABLE_FIXED_EVENTS_WORST = 200;
 /** The retries of each Task in the deployed definition (Retry MaxAttempts). */
 export const DEPLOYED_RETRIES = 3;
 
-/** History events of one chunk in an inline Map, every attempt failing but the last: MapIteration… and its Task. */
+/**
+ * History events of one chunk in an inline Map, every attempt failing but the last: MapIteration…, its Task, and
+ * the loop's Choice and closing Pass (definition.ts chunkProcessorStates). A chunk continued in parts (an extract
+ * that neared its deadline) adds a Task, a Choice and a Pass per part, which this does not count: parts are the
+ * exception (chunks are sized to take a third of the step), and a run that passes the history quota fails there,
+ * locally as on AWS, never silently.
+ */
 export function inlineChunkEventsWorst(retries: number): number {
   const t = HISTORY_EVENTS['lambda-task'];
-  return EXECUTION_EVENTS.started + EXECUTION_EVENTS.ended + t.entered + t.exited + retries * (t.failed + t.retried);
+  const simple = HISTORY_EVENTS.simple;
+  return (
+    EXECUTION_EVENTS.started +
+    EXECUTION_EVENTS.ended +
+    t.entered +
+    t.exited +
+    retries * (t.failed + t.retried) +
+    2 * (simple.entered + simple.exited)
+  );
 }
 
 /** The JSON of a Map result whose iterations each return their chunk index: `[0,1,…,n-1]`. */

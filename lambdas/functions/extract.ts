@@ -4,8 +4,11 @@ import { invokeStep, type LambdaContext } from './invoke.js';
 import { countMetric } from './powertools.js';
 
 export const handler = async (event: unknown, context?: LambdaContext) => {
-  const table = (event as { run?: { table?: unknown } } | null)?.run?.table;
+  const e = event as { run?: { table?: unknown }; chunk?: { before?: { rows?: unknown } } } | null;
+  const table = e?.run?.table;
+  // A continuation part's result counts the earlier parts too: the metric takes this invocation's rows only.
+  const before = typeof e?.chunk?.before?.rows === 'number' ? e.chunk.before.rows : 0;
   return invokeStep('ExtractChunk', event, context, extractChunk, (out) => {
-    if (typeof table === 'string') countMetric('ChunkRows', table, out.rows);
+    if (typeof table === 'string') countMetric('ChunkRows', table, out.rows - before);
   });
 };

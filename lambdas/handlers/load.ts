@@ -13,6 +13,7 @@ import {
   type RunContext,
 } from '../domain/manifests.js';
 import type { MappedColumn } from '../domain/model.js';
+import { byChunkAndPart, checkChunkParts } from '../engine/chunk-parts.js';
 import { manifestKey } from '../engine/naming.js';
 import { mapColumns } from '../engine/type-map.js';
 import { CountMismatchError, DataError } from '../errors.js';
@@ -23,22 +24,19 @@ import { withLoadClaim } from './load-claim.js';
 import { runScope } from './shared.js';
 
 /**
- * Every planned chunk is in the ledger exactly once, and (inline Map) agrees with what the extract steps reported.
- * After a Distributed Map there is no payload to compare: the planned count is the check.
+ * Every planned chunk is in the ledger exactly once, whole (its parts contiguous: engine/chunk-parts.ts), and
+ * (inline Map) agrees with what the extract steps reported: one result per planned chunk, whose rows count every
+ * part. After a Distributed Map there is no payload to compare: the ledger's own check is the check.
  */
 function checkExtracted(table: string, current: RunRecord, reported: ChunkResult[] | typeof CHUNKS_IN_LEDGER): void {
-  const indexes = new Set(current.chunks.map((c) => c.index));
-  const ledgerRows = current.chunks.reduce((n, c) => n + c.rows, 0);
-  if (indexes.size !== current.chunks.length || current.chunks.length !== current.plannedChunks) {
-    throw new CountMismatchError(
-      `${table} run ${current.runId}: ${current.plannedChunks} chunks were planned, the ledger holds ${current.chunks.length} (${indexes.size} distinct)`,
-    );
-  }
+  const ledger = checkChunkParts(current.chunks, current.plannedChunks);
+  if (!ledger.ok) throw new CountMismatchError(`${table} run ${current.runId}: ${ledger.problem}`);
   if (reported === CHUNKS_IN_LEDGER) return;
+  const { chunks, rows } = ledger.summary;
   const payloadRows = reported.reduce((n, c) => n + c.rows, 0);
-  if (current.chunks.length !== reported.length || ledgerRows !== payloadRows) {
+  if (chunks !== reported.length || rows !== payloadRows) {
     throw new CountMismatchError(
-      `${table} run ${current.runId}: the ledger has ${current.chunks.length} chunks / ${ledgerRows} rows, the extract steps reported ${reported.length} / ${payloadRows}`,
+      `${table} run ${current.runId}: the ledger has ${chunks} chunks / ${rows} rows, the extract steps reported ${reported.length} / ${payloadRows}`,
     );
   }
 }
@@ -91,7 +89,7 @@ export async function load(input: unknown, rt: Runtime, step: StepContext = NO_D
     const columns = id === run.runId || !r.plan ? run.columns : mapColumns(run.table, r.plan.columns);
     const group = groups.get(signature(columns)) ?? { columns, files: [] };
     groups.set(signature(columns), group);
-    group.files.push(...[...r.chunks].sort((a, b) => a.index - b.index));
+    group.files.push(...[...r.chunks].sort(byChunkAndPart));
   }
   const files = [...groups.values()].flatMap((g) => g.files);
   const expectedRows = files.reduce((n, c) => n + c.rows, 0);

@@ -501,6 +501,7 @@ async function planLoadOnly(
     horizon: null,
     warnings: [],
     rowsEstimate: null,
+    chunkSizing: null,
   };
   const run = runContextOf(
     { pipeline, table, ctx, tableKey: key, window },
@@ -603,6 +604,7 @@ async function planRepair(
     horizon: null,
     warnings: [],
     rowsEstimate: null,
+    chunkSizing: null,
   };
   const plan: TablePlan = { pipeline, table, ctx, tableKey: key, window };
   const run: RunContext = {

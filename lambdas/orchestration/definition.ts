@@ -107,6 +107,42 @@ export const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync
 
 type Resolved = Required<DefinitionOptions>;
 
+/**
+ * One chunk's states in a Map's item processor: the extract, and a loop back to it while the extract hands back the
+ * rest of its range (an extract that neared its deadline stops at a key and returns the next part as `rest`). The
+ * iteration's output is the chunk's index only, so the Map's result stays a few bytes per chunk.
+ */
+function chunkProcessorStates(taskName: string, arn: string, o: Resolved): Record<string, unknown> {
+  return {
+    [taskName]: task('extract', arn, { 'Payload.$': '$' }, o, {
+      ResultSelector: { 'out.$': '$.Payload' },
+      ResultPath: '$.extracted',
+      Next: `${taskName}HasRest`,
+    }),
+    [`${taskName}HasRest`]: {
+      Type: 'Choice',
+      // (`Not … IsNull: true` rather than `IsNull: false`, which aws-local-stepfunctions 3.0.0 treats as true; a result
+      // without `rest` — an older function's — ends the chunk.)
+      Choices: [
+        {
+          And: [
+            { Variable: '$.extracted.out.rest', IsPresent: true },
+            { Not: { Variable: '$.extracted.out.rest', IsNull: true } },
+          ],
+          Next: `${taskName}Rest`,
+        },
+      ],
+      Default: `${taskName}Done`,
+    },
+    [`${taskName}Rest`]: {
+      Type: 'Pass',
+      Parameters: { 'run.$': '$.run', 'chunk.$': '$.extracted.out.rest' },
+      Next: taskName,
+    },
+    [`${taskName}Done`]: { Type: 'Pass', OutputPath: '$.extracted.out.index', End: true },
+  };
+}
+
 function retrier(errors: readonly string[], o: Resolved): Record<string, unknown> {
   return {
     ErrorEquals: [...errors],
@@ -223,10 +259,7 @@ export function tableStateMachineDefinition(
           StartAt: 'ExtractChunk',
           States: {
             // Each iteration returns only its chunk index: the Map's result stays a few bytes per chunk.
-            ExtractChunk: task('extract', arns.extract, { 'Payload.$': '$' }, o, {
-              OutputPath: '$.Payload.index',
-              End: true,
-            }),
+            ...chunkProcessorStates('ExtractChunk', arns.extract, o),
           },
         },
         ResultPath: null,
@@ -247,10 +280,7 @@ export function tableStateMachineDefinition(
           ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
           StartAt: 'ExtractStagedChunk',
           States: {
-            ExtractStagedChunk: task('extract', arns.extract, { 'Payload.$': '$' }, o, {
-              OutputPath: '$.Payload.index',
-              End: true,
-            }),
+            ...chunkProcessorStates('ExtractStagedChunk', arns.extract, o),
           },
         },
         ResultPath: null,

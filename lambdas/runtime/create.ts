@@ -7,6 +7,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { MysqlSessionPool } from '../adapters/mysql/index.js';
 import { hostProcesses } from '../adapters/processes/index.js';
 import type { SecretResolver } from '../adapters/secrets/index.js';
 import type { Tunnel } from '../adapters/ssh-tunnel/index.js';
@@ -66,6 +67,8 @@ export function createRuntimeWith(
   const warehouses = new Map<string, Promise<Warehouse>>();
   const pipelines = new Map<string, PipelineConfig>();
   const tunnels = new Map<string, Promise<Tunnel>>();
+  /** Idle stream sessions per source, reused by the next chunk's stream (adapters/mysql MysqlSessionPool). */
+  const sessionPools = new Map<string, MysqlSessionPool>();
   let secrets: SecretResolver | undefined;
   // Imported on the first secret (it may need the Secrets Manager client); redact() needs none until then.
   const resolver = async (): Promise<SecretResolver> => {
@@ -164,6 +167,12 @@ export function createRuntimeWith(
     async openSource(p) {
       const s = requireSource(p);
       const password = await rt.resolveSecret(s.password, `source ${s.name} password`);
+      const mysqlAdapter = await import('../adapters/mysql/index.js');
+      let pool = sessionPools.get(s.name);
+      if (!pool) {
+        pool = new mysqlAdapter.MysqlSessionPool();
+        sessionPools.set(s.name, pool);
+      }
       const label = s.settings ? { name: `source ${s.name}`, settings: s.settings } : undefined;
       const base = {
         host: s.host,
@@ -171,9 +180,10 @@ export function createRuntimeWith(
         user: s.username,
         password,
         database: s.database,
+        pool,
         ...(label ? { label } : {}),
       };
-      if (!s.sshTunnel) return (await import('../adapters/mysql/index.js')).createMysqlSource(base);
+      if (!s.sshTunnel) return mysqlAdapter.createMysqlSource(base);
       const { createTunneledMysqlSource } = await import('../adapters/ssh-tunnel/index.js');
       return createTunneledMysqlSource({ ...base, tunnel: await tunnelFor(s, p) });
     },
@@ -198,6 +208,8 @@ export function createRuntimeWith(
       for (const w of ws) if (w.status === 'fulfilled') await w.value.close();
       for (const s of await Promise.allSettled([...states.values()]))
         if (s.status === 'fulfilled') await s.value.close();
+      for (const pool of sessionPools.values()) await pool.close();
+      sessionPools.clear();
       for (const t of await Promise.allSettled([...tunnels.values()]))
         if (t.status === 'fulfilled') await t.value.close();
       secrets?.close();

@@ -515,6 +515,40 @@ export function describeStateStoreContract(
         ]);
       });
 
+      test('recordChunk keeps the parts of a chunk apart, in order; a retried part replaces only itself', async () => {
+        const run = sampleRun();
+        await store.putRun(run);
+        const part1 = { index: 2, part: 1, key: 'k2p1', rows: 5, bytes: 50, after: ['7', 'b'], through: ['9', 'a'] };
+        const part2 = { index: 2, part: 2, key: 'k2p2', rows: 1, bytes: 10, after: ['9', 'a'] };
+        await store.recordChunk(run.runId, part2);
+        await store.recordChunk(run.runId, { index: 3, key: 'k3', rows: 2, bytes: 20 });
+        await store.recordChunk(run.runId, { ...part1, rows: 4, bytes: 40 });
+        await store.recordChunk(run.runId, { index: 2, key: 'k2', rows: 3, bytes: 30, through: ['7', 'b'] });
+        await store.recordChunk(run.runId, part1); // the retried part
+        const got = await store.getRun(run.runId);
+        expect(got?.chunks).toEqual([
+          { index: 2, key: 'k2', rows: 3, bytes: 30, through: ['7', 'b'] },
+          part1,
+          part2,
+          { index: 3, key: 'k3', rows: 2, bytes: 20 },
+        ]);
+        expect(got?.rowsExtracted).toBe(11);
+        expect(got?.bytes).toBe(110);
+        expect((await store.listRuns(KEY))[0]?.chunks).toEqual(got?.chunks);
+      });
+
+      test('recordChunk refuses a continuation part that does not start after a key, and part 0 that does', async () => {
+        const run = sampleRun();
+        await store.putRun(run);
+        await expect(store.recordChunk(run.runId, { index: 0, part: 1, key: 'k', rows: 1, bytes: 1 })).rejects.toThrow(
+          DataError,
+        );
+        await expect(
+          store.recordChunk(run.runId, { index: 0, key: 'k', rows: 1, bytes: 1, after: ['1'] }),
+        ).rejects.toThrow(/only a part > 0 starts after a key/);
+        expect((await store.getRun(run.runId))?.chunks).toEqual([]);
+      });
+
       test('recordChunk for an unknown or finished run throws DataError', async () => {
         await expect(
           store.recordChunk('20990101T000000000Z-00000000', { index: 0, key: 'k', rows: 1, bytes: 1 }),

@@ -131,7 +131,7 @@ export function describeDistributedMap(startStandins?: () => Promise<AwsStandins
           // Chunk 1 "succeeds" without writing or recording anything: only the ledger can tell.
           async extract(input, rt) {
             const chunk = (input as { chunk: { index: number } }).chunk;
-            if (chunk.index === 1) return { index: 1, key: 'nowhere', rows: 2, bytes: 1, maxCursor: null };
+            if (chunk.index === 1) return { index: 1, key: 'nowhere', rows: 2, bytes: 1, maxCursor: null, rest: null };
             return stepHandlers.extract(input, rt);
           },
         },

@@ -199,6 +199,44 @@ describe('local state store: file behaviour', () => {
     await again.close();
   });
 
+  test('a version-6 file (chunks without parts) is upgraded in place: its chunks read back whole (part 0)', async () => {
+    // Today's file, then its chunks table as version 6 held it (no part, no after/through; key (run_id, idx)).
+    const run = sampleRun({ rowsExtracted: 5, bytes: 50 });
+    const store = createLocalStateStore({ path });
+    await store.putRun(run);
+    await store.close();
+    const raw = new Database(path);
+    raw.exec('DROP TABLE "chunks"');
+    raw.exec(`CREATE TABLE "chunks" (
+      "run_id" TEXT NOT NULL REFERENCES "runs" ("run_id") ON DELETE CASCADE,
+      "idx" INTEGER NOT NULL, "key" TEXT NOT NULL, "rows" INTEGER NOT NULL, "bytes" INTEGER NOT NULL,
+      "started_at" TEXT, "finished_at" TEXT, "truncated_json" TEXT,
+      PRIMARY KEY ("run_id", "idx")) STRICT`);
+    raw
+      .prepare('INSERT INTO "chunks" VALUES (?, 0, ?, 2, 20, NULL, NULL, NULL), (?, 1, ?, 3, 30, NULL, NULL, ?)')
+      .run(run.runId, 'k0', run.runId, 'k1', '{"body":2}');
+    raw.prepare('UPDATE "schema_version" SET "version" = 6').run();
+    raw.close();
+
+    const again = createLocalStateStore({ path });
+    expect((await again.getRun(run.runId))?.chunks).toEqual([
+      { index: 0, key: 'k0', rows: 2, bytes: 20 },
+      { index: 1, key: 'k1', rows: 3, bytes: 30, truncated: { body: 2 } },
+    ]);
+    await again.recordChunk(run.runId, { index: 1, part: 1, key: 'k1p1', rows: 4, bytes: 40, after: ['9'] });
+    const got = await again.getRun(run.runId);
+    expect(got?.chunks.map((c) => [c.index, c.part ?? 0, c.key])).toEqual([
+      [0, 0, 'k0'],
+      [1, 0, 'k1'],
+      [1, 1, 'k1p1'],
+    ]);
+    expect(got?.rowsExtracted).toBe(9);
+    await again.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare('SELECT "version" FROM "schema_version"').pluck().get()).toBe(SCHEMA_VERSION);
+    check.close();
+  });
+
   test('a file with a newer schema version is refused with ConfigError naming the path', async () => {
     const store = createLocalStateStore({ path });
     await store.close();

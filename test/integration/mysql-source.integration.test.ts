@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createMysqlSource } from '../../lambdas/adapters/mysql/index.js';
+import { createMysqlSource, MysqlSessionPool } from '../../lambdas/adapters/mysql/index.js';
 import { ConfigError, ConnectionError, DataError } from '../../lambdas/errors.js';
 import type { SourceReader } from '../../lambdas/ports/index.js';
 import { freePort } from '../support/free-port.js';
@@ -170,6 +170,53 @@ describe('stream', () => {
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as ConnectionError).transient).toBe(true);
     expect((err as Error).message).toContain(`${db.host}:${db.port}`);
+  });
+});
+
+describe('a session pool shared by sources (what a runtime keeps per source)', () => {
+  async function connectionIdOf(s: SourceReader, sql = 'SELECT CONNECTION_ID()'): Promise<string> {
+    let id = '';
+    for await (const [conn] of s.stream(sql)) id = conn!.toString();
+    return id;
+  }
+  const opts = () => ({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
+
+  test('a stream read to the end leaves its session for the next source’s stream; an abandoned one does not', async () => {
+    const pool = new MysqlSessionPool();
+    const a = createMysqlSource({ ...opts(), pool });
+    const first = await connectionIdOf(a);
+    await a.close();
+    expect(pool.size).toBe(1);
+    const b = createMysqlSource({ ...opts(), pool });
+    expect(await connectionIdOf(b)).toBe(first);
+    expect(pool.size).toBe(1);
+    // Abandoned early: the session is dropped, never reused with a result half read.
+    for await (const _ of b.stream('SELECT seq FROM seq_1_to_100000')) break;
+    expect(pool.size).toBe(0);
+    await b.close();
+    await pool.close();
+  });
+
+  test('a session idle for maxIdleMs is closed instead of reused; close() ends the idle ones', async () => {
+    let now = 0;
+    const pool = new MysqlSessionPool(8, 1000, () => now);
+    const s = createMysqlSource({ ...opts(), pool });
+    const first = await connectionIdOf(s);
+    now = 999;
+    expect(await connectionIdOf(s)).toBe(first);
+    now = 1999;
+    const second = await connectionIdOf(s);
+    expect(second).not.toBe(first);
+    await s.close();
+    await pool.close();
+    expect(pool.size).toBe(0);
+    const open = async (id: string) => {
+      const [rows] = await db.conn.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ?', [id]);
+      return Number((rows as { n: number }[])[0]!.n);
+    };
+    const deadline = Date.now() + 5000;
+    while ((await open(second)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await open(second)).toBe(0);
   });
 });
 

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMysqlSource } from '../../lambdas/adapters/mysql/index.js';
+import { encoderPool } from '../../lambdas/adapters/parquet/encoder.js';
 import { writeParquet } from '../../lambdas/adapters/parquet/index.js';
 import type { MappedColumn } from '../../lambdas/domain/model.js';
 import { mapColumn, mapColumns, selectExpression } from '../../lambdas/engine/type-map.js';
@@ -383,6 +384,36 @@ describe('row groups, empty results and errors', () => {
     expect(err).toBeInstanceOf(StagingError);
     expect((err as Error).message).toContain('disk full');
     expect(read).toBeLessThan(150_000);
+  });
+
+  test('one encode worker writes file after file (other schemas too); a failed file’s worker is never reused', async () => {
+    await encoderPool.drain();
+    const big = mapColumns('big', (await source.describeTable(db.database, 'big')).columns);
+    const strict = mapColumns('strict_t', (await source.describeTable(db.database, 'strict_t')).columns);
+    const first = join(dir, 'pool-1.parquet');
+    const second = join(dir, 'pool-2.parquet');
+    await writeParquet(source.stream('SELECT id, label, amt FROM big WHERE id <= 5000'), big, createWriteStream(first));
+    expect(encoderPool.idleCount).toBe(1);
+    await writeParquet(source.stream('SELECT id, v FROM strict_t'), strict, createWriteStream(second));
+    expect(encoderPool.idleCount).toBe(1);
+    expect(await duckRows('SELECT count(*)::INTEGER n, sum(id)::INTEGER s FROM read_parquet($FILE)', first)).toEqual([
+      { n: 5000, s: 12_502_500 },
+    ]);
+    expect(await duckRows('SELECT id, v FROM read_parquet($FILE) ORDER BY id', second)).toEqual([
+      { id: 1, v: 10 },
+      { id: 2, v: 20 },
+      { id: 3, v: 30 },
+    ]);
+    const failing = new Writable({
+      write(_chunk, _enc, cb) {
+        cb(new Error('disk full'));
+      },
+    });
+    failing.on('error', () => {});
+    await expect(writeParquet(source.stream('SELECT id, label, amt FROM big'), big, failing)).rejects.toThrow(
+      StagingError,
+    );
+    expect(encoderPool.idleCount).toBe(0);
   });
 
   test('a column Parquet cannot encode fails with a DataError from the encoder', async () => {

@@ -48,6 +48,9 @@ function table(over: Partial<TableConfig> = {}): TableConfig {
     onColumnDrop: 'keep',
     oversize: 'error',
     chunkRows: 3,
+    chunkBytes: 256 * 1024 * 1024,
+    chunkSeconds: 300,
+    readRowsPerSecond: 20_000,
     deleteDetection: false,
     deleteDetectionEverySeconds: null,
     verifyEvery: null,
@@ -182,5 +185,39 @@ describe('lookback', () => {
       w.params,
     );
     expect(Number(n?.n)).toBe(3);
+  });
+});
+
+describe('chunk sizing and boundaries', () => {
+  test('rows per chunk follow the table’s average row length toward chunk_bytes (chunk_rows unset)', async () => {
+    await db.conn.query('INSERT INTO t (id, updated_at, label) SELECT seq, ?, "x" FROM seq_1_to_200', [T1]);
+    await db.conn.query('ANALYZE TABLE t');
+    const [[stats]] = (await db.conn.query(
+      'SELECT AVG_ROW_LENGTH AS a FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+      [db.database, 't'],
+    )) as unknown as [[{ a: number }]];
+    expect(Number(stats.a)).toBeGreaterThan(0);
+    const p = await plan(table({ strategy: 'full_sync', chunkRows: null, chunkBytes: 20 * Number(stats.a) }));
+    // MySQL's estimate, 20 rows' worth of bytes: 20 rows a chunk, boundaries at every 20th key (the last one
+    // closed, as 200 rows end exactly on it).
+    expect(p.chunkSizing).toEqual({ rows: 20, rowBytes: Number(stats.a), by: 'chunk_bytes', estimated: true });
+    expect(p.chunks.map((c) => c.upper)).toEqual(Array.from({ length: 10 }, (_, i) => [String(20 * (i + 1))]));
+    // chunk_rows stays a ceiling below the byte target.
+    const capped = await plan(table({ strategy: 'full_sync', chunkRows: 50, chunkBytes: 20 * Number(stats.a) }));
+    expect(capped.chunks).toHaveLength(10);
+    const rowsCapped = await plan(table({ strategy: 'full_sync', chunkRows: 50 }));
+    expect(rowsCapped.chunkSizing).toMatchObject({ rows: 50, by: 'chunk_rows' });
+    expect(rowsCapped.chunks.map((c) => c.upper)).toEqual([['50'], ['100'], ['150'], ['200']]);
+  });
+
+  test('--max-chunks: the last chunk takes the rest; an empty window is one chunk', async () => {
+    await db.conn.query('INSERT INTO t (id, updated_at) SELECT seq, ? FROM seq_1_to_10', [T1]);
+    const p = await plan(table({ strategy: 'full_sync', fullSyncMode: 'append' }), { options: { maxChunks: 2 } });
+    expect(p.chunks).toEqual([
+      { index: 0, lower: null, upper: ['3'] },
+      { index: 1, lower: ['3'], upper: null },
+    ]);
+    await db.conn.query('DELETE FROM t');
+    expect((await plan(table({ strategy: 'full_sync' }))).chunks).toEqual([{ index: 0, lower: null, upper: null }]);
   });
 });

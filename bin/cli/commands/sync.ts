@@ -181,6 +181,7 @@ async function runSync(
         out.data(`${p.table} → ${p.target} (${p.strategy}, ${p.mode})`);
         out.data(`  window: after ${JSON.stringify(p.from)} up to ${JSON.stringify(p.to)}`);
         if (p.skipped) out.data(`  nothing to do: ${p.skipped}`);
+        if (p.chunkSize && !p.skipped) out.data(`  chunk size: ${p.chunkSize}`);
         for (const c of p.chunks) {
           out.data(`  chunk ${c.index}: key > ${JSON.stringify(c.lower)} and ≤ ${JSON.stringify(c.upper)}`);
           out.data(`    ${c.sql}`);

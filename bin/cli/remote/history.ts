@@ -245,7 +245,8 @@ export function summarizeHistory(events: readonly HistoryEvent[]): ProgressModel
     } else if (s.step === 'ExtractChunk') {
       const r = ChunkResultSchema.safeParse(output);
       const c = chunkOf(t, s.chunk!);
-      c.status = 'done';
+      // A part that handed back the rest of its chunk (rows so far): the chunk runs on.
+      c.status = r.success && r.data.rest !== null ? 'running' : 'done';
       if (r.success) c.rows = r.data.rows;
       t.rowsExtracted = t.chunks.reduce((n, x) => n + (x.rows ?? 0), 0);
     } else if (s.step === 'Load') {

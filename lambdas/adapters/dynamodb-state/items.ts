@@ -50,6 +50,7 @@ const watermarkItem = z.object({
   lastRunId: z.string().nullable(),
   manual: z.boolean(),
 });
+const keyList = z.array(z.string()).min(1);
 // startedAt/finishedAt are absent on chunks recorded before extract times were kept.
 const chunkItem = z.object({
   ...base,
@@ -61,6 +62,10 @@ const chunkItem = z.object({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   truncated: z.record(z.string(), count).optional(),
+  // A continuation part (ChunkRecord): absent for a chunk read in one step.
+  part: count.optional(),
+  after: keyList.optional(),
+  through: keyList.optional(),
 });
 const runRefItem = z.object({ ...base, runId: z.string(), tableKey: z.string() });
 const runItem = z.object({
@@ -189,7 +194,7 @@ export function runRefFromItem(table: string, item: Item): string {
 
 export function chunkToItem(tableKey: string, runId: string, chunk: ChunkRecord): Item {
   return {
-    ...chunkKey(tableKey, runId, chunk.index),
+    ...chunkKey(tableKey, runId, chunk.index, chunk.part ?? 0),
     itemType: 'chunk',
     schemaVersion: SCHEMA_VERSION,
     runId,
@@ -201,12 +206,18 @@ export function chunkToItem(tableKey: string, runId: string, chunk: ChunkRecord)
     ...(chunk.startedAt === undefined ? {} : { startedAt: chunk.startedAt }),
     ...(chunk.finishedAt === undefined ? {} : { finishedAt: chunk.finishedAt }),
     ...(chunk.truncated && Object.keys(chunk.truncated).length > 0 ? { truncated: chunk.truncated } : {}),
+    ...(chunk.part ? { part: chunk.part } : {}),
+    ...(chunk.after ? { after: chunk.after } : {}),
+    ...(chunk.through ? { through: chunk.through } : {}),
   };
 }
 
 export function chunkFromItem(table: string, item: Item): ChunkRecord {
   const r = parseItem(chunkItem, table, 'chunk', item);
   const chunk: ChunkRecord = { index: r.index, key: r.key, rows: r.rows, bytes: r.bytes };
+  if (r.part) chunk.part = r.part;
+  if (r.after) chunk.after = r.after;
+  if (r.through) chunk.through = r.through;
   if (r.startedAt !== undefined) chunk.startedAt = r.startedAt;
   if (r.finishedAt !== undefined) chunk.finishedAt = r.finishedAt;
   if (r.truncated) chunk.truncated = r.truncated;

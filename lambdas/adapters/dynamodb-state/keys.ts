@@ -45,9 +45,13 @@ export function chunkPrefix(runId: string): string {
   return `${CHUNK_SK_PREFIX}${escapeKeyPart(runId)}#`;
 }
 
-/** Ten digits keep chunks in index order within the run's item collection. */
-export function chunkKey(tableKey: string, runId: string, index: number): ItemKey {
-  return { pk: tablePk(tableKey), sk: `${chunkPrefix(runId)}${String(index).padStart(10, '0')}` };
+/**
+ * Ten digits keep chunks in index order within the run's item collection; a continuation part (part > 0) adds
+ * `#p` and four digits, which sorts right after its chunk's part 0 and before the next chunk.
+ */
+export function chunkKey(tableKey: string, runId: string, index: number, part = 0): ItemKey {
+  const suffix = part === 0 ? '' : `#p${String(part).padStart(4, '0')}`;
+  return { pk: tablePk(tableKey), sk: `${chunkPrefix(runId)}${String(index).padStart(10, '0')}${suffix}` };
 }
 
 /** The run reference: getRun(runId) has no table key, so this item says which table partition holds the run. */

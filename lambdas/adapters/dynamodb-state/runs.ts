@@ -5,7 +5,7 @@
  * transaction of two items whatever the number of chunks, and concurrent chunk writers never lose a count.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { chunkSchema } from '../../domain/records.js';
+import { byChunkAndPart, chunkSchema, partOf } from '../../domain/records.js';
 import { DataError } from '../../errors.js';
 import { checkRunRecord } from '../../ports/checks.js';
 import type { ChunkRecord, RunRecord, RunStatus } from '../../ports/index.js';
@@ -45,16 +45,18 @@ function notFound(ctx: StoreContext, what: string, runId: string): DataError {
 function checkChunk(runId: string, chunk: ChunkRecord): ChunkRecord {
   const parsed = chunkSchema.safeParse(chunk);
   if (!parsed.success) {
-    throw new DataError(`chunk of run ${runId}: index, rows and bytes must be non-negative integers and key a string`);
+    throw new DataError(
+      `chunk of run ${runId}: index, part, rows and bytes must be non-negative integers, key a string, and only a part > 0 starts after a key (${parsed.error.issues.map((i) => i.message).join('; ')})`,
+    );
   }
   return parsed.data;
 }
 
-/** One record per index, the last one winning (as repeated upserts would), in index order. */
+/** One record per (index, part), the last one winning (as repeated upserts would), in ledger order. */
 function distinctChunks(chunks: readonly ChunkRecord[]): ChunkRecord[] {
-  const byIndex = new Map<number, ChunkRecord>();
-  for (const c of chunks) byIndex.set(c.index, c);
-  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+  const byPart = new Map<string, ChunkRecord>();
+  for (const c of chunks) byPart.set(`${c.index}#${partOf(c)}`, c);
+  return [...byPart.values()].sort(byChunkAndPart);
 }
 
 export async function readRef(ctx: StoreContext, runId: string): Promise<string | undefined> {
@@ -93,10 +95,7 @@ export async function getRun(ctx: StoreContext, runId: string): Promise<RunRecor
   if (tableKey === undefined) return undefined;
   const [item, chunks] = await Promise.all([readRunItem(ctx, tableKey, runId), readChunks(ctx, tableKey, runId)]);
   if (item === undefined) return undefined;
-  return runFromItem(
-    item,
-    chunks.map((c) => c.chunk).sort((a, b) => a.index - b.index),
-  );
+  return runFromItem(item, chunks.map((c) => c.chunk).sort(byChunkAndPart));
 }
 
 interface PreviousRun {
@@ -250,12 +249,12 @@ export async function updateRun(
 
 export async function recordChunk(ctx: StoreContext, runId: string, chunk: ChunkRecord): Promise<void> {
   const c = checkChunk(runId, chunk);
-  const what = `recordChunk ${c.index}`;
+  const what = `recordChunk ${c.index}${c.part ? ` part ${c.part}` : ''}`;
   const op = `${what} of run ${runId}`;
   await withOptimisticRetry(op, async () => {
     const tableKey = await readRef(ctx, runId);
     if (tableKey === undefined) throw notFound(ctx, what, runId);
-    const oldItem = await ctx.db.get(op, chunkKey(tableKey, runId, c.index));
+    const oldItem = await ctx.db.get(op, chunkKey(tableKey, runId, c.index, partOf(c)));
     const old = oldItem === undefined ? undefined : chunkFromItem(ctx.db.table, oldItem);
     const dRows = c.rows - (old?.rows ?? 0);
     const dBytes = c.bytes - (old?.bytes ?? 0);
@@ -340,10 +339,5 @@ export async function listRuns(
       ? (await Promise.all(runs.map((r) => readChunks(ctx, tableKey, r.runId)))).flat()
       : await queryChunks(ctx, op, tableKey, CHUNK_SK_PREFIX);
   for (const s of stored) byRun.get(s.runId)?.push(s.chunk);
-  return runs.map((r) =>
-    runFromItem(
-      r,
-      (byRun.get(r.runId) ?? []).sort((a, b) => a.index - b.index),
-    ),
-  );
+  return runs.map((r) => runFromItem(r, (byRun.get(r.runId) ?? []).sort(byChunkAndPart)));
 }

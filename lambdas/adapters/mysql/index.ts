@@ -25,6 +25,12 @@ export interface MysqlSourceOptions {
   stream?: Duplex | (() => Duplex);
   /** Which connection this is and where it is configured, for messages (errors.ts SourceLabel). */
   label?: SourceLabel;
+  /**
+   * Where a stream's session goes when its result was read to the end, and where the next stream looks first: a
+   * runtime keeps one per source so consecutive chunks do not each connect, authenticate and set up a session.
+   * Not used with a single shared transport.
+   */
+  pool?: MysqlSessionPool;
 }
 
 /** Rows buffered by the mysql2 Readable before the socket is paused. */
@@ -42,6 +48,70 @@ interface Session {
   conn: mysql.Connection;
   /** False once the connection errored or was closed; a new session is opened next time. */
   alive: boolean;
+}
+
+/** The socket under a mysql2 connection, when it is one (a tunnel channel has no ref/unref). */
+function socketOf(conn: mysql.Connection): { ref?: () => void; unref?: () => void } | undefined {
+  return (conn as unknown as { stream?: { ref?: () => void; unref?: () => void } }).stream;
+}
+
+/**
+ * Idle stream sessions of one source, kept for the next stream. A session is given back only after its result
+ * was read to the end (nothing pending on the wire, the session settings as opened); one idle for longer than
+ * `maxIdleMs` is closed instead of reused (a server, a NAT or a frozen Lambda may have dropped it meanwhile), and
+ * idle sockets do not keep the process alive.
+ */
+export class MysqlSessionPool {
+  private readonly idle: { session: Session; since: number }[] = [];
+
+  constructor(
+    private readonly maxIdle = 8,
+    private readonly maxIdleMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** @internal An alive session idle for less than maxIdleMs, or undefined. */
+  take(): Session | undefined {
+    for (;;) {
+      const entry = this.idle.pop();
+      if (entry === undefined) return undefined;
+      if (entry.session.alive && this.now() - entry.since < this.maxIdleMs) {
+        socketOf(entry.session.conn)?.ref?.();
+        return entry.session;
+      }
+      entry.session.alive = false;
+      entry.session.conn.destroy();
+    }
+  }
+
+  /** @internal A session whose result was read to the end. */
+  give(session: Session): void {
+    if (!session.alive || this.idle.length >= this.maxIdle) {
+      session.alive = false;
+      session.conn.end();
+      return;
+    }
+    socketOf(session.conn)?.unref?.();
+    this.idle.push({ session, since: this.now() });
+  }
+
+  get size(): number {
+    return this.idle.length;
+  }
+
+  /** Closes every idle session. */
+  async close(): Promise<void> {
+    const all = this.idle.splice(0);
+    await Promise.all(
+      all.map(({ session }) => {
+        session.alive = false;
+        return session.conn
+          .promise()
+          .end()
+          .catch(() => session.conn.destroy());
+      }),
+    );
+  }
 }
 
 export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
@@ -140,7 +210,7 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
         return new RowIterator({
           async start() {
             // Its own session unless a single transport must be shared, so query() stays usable meanwhile.
-            session = sharedTransport ? await sharedSession() : await open();
+            session = sharedTransport ? await sharedSession() : (opts.pool?.take() ?? (await open()));
             if (!sharedTransport) dedicated.add(session);
             const query = session.conn.query({ sql, values: params as unknown[], rowsAsArray: true, typeCast: false });
             const readable = query.stream({ highWaterMark: STREAM_HIGH_WATER_MARK });
@@ -154,6 +224,10 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
             if (onConnError) session.conn.off('error', onConnError);
             if (sharedTransport) return; // a shared session drains the rest of the result itself
             dedicated.delete(session);
+            if (completed && opts.pool && !closed) {
+              opts.pool.give(session);
+              return;
+            }
             session.alive = false;
             // Abandoned early: destroy rather than let mysql2 read the rest of a possibly huge result.
             if (completed) session.conn.end();

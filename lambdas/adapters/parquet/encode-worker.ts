@@ -1,11 +1,12 @@
 /**
  * The encode worker: turns the column buffers the main thread decoded into Arrow record batches and feeds them to
  * parquet-wasm's streaming writer (arrow-rs: v1 pages, SNAPPY/ZSTD), posting the file bytes back as they come.
- * One Parquet file per worker. Batches are converted only when the writer asks for one (`pull`), so at most one
- * batch sits in wasm memory besides the row group being written.
+ * One Parquet file at a time, then the next: the worker and its wasm instance are started once and reused from a
+ * pool (encoder.ts), since starting them costs far more than writing a small file. Batches are converted only when
+ * the writer asks for one (`pull`), so at most one batch sits in wasm memory besides the row group being written.
  */
 import { createRequire } from 'node:module';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { BatchPayload, ColumnPayload, ColumnSpec, EncoderInit, FromWorker, ToWorker } from './protocol.js';
 
 // CommonJS builds through require(): they load in ~170 ms, and under tsx they skip the ESM loader hooks, which
@@ -16,7 +17,6 @@ const pw = require('parquet-wasm') as typeof import('parquet-wasm');
 
 const port = parentPort;
 if (port === null) throw new Error('encode-worker must run in a worker thread');
-const init = workerData as EncoderInit;
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
@@ -49,10 +49,6 @@ function arrowType(c: ColumnSpec): import('apache-arrow').DataType {
   }
 }
 
-const fields = init.columns.map((c) => new arrow.Field(c.name, arrowType(c), c.nullable));
-const schema = new arrow.Schema(fields);
-const structType = new arrow.Struct(fields);
-
 function columnData(
   field: import('apache-arrow').Field,
   length: number,
@@ -68,77 +64,118 @@ function columnData(
   return arrow.makeData({ ...common, data: p.values } as Parameters<typeof arrow.makeData>[0]);
 }
 
-/** Arrow JS → IPC → wasm RecordBatch (the IPC copy is a memcpy per buffer). */
-function toWasmBatch(batch: BatchPayload): import('parquet-wasm').RecordBatch {
-  const children = batch.columns.map((p, i) => columnData(fields[i]!, batch.length, p));
-  const data = arrow.makeData({ type: structType, length: batch.length, nullCount: 0, children });
-  const ipc = arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(schema, data)]), 'stream');
-  const table = pw.Table.fromIPCStream(ipc);
-  const rb = table.recordBatch(0);
-  table.free();
-  if (rb === undefined) throw new Error('parquet-wasm returned no record batch');
-  return rb;
-}
-
-const pending: BatchPayload[] = [];
-let ended = false;
-let wake: (() => void) | undefined;
-let taken = 0;
-
-const input = new ReadableStream<import('parquet-wasm').RecordBatch>(
-  {
-    async pull(controller) {
-      // The writer asks for the next batch only after it wrote the previous one: that is the main thread's credit.
-      if (taken > 0) post({ type: 'ack' });
-      while (pending.length === 0 && !ended) await new Promise<void>((r) => (wake = r));
-      const next = pending.shift();
-      if (next === undefined) return controller.close();
-      taken++;
-      controller.enqueue(toWasmBatch(next));
-    },
-  },
-  { highWaterMark: 0 },
-);
-
 /**
  * Dictionary encoding only where values repeat by construction (ENUM/SET): in parquet-wasm it costs ~5× the CPU
  * of the rest of the encode, and on typical columns (ids, amounts, timestamps, free text) it falls back to plain
  * anyway and ends up larger (measured: 17.1 MB with dictionaries vs 13.6 MB without, 300k rows). Statistics at
  * chunk level: readers prune row groups with them; page indexes are not needed.
  */
-let builder = new pw.WriterPropertiesBuilder()
-  .setCompression(init.compression === 'zstd' ? pw.Compression.ZSTD : pw.Compression.SNAPPY)
-  .setWriterVersion(pw.WriterVersion.V1)
-  .setMaxRowGroupSize(init.rowGroupRows)
-  .setDictionaryEnabled(false)
-  .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
-  .setCreatedBy('highwater (parquet-wasm 0.8.0 / arrow-rs)');
-for (const c of init.columns) if (c.dictionary) builder = builder.setColumnDictionaryEnabled(c.name, true);
-const props = builder.build();
-
-async function run(): Promise<void> {
-  // transformParquetStream resolves only once it has read the first batch: never await it before feeding input.
-  const output = await pw.transformParquetStream(input, props);
-  const reader = output.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const chunk = value as Uint8Array;
-    // Copy unless the chunk owns its whole buffer, so the transfer can never detach anything else.
-    const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
-    post({ type: 'bytes', chunk: own }, [own.buffer as ArrayBuffer]);
-  }
-  post({ type: 'finished' });
+function writerProperties(init: EncoderInit): import('parquet-wasm').WriterProperties {
+  let builder = new pw.WriterPropertiesBuilder()
+    .setCompression(init.compression === 'zstd' ? pw.Compression.ZSTD : pw.Compression.SNAPPY)
+    .setWriterVersion(pw.WriterVersion.V1)
+    .setMaxRowGroupSize(init.rowGroupRows)
+    .setDictionaryEnabled(false)
+    .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+    .setCreatedBy('highwater (parquet-wasm 0.8.0 / arrow-rs)');
+  for (const c of init.columns) if (c.dictionary) builder = builder.setColumnDictionaryEnabled(c.name, true);
+  return builder.build();
 }
 
-port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'batch') pending.push(msg.batch);
-  else ended = true;
-  const w = wake;
-  wake = undefined;
-  w?.();
-});
+/** One Parquet file: its schema, the batches the main thread sent and the writer has not taken yet. */
+class FileEncoding {
+  private readonly fields: import('apache-arrow').Field[];
+  private readonly schema: import('apache-arrow').Schema;
+  private readonly structType: import('apache-arrow').Struct;
+  private readonly pending: BatchPayload[] = [];
+  private ended = false;
+  private wake: (() => void) | undefined;
+  private taken = 0;
 
-run().catch((e: unknown) => {
-  post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  constructor(private readonly init: EncoderInit) {
+    this.fields = init.columns.map((c) => new arrow.Field(c.name, arrowType(c), c.nullable));
+    this.schema = new arrow.Schema(this.fields);
+    this.structType = new arrow.Struct(this.fields);
+  }
+
+  add(batch: BatchPayload): void {
+    this.pending.push(batch);
+    this.signal();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.signal();
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Arrow JS → IPC → wasm RecordBatch (the IPC copy is a memcpy per buffer). */
+  private toWasmBatch(batch: BatchPayload): import('parquet-wasm').RecordBatch {
+    const children = batch.columns.map((p, i) => columnData(this.fields[i]!, batch.length, p));
+    const data = arrow.makeData({ type: this.structType, length: batch.length, nullCount: 0, children });
+    const ipc = arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(this.schema, data)]), 'stream');
+    const table = pw.Table.fromIPCStream(ipc);
+    const rb = table.recordBatch(0);
+    table.free();
+    if (rb === undefined) throw new Error('parquet-wasm returned no record batch');
+    return rb;
+  }
+
+  /** Writes the file, posting its bytes as they come, and `finished` after the footer. */
+  async run(): Promise<void> {
+    const input = new ReadableStream<import('parquet-wasm').RecordBatch>(
+      {
+        pull: async (controller) => {
+          // The writer asks for the next batch only after it wrote the previous one: that is the main thread's credit.
+          if (this.taken > 0) post({ type: 'ack' });
+          while (this.pending.length === 0 && !this.ended) await new Promise<void>((r) => (this.wake = r));
+          const next = this.pending.shift();
+          if (next === undefined) return controller.close();
+          this.taken++;
+          controller.enqueue(this.toWasmBatch(next));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    // transformParquetStream resolves only once it has read the first batch: never await it before feeding input.
+    const output = await pw.transformParquetStream(input, writerProperties(this.init));
+    const reader = output.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const chunk = value as Uint8Array;
+      // Copy unless the chunk owns its whole buffer, so the transfer can never detach anything else.
+      const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
+      post({ type: 'bytes', chunk: own }, [own.buffer as ArrayBuffer]);
+    }
+    post({ type: 'finished' });
+  }
+}
+
+let file: FileEncoding | undefined;
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.type) {
+    case 'open': {
+      const f = new FileEncoding(msg.init);
+      file = f;
+      f.run()
+        .catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }))
+        .finally(() => {
+          if (file === f) file = undefined;
+        });
+      return;
+    }
+    case 'batch':
+      file?.add(msg.batch);
+      return;
+    case 'end':
+      file?.end();
+      return;
+  }
 });

@@ -39,6 +39,14 @@ const MAX_BATCH_VAR_BYTES = 8 * 1024 * 1024;
 const MAX_BATCH_ROWS = 16_384;
 /** How often (rows) the variable-width size is checked. */
 const VAR_CHECK_EVERY = 1024;
+/**
+ * Rows of a file's first batch; each next batch holds four times more, up to MAX_BATCH_ROWS. Builders allocate
+ * their batch's capacity up front, so a small chunk (ten rows) no longer allocates 16k rows of buffers per column;
+ * row groups are unchanged (the writer closes them at rowGroupRows whatever the batch sizes).
+ */
+const FIRST_BATCH_ROWS = 256;
+/** Parquet bytes gathered before a write to the output (see writeOut). */
+const OUT_WRITE_BYTES = 1024 * 1024;
 
 class Batch {
   readonly builders: ColumnBuilder[];
@@ -69,7 +77,8 @@ export async function writeParquet(
   if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) {
     throw new DataError(`rowGroupRows must be a positive integer, not ${rowGroupRows}`);
   }
-  const capacity = Math.min(rowGroupRows, MAX_BATCH_ROWS);
+  const maxCapacity = Math.min(rowGroupRows, MAX_BATCH_ROWS);
+  let capacity = Math.min(FIRST_BATCH_ROWS, maxCapacity);
   if (columns.length === 0) throw new DataError('cannot write a Parquet file without columns');
   const ncols = columns.length;
   let bytes = 0;
@@ -79,15 +88,28 @@ export async function writeParquet(
   };
   out.on('error', onOutError);
 
+  // The worker sends a file in many small pieces (magic, each page, the footer): they go to `out` together, once
+  // OUT_WRITE_BYTES have gathered or at a batch boundary, rather than as a write each.
+  let pieces: Uint8Array[] = [];
+  let piecesBytes = 0;
+  const writeOut = () => {
+    if (piecesBytes === 0) return;
+    out.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, piecesBytes));
+    pieces = [];
+    piecesBytes = 0;
+  };
   const encoder = new Encoder(
     { columns: columns.map(columnSpec), compression: opts.compression ?? 'snappy', rowGroupRows },
     (chunk) => {
       bytes += chunk.byteLength;
-      out.write(chunk);
+      pieces.push(chunk);
+      piecesBytes += chunk.byteLength;
+      if (piecesBytes >= OUT_WRITE_BYTES) writeOut();
     },
   );
 
   const flush = async (batch: Batch) => {
+    writeOut();
     await encoder.send(batch.finish());
     // Checked right before waiting: a 'drain' that already happened must not be waited for.
     if (out.writableNeedDrain && !outError) await once(out, 'drain');
@@ -131,12 +153,14 @@ export async function writeParquet(
         (batch.length % VAR_CHECK_EVERY === 0 && batch.varBytes() > MAX_BATCH_VAR_BYTES)
       ) {
         await flush(batch);
+        capacity = Math.min(capacity * 4, maxCapacity);
         batch = new Batch(columns, capacity);
       }
     }
     // An empty result still gets a file with the schema (one empty batch carries it).
     if (batch.length > 0 || total === 0) await flush(batch);
     await encoder.finish();
+    writeOut();
     if (outError) throw outError;
     out.end();
     await finished(out);

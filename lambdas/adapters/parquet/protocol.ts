@@ -50,7 +50,11 @@ export interface EncoderInit {
   rowGroupRows: number;
 }
 
-export type ToWorker = { type: 'batch'; batch: BatchPayload } | { type: 'end' };
+/**
+ * A worker writes one file at a time and is then ready for the next (encoder.ts keeps a pool of them): `open`
+ * starts a file, `batch` adds rows, `end` closes it; `finished` says the footer was sent and the worker is free.
+ */
+export type ToWorker = { type: 'open'; init: EncoderInit } | { type: 'batch'; batch: BatchPayload } | { type: 'end' };
 
 export type FromWorker =
   | { type: 'bytes'; chunk: Uint8Array }

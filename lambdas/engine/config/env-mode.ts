@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { DuckDbTarget, ProcessingConfig, SourceConnection, SshTunnelConfig } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_SECONDS, DEFAULT_READ_ROWS_PER_SECOND } from '../chunk-size.js';
 import { checkTimeZone } from '../strategies/horizon.js';
 import { isColumnName } from './identifiers.js';
 import type { Env } from './interpolate.js';
@@ -10,7 +11,11 @@ import type { Env } from './interpolate.js';
 export const DEFAULT_PROCESSING: ProcessingConfig = {
   maxWorkers: 4,
   batchSize: 65536,
-  chunkRows: 100_000,
+  // Chunks are sized from the table's row length toward a byte and a time target (engine/chunk-size.ts).
+  chunkRows: null,
+  chunkBytes: DEFAULT_CHUNK_BYTES,
+  chunkSeconds: DEFAULT_CHUNK_SECONDS,
+  readRowsPerSecond: DEFAULT_READ_ROWS_PER_SECOND,
   leaseSeconds: 3600,
   // A chunk spec plus its share of the Map's result is ~250 bytes of a 256 KiB state payload (docs/state-machine.md).
   maxInlineChunks: 1000,

@@ -137,6 +137,9 @@ function processing(file: PipelineFile, defaults: ProcessingConfig): ProcessingC
     maxWorkers: p?.max_workers ?? defaults.maxWorkers,
     batchSize: p?.batch_size ?? defaults.batchSize,
     chunkRows: p?.chunk_rows ?? defaults.chunkRows,
+    chunkBytes: p?.chunk_bytes ?? defaults.chunkBytes,
+    chunkSeconds: p?.chunk_seconds ?? defaults.chunkSeconds,
+    readRowsPerSecond: p?.read_rows_per_second ?? defaults.readRowsPerSecond,
     maxInlineChunks: p?.max_inline_chunks ?? defaults.maxInlineChunks,
     leaseSeconds:
       p?.lease_seconds ?? (p?.timeout_minutes === undefined ? defaults.leaseSeconds : p.timeout_minutes * 60),

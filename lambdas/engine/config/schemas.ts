@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CDC_STRATEGIES } from '../../domain/config.js';
 import { INLINE_MAP_MAX_CONCURRENCY } from '../../domain/quotas.js';
+import { byteSizeSchema } from './byte-size.js';
 import { durationSchema, everySchema } from './duration.js';
 
 const NO_EFFECT = 'Accepted for compatibility with the old tool; has no effect in Highwater.';
@@ -113,6 +114,22 @@ const maxWorkers = () =>
     INLINE_MAP_MAX_CONCURRENCY,
     ': a Step Functions inline Map runs at most 40 chunks at once (see docs/limits.md)',
   ).describe(`Chunks extracted at once, 1–${INLINE_MAP_MAX_CONCURRENCY} (a Step Functions inline Map's limit).`);
+
+const CHUNK_ROWS = 'At most this many rows per chunk (chunks are otherwise sized by chunk_bytes and chunk_seconds).';
+
+/** Chunk sizing (engine/chunk-size.ts), under a pipeline's or a table's `processing:`. */
+const chunkSizingKeys = {
+  chunk_bytes: byteSizeSchema
+    .optional()
+    .describe('Source bytes per chunk (by the table’s average row length): 268435456, 256MiB, 1GB. Default 256MiB.'),
+  chunk_seconds: durationSchema
+    .refine((s) => s > 0, { error: 'chunk_seconds must be more than 0' })
+    .optional()
+    .describe('Time one chunk may take at read_rows_per_second: seconds, or 30s, 5m. Default 5m.'),
+  read_rows_per_second: positiveInt()
+    .optional()
+    .describe('Rows per second assumed for chunk_seconds (a source read through a tunnel). Default 20000.'),
+};
 const port = (dflt: string) => int(1, 65535).describe(`TCP port (default ${dflt}).`);
 
 const bool = z
@@ -223,7 +240,7 @@ export const s3ConfigSchema = z.strictObject({
 export const backupSchema = z.strictObject({
   batch_size: positiveInt().optional().describe('Default rows per Parquet row group.'),
   max_workers: maxWorkers().optional(),
-  target_rows_per_chunk: positiveInt().optional().describe('Default rows per chunk.'),
+  target_rows_per_chunk: positiveInt().optional().describe(CHUNK_ROWS),
   ...ignoredKeys(IGNORED.backup),
 });
 
@@ -285,7 +302,7 @@ export const tableSchema = z.strictObject({
     .describe(
       'A value longer than its Redshift column (VARCHAR 65535 bytes at most): fail the extract naming table, column and key (default), or truncate it at a character boundary (counted in the run report).',
     ),
-  chunk_rows: positiveInt().optional(),
+  chunk_rows: positiveInt().optional().describe(CHUNK_ROWS),
   primary_key: stringList.optional(),
   distkey: text.optional(),
   sortkey: stringList.optional(),
@@ -312,7 +329,8 @@ export const tableSchema = z.strictObject({
   processing: z
     .strictObject({
       batch_size: positiveInt().optional().describe('Rows per Parquet row group.'),
-      chunk_rows: positiveInt().optional(),
+      chunk_rows: positiveInt().optional().describe(CHUNK_ROWS),
+      ...chunkSizingKeys,
       ...ignoredKeys(IGNORED.tableProcessing),
     })
     .nullable()
@@ -357,7 +375,8 @@ export const pipelineSchema = z.strictObject({
     .strictObject({
       batch_size: positiveInt().optional().describe('Rows per Parquet row group.'),
       max_workers: maxWorkers().optional(),
-      chunk_rows: positiveInt().optional(),
+      chunk_rows: positiveInt().optional().describe(CHUNK_ROWS),
+      ...chunkSizingKeys,
       lease_seconds: positiveInt().optional(),
       max_inline_chunks: positiveInt()
         .optional()

@@ -139,7 +139,8 @@ function connectionsFromEnv(source: Record<string, unknown>, schema: string): st
       backup: {
         max_workers: DEFAULT_PROCESSING.maxWorkers,
         batch_size: DEFAULT_PROCESSING.batchSize,
-        target_rows_per_chunk: DEFAULT_PROCESSING.chunkRows,
+        // Chunks are sized by bytes and time unless a row count caps them (docs/configuration.md, Chunk sizes).
+        ...(DEFAULT_PROCESSING.chunkRows === null ? {} : { target_rows_per_chunk: DEFAULT_PROCESSING.chunkRows }),
       },
     },
     ' Written by highwater config setup from your single-connection environment. More connections: see\n examples/connections.yml beside this file, and docs/configuration.md.',

@@ -17,8 +17,8 @@ import { NO_CURSOR_DEFAULTS } from './defaults.js';
 import { parseMicros, settleTransactionsAfter } from './horizon.js';
 import { and, type Fragment, NONE } from './sql/fragment.js';
 import { tupleAfter, tupleAtOrBefore } from './sql/keyset.js';
-import { additionalWhere, fromClause } from './sql/reads.js';
-import type { Bounds, BoundsInput, Observation, Strategy, TableContext } from './strategy.js';
+import { additionalWhere, chunkPredicate, fromClause } from './sql/reads.js';
+import type { Bounds, BoundsInput, KeyBounds, Observation, Strategy, TableContext } from './strategy.js';
 
 function integerProblem(col: { name: string; columnType: string }): string {
   return `id_only needs an integer cdc_id_column; ${col.name} is ${col.columnType}`;
@@ -30,6 +30,27 @@ function idWindow(ctx: TableContext, from: Watermark, to: Watermark | null): Fra
   return and([
     from.id !== null ? tupleAfter([id], [from.id]) : undefined,
     to?.id ? tupleAtOrBefore([id], [to.id]) : undefined,
+    additionalWhere(ctx),
+  ]);
+}
+
+/**
+ * When the cursor is the table's whole primary key, a chunk's key range lies inside the window (Plan cut it from
+ * window keys), so the window's bounds matter only where they are tighter: `id > max(lower, W)` and
+ * `id <= min(upper, H)` — exactly the rows of window ∧ range, as one range condition on the key.
+ */
+function idChunkWindow(ctx: TableContext, from: Watermark, to: Watermark, chunk: KeyBounds): Fragment {
+  const id = ctx.id as MappedColumn;
+  const keyIsCursor = ctx.pk.length === 1 && ctx.pk[0]!.source.name === id.source.name;
+  if (!keyIsCursor) return and([idWindow(ctx, from, to), chunkPredicate(ctx, chunk)]);
+  if (to.id === from.id && to.id !== null) return and([NONE]);
+  const lowers = [chunk.lower?.[0], from.id ?? undefined].filter((v): v is string => v !== undefined);
+  const uppers = [chunk.upper?.[0], to.id ?? undefined].filter((v): v is string => v !== undefined);
+  const lower = lowers.length ? lowers.reduce(maxId) : null;
+  const upper = uppers.length ? uppers.reduce(minId) : null;
+  return and([
+    lower !== null ? tupleAfter([id], [lower]) : undefined,
+    upper !== null ? tupleAtOrBefore([id], [upper]) : undefined,
     additionalWhere(ctx),
   ]);
 }
@@ -109,6 +130,7 @@ export const idOnly: Strategy = {
   },
   window: idWindow,
   cursorWindow: idWindow,
+  chunkWindow: idChunkWindow,
   bounds: idBounds,
   lagCursor: (t) => ({ column: t.idColumn, half: 'id' }),
   describe: (t) => `rows with ${t.idColumn} after the watermark (ids still in open transactions are read again)`,

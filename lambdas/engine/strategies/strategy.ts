@@ -96,6 +96,12 @@ export interface StrategyDefaults {
   clockSkewSeconds: number;
 }
 
+/** A chunk's primary-key range: keys after `lower` up to and including `upper` (null: open). */
+export interface KeyBounds {
+  lower: string[] | null;
+  upper: string[] | null;
+}
+
 export interface Strategy {
   readonly name: CdcStrategy;
   /** Whether a committed run moves a watermark. */
@@ -118,6 +124,11 @@ export interface Strategy {
   window(ctx: TableContext, from: Watermark, to: Watermark | null): Fragment;
   /** The same, cursor rows only: what --limit counts and cuts in cursor order. */
   cursorWindow(ctx: TableContext, from: Watermark, to: Watermark | null): Fragment;
+  /**
+   * The predicate one chunk's query needs: the window and the chunk's key range, with what the range already
+   * implies left out (the same rows, fewer conditions). Absent: the window and the range, both in full.
+   */
+  chunkWindow?(ctx: TableContext, from: Watermark, to: Watermark, chunk: KeyBounds): Fragment;
   /** Fixes the run's bounds inside the planning snapshot. */
   bounds(input: BoundsInput): Promise<Bounds>;
   /** The column whose MAX `status` compares with the watermark, and which half of the watermark it is. */

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { RunOptions } from '../../domain/manifests.js';
 import { EMPTY_WATERMARK, type Watermark } from '../../domain/model.js';
 import { watermarkAfter } from '../../domain/records.js';
+import { describeChunkSizing } from '../../engine/chunk-size.js';
 import { getTableConfig } from '../../engine/config/index.js';
 import { pipelineTableParts, tableKey } from '../../engine/naming.js';
 import { planWindow } from '../../engine/planner.js';
@@ -38,6 +39,8 @@ export interface TablePreview {
   horizon: string | null;
   warnings: string[];
   skipped: string | null;
+  /** How many rows a chunk holds and why (engine/chunk-size.ts); null when the window is one chunk anyway. */
+  chunkSize: string | null;
   chunks: ChunkPreview[];
   ddl: string;
 }
@@ -116,6 +119,7 @@ export async function previewTable(
       horizon: window.horizon,
       warnings: window.warnings,
       skipped: window.skipped,
+      chunkSize: window.chunkSizing ? describeChunkSizing(window.chunkSizing) : null,
       chunks: window.chunks.map((c) => {
         const q = chunkQuery(ctx, window.from, window.to, c, ctx.strategy.readsCustomQuery ? custom : undefined);
         return { index: c.index, lower: c.lower, upper: c.upper, sql: q.sql, params: q.params };

@@ -205,6 +205,8 @@ function afterStep(state: TaskStateName, t: ExecutionTracker, h: StepHandlers, p
     case 'extract': {
       const r = out as ChunkResult;
       const runId = runIdOf(p);
+      // A part that handed back the rest of its chunk: the chunk is done when its last part is.
+      if (r.rest !== null) return;
       const done = (t.done.get(runId) ?? 0) + 1;
       t.done.set(runId, done);
       const bytes = t.chunkBytes.get(runId) ?? new Map<number, number>();
@@ -247,7 +249,10 @@ function beforeStep(state: TaskStateName, t: ExecutionTracker, p: Payload): void
 /** The retry key of a step: attempts are counted per table step, and per chunk for an extract. */
 function attemptKey(state: TaskStateName, p: Payload): string {
   if (TASK_STATES[state] === 'plan') return `${state}:${tableOf(p)}`;
-  if (TASK_STATES[state] === 'extract') return `${state}:${runIdOf(p)}:${(p.chunk as { index?: number })?.index}`;
+  if (TASK_STATES[state] === 'extract') {
+    const chunk = p.chunk as { index?: number; part?: number } | undefined;
+    return `${state}:${runIdOf(p)}:${chunk?.index}:${chunk?.part ?? 0}`;
+  }
   return `${state}:${runIdOf(p)}`;
 }
 

@@ -24,6 +24,7 @@ import {
 import { committedFloor } from '../../../lambdas/engine/strategies/id-only.js';
 import { strategyFor } from '../../../lambdas/engine/strategies/index.js';
 import { bindFor, tupleAfter, tupleAtOrBefore } from '../../../lambdas/engine/strategies/sql/keyset.js';
+import { chunkQuery } from '../../../lambdas/engine/strategies/sql/reads.js';
 import { buildTableContext } from '../../../lambdas/engine/table-context.js';
 import { mapColumns } from '../../../lambdas/engine/type-map.js';
 import { SchemaChangeError } from '../../../lambdas/errors.js';
@@ -63,6 +64,9 @@ function tableConfig(over: Partial<TableConfig> = {}): TableConfig {
     onColumnDrop: 'keep',
     oversize: 'error',
     chunkRows: 1000,
+    chunkBytes: 256 * 1024 * 1024,
+    chunkSeconds: 300,
+    readRowsPerSecond: 20_000,
     deleteDetection: false,
     deleteDetectionEverySeconds: null,
     verifyEvery: null,
@@ -156,6 +160,33 @@ describe('each strategy’s window', () => {
     expect(full.strategy.window(full, W, H)).toEqual({ sql: '1=1', params: [] });
     expect(full.mode).toBe('replace');
     expect(context({ strategy: 'full_sync', fullSyncMode: 'append' }).mode).toBe('append');
+  });
+  test('a chunk query carries only what its key range does not already imply', () => {
+    const ids = context({ strategy: 'id_only' });
+    const from = { ts: null, id: '7' };
+    const to = { ts: null, id: '90' };
+    const sql = (lower: string[] | null, upper: string[] | null) =>
+      chunkQuery(ids, from, to, { index: 0, lower, upper });
+    const range = (lo: string, hi: string) => ({
+      sql: expect.stringMatching(
+        /WHERE \(`id` > CAST\(\? AS SIGNED\)\) AND \(`id` <= CAST\(\? AS SIGNED\)\) ORDER BY `id`$/,
+      ),
+      params: [lo, hi],
+    });
+    // id_only with the id as the key: one range on the key, the window's bounds only where the chunk is open…
+    expect(sql(['20'], ['40'])).toEqual(range('20', '40'));
+    expect(sql(null, ['40'])).toEqual(range('7', '40'));
+    expect(sql(['40'], null)).toEqual(range('40', '90'));
+    // …and the tighter of the two where both are given (a repair range reaching past H).
+    expect(sql(['3'], ['120'])).toEqual(range('7', '90'));
+    // An additional_where still applies; an empty window reads nothing.
+    const filtered = context({ strategy: 'id_only', additionalWhere: 'name <> "x"' });
+    expect(chunkQuery(filtered, from, to, { index: 0, lower: ['20'], upper: ['40'] }).sql).toMatch(/AND \(.*name.*\)/);
+    expect(chunkQuery(ids, to, to, { index: 0, lower: null, upper: null }).sql).toContain('(1=0)');
+    // A timestamp window is not implied by a key range: hybrid keeps it whole.
+    const hybrid = context();
+    const h = chunkQuery(hybrid, W, H, { index: 0, lower: ['20'], upper: ['40'] });
+    expect(h.params).toEqual([W.ts, W.ts, W.id, H.ts, H.ts, H.id, '20', '40']);
   });
   test('roles refuse what the strategy cannot use, naming the column', () => {
     expect(() => context({ strategy: 'id_only', idColumn: 'name' })).toThrow(

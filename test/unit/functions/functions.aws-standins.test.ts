@@ -11,11 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { ZodError } from 'zod';
 import type { ChunkResult, CommitOutput, LoadOutput, PlanOutput } from '../../../lambdas/domain/manifests.js';
 import { ConfigError } from '../../../lambdas/errors.js';
-import { createOrders, insertOrders, T1 } from '../../e2e/fixtures.js';
+import { createOrders, insertOrders, T1, T2 } from '../../e2e/fixtures.js';
 import { type AwsStandins, startAwsStandins } from '../../support/aws-standins.js';
 import { createHarness, type Harness } from '../../support/harness.js';
 
-type Handler = (event: unknown) => Promise<unknown>;
+type Handler = (event: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
 interface Functions {
   plan: Handler;
   extract: Handler;
@@ -149,6 +149,54 @@ describe('Lambda functions', () => {
     expect(again.skipped).not.toBeNull();
   });
 
+  it('an extract near its Lambda deadline records its part (DynamoDB, S3) and returns the rest; each invocation meters its own rows', async () => {
+    await h.db.conn.query("INSERT INTO orders SELECT seq, CONCAT('order ', seq), NULL, ?, 0 FROM seq_8_to_300", [T2]);
+    const planned = (await fn.plan({ pipeline: 'test', table, options: {} })) as PlanOutput;
+    const run = planned.run!;
+    // Lambda's clock, as this test runs it: 200 s pass each time the function asks how much time it has left.
+    const context = () => {
+      let left = 1_000_000;
+      return { getRemainingTimeInMillis: () => (left -= 200_000) };
+    };
+    // The whole window as one chunk (index 0), so that it is long enough to be cut.
+    let chunk: ChunkResult['rest'] = { index: 0, lower: null, upper: null };
+    const captured = await captureOutput(async () => {
+      const out: ChunkResult[] = [];
+      while (chunk !== null) {
+        const r = (await fn.extract({ run, chunk }, context())) as ChunkResult;
+        out.push(r);
+        chunk = r.rest;
+      }
+      return out;
+    });
+    const parts = captured.result;
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.at(-1)!.rows).toBe(293);
+    const perInvocation = parts.map((p, i) => p.rows - (i === 0 ? 0 : parts[i - 1]!.rows));
+    expect(captured.lines.filter((l) => 'ChunkRows' in l).map((m) => m.ChunkRows)).toEqual(perInvocation);
+
+    const rt = await h.runtime();
+    try {
+      const ledger = (await (await rt.state(rt.pipeline('test'))).getRun(run.runId))!.chunks;
+      expect(ledger.map((c) => c.part ?? 0)).toEqual(parts.map((_, i) => i));
+      expect(ledger.map((c) => c.rows)).toEqual(perInvocation);
+      for (const [i, c] of ledger.entries()) {
+        if (i > 0) expect(c.after).toEqual(ledger[i - 1]!.through);
+        expect(c.key).toBe(parts[i]!.key);
+        expect(c.key.endsWith(i === 0 ? '/chunk-00000.parquet' : `/chunk-00000-p000${i}.parquet`)).toBe(true);
+      }
+      expect(ledger.at(-1)!.through).toBeUndefined();
+    } finally {
+      await rt.close();
+    }
+    // A step with no time left reads nothing: ChunkDeadlineError, by name, which the state machine does not retry.
+    const err = await fn
+      .extract({ run, chunk: { index: 1, lower: null, upper: null } }, { getRemainingTimeInMillis: () => 0 })
+      .catch((e: unknown) => e);
+    expect((err as Error).name).toBe('ChunkDeadlineError');
+    await fn.abort({ run, error: { Error: 'Test', Cause: 'the parts were checked' } });
+  });
+
   it('refuses an event without a table with a ZodError naming the field, logs it and rethrows it as-is', async () => {
     const { lines, result } = await captureOutput(async () =>
       fn.plan({ pipeline: 'test', options: {} }).then(
@@ -177,7 +225,7 @@ describe('Lambda functions', () => {
 
   it('the Abort function also takes an execution status change (the reaper): the runs of that execution end failed, their lease released', async () => {
     const execution = 'arn:aws:states:us-east-1:123456789012:execution:highwater-table:dead-1';
-    await insertOrders(h, [8], T1.replace('00:00:00', '00:00:01'));
+    await insertOrders(h, [301], T1.replace('00:00:00', '00:00:01'));
     const planned = (await fn.plan({ pipeline: 'test', table, options: {}, adhoc: null, execution })) as PlanOutput;
     const run = planned.run!;
     const event = {

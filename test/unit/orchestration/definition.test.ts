@@ -200,8 +200,9 @@ test('the chunk Map takes its concurrency from the request options, defaulted by
   });
   expect(map.MaxConcurrency).toBeUndefined();
   // Each iteration returns its chunk index only: the Map's result stays small.
-  const iteration = (map.ItemProcessor as { States: Record<string, State> }).States.ExtractChunk!;
-  expect(iteration.OutputPath).toBe('$.Payload.index');
+  const iteration = (map.ItemProcessor as { States: Record<string, State> }).States;
+  expect(iteration.ExtractChunk!.Next).toBe('ExtractChunkHasRest');
+  expect(iteration.ExtractChunkDone).toEqual({ Type: 'Pass', OutputPath: '$.extracted.out.index', End: true });
   expect(
     JSON.stringify(states(syncStateMachineDefinition(TABLE_ARN, { defaultMaxConcurrency: 7 })).Defaults),
   ).toContain('"maxWorkers":7');
@@ -232,7 +233,13 @@ test('a staged chunk list goes to a Distributed Map reading it with ItemReader; 
   expect(processor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
   const child = processor.States.ExtractStagedChunk!;
   expect((child.Parameters as { FunctionName: string }).FunctionName).toBe(ARNS.extract);
-  expect(child.OutputPath).toBe('$.Payload.index');
+  expect(child.ResultSelector).toEqual({ 'out.$': '$.Payload' });
+  expect(child.Next).toBe('ExtractStagedChunkHasRest');
+  expect(processor.States.ExtractStagedChunkDone).toEqual({
+    Type: 'Pass',
+    OutputPath: '$.extracted.out.index',
+    End: true,
+  });
   // After either Map the chunk list leaves the state.
   expect(JSON.stringify(t.ChunksInLedger)).not.toContain('chunks');
 });
@@ -261,6 +268,7 @@ test('the local translation serves the Distributed Map as a Task and moves Task 
     itemProcessor: {
       ...(deployed.ItemProcessor as Record<string, unknown>),
       States: {
+        ...(deployed.ItemProcessor as { States: Record<string, State> }).States,
         ExtractStagedChunk: {
           ...(deployed.ItemProcessor as { States: Record<string, State> }).States.ExtractStagedChunk,
           TimeoutSeconds: TABLE_TIMEOUT_SECONDS,
@@ -322,6 +330,11 @@ function run(name: string, extra: Payload = {}) {
  * Runs the sync state machine; its RunTable task runs the table state machine (a stand-in for
  * startExecution.sync:2). `output.tables` is each table execution's own output, in order.
  */
+/** What the extract step returns for a chunk read in one step (or its last part, with the chunk's totals). */
+function chunkResult(index: number, rows: number, bytes: number, rest: unknown = null) {
+  return { index, key: `chunk-${index}`, rows, bytes, maxCursor: null, rest };
+}
+
 async function execute(input: unknown, handlers: Record<string, (p: Payload) => unknown>) {
   const table = new StateMachine(stateMachineDefinition(ARNS) as never);
   const sync = new StateMachine(syncStateMachineDefinition(TABLE_ARN, { defaultMaxConcurrency: 3 }) as never);
@@ -376,7 +389,7 @@ test('executed: defaults fill pipeline and options, adhoc reaches Plan, chunk co
         peak = Math.max(peak, inFlight);
         await new Promise((res) => setTimeout(res, 15));
         inFlight--;
-        return { index: (p.chunk as { index: number }).index, rows: 2, bytes: 10 };
+        return chunkResult((p.chunk as { index: number }).index, 2, 10);
       },
       Load: (p) => {
         expect(p.chunks).toBe('in-ledger');
@@ -453,7 +466,7 @@ test('executed: options.maxWorkers bounds the chunk Map; backup-only skips Load 
         peak = Math.max(peak, inFlight);
         await new Promise((res) => setTimeout(res, 15));
         inFlight--;
-        return { index: (p.chunk as { index: number }).index, rows: 1, bytes: 1 };
+        return chunkResult((p.chunk as { index: number }).index, 1, 1);
       },
       Load: () => {
         throw new Error('Load must not run for a backup-only run');
@@ -491,7 +504,7 @@ test('executed: one table failing is aborted and reported while the others commi
           warnings: [],
         };
       },
-      ExtractChunk: () => ({ index: 0, rows: 1, bytes: 1 }),
+      ExtractChunk: () => chunkResult(0, 1, 1),
       Load: () => ({ rowsLoaded: 1, rowsStaged: 1, rowsDeleted: 0, files: 1 }),
       Commit: () => ({ status: 'committed', watermark: { ts: null, id: '1' }, rowsExtracted: 1, rowsLoaded: 1 }),
       Abort: (p) => {
@@ -517,7 +530,7 @@ test('executed: a Verify that fails after the commit is caught into TableCommitt
         horizon: null,
         warnings: [],
       }),
-      ExtractChunk: () => ({ index: 0, rows: 1, bytes: 1 }),
+      ExtractChunk: () => chunkResult(0, 1, 1),
       Load: () => ({ rowsLoaded: 1, rowsStaged: 1, rowsDeleted: 0, files: 1 }),
       Commit: () => ({ status: 'committed', watermark: { ts: null, id: '1' }, rowsExtracted: 1, rowsLoaded: 1 }),
       Verify: () => {
@@ -528,4 +541,58 @@ test('executed: a Verify that fails after the commit is caught into TableCommitt
   expect(r.ok).toBe(true);
   const [t] = (r as unknown as { output: { tables: Record<string, unknown>[] } }).output.tables;
   expect(t).toMatchObject({ status: 'committed', verification: null, verifyError: { Error: 'DataError' } });
+});
+
+test('executed: a chunk that hands back the rest of its range runs again on it until the rest is null', async () => {
+  const extracted: Payload[] = [];
+  const loads: Payload[] = [];
+  const r = await execute(
+    { tables: ['s.a'] },
+    {
+      Plan: () => ({
+        run: run('s.a'),
+        chunks: [0, 1].map((index) => ({ index, lower: null, upper: null })),
+        chunkCount: 2,
+        stagedChunks: null,
+        skipped: null,
+        horizon: null,
+        warnings: [],
+      }),
+      ExtractChunk: (p) => {
+        extracted.push(p);
+        const chunk = p.chunk as { index: number; part?: number; before?: { rows: number; bytes: number } };
+        const part = chunk.part ?? 0;
+        // Chunk 1 stops twice near its deadline: parts 0, 1 and 2, 3 rows each.
+        if (chunk.index === 1 && part < 2) {
+          const before = chunk.before ?? { rows: 0, bytes: 0 };
+          const total = { rows: before.rows + 3, bytes: before.bytes + 30 };
+          const rest = { index: 1, part: part + 1, lower: [`k${part}`], upper: null, before: total };
+          return chunkResult(1, total.rows, total.bytes, rest);
+        }
+        return chunkResult(chunk.index, (chunk.before?.rows ?? 0) + 3, (chunk.before?.bytes ?? 0) + 30);
+      },
+      Load: (p) => {
+        loads.push(p);
+        return { rowsLoaded: 12, rowsStaged: 12, rowsDeleted: 0, files: 4 };
+      },
+      Commit: () => ({ status: 'committed', watermark: { ts: null, id: '9' }, rowsExtracted: 12, rowsLoaded: 12 }),
+    },
+  );
+  expect(r.ok).toBe(true);
+  const seen = extracted.map((p) => {
+    const c = p.chunk as { index: number; part?: number; lower: unknown };
+    return [c.index, c.part ?? 0, c.lower];
+  });
+  expect(seen).toEqual(
+    expect.arrayContaining([
+      [0, 0, null],
+      [1, 0, null],
+      [1, 1, ['k0']],
+      [1, 2, ['k1']],
+    ]),
+  );
+  expect(seen).toHaveLength(4);
+  // Every continuation carries the run; Load then takes the chunks (and their parts) from the ledger.
+  for (const p of extracted) expect((p.run as { runId: string }).runId).toBe('run-s.a');
+  expect(loads[0]!.chunks).toBe('in-ledger');
 });

@@ -36,6 +36,15 @@ export function additionalWhere(ctx: Pick<TableContext, 'table'>): Fragment | un
 
 const JUDGED_WHERE = new Map<string, string>();
 
+/** MySQL's size estimate of the table (no scan): what chunk sizing reads (engine/chunk-size.ts). */
+export function tableSizeQuery(ctx: Pick<TableContext, 'table'>): Fragment {
+  return frag(
+    `SELECT AVG_ROW_LENGTH AS avg_row_length, DATA_LENGTH AS data_length, TABLE_ROWS AS table_rows
+     FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
+    [ctx.table.sourceSchema, ctx.table.sourceTable],
+  );
+}
+
 export function chunkPredicate(ctx: Pick<TableContext, 'pk'>, chunk: Pick<ChunkSpec, 'lower' | 'upper'>): Fragment {
   return and([
     chunk.lower ? tupleAfter(ctx.pk, chunk.lower) : undefined,
@@ -81,7 +90,9 @@ export function chunkQuery(
       params: [...user.params, ...limit.params],
     };
   }
-  const where = and([ctx.strategy.window(ctx, from, to), chunkPredicate(ctx, chunk)]);
+  const where =
+    ctx.strategy.chunkWindow?.(ctx, from, to, chunk) ??
+    and([ctx.strategy.window(ctx, from, to), chunkPredicate(ctx, chunk)]);
   return {
     sql: `SELECT ${cols} FROM ${fromClause(ctx)} WHERE ${where.sql}${orderBy(ctx.pk)}`,
     params: where.params,

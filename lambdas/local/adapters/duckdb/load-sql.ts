@@ -28,7 +28,8 @@ export function createStagingSql(stageName: string, columns: readonly MappedColu
 /** `$1` is the list of Parquet locations; columns are selected by name so a missing one fails loudly. */
 export function fillStagingSql(stageName: string, columns: readonly MappedColumn[]): string {
   const names = columnList(columns.map((c) => c.target));
-  return `INSERT INTO ${quoteAnsi(stageName)} (${names}) SELECT ${names} FROM read_parquet($1)`;
+  // The staging keys hold `run=<id>/`, which DuckDB would otherwise take for a hive partition column on every file.
+  return `INSERT INTO ${quoteAnsi(stageName)} (${names}) SELECT ${names} FROM read_parquet($1, hive_partitioning = false)`;
 }
 
 /** One row per key: the greatest cursor tuple wins (NULL cursors lose); any one row when there is no cursor. */

@@ -177,9 +177,16 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
   }
 
   await conn.run(createStagingSql(stage, stagingColumns(req)));
-  // Each group of files with its own columns (LoadRequest.fileGroups): a column a group lacks stays NULL.
-  for (const g of [{ columns: req.columns, files: req.files }, ...(req.fileGroups ?? [])]) {
-    if (g.files.length > 0) await conn.run(fillStagingSql(stage, g.columns), [listValue(g.files)], [LIST(VARCHAR)]);
+  // The staging table's row order means nothing (dedupe orders by cursor), so DuckDB need not keep the files'
+  // order: with thousands of small files that halves the time and memory of reading them.
+  await conn.run('SET preserve_insertion_order = false');
+  try {
+    // Each group of files with its own columns (LoadRequest.fileGroups): a column a group lacks stays NULL.
+    for (const g of [{ columns: req.columns, files: req.files }, ...(req.fileGroups ?? [])]) {
+      if (g.files.length > 0) await conn.run(fillStagingSql(stage, g.columns), [listValue(g.files)], [LIST(VARCHAR)]);
+    }
+  } finally {
+    await conn.run('RESET preserve_insertion_order');
   }
   const rowsStaged = await scalarCount(conn, `SELECT count(*) FROM ${quoteAnsi(stage)}`);
   if (rowsStaged !== req.expectedRows) {

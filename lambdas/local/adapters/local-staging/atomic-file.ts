@@ -20,16 +20,29 @@ export function isMissing(e: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/**
+ * Directories this process made (or found) for staged files: a run writes all its chunks into one, so it is made
+ * once rather than once per file. A directory deleted meanwhile shows as ENOENT on open and is made again.
+ */
+const madeDirs = new Set<string>();
+
 async function openTempBeside(target: string): Promise<{ temp: string; handle: FileHandle }> {
   const dir = dirname(target);
   for (let attempt = 0; ; attempt++) {
-    await mkdir(dir, { recursive: true });
+    if (attempt > 0 || !madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      if (madeDirs.size > 10_000) madeDirs.clear();
+      madeDirs.add(dir);
+    }
     const temp = join(dir, `${TEMP_MARK}${randomBytes(6).toString('hex')}-${basename(target)}`);
     try {
       return { temp, handle: await open(temp, 'wx') };
     } catch (e) {
       // A concurrent delete may prune the directory between mkdir and open; make it again.
-      if (errorCode(e) === 'ENOENT' && attempt < 3) continue;
+      if (errorCode(e) === 'ENOENT' && attempt < 3) {
+        madeDirs.delete(dir);
+        continue;
+      }
       throw e;
     }
   }

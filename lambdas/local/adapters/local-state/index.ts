@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { VerificationRecord } from '../../../domain/manifests.js';
 import type { Watermark } from '../../../domain/model.js';
-import { chunkSchema, watermarkAfter, watermarkSchema } from '../../../domain/records.js';
+import { chunkSchema, RUN_STATUSES, watermarkAfter, watermarkSchema } from '../../../domain/records.js';
 import { ConfigError, DataError, LeaseHeldError, LeaseLostError } from '../../../errors.js';
 import {
   checkLeaseOwner,
@@ -65,6 +65,7 @@ const RUN_COLUMNS = [
 ] as const;
 
 const sumsSchema = z.object({ rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() });
+const runStatusSchema = z.object({ status: z.enum(RUN_STATUSES) });
 
 function prepareStatements(db: Database.Database) {
   const runColumnList = RUN_COLUMNS.map((c) => `"${c}"`).join(', ');
@@ -98,21 +99,24 @@ function prepareStatements(db: Database.Database) {
     ),
     listRuns: db.prepare('SELECT * FROM "runs" WHERE "table_key" = ? ORDER BY "run_id"'),
     getChunks: db.prepare(
-      'SELECT "idx", "key", "rows", "bytes", "started_at", "finished_at", "truncated_json" FROM "chunks" WHERE "run_id" = ? ORDER BY "idx"',
+      `SELECT "idx", "part", "key", "rows", "bytes", "after_json", "through_json", "started_at", "finished_at",
+         "truncated_json" FROM "chunks" WHERE "run_id" = ? ORDER BY "idx", "part"`,
     ),
+    getChunkTotals: db.prepare('SELECT "rows", "bytes" FROM "chunks" WHERE "run_id" = ? AND "idx" = ? AND "part" = ?'),
+    getRunStatus: db.prepare('SELECT "status" FROM "runs" WHERE "run_id" = ?'),
     deleteChunks: db.prepare('DELETE FROM "chunks" WHERE "run_id" = ?'),
     upsertChunk: db.prepare(
-      `INSERT INTO "chunks" ("run_id", "idx", "key", "rows", "bytes", "started_at", "finished_at", "truncated_json")
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT ("run_id", "idx") DO UPDATE SET "key" = excluded."key", "rows" = excluded."rows",
-         "bytes" = excluded."bytes", "started_at" = excluded."started_at", "finished_at" = excluded."finished_at",
+      `INSERT INTO "chunks" ("run_id", "idx", "part", "key", "rows", "bytes", "after_json", "through_json",
+         "started_at", "finished_at", "truncated_json")
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT ("run_id", "idx", "part") DO UPDATE SET "key" = excluded."key", "rows" = excluded."rows",
+         "bytes" = excluded."bytes", "after_json" = excluded."after_json", "through_json" = excluded."through_json",
+         "started_at" = excluded."started_at", "finished_at" = excluded."finished_at",
          "truncated_json" = excluded."truncated_json"`,
     ),
-    sumChunks: db.prepare(
-      'SELECT coalesce(sum("rows"), 0) AS "rows", coalesce(sum("bytes"), 0) AS "bytes" FROM "chunks" WHERE "run_id" = ?',
-    ),
-    setRunTotals: db.prepare(
-      'UPDATE "runs" SET "rows_extracted" = ?, "bytes" = ?, "updated_at" = ? WHERE "run_id" = ?',
+    addRunTotals: db.prepare(
+      `UPDATE "runs" SET "rows_extracted" = "rows_extracted" + ?, "bytes" = "bytes" + ?, "updated_at" = ?
+       WHERE "run_id" = ?`,
     ),
     upsertVerification: db.prepare(
       `INSERT INTO "verifications" ("table_key", "at", "record_json") VALUES (?, ?, ?)
@@ -170,7 +174,9 @@ function verificationFromRow(path: string, tableKey: string, row: unknown): Veri
 function checkChunk(runId: string, chunk: ChunkRecord): ChunkRecord {
   const parsed = chunkSchema.safeParse(chunk);
   if (!parsed.success) {
-    throw new DataError(`chunk of run ${runId}: index, rows and bytes must be non-negative integers and key a string`);
+    throw new DataError(
+      `chunk of run ${runId}: index, part, rows and bytes must be non-negative integers, key a string, and only a part > 0 starts after a key (${parsed.error.issues.map((i) => i.message).join('; ')})`,
+    );
   }
   return parsed.data;
 }
@@ -191,7 +197,10 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
   const readRun = (runId: string): RunRecord | undefined => {
     const row = q.getRun.get(runId);
     if (row === undefined) return undefined;
-    return runFromRow(row, q.getChunks.all(runId).map(chunkFromRow));
+    return runFromRow(
+      row,
+      q.getChunks.all(runId).map((c) => chunkFromRow(runId, c)),
+    );
   };
   const requireRun = (what: string, runId: string): RunRecord => {
     const run = readRun(runId);
@@ -202,7 +211,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
     q.upsertRun.run(runToParams(run));
     if (!replaceChunks) return;
     q.deleteChunks.run(run.runId);
-    for (const c of run.chunks) q.upsertChunk.run(run.runId, ...chunkToParams(c));
+    for (const c of run.chunks) q.upsertChunk.run(...chunkToParams(run.runId, c));
   };
   /** Refuses a manual watermark change while any run holds a live lease on the table. */
   const refuseWhileLeased = (tableKey: string, at: string): void => {
@@ -212,6 +221,21 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
   const until = (at: Date, ttlSeconds: number): string => new Date(at.getTime() + ttlSeconds * 1000).toISOString();
   // IMMEDIATE takes the write lock before the first read, so checks and writes see one consistent state.
   const atomically = <T>(fn: () => T): T => db.transaction(fn).immediate();
+  /**
+   * A transaction that need not survive power loss on its own: a chunk record or a lease renewal. WAL with
+   * synchronous=NORMAL still commits it atomically and keeps it through a process crash; only an OS crash or power
+   * loss may drop the newest such writes — a run in flight then, which dies with the machine and is read again.
+   * The next ordinary (FULL) commit makes them durable too. It spares the fsync that made recording a small
+   * chunk cost milliseconds of the event loop (better-sqlite3 is synchronous).
+   */
+  const atomicallyNoSync = <T>(fn: () => T): T => {
+    db.pragma('synchronous = NORMAL');
+    try {
+      return atomically(fn);
+    } finally {
+      db.pragma('synchronous = FULL');
+    }
+  };
   // Multi-statement reads share one snapshot (a run and its chunks) without taking the write lock.
   const snapshot = <T>(fn: () => T): T => db.transaction(fn).deferred();
   const claims = localClaimStore(db, path, now, atomically);
@@ -248,7 +272,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
 
     async renewLease(tableKey, holder, ttlSeconds) {
       checkTtl(tableKey, ttlSeconds);
-      return atomically(() => {
+      return atomicallyNoSync(() => {
         const current = readLease(tableKey);
         // An expired lease nobody took over is still ours: the work it guards has not been disturbed.
         if (current === undefined || current.holder !== holder) {
@@ -317,15 +341,19 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
 
     async recordChunk(runId, chunk) {
       const c = checkChunk(runId, chunk);
-      atomically(() => {
-        const run = requireRun(`recordChunk ${c.index}`, runId);
-        if (FINISHED.has(run.status)) {
-          throw new DataError(`recordChunk ${c.index}: run ${runId} is already ${run.status}; it takes no more chunks`);
+      const what = `recordChunk ${c.index}${c.part ? ` part ${c.part}` : ''}`;
+      atomicallyNoSync(() => {
+        // The run's status alone: reading every chunk of the run here made recording n chunks cost n².
+        const status = runStatusSchema.safeParse(q.getRunStatus.get(runId));
+        if (!status.success) throw new DataError(`${what}: run ${runId} is not in the state file ${path}`);
+        if (FINISHED.has(status.data.status)) {
+          throw new DataError(`${what}: run ${runId} is already ${status.data.status}; it takes no more chunks`);
         }
-        q.upsertChunk.run(runId, ...chunkToParams(c));
-        // Totals are recomputed from the chunk rows, so a retried chunk replaces its count instead of adding to it.
-        const sums = sumsSchema.parse(q.sumChunks.get(runId));
-        q.setRunTotals.run(sums.rows, sums.bytes, now().toISOString(), runId);
+        const old = q.getChunkTotals.get(runId, c.index, c.part ?? 0);
+        const before = old === undefined ? { rows: 0, bytes: 0 } : sumsSchema.parse(old);
+        q.upsertChunk.run(...chunkToParams(runId, c));
+        // Totals move by the difference, so a retried chunk replaces its count instead of adding to it.
+        q.addRunTotals.run(c.rows - before.rows, c.bytes - before.bytes, now().toISOString(), runId);
       });
     },
 
@@ -350,7 +378,7 @@ export function createLocalStateStore(opts: LocalStateStoreOptions): StateStore 
           .all(tableKey)
           .map((row) => runFromRow(row, []))
           .filter((r) => wanted === undefined || wanted.has(r.status))
-          .map((r) => ({ ...r, chunks: q.getChunks.all(r.runId).map(chunkFromRow) })),
+          .map((r) => ({ ...r, chunks: q.getChunks.all(r.runId).map((c) => chunkFromRow(r.runId, c)) })),
       );
     },
 

@@ -62,13 +62,17 @@ const runRowSchema = z.object({
 
 const chunkRowSchema = z.object({
   idx: count,
+  part: count,
   key: text,
   rows: count,
   bytes: count,
+  after_json: nullableText,
+  through_json: nullableText,
   started_at: nullableText,
   finished_at: nullableText,
   truncated_json: nullableText.optional(),
 });
+const keyJsonSchema = z.array(z.string()).min(1);
 const truncatedSchema = z.record(z.string(), count);
 
 function parseRow<S extends z.ZodType>(schema: S, table: string, row: unknown): z.output<S> {
@@ -115,25 +119,52 @@ export function leaseToParams(
   ];
 }
 
-export function chunkFromRow(row: unknown): ChunkRecord {
+function keyFromJson(runId: string, text: string): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const parsed = keyJsonSchema.safeParse(value);
+  if (!parsed.success)
+    throw new DataError(`state file: a chunk key bound of run ${runId} is not a JSON list of strings`);
+  return parsed.data;
+}
+
+/** A chunk row; the part fields appear only for a chunk read in parts (ChunkRecord leaves them out otherwise). */
+export function chunkFromRow(runId: string, row: unknown): ChunkRecord {
   const r = parseRow(chunkRowSchema, 'chunks', row);
-  const chunk: ChunkRecord = { index: r.idx, key: r.key, rows: r.rows, bytes: r.bytes };
+  const c: ChunkRecord = { index: r.idx, key: r.key, rows: r.rows, bytes: r.bytes };
+  if (r.part !== 0) c.part = r.part;
+  if (r.after_json !== null) c.after = keyFromJson(runId, r.after_json);
+  if (r.through_json !== null) c.through = keyFromJson(runId, r.through_json);
   // Absent, not null, on chunks recorded before extract times were kept: a record reads back as it was written.
-  if (r.started_at !== null) chunk.startedAt = r.started_at;
-  if (r.finished_at !== null) chunk.finishedAt = r.finished_at;
-  if (r.truncated_json) chunk.truncated = parseRow(truncatedSchema, 'chunks', JSON.parse(r.truncated_json));
-  return chunk;
+  if (r.started_at !== null) c.startedAt = r.started_at;
+  if (r.finished_at !== null) c.finishedAt = r.finished_at;
+  if (r.truncated_json) c.truncated = parseRow(truncatedSchema, 'chunks', JSON.parse(r.truncated_json));
+  return c;
 }
 
 /**
- * Parameters of a chunk row, in column order (idx, key, rows, bytes, started_at, finished_at, truncated_json)
- * after run_id.
+ * Positional parameters of a chunk row: run_id, idx, part, key, rows, bytes, after_json, through_json, started_at,
+ * finished_at, truncated_json.
  */
-export function chunkToParams(
-  c: ChunkRecord,
-): [number, string, number, number, string | null, string | null, string | null] {
+export function chunkToParams(runId: string, c: ChunkRecord): unknown[] {
   const truncated = c.truncated && Object.keys(c.truncated).length > 0 ? JSON.stringify(c.truncated) : null;
-  return [c.index, c.key, c.rows, c.bytes, c.startedAt ?? null, c.finishedAt ?? null, truncated];
+  return [
+    runId,
+    c.index,
+    c.part ?? 0,
+    c.key,
+    c.rows,
+    c.bytes,
+    c.after === undefined ? null : JSON.stringify(c.after),
+    c.through === undefined ? null : JSON.stringify(c.through),
+    c.startedAt ?? null,
+    c.finishedAt ?? null,
+    truncated,
+  ];
 }
 
 export function runFromRow(row: unknown, chunks: ChunkRecord[]): RunRecord {

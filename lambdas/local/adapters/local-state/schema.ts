@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ConfigError, describeError } from '../../../errors.js';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** Exported for tests that build a file of an older version. */
 export const MIGRATIONS: readonly string[] = [
@@ -106,6 +106,28 @@ export const MIGRATIONS: readonly string[] = [
     "fingerprint" TEXT NOT NULL,
     "first_seen_at" TEXT NOT NULL
   ) STRICT;
+  `,
+  // 6 → 7: a chunk may be read in parts (an extract that stopped near its deadline hands the rest on): a part
+  // number in the key, and the keys each part starts after and stopped at (JSON arrays; null for a whole chunk).
+  `
+  CREATE TABLE "chunks_v7" (
+    "run_id" TEXT NOT NULL REFERENCES "runs" ("run_id") ON DELETE CASCADE,
+    "idx" INTEGER NOT NULL,
+    "part" INTEGER NOT NULL DEFAULT 0,
+    "key" TEXT NOT NULL,
+    "rows" INTEGER NOT NULL,
+    "bytes" INTEGER NOT NULL,
+    "after_json" TEXT,
+    "through_json" TEXT,
+    "started_at" TEXT,
+    "finished_at" TEXT,
+    "truncated_json" TEXT,
+    PRIMARY KEY ("run_id", "idx", "part")
+  ) STRICT;
+  INSERT INTO "chunks_v7" ("run_id", "idx", "part", "key", "rows", "bytes", "started_at", "finished_at", "truncated_json")
+    SELECT "run_id", "idx", 0, "key", "rows", "bytes", "started_at", "finished_at", "truncated_json" FROM "chunks";
+  DROP TABLE "chunks";
+  ALTER TABLE "chunks_v7" RENAME TO "chunks";
   `,
 ];
 

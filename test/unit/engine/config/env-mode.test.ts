@@ -78,7 +78,10 @@ describe('single-connection mode (environment)', () => {
     expect(p.processing).toEqual({
       maxWorkers: 4,
       batchSize: 65536,
-      chunkRows: 100000,
+      chunkRows: null,
+      chunkBytes: 268435456,
+      chunkSeconds: 300,
+      readRowsPerSecond: 20000,
       leaseSeconds: 3600,
       maxInlineChunks: 1000,
     });
@@ -171,7 +174,10 @@ describe('single-connection mode (environment)', () => {
       clockSkewSeconds: 15,
       onColumnDrop: 'keep',
       oversize: 'error',
-      chunkRows: 100000,
+      chunkRows: null,
+      chunkBytes: 268435456,
+      chunkSeconds: 300,
+      readRowsPerSecond: 20000,
       deleteDetection: false,
       deleteDetectionEverySeconds: null,
       verifyEvery: null,

@@ -144,6 +144,16 @@ describe('pipeline file errors name file:line:column and the key path', () => {
       ['    chunk_rows: 0\n', '0', 'tables.shop.orders.chunk_rows: must be at least 1'],
       ['    chunk_rows: lots\n', 'lots', 'tables.shop.orders.chunk_rows: expected an integer, got "lots"'],
       [
+        '    processing:\n      chunk_bytes: 12 parsecs\n',
+        '12 parsecs',
+        'tables.shop.orders.processing.chunk_bytes: "12 parsecs" is not a size: write bytes (268435456) or 512KB, 256MiB, 1GB',
+      ],
+      [
+        '    processing:\n      chunk_seconds: 0\n',
+        '0',
+        'tables.shop.orders.processing.chunk_seconds: chunk_seconds must be more than 0',
+      ],
+      [
         '    cdc_timestamp_column: "updated_at`; --"\n',
         '"updated_at',
         'tables.shop.orders.cdc_timestamp_column: column "updated_at`; --" may only use letters, digits, _ and $ (1–64)',

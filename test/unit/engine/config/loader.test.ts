@@ -75,6 +75,8 @@ const SALES = `pipeline:
   processing:
     max_workers: 6
     timeout_minutes: 30
+    chunk_bytes: 64MiB
+    read_rows_per_second: 5000
   default_table_config:
     cdc_strategy: timestamp_only
     lag: 30s
@@ -90,6 +92,9 @@ tables:
       chunk_rows: 3333
   shop.events:
     cdc_strategy: id_only
+    processing:
+      chunk_bytes: 1GB
+      chunk_seconds: 2m
     timestamp_format: auto
     lookback: 2h
     primary_key: event_id
@@ -228,6 +233,9 @@ describe('pipelines/NAME.yml', () => {
       maxWorkers: 6,
       batchSize: 5000,
       chunkRows: 7000,
+      chunkBytes: 64 * 1024 * 1024,
+      chunkSeconds: 300,
+      readRowsPerSecond: 5000,
       leaseSeconds: 1800,
       maxInlineChunks: 1000,
     });
@@ -254,6 +262,9 @@ describe('pipelines/NAME.yml', () => {
       onColumnDrop: 'keep',
       oversize: 'error',
       chunkRows: 3333, // the table's processing.chunk_rows wins…
+      chunkBytes: 64 * 1024 * 1024, // the pipeline's sizing, under every table…
+      chunkSeconds: 300,
+      readRowsPerSecond: 5000,
       deleteDetection: false,
       deleteDetectionEverySeconds: null,
       verifyEvery: null,
@@ -264,6 +275,8 @@ describe('pipelines/NAME.yml', () => {
     expect(events.strategy).toBe('id_only');
     expect(events.timestampFormat).toBe('datetime'); // the old "auto"
     expect(events.lookbackSeconds).toBe(7200);
+    // …unless the table sizes its own chunks.
+    expect([events.chunkBytes, events.chunkSeconds, events.readRowsPerSecond]).toEqual([1e9, 120, 5000]);
     expect(events.primaryKey).toEqual(['event_id']);
     expect(events.sortkey).toEqual(['created_at', 'event_id']);
     const countries = getTableConfig(p, 'shop.countries');
@@ -292,7 +305,10 @@ describe('pipelines/NAME.yml', () => {
     expect(p.processing).toEqual({
       maxWorkers: 4,
       batchSize: 65536,
-      chunkRows: 100000,
+      chunkRows: null,
+      chunkBytes: 268435456,
+      chunkSeconds: 300,
+      readRowsPerSecond: 20000,
       leaseSeconds: 3600,
       maxInlineChunks: 1000,
     });

@@ -129,6 +129,24 @@ describe('listing', () => {
     expect(l.totals).toMatchObject({ files: 8, safeFiles: 7, unsafeFiles: 1 });
   });
 
+  test('a chunk read in parts: every part file is a chunk of its run', async () => {
+    const r = await run('committed', 1);
+    const part = chunkKey('', parts, r.runId, 0, 1);
+    expect(part.endsWith('/chunk-00000-p0001.parquet')).toBe(true);
+    await put(part);
+    await state.updateRun(r.runId, {
+      chunks: [
+        { ...r.chunks[0]!, through: ['5'] },
+        { index: 0, part: 1, key: part, rows: 3, bytes: 7, after: ['5'] },
+      ],
+    });
+    const l = await listStagedFiles(scope);
+    expect(l.files.filter((f) => f.runId === r.runId).map((f) => [f.kind, f.safe])).toEqual([
+      ['chunk', true],
+      ['chunk', true],
+    ]);
+  });
+
   test('a run holding a live lease is in use, and so is a staged run while another run holds it', async () => {
     const staged = await run('staged');
     const live = await run('extracting');

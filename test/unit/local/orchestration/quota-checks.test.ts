@@ -72,16 +72,20 @@ function flaky(n: number, then: Stub): Stub {
 }
 
 describe('history', () => {
-  it('counts what Step Functions writes: every state, and seven events per inline Map iteration', async () => {
+  it('counts what Step Functions writes: every state, and eleven events per inline Map iteration', async () => {
     const five = await table({ Plan: () => planOf(5) });
     const ten = await table({ Plan: () => planOf(10) });
     expect([five.status, ten.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     const task = HISTORY_EVENTS['lambda-task'];
-    // MapIterationStarted, TaskStateEntered, TaskScheduled, TaskStarted, TaskSucceeded, TaskStateExited, MapIterationSucceeded.
-    expect(ten.historyEvents - five.historyEvents).toBe(5 * (2 + task.entered + task.exited));
-    expect(inlineChunkEventsWorst(0)).toBe(7);
+    const simple = HISTORY_EVENTS.simple;
+    // MapIterationStarted, TaskStateEntered, TaskScheduled, TaskStarted, TaskSucceeded, TaskStateExited, the parts
+    // loop's Choice and closing Pass (entered and exited each), MapIterationSucceeded.
+    expect(ten.historyEvents - five.historyEvents).toBe(
+      5 * (2 + task.entered + task.exited + 2 * (simple.entered + simple.exited)),
+    );
+    expect(inlineChunkEventsWorst(0)).toBe(11);
     // The rest: ExecutionStarted/Succeeded, six Pass and Choice states (2 each), Plan, Load, Commit (5 each), the Map (4).
-    expect(five.historyEvents - 5 * 7).toBe(2 + 6 * 2 + 3 * 5 + 4);
+    expect(five.historyEvents - 5 * 11).toBe(2 + 6 * 2 + 3 * 5 + 4);
   });
 
   it("stays within Plan's worst-case budget when every step is retried to the end and the run is aborted", async () => {
@@ -104,7 +108,7 @@ describe('history', () => {
 
   it('fails the execution once its history passes 25,000 events, as Step Functions would', async () => {
     const seen: string[] = [];
-    const chunks = Math.ceil(MAX_HISTORY_EVENTS / 7) + 10;
+    const chunks = Math.ceil(MAX_HISTORY_EVENTS / inlineChunkEventsWorst(0)) + 10;
     const end = await table({ Plan: () => planOf(chunks) }, seen);
     expect(end.status).toBe('FAILED');
     expect(end.error?.Error).toBe('States.Runtime');
@@ -182,7 +186,8 @@ describe('a Distributed Map, served locally', () => {
     expect(out).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(peak).toBe(3);
     // ExecutionStarted, the Task's five events, ExecutionSucceeded: per child, whatever the number of items.
-    expect(ends.map((e) => [e.kind, e.historyEvents])).toEqual(items.map(() => ['map-child', 7]));
+    // ExecutionStarted, the Task (5), the parts loop's Choice and Pass (2 each), ExecutionSucceeded.
+    expect(ends.map((e) => [e.kind, e.historyEvents])).toEqual(items.map(() => ['map-child', 11]));
   });
 
   it('fails with States.ExceedToleratedFailureThreshold after a child fails, starting no more children', async () => {
