@@ -6,6 +6,7 @@ import { CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { ExitCode, HighwaterError } from '../../lambdas/errors.js';
 import { ExitError } from './exit.js';
+import { jsonWritten } from './output.js';
 import { createProgram } from './program.js';
 
 /** Under --json a failure is a JSON object on stdout (what a script parses), not text on stderr. */
@@ -32,7 +33,7 @@ function jsonFailure(e: unknown, exitCode: number): number {
 
 export async function main(argv: string[]): Promise<number> {
   const program = createProgram();
-  const json = argv.includes('--json');
+  const hasJsonFlag = argv.includes('--json');
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;
@@ -47,6 +48,9 @@ export async function main(argv: string[]): Promise<number> {
         );
       return e.exitCode === 0 ? 0 : ExitCode.config;
     }
+    // A command that printed its JSON report before failing (health down, tables differ) keeps stdout one
+    // document: the report is what a script parses; the failure goes to stderr as text.
+    const json = hasJsonFlag && !jsonWritten();
     if (json && (e instanceof HighwaterError || e instanceof ZodError)) {
       return jsonFailure(e, e instanceof HighwaterError ? e.exitCode : ExitCode.config);
     }

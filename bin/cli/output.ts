@@ -10,6 +10,12 @@ export interface OutputOptions {
   json: boolean;
 }
 
+/** Whether this process already wrote its one JSON document to stdout (a failure after it is told as text). */
+let jsonDocumentWritten = false;
+export function jsonWritten(): boolean {
+  return jsonDocumentWritten;
+}
+
 export class Output {
   readonly isTty: boolean;
   private readonly color: boolean;
@@ -29,6 +35,7 @@ export class Output {
   }
 
   json(value: unknown): void {
+    jsonDocumentWritten = true;
     this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 

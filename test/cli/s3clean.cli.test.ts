@@ -99,11 +99,11 @@ test('after --backup-only the files are not safe: clean keeps them; --force name
   expect(l.files.every((f) => staged(f.key))).toBe(true);
   expect(runs()[0]?.status).toBe('staged');
 
-  const forced = hw('s3clean', 'clean', '-p', 'test', '-t', t, '--force');
+  const forced = hw('s3clean', 'clean', '-p', 'test', '-t', t, '--force', '--yes');
   expect(forced.code, forced.err).toBe(0);
   const runId = l.files[0]!.runId!;
   for (const f of l.files) {
-    expect(forced.err).toContain(`deleting ${f.key} of run ${runId} (staged)`);
+    expect(forced.err).toContain(`will delete ${f.key} of run ${runId} (staged)`);
     expect(staged(f.key)).toBe(false);
   }
   expect(forced.out).toContain(`run ${runId}: staged → failed`);

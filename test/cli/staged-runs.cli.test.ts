@@ -119,7 +119,7 @@ test('the older of two staged runs force-cleaned: --redshift-only does not commi
     .chunks.map((c) => c.key);
   expect(newerFiles.length).toBeGreaterThan(0);
 
-  const clean = hw('s3clean', 'clean', '-p', 'test', '-t', fq('gap'), '--pattern', pattern, '--force');
+  const clean = hw('s3clean', 'clean', '-p', 'test', '-t', fq('gap'), '--pattern', pattern, '--force', '--yes');
   expect(clean.code, clean.err).toBe(0);
   expect(clean.out).toContain(`run ${olderId}: staged → failed`);
   expect(clean.out).not.toContain(newerId);

@@ -65,7 +65,7 @@ test('watermark set keeps the half that is left out, and refuses a malformed tim
 
 test('failures exit non-zero with the reason: unknown table, missing column, unreachable host', () => {
   const missing = hw('sync', '-t', `${db.database}.nope`);
-  expect(missing.code).toBe(4);
+  expect(missing.code).toBe(1);
   expect(missing.out + missing.err).toContain(`${db.database}.nope`);
 
   const injected = hw('sync', '-t', `${db.database}.items;DROP TABLE items`);

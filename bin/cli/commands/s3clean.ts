@@ -196,7 +196,7 @@ Examples:
 
         for (const f of plan.forced) {
           out.warn(
-            `${o.dryRun ? 'would delete' : 'deleting'} ${f.key} of run ${f.runId ?? '-'} (${f.runStatus ?? 'orphan'}): ${f.reason}`,
+            `${o.dryRun ? 'would delete' : 'will delete'} ${f.key} of run ${f.runId ?? '-'} (${f.runStatus ?? 'orphan'}): ${f.reason}`,
           );
         }
         if (!o.dryRun && plan.delete.length > 0) {
