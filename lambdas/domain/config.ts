@@ -68,6 +68,8 @@ export interface DuckDbTarget {
   /** Path of the DuckDB file; relative paths are under the Highwater home. */
   path: string;
   schema: string;
+  /** DuckDB's buffer memory ceiling in bytes (`memory_limit:`); the adapter's default when absent. */
+  memoryLimitBytes?: number;
 }
 
 export interface RedshiftTarget {

@@ -29,7 +29,7 @@ export const allAdapters: AdapterSet = {
   async warehouse(t, location) {
     if (t.type !== 'duckdb') return (await aws()).warehouse(t, location);
     const { createDuckDbWarehouse } = await import('./adapters/duckdb/index.js');
-    return createDuckDbWarehouse({ path: location });
+    return createDuckDbWarehouse({ path: location, memoryLimitBytes: t.memoryLimitBytes });
   },
 };
 

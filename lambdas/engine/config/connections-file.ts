@@ -101,7 +101,13 @@ function target(
   const schema = columnAt(src, [...path, 'schema'], y.schema ?? 'public');
   if (y.type === 'duckdb') {
     const file = y.path ?? `${name === 'default' ? 'warehouse' : name}.duckdb`;
-    return { type: 'duckdb', name, path: isAbsolute(file) ? file : resolve(home, file), schema };
+    return {
+      type: 'duckdb',
+      name,
+      path: isAbsolute(file) ? file : resolve(home, file),
+      schema,
+      ...(y.memory_limit !== undefined ? { memoryLimitBytes: y.memory_limit } : {}),
+    };
   }
   noteIgnored(src, path, y, IGNORED.target, warnings);
   if (y.type === 'redshift') {

@@ -201,6 +201,11 @@ export const duckDbTargetSchema = z.strictObject({
   type: z.literal('duckdb'),
   path: text.optional().describe('DuckDB file; relative to the Highwater home (default <name>.duckdb).'),
   schema: text.optional().describe('Default public.'),
+  memory_limit: byteSizeSchema
+    .optional()
+    .describe(
+      'Ceiling of DuckDB’s buffer memory (default 256MiB): a load bigger than it spills to <file>.tmp instead of growing the process.',
+    ),
   description: z.string().optional(),
 });
 

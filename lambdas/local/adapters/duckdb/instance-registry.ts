@@ -16,10 +16,14 @@ interface Entry {
 const MEMORY = ':memory:';
 const open = new Map<string, Entry>();
 
-async function createInstance(path: string): Promise<DuckDBInstance> {
+async function createInstance(path: string, memoryLimitBytes?: number): Promise<DuckDBInstance> {
   if (path !== MEMORY) await mkdir(dirname(path), { recursive: true });
+  // Whole KiB: DuckDB reads the unit from the text.
+  const options = memoryLimitBytes
+    ? { memory_limit: `${Math.max(1, Math.floor(memoryLimitBytes / 1024))}KiB` }
+    : undefined;
   try {
-    return await DuckDBInstance.create(path);
+    return await DuckDBInstance.create(path, options);
   } catch (e) {
     if (isLockError(e)) throw lockedError(path, e);
     throw toHighwaterError(e, `opening warehouse ${path}`);
@@ -33,16 +37,20 @@ export interface InstanceLease {
   release(): void;
 }
 
-export async function acquireInstance(rawPath: string): Promise<InstanceLease> {
+/**
+ * The instance of `rawPath`, opened with `memoryLimitBytes` as its buffer ceiling by whoever opens it first (later
+ * openers in the process share it as it is).
+ */
+export async function acquireInstance(rawPath: string, memoryLimitBytes?: number): Promise<InstanceLease> {
   // Every `:memory:` open is its own database, so it is never shared.
   if (rawPath === MEMORY) {
-    const instance = await createInstance(MEMORY);
+    const instance = await createInstance(MEMORY, memoryLimitBytes);
     return { instance, path: MEMORY, release: () => instance.closeSync() };
   }
   const path = resolve(rawPath);
   let entry = open.get(path);
   if (!entry) {
-    entry = { instance: createInstance(path), refs: 0 };
+    entry = { instance: createInstance(path, memoryLimitBytes), refs: 0 };
     open.set(path, entry);
   }
   entry.refs += 1;

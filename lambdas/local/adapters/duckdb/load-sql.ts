@@ -25,39 +25,75 @@ export function createStagingSql(stageName: string, columns: readonly MappedColu
   return `CREATE TEMP TABLE ${quoteAnsi(stageName)} (${defs.join(', ')})`;
 }
 
+const READ_FILES = 'read_parquet($1, hive_partitioning = false)';
+
 /** `$1` is the list of Parquet locations; columns are selected by name so a missing one fails loudly. */
 export function fillStagingSql(stageName: string, columns: readonly MappedColumn[]): string {
   const names = columnList(columns.map((c) => c.target));
   // The staging keys hold `run=<id>/`, which DuckDB would otherwise take for a hive partition column on every file.
-  return `INSERT INTO ${quoteAnsi(stageName)} (${names}) SELECT ${names} FROM read_parquet($1, hive_partitioning = false)`;
+  return `INSERT INTO ${quoteAnsi(stageName)} (${names}) SELECT ${names} FROM ${READ_FILES}`;
 }
 
-/** One row per key: the greatest cursor tuple wins (NULL cursors lose); any one row when there is no cursor. */
-export function dedupeSql(
-  dedupName: string,
-  stageName: string,
-  columns: readonly MappedColumn[],
-  primaryKey: readonly string[],
-  cursorColumns: readonly string[],
-): string {
-  const order = cursorColumns.length
-    ? ` ORDER BY ${cursorColumns.map((c) => `${quoteAnsi(c)} DESC NULLS LAST`).join(', ')}`
-    : '';
-  const names = columnList(columns.map((c) => c.target));
-  return (
-    `CREATE TEMP TABLE ${quoteAnsi(dedupName)} AS SELECT ${names} FROM ${quoteAnsi(stageName)} ` +
-    `QUALIFY row_number() OVER (PARTITION BY ${columnList(primaryKey)}${order}) = 1`
-  );
+/**
+ * The staged rows read straight from the files (`$1`, the list of Parquet locations) as a relation with the target's
+ * types: what a staging table would hold, without copying the rows into one first. DuckDB pushes the projection
+ * into the Parquet reader, so a statement that needs only the key columns reads only those.
+ */
+export function filesRelationSql(columns: readonly MappedColumn[]): string {
+  const casts = columns.map((c) => `CAST(${quoteAnsi(c.target)} AS ${duckdbType(c.type)}) AS ${quoteAnsi(c.target)}`);
+  return `(SELECT ${casts.join(', ')} FROM ${READ_FILES})`;
 }
 
-export function deleteMatchingSql(qualifiedName: string, sourceName: string, primaryKey: readonly string[]): string {
+/** A relation of the columns' types and no rows: what a load of no files reads. */
+export function emptyRelationSql(columns: readonly MappedColumn[]): string {
+  const nulls = columns.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS ${quoteAnsi(c.target)}`);
+  return `(SELECT ${nulls.join(', ')} WHERE false)`;
+}
+
+/** The files' row count: DuckDB answers `count(*)` of Parquet files from their footers, without reading the rows. */
+export function filesRowCountSql(): string {
+  return `SELECT count(*) FROM ${READ_FILES}`;
+}
+
+/** How many distinct keys `relation` holds (equal to its row count when no key was read twice). */
+export function distinctKeysSql(relation: string, primaryKey: readonly string[]): string {
+  return `SELECT count(*) FROM (SELECT DISTINCT ${columnList(primaryKey)} FROM ${relation} AS s)`;
+}
+
+/** Whether the table has any row (a merge into an empty table has nothing to delete first). */
+export function hasRowsSql(qualifiedName: string): string {
+  return `SELECT EXISTS (SELECT 1 FROM ${qualifiedName})`;
+}
+
+/**
+ * Rows whose key `relation` holds, deleted ahead of the insert. `relation` is SQL text: a quoted table name or
+ * filesRelationSql's subquery.
+ */
+export function deleteMatchingSql(qualifiedName: string, relation: string, primaryKey: readonly string[]): string {
   const match = primaryKey.map((k) => `t.${quoteAnsi(k)} = s.${quoteAnsi(k)}`).join(' AND ');
-  return `DELETE FROM ${qualifiedName} AS t WHERE EXISTS (SELECT 1 FROM ${quoteAnsi(sourceName)} AS s WHERE ${match})`;
+  return `DELETE FROM ${qualifiedName} AS t WHERE EXISTS (SELECT 1 FROM ${relation} AS s WHERE ${match})`;
 }
 
-export function insertSql(qualifiedName: string, sourceName: string, columns: readonly MappedColumn[]): string {
+/** Which of several staged rows of one key is kept: the greatest cursor tuple (NULL cursors lose); any one without. */
+export interface Dedupe {
+  primaryKey: readonly string[];
+  cursorColumns: readonly string[];
+}
+
+/** The insert of `relation`'s rows; with `dedupe`, one row per key (only asked for when a key was read twice). */
+export function insertSql(
+  qualifiedName: string,
+  relation: string,
+  columns: readonly MappedColumn[],
+  dedupe?: Dedupe,
+): string {
   const names = columnList(columns.map((c) => c.target));
-  return `INSERT INTO ${qualifiedName} (${names}) SELECT ${names} FROM ${quoteAnsi(sourceName)}`;
+  const insert = `INSERT INTO ${qualifiedName} (${names}) SELECT ${names} FROM ${relation} AS s`;
+  if (!dedupe) return insert;
+  const order = dedupe.cursorColumns.length
+    ? ` ORDER BY ${dedupe.cursorColumns.map((c) => `${quoteAnsi(c)} DESC NULLS LAST`).join(', ')}`
+    : '';
+  return `${insert} QUALIFY row_number() OVER (PARTITION BY ${columnList(dedupe.primaryKey)}${order}) = 1`;
 }
 
 /** Added columns are nullable: DuckDB cannot add a constrained column, and existing rows have no value anyway. */

@@ -3,7 +3,7 @@
  * all commit together or not at all, so a failed load leaves the target exactly as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { type DuckDBConnection, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { type DuckDBConnection, type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import type { MappedColumn } from '../../../domain/model.js';
 import { type CatalogColumn, planSchemaChanges, type SchemaPlan } from '../../../engine/schema-plan.js';
 import { quoteAnsi } from '../../../engine/sql.js';
@@ -26,11 +26,16 @@ import {
   alterTypeSql,
   createStagingSql,
   createTableSql,
-  dedupeSql,
+  type Dedupe,
   deleteMatchingSql,
+  distinctKeysSql,
   dropColumnSql,
   dropNotNullSql,
+  emptyRelationSql,
+  filesRelationSql,
+  filesRowCountSql,
   fillStagingSql,
+  hasRowsSql,
   insertKeysSql,
   insertSql,
   keysTableSql,
@@ -149,17 +154,57 @@ async function applyDeletes(
   }
   const sql =
     deletes.mode === 'hard'
-      ? deleteMatchingSql(qualified, keysName, req.primaryKey)
+      ? deleteMatchingSql(qualified, quoteAnsi(keysName), req.primaryKey)
       : softDeleteSql(qualified, keysName, req.primaryKey);
   const changed = (await conn.run(sql)).rowsChanged;
   await conn.run(`DROP TABLE ${quoteAnsi(keysName)}`);
   return changed;
 }
 
+/**
+ * Where the load reads its rows from. One column list (every load but a --redshift-only load of runs with
+ * different columns): the Parquet files themselves, read by each statement that needs them — no staging copy, so
+ * the rows are materialised once, in the target. Several column lists: a staging table holding their union.
+ */
+interface StagedRows {
+  /** SQL text of the relation: a quoted temp table, or filesRelationSql's subquery over `$1`. */
+  relation: string;
+  /** The statement parameters `relation` needs (the file list), bound to every statement that reads it. */
+  values: DuckDBValue[];
+  types: DuckDBType[];
+  rows: number;
+  drop(): Promise<void>;
+}
+
+async function stageRows(conn: DuckDBConnection, req: LoadRequest, stage: string): Promise<StagedRows> {
+  if (!req.fileGroups?.length) {
+    if (req.files.length === 0)
+      return { relation: emptyRelationSql(req.columns), values: [], types: [], rows: 0, drop: async () => {} };
+    const values = [listValue(req.files)];
+    const types = [LIST(VARCHAR)];
+    const counted = await conn.runAndReadAll(filesRowCountSql(), values, types);
+    const rows = Number(counted.getRows()[0]?.[0] ?? 0);
+    return { relation: filesRelationSql(req.columns), values, types, rows, drop: async () => {} };
+  }
+  await conn.run(createStagingSql(stage, stagingColumns(req)));
+  // Each group of files with its own columns (LoadRequest.fileGroups): a column a group lacks stays NULL.
+  for (const g of [{ columns: req.columns, files: req.files }, ...req.fileGroups]) {
+    if (g.files.length > 0) await conn.run(fillStagingSql(stage, g.columns), [listValue(g.files)], [LIST(VARCHAR)]);
+  }
+  return {
+    relation: quoteAnsi(stage),
+    values: [],
+    types: [],
+    rows: await scalarCount(conn, `SELECT count(*) FROM ${quoteAnsi(stage)}`),
+    drop: async () => {
+      await conn.run(`DROP TABLE ${quoteAnsi(stage)}`);
+    },
+  };
+}
+
 async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffix: string): Promise<LoadResult> {
   const qualified = qualifiedTarget(req.target);
   const stage = `__hw_stage_${suffix}`;
-  const dedup = `__hw_dedup_${suffix}`;
   const keysName = `__hw_deleted_keys_${suffix}`;
   const keyed = req.primaryKey.length > 0;
   const deletes = deletesToApply(req);
@@ -176,31 +221,28 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
       await conn.run(addSoftDeleteColumnSql(qualified));
   }
 
-  await conn.run(createStagingSql(stage, stagingColumns(req)));
-  // The staging table's row order means nothing (dedupe orders by cursor), so DuckDB need not keep the files'
-  // order: with thousands of small files that halves the time and memory of reading them.
-  await conn.run('SET preserve_insertion_order = false');
-  try {
-    // Each group of files with its own columns (LoadRequest.fileGroups): a column a group lacks stays NULL.
-    for (const g of [{ columns: req.columns, files: req.files }, ...(req.fileGroups ?? [])]) {
-      if (g.files.length > 0) await conn.run(fillStagingSql(stage, g.columns), [listValue(g.files)], [LIST(VARCHAR)]);
-    }
-  } finally {
-    await conn.run('RESET preserve_insertion_order');
-  }
-  const rowsStaged = await scalarCount(conn, `SELECT count(*) FROM ${quoteAnsi(stage)}`);
+  const staged = await stageRows(conn, req, stage);
+  const run = (sql: string) => conn.run(sql, staged.values, staged.types);
+  const rowsStaged = staged.rows;
   if (rowsStaged !== req.expectedRows) {
     throw new CountMismatchError(
       `load of ${tableLabel(req)}: the files hold ${rowsStaged} rows but the ledger expects ${req.expectedRows}; nothing was loaded`,
     );
   }
 
-  let source = stage;
-  if (keyed) {
-    await conn.run(dedupeSql(dedup, stage, req.columns, req.primaryKey, req.cursorColumns));
-    source = dedup;
+  // A key read twice in one run (a row updated while the run read it, a retried part) keeps its newest row; the
+  // window that picks it is paid only when the key-only count says there is such a key.
+  let rowsExpected = rowsStaged;
+  let dedupe: Dedupe | undefined;
+  if (keyed && rowsStaged > 0) {
+    const reader = await conn.runAndReadAll(
+      distinctKeysSql(staged.relation, req.primaryKey),
+      staged.values,
+      staged.types,
+    );
+    rowsExpected = Number(reader.getRows()[0]?.[0] ?? 0);
+    if (rowsExpected !== rowsStaged) dedupe = { primaryKey: req.primaryKey, cursorColumns: req.cursorColumns };
   }
-  const rowsExpected = keyed ? await scalarCount(conn, `SELECT count(*) FROM ${quoteAnsi(dedup)}`) : rowsStaged;
 
   // Before the merge's delete+insert, so a key deleted and inserted again at the source ends up present (and, soft,
   // live: the merge re-inserts it with a NULL _hw_deleted_at).
@@ -226,25 +268,32 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
     const freshColumns = await existingColumns(conn, { schema: req.target.schema, name: fresh });
     if (req.deletes?.mode === 'soft' && !freshColumns.has(SOFT_DELETE_COLUMN))
       await conn.run(addSoftDeleteColumnSql(freshQualified));
-    rowsLoaded = (await conn.run(insertSql(freshQualified, source, req.columns))).rowsChanged;
+    rowsLoaded =
+      rowsStaged === 0 ? 0 : (await run(insertSql(freshQualified, staged.relation, req.columns, dedupe))).rowsChanged;
     if (exists) {
       rowsDeleted = await scalarCount(conn, `SELECT count(*) FROM ${qualified}`);
       await conn.run(`DROP TABLE ${qualified}`);
     }
     await conn.run(`ALTER TABLE ${freshQualified} RENAME TO ${quoteAnsi(req.target.name)}`);
   } else {
-    if (keyed) rowsDeleted = (await conn.run(deleteMatchingSql(qualified, source, req.primaryKey))).rowsChanged;
-    rowsLoaded = (await conn.run(insertSql(qualified, source, req.columns))).rowsChanged;
+    // An empty target (a first load) has nothing to delete: the key join is skipped.
+    const targetHasRows = exists && (await scalarCount(conn, hasRowsSql(qualified))) > 0;
+    if (keyed && targetHasRows && rowsStaged > 0)
+      rowsDeleted = (await run(deleteMatchingSql(qualified, staged.relation, req.primaryKey))).rowsChanged;
+    rowsLoaded =
+      rowsStaged === 0 ? 0 : (await run(insertSql(qualified, staged.relation, req.columns, dedupe))).rowsChanged;
   }
   checkInserted(tableLabel(req), rowsLoaded, rowsExpected, keyed);
-  await conn.run(`DROP TABLE IF EXISTS ${quoteAnsi(dedup)}`);
-  await conn.run(`DROP TABLE ${quoteAnsi(stage)}`);
+  await staged.drop();
   return { rowsStaged, rowsLoaded, rowsDeleted, rowsDeletedAtSource, schemaChanges };
 }
 
 export async function runLoad(conn: DuckDBConnection, req: LoadRequest): Promise<LoadResult> {
   validateRequest(req);
   const suffix = randomBytes(6).toString('hex');
+  // The rows' order in the target means nothing (a key is one row; dedupe orders by cursor), so DuckDB need not keep
+  // the files' order: it can stream the files into the target instead of buffering them to keep that order.
+  await conn.run('SET preserve_insertion_order = false');
   await conn.run('BEGIN TRANSACTION');
   try {
     const result = await loadInTransaction(conn, req, suffix);
@@ -257,5 +306,7 @@ export async function runLoad(conn: DuckDBConnection, req: LoadRequest): Promise
       // A failed COMMIT already ended the transaction; the original error is the one worth reporting.
     }
     throw toHighwaterError(e, `loading ${tableLabel(req)}`);
+  } finally {
+    await conn.run('RESET preserve_insertion_order');
   }
 }

@@ -128,8 +128,8 @@ class DuckDbWarehouse implements Warehouse {
   }
 }
 
-export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
-  const lease = await acquireInstance(path);
+export async function openDuckDbWarehouse(path: string, memoryLimitBytes?: number): Promise<Warehouse> {
+  const lease = await acquireInstance(path, memoryLimitBytes);
   try {
     const writer = await openConnection(lease);
     const reader = await openConnection(lease);
