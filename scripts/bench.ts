@@ -230,12 +230,25 @@ async function syncOnce(server: Server, home: string): Promise<Measurement> {
   const { config, env } = await localConfig(server, home);
   const rt = createRuntime(config, env);
   const t0 = performance.now();
+  const phases: string[] = [];
+  const mark = (what: string) =>
+    phases.push(
+      `${what} ${round((performance.now() - t0) / 1000, 2)} s (peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB)`,
+    );
   try {
-    const report = await runLocal(rt, {
-      pipeline: 'default',
-      tables: [`${server.database}.${TABLE}`],
-      options: { maxWorkers: 2 },
-    });
+    const report = await runLocal(
+      rt,
+      { pipeline: 'default', tables: [`${server.database}.${TABLE}`], options: { maxWorkers: 2 } },
+      {
+        onEvent: (e) => {
+          if (e.type === 'planned') mark('planned');
+          else if (e.type === 'chunk-done' && e.done === e.total) mark('extracted');
+          else if (e.type === 'loaded') mark('loaded');
+          else if (e.type === 'committed') mark('committed');
+        },
+      },
+    );
+    console.error(`  (c) phases: ${phases.join(', ')}`);
     const t = report.tables[0]!;
     if (report.status !== 'success') throw new Error(`sync failed: ${t.error}`);
     return measurement('c_full_local_sync', t.rowsLoaded, (performance.now() - t0) / 1000, {

@@ -174,15 +174,19 @@ export type LocalMachineOptions = Pick<
 
 const machines = new Map<string, LocalMachines>();
 
-function machine(definition: Record<string, unknown>, validate = true): StateMachine {
+/**
+ * Runs skip the library's validation: the definitions are Highwater's own, validated (ARNs and paths) by the
+ * definition tests through `validate`; validating on every CLI run compiled JSON schemas for about half a second.
+ */
+function machine(definition: Record<string, unknown>, validate: boolean): StateMachine {
   return new StateMachine(definition as unknown as StateMachineDefinition, {
     validationOptions: validate ? { checkArn: true, checkPaths: true } : { noValidate: true },
   });
 }
 
-/** The local state machines for these options, validated and built once per process. */
-export function localMachines(opts: LocalMachineOptions = {}): LocalMachines {
-  const key = JSON.stringify(opts);
+/** The local state machines for these options, built once per process (`validate`: checked by the library first). */
+export function localMachines(opts: LocalMachineOptions = {}, validate = false): LocalMachines {
+  const key = JSON.stringify({ opts, validate });
   let m = machines.get(key);
   if (m) return m;
   const backstop = opts.tableTimeoutSeconds ?? TABLE_TIMEOUT_SECONDS;
@@ -200,8 +204,8 @@ export function localMachines(opts: LocalMachineOptions = {}): LocalMachines {
     });
   }
   m = {
-    sync: machine(deployedSync),
-    table: machine(table.definition),
+    sync: machine(deployedSync, validate),
+    table: machine(table.definition, validate),
     syncKinds: stateKinds(deployedSync),
     tableKinds: stateKinds(deployedTable),
     taskTimeouts: table.taskTimeouts,

@@ -6,7 +6,7 @@
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { expect, test } from 'vitest';
 import { ConfigError, ConnectionError, StagingError } from '../../../lambdas/errors.js';
-import { LOCAL_ARNS, localDefinition } from '../../../lambdas/local/orchestration/local-machine.js';
+import { LOCAL_ARNS, localDefinition, localMachines } from '../../../lambdas/local/orchestration/local-machine.js';
 import {
   aslErrorName,
   type DefinitionArns,
@@ -302,6 +302,11 @@ test('JSONPath only: no JSONata anywhere, and the library validates both with AR
         }),
     ).not.toThrow();
   }
+});
+
+test('the local machines (the deployed definitions with local Task resources) pass the same validation', () => {
+  expect(() => localMachines({}, true)).not.toThrow();
+  expect(() => localMachines({ retryMaxAttempts: 1, taskTimeoutSeconds: 30 }, true)).not.toThrow();
 });
 
 test('error names: transient classes keep their name, others are renamed so Retry classifies them as the runtime does', () => {
