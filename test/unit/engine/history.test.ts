@@ -35,7 +35,7 @@ const history = { validFrom: '2024-05-01T10:00:00.000Z', ignoredColumns: ['seen'
 function request(extra: Partial<LoadRequest> = {}): LoadRequest {
   return {
     target: { schema: 'dw', name: 'dims' },
-    columns: [column('id'), column('name', { kind: 'string', maxLength: 10 } as LogicalType), column('seen')],
+    columns: [column('id'), column('name', { kind: 'string', maxBytes: 40 }), column('seen')],
     primaryKey: ['id'],
     cursorColumns: [],
     mode: 'merge',
