@@ -55,7 +55,10 @@ function instant(v: unknown): number {
   return t;
 }
 
-export function describeHistory(startStandins?: () => Promise<AwsStandins>): void {
+/** Changes the warehouse behind Highwater's back (DuckDB file, or the stand-in's PostgreSQL). */
+export type WarehouseWriter = (h: Harness, sql: string) => Promise<void>;
+
+export function describeHistory(write: WarehouseWriter, startStandins?: () => Promise<AwsStandins>): void {
   /** The source as the test models it, with the round each row was last written in (its updated_at). */
   const source = new Map<string, { row: Row; round: number }>();
   /** The history the rounds imply; openedAt: the round of the row each version was opened from. */
@@ -96,7 +99,7 @@ export function describeHistory(startStandins?: () => Promise<AwsStandins>): voi
     chunk_rows: 2${extra}`);
   }
 
-  async function write(rows: Row[], deletes: [number, string][] = []): Promise<void> {
+  async function writeSource(rows: Row[], deletes: [number, string][] = []): Promise<void> {
     round++;
     for (const r of rows) {
       await h.db.conn.query(
@@ -128,7 +131,7 @@ export function describeHistory(startStandins?: () => Promise<AwsStandins>): voi
   const expectedRound = (v: Version) => openedAt.get(versions.indexOf(v));
 
   async function syncRound(rows: Row[], deletes: [number, string][] = [], also?: () => Promise<void>): Promise<void> {
-    await write(rows, deletes);
+    await writeSource(rows, deletes);
     await also?.();
     for (const r of rows) source.set(`${r.id}|${r.region}`, { row: { ...r }, round });
     for (const [id, region] of deletes) source.delete(`${id}|${region}`);
@@ -240,9 +243,9 @@ export function describeHistory(startStandins?: () => Promise<AwsStandins>): voi
   test('several changes of one key before a load: only the newest staged row makes a version', async () => {
     pipeline();
     await syncRound([r(1, 'a', 'x', 1)]);
-    await write([r(1, 'a', 'first', 2)]);
+    await writeSource([r(1, 'a', 'first', 2)]);
     expect((await h.sync([t()], { backupOnly: true })).tables.map((x) => x.error)).toEqual([null]);
-    await write([r(1, 'a', 'second', 3)]);
+    await writeSource([r(1, 'a', 'second', 3)]);
     source.set('1|a', { row: r(1, 'a', 'second', 3), round });
     const loaded = await h.sync([t()]);
     expect(loaded.tables.map((x) => x.error)).toEqual([null]);
@@ -257,7 +260,7 @@ export function describeHistory(startStandins?: () => Promise<AwsStandins>): voi
   test('a crash after the load and before the commit: the rerun opens no second version', async () => {
     pipeline();
     await syncRound([r(1, 'a', 'x', 1), r(2, 'a', 'y', 2)]);
-    await write([r(1, 'a', 'x2', 1)], [[2, 'a']]);
+    await writeSource([r(1, 'a', 'x2', 1)], [[2, 'a']]);
     source.set('1|a', { row: r(1, 'a', 'x2', 1), round });
     source.delete('2|a');
     const crashing: StepHandlers = {
@@ -286,12 +289,12 @@ export function describeHistory(startStandins?: () => Promise<AwsStandins>): voi
     cdc_strategy: full_sync
     history: scd2
     history_ignore_columns: last_seen_at`);
-    await write([r(1, 'a', 'x', 1), r(2, 'a', 'y', 2)]);
+    await writeSource([r(1, 'a', 'x', 1), r(2, 'a', 'y', 2)]);
     expect((await h.sync([t()])).tables.map((x) => x.error)).toEqual([null]);
-    await write([r(1, 'a', 'x', 1, '2024-05-05 00:00:00')], [[2, 'a']]);
+    await writeSource([r(1, 'a', 'x', 1, '2024-05-05 00:00:00')], [[2, 'a']]);
     await h.db.conn.query(`UPDATE dims SET updated_at = '${CURSOR(1)}' WHERE id = 1`);
     expect((await h.sync([t()])).tables.map((x) => x.error)).toEqual([null]);
-    await write([r(2, 'a', 'y', 2)]);
+    await writeSource([r(2, 'a', 'y', 2)]);
     expect((await h.sync([t()])).tables.map((x) => x.error)).toEqual([null]);
     const rows = await h.warehouseRows('public.dims', 'id, region, _hw_valid_from');
     expect(rows.map((x) => [x.id, x.name, x._hw_is_current, x.last_seen_at === null].map(String))).toEqual([
@@ -299,5 +302,27 @@ export function describeHistory(startStandins?: () => Promise<AwsStandins>): voi
       ['2', 'y', 'false', 'true'],
       ['2', 'y', 'true', 'true'],
     ]);
+  });
+
+  test('refusals: a run older than the newest version, and a plain load into a history table; nothing changes', async () => {
+    pipeline();
+    await syncRound([r(1, 'a', 'x', 1)]);
+    const table = aws ? `"${h.warehouseSchema}"."dims"` : '"public"."dims"';
+    // A version from the future: this run would close it before it opened.
+    await write(h, `UPDATE ${table} SET _hw_valid_from = CAST('2999-01-01 00:00:00+00' AS TIMESTAMPTZ)`);
+    const before = await h.warehouseRows('public.dims', 'id, region, _hw_valid_from');
+    await writeSource([r(1, 'a', 'x2', 1)]);
+    const later = await h.sync([t()]);
+    expect(later.tables[0]?.error).toMatch(
+      /has versions from 2999-01-01.*later than this run's .*history would go backwards, nothing was changed/,
+    );
+    expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
+    // History turned off: the plain merge would delete every version of a key, so the load refuses.
+    h.writePipeline(`  ${t()}:\n    cdc_strategy: hybrid\n    lag: 0`);
+    const plain = await h.sync([t()]);
+    expect(plain.tables[0]?.error).toContain(
+      'the table keeps history (it has _hw_is_current), and a plain load would overwrite its versions; nothing was changed',
+    );
+    expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
   });
 }
