@@ -325,4 +325,27 @@ export function describeHistory(write: WarehouseWriter, startStandins?: () => Pr
     );
     expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
   });
+
+  test('a column added at the source is NULL in every version and opens no version by itself', async () => {
+    pipeline();
+    await syncRound([r(1, 'a', 'x', 1), r(2, 'a', 'y', 2)]);
+    await syncRound([r(1, 'a', 'x2', 1)]);
+    const before = await h.warehouseRows('public.dims', 'id, region, _hw_valid_from');
+    await h.db.conn.query('ALTER TABLE dims ADD COLUMN note VARCHAR(10) NULL');
+    const report = await h.sync([t()]);
+    expect(report.tables.map((x) => x.error)).toEqual([null]);
+    const after = await h.warehouseRows('public.dims', 'id, region, _hw_valid_from');
+    expect(after.map((x) => x.note)).toEqual([null, null, null]);
+    expect(after.map(({ note: _, ...rest }) => rest)).toEqual(before);
+    // A value in the new column is a change: one new version.
+    await h.db.conn.query(`UPDATE dims SET note = 'n', updated_at = '2024-02-01' WHERE id = 2`);
+    expect((await h.sync([t()])).tables.map((x) => x.error)).toEqual([null]);
+    const last = await h.warehouseRows('public.dims', 'id, region, _hw_valid_from');
+    expect(last.map((x) => [x.id, x.note, x._hw_is_current].map(String))).toEqual([
+      ['1', 'null', 'false'],
+      ['1', 'null', 'true'],
+      ['2', 'null', 'false'],
+      ['2', 'n', 'true'],
+    ]);
+  });
 }
