@@ -148,6 +148,11 @@ export interface TableConfig {
   batchSize: number;
   /** Tables (schema.table) of the same pipeline that sync before this one when both run (`depends_on`). */
   dependsOn: string[];
+  /**
+   * SCD type 2 history (`history: scd2`, docs/history.md); null for a plain copy. Its key is the table's key
+   * (`business_key`, which sets `primaryKey`); `ignoredColumns` (`history_ignore_columns`) open no version.
+   */
+  history?: { ignoredColumns: string[] } | null;
 }
 
 export interface ProcessingConfig {

@@ -6,6 +6,7 @@
  */
 import type { MappedColumn } from '../domain/model.js';
 import { WarehouseError } from '../errors.js';
+import { isHistoryColumn } from '../ports/history.js';
 import type { LoadRequest, SchemaChange } from '../ports/index.js';
 import { SOFT_DELETE_COLUMN, tableLabel } from '../ports/load-request.js';
 import { type ColumnType, catalogSpelling, compareColumnTypes, type WarehouseName } from './type-widening.js';
@@ -15,11 +16,12 @@ export const INTERNAL_COLUMN_PREFIX = '__hw';
 
 /**
  * Whether a warehouse column is highwater's own rather than a source column: the `__hw…` columns and the soft-delete
- * column `_hw_deleted_at` (ports/load-request.ts). A request never carries them, and that is not a dropped column.
+ * column `_hw_deleted_at` (ports/load-request.ts), and a history table's `_hw_valid_from`, `_hw_valid_to`,
+ * `_hw_is_current`, `_hw_row_hash` (ports/history.ts). A request never carries them, and that is not a dropped column.
  */
 export function isInternalColumn(name: string): boolean {
   const key = name.toLowerCase();
-  return key.startsWith(INTERNAL_COLUMN_PREFIX) || key === SOFT_DELETE_COLUMN;
+  return key.startsWith(INTERNAL_COLUMN_PREFIX) || key === SOFT_DELETE_COLUMN || isHistoryColumn(key);
 }
 
 /** A target column as the warehouse's catalog describes it. */

@@ -30,6 +30,15 @@ export function buildTableContext(
       },
     );
   }
+  if (table.history) {
+    if (pk.length === 0) {
+      throw new DataError(
+        `${table.name} has no primary key, which history: scd2 needs to tell the versions of one row from another`,
+        { suggestion: 'Declare business_key: (the columns that identify a row) in the table config.' },
+      );
+    }
+    for (const c of table.history.ignoredColumns) requireColumn(columns, table, c, 'history_ignore_columns');
+  }
   return { table, strategy, columns, pk, ts, id, mode };
 }
 

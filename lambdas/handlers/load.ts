@@ -15,9 +15,10 @@ import {
 import type { MappedColumn } from '../domain/model.js';
 import { byChunkAndPart, checkChunkParts } from '../engine/chunk-parts.js';
 import { manifestKey } from '../engine/naming.js';
+import type { TableContext } from '../engine/table-context.js';
 import { mapColumns } from '../engine/type-map.js';
 import { CountMismatchError, DataError } from '../errors.js';
-import type { ChunkRecord, LoadDeletes, RunRecord, Staging } from '../ports/index.js';
+import type { ChunkRecord, LoadDeletes, LoadHistory, RunRecord, Staging } from '../ports/index.js';
 import type { Runtime } from '../ports/runtime.js';
 import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
 import { withLoadClaim } from './load-claim.js';
@@ -61,6 +62,23 @@ async function stagedDeletes(staging: Staging, run: RunContext): Promise<LoadDel
     );
   }
   return { keys: parsed.data, mode: run.deletes.mode };
+}
+
+/**
+ * A history table's load (docs/history.md): versions opened or closed by this load carry the run's own timestamp,
+ * the instant its plan recorded it (the same for every row, and for a rerun of the same run); full_sync, which read
+ * the whole table, also closes the keys it did not read.
+ */
+function historyOf(ctx: TableContext, current: RunRecord): { history?: LoadHistory } {
+  const history = ctx.table.history;
+  if (!history) return {};
+  const ignoredColumns = history.ignoredColumns.map((name) => {
+    const c = ctx.columns.find((col) => col.source.name.toLowerCase() === name.toLowerCase());
+    return c?.target ?? name;
+  });
+  return {
+    history: { validFrom: current.startedAt, ignoredColumns, closeUnread: ctx.table.strategy === 'full_sync' },
+  };
 }
 
 export async function load(input: unknown, rt: Runtime, step: StepContext = NO_DEADLINE): Promise<LoadOutput> {
@@ -127,6 +145,7 @@ export async function load(input: unknown, rt: Runtime, step: StepContext = NO_D
     // Until the table YAML's on_column_drop is wired in, a column the source dropped stays (made nullable).
     onColumnDrop: ctx.table.onColumnDrop,
     sourceTable: run.table,
+    ...historyOf(ctx, current),
     distkey: ctx.table.distkey,
     sortkey: ctx.table.sortkey,
     diststyle: ctx.table.diststyle,

@@ -250,9 +250,26 @@ export interface LoadRequest {
   sourceTable?: string;
   /** Keys deleted at the source (delete detection, or a repair): removed before the staged rows are merged, in the same transaction. */
   deletes?: { keys: string[][]; mode: 'hard' | 'soft' };
+  /** Keep the table's history (SCD type 2, docs/history.md) instead of overwriting rows; needs a key, never append. */
+  history?: LoadHistory;
   distkey?: string;
   sortkey?: string[];
   diststyle?: string;
+}
+
+/**
+ * A load that keeps history: `primaryKey` is the business key; each staged row (deduped to the newest per key) is
+ * compared by its hash with the key's current version and opens a new version only when it differs. Deleted keys
+ * (`deletes`, hard or soft alike) close their current version. `replace` compares the same way and, with
+ * `closeUnread`, also closes every current version whose key was not read (full_sync read the whole table).
+ */
+export interface LoadHistory {
+  /** `_hw_valid_from` of every version this load opens, and `_hw_valid_to` of those it closes: the run's timestamp. */
+  validFrom: string;
+  /** Target names of columns whose changes open no version (they are updated in the current version instead). */
+  ignoredColumns: string[];
+  /** Replace only: close the current versions of keys the load did not read (the source no longer has them). */
+  closeUnread: boolean;
 }
 
 /** Files staged with their own column list (LoadRequest.fileGroups). */

@@ -5,6 +5,7 @@
 
 import type { MappedColumn } from '../domain/model.js';
 import { CountMismatchError, WarehouseError } from '../errors.js';
+import { validateHistory } from './history.js';
 import type { LoadDeletes, LoadRequest } from './index.js';
 
 /**
@@ -98,6 +99,7 @@ export function validateRequest(req: LoadRequest): void {
     throw new WarehouseError(`load of ${table}: expectedRows must be a non-negative integer, got ${req.expectedRows}`);
   }
   validateDeletes(req, table);
+  validateHistory(req, table);
   for (const [i, group] of (req.fileGroups ?? []).entries()) {
     if (group.columns.length === 0) throw new WarehouseError(`load of ${table}: file group ${i + 1} has no columns`);
     const mine = new Set<string>();

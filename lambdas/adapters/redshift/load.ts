@@ -29,6 +29,7 @@
 import { newRunId, stagingTableName } from '../../engine/naming.js';
 import { type CatalogColumn, planSchemaChanges, resyncSuggestion, type SchemaPlan } from '../../engine/schema-plan.js';
 import { CountMismatchError, describeError, HighwaterError, WarehouseError } from '../../errors.js';
+import { IS_CURRENT_COLUMN } from '../../ports/history.js';
 import type {
   LoadJournal,
   LoadRequest,
@@ -54,6 +55,8 @@ import {
   tableLabel,
   widenVarcharSql,
 } from './ddl.js';
+import { appendHistory, type HistoryPositions, newestVersionCheck, refusePlainLoad, refuseRebuild } from './history.js';
+import { newestVersionSql } from './history-sql.js';
 import {
   addSoftDeleteColumnSql,
   copySql,
@@ -90,6 +93,7 @@ interface Plan {
   insertAt: number;
   oldCountAt?: number;
   schemaChanges: SchemaChange[];
+  history?: HistoryPositions;
 }
 
 /** The existing table's changes (refusing incompatible types), checked against what Redshift can do. */
@@ -184,6 +188,7 @@ function applyPlan(
   schema: SchemaPlan | undefined,
   settings: LoadSettings,
   deleteStep: DeleteStep | undefined,
+  hasHistoryColumns = false,
 ): Plan {
   const { jsonAs } = settings;
   const keyed = req.primaryKey.length > 0;
@@ -194,6 +199,13 @@ function applyPlan(
     outside = evolve.outside;
     sqls.push(...evolve.sqls);
   } else sqls.push(createTableSql(req.target, req, jsonAs));
+  if (req.history) {
+    const table = { exists, hasColumns: hasHistoryColumns };
+    const h = appendHistory(sqls, req, req.history, stage, deleteStep?.keys, table, jsonAs);
+    sqls.push(dropSql(stage));
+    if (deleteStep?.keys) sqls.push(dropSql(deleteStep.keys));
+    return { outside, sqls, insertAt: h.insertAt, history: h.history, schemaChanges: schema?.changes ?? [] };
+  }
   // The deletes at the source come before the merge's delete+insert, so a key deleted and inserted again at the
   // source ends up present (and, soft, live: the merge re-inserts it with a NULL _hw_deleted_at).
   if (deleteStep?.addColumn) sqls.push(addSoftDeleteColumnSql(req.target));
@@ -310,21 +322,24 @@ export async function runRedshiftLoad(
     const exists = await tableExists(api, context, req.target);
     const existing = exists ? await existingColumns(api, context, req.target) : undefined;
     const schema = existing ? plannedOrRebuild(req, existing, settings.jsonAs) : undefined;
+    refusePlainLoad(req, existing);
+    if (req.history && exists && !schema) refuseRebuild(req);
     // Replace (deletes ignored) needs the soft-delete column when the table is soft-deleting; merge adds it with keys.
     const deleteMode = deletes?.mode ?? (req.mode === 'replace' ? req.deletes?.mode : undefined);
     const deleteStep: DeleteStep | undefined = deleteMode && {
       mode: deleteMode,
       ...(keysTable ? { keys: keysTable } : {}),
-      addColumn: deleteMode === 'soft' && !existing?.has(SOFT_DELETE_COLUMN),
+      addColumn: deleteMode === 'soft' && !req.history && !existing?.has(SOFT_DELETE_COLUMN),
     };
     const keyCols = keysTable ? keyColumns(req, settings.jsonAs) : [];
     // Built before anything runs so DDL problems (names, dist/sort keys, too many statements) change nothing.
     let plan =
       exists && !schema
         ? swapPlan(req, stage, fresh, settings)
-        : applyPlan(req, stage, exists, schema, settings, deleteStep);
-    // A replace whose in-place evolution does not fit one batch rebuilds the table instead.
-    if (plan.sqls.length > MAX_BATCH_STATEMENTS && req.mode === 'replace') plan = swapPlan(req, stage, fresh, settings);
+        : applyPlan(req, stage, exists, schema, settings, deleteStep, existing?.has(IS_CURRENT_COLUMN));
+    // A replace whose in-place evolution does not fit one batch rebuilds the table instead (never a history table).
+    if (plan.sqls.length > MAX_BATCH_STATEMENTS && req.mode === 'replace' && !req.history)
+      plan = swapPlan(req, stage, fresh, settings);
     if (plan.sqls.length > MAX_BATCH_STATEMENTS) {
       throw new WarehouseError(
         `load of ${table}: its schema changes${deleteStep ? ' and deletes' : ''} need ${plan.sqls.length} statements in one Data API batch, which takes at most ${MAX_BATCH_STATEMENTS}; nothing was changed`,
@@ -342,6 +357,8 @@ export async function runRedshiftLoad(
       if (g.files.length > 0 && g.manifest)
         stageSqls.push(copySql(stage, g.columns, g.manifest, settings.iamRoleSql, table));
     }
+    // A history table's newest version, checked before anything changes (the counts stay the batch's last result).
+    const newestAt = req.history && exists ? stageSqls.push(newestVersionSql(req.target, req.history.validFrom)) : 0;
     stageSqls.push(stagedCountsSql(stage, req.primaryKey));
     const tables = { stage: stage.name, ...(keysTable ? { keys: keysTable.name } : {}) };
     const staged = await api.batch(context, stageSqls, recorder(journal, 'stage', tables));
@@ -355,6 +372,9 @@ export async function runRedshiftLoad(
       );
     }
 
+    if (newestAt > 0 && req.history) {
+      newestVersionCheck(await api.results(context, `${staged.id}:${newestAt}`), req, req.history.validFrom, context);
+    }
     if (keysTable && deletes) await stageDeletedKeys(api, context, req, keysTable, keyCols, deletes.keys);
     for (const sql of plan.outside) await api.execute(context, sql, [], recorder(journal, 'widen'));
     const detail: ApplyDetail = {
@@ -367,6 +387,7 @@ export async function runRedshiftLoad(
       ...(plan.deleteAt === undefined ? {} : { deleteAt: plan.deleteAt }),
       ...(plan.oldCountAt === undefined ? {} : { oldCountAt: plan.oldCountAt }),
       ...(plan.deleteAtSourceAt === undefined ? {} : { deleteAtSourceAt: plan.deleteAtSourceAt }),
+      ...(plan.history ? { history: plan.history } : {}),
     };
     let applied: Finished;
     try {

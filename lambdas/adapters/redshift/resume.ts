@@ -34,6 +34,8 @@ export const ApplyDetailSchema = StageDetailSchema.extend({
   oldCountAt: position.optional(),
   deleteAtSourceAt: position.optional(),
   schemaChanges: z.array(SchemaChangeSchema),
+  /** A history load: the statements closing versions of deleted (or unread) keys, and of changed keys. */
+  history: z.object({ closedAtSource: z.array(position), closedChanged: position }).optional(),
 });
 export type ApplyDetail = z.infer<typeof ApplyDetailSchema>;
 
@@ -57,6 +59,17 @@ export async function resultOfApply(
 ): Promise<LoadResult> {
   const subs = description.SubStatements ?? [];
   const rowsLoaded = subRows(subs, detail.insertAt, 'insert', context);
+  if (detail.history) {
+    // Versions opened, closed by a change, closed by a delete; the batch checked the versions itself.
+    const closed = detail.history.closedAtSource.map((at) => subRows(subs, at, 'closed versions', context));
+    return {
+      rowsStaged: detail.rowsStaged,
+      rowsLoaded,
+      rowsDeleted: subRows(subs, detail.history.closedChanged, 'closed versions', context),
+      rowsDeletedAtSource: closed.reduce((a, b) => a + b, 0),
+      schemaChanges: detail.schemaChanges,
+    };
+  }
   const rowsDeleted =
     detail.oldCountAt === undefined
       ? subRows(subs, detail.deleteAt, 'delete', context)

@@ -201,6 +201,10 @@ export function resolvePipelineFile(
     // A bare name is a table of the source's database (the guide's pipelines write `customers:`).
     const { name: qualified, ref } = qualifiedTableAt(src, path, tableName, source.database);
     const merged = deepMerge<TableYaml>(tableDefaults, raw ?? {});
+    // A dimension keeps history when the pipeline says so, unless the table says otherwise (docs/history.md).
+    if (merged.history === undefined && merged.table_type === 'dimension' && p?.dimension_history === 'scd2') {
+      merged.history = 'scd2';
+    }
     if (merged.connection !== undefined && merged.connection !== source.name) {
       throw src.error(
         [...path, 'connection'],

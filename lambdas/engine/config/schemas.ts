@@ -265,6 +265,10 @@ export type ConnectionsFile = z.output<typeof connectionsFileSchema>;
 
 // ── pipelines/NAME.yml ─────────────────────────────────────────────────────────────────────────────────────────
 
+const historyKind = z.enum(['scd2', 'none'], {
+  error: (iss) => `unknown history ${JSON.stringify(iss.input)}; expected scd2 or none`,
+});
+
 export const tableSchema = z.strictObject({
   cdc_strategy: z
     .enum(CDC_STRATEGIES, {
@@ -341,7 +345,23 @@ export const tableSchema = z.strictObject({
     .nullable()
     .optional(),
   connection: text.optional().describe('Must be the pipeline source when given (one source per pipeline).'),
-  table_type: z.string().optional(),
+  history: historyKind
+    .optional()
+    .describe(
+      'scd2: keep every version of each row (valid_from/valid_to, docs/history.md); none: a plain copy (default, or scd2 for table_type dimension when pipeline.dimension_history is scd2).',
+    ),
+  business_key: stringList
+    .optional()
+    .describe('History tables: the columns that identify a row across versions (default: the primary key).'),
+  history_ignore_columns: stringList
+    .optional()
+    .describe(
+      'History tables: columns whose changes open no new version (e.g. last_seen_at); the current version takes their new value in place.',
+    ),
+  table_type: z
+    .string()
+    .optional()
+    .describe('Informational, except dimension: such a table keeps history when pipeline.dimension_history is scd2.'),
   depends_on: z.union([z.string(), z.array(z.string())]).optional(),
   validation: z.record(z.string(), z.unknown()).nullable().optional(),
   description: z.string().optional(),
@@ -397,6 +417,9 @@ export const pipelineSchema = z.strictObject({
     .nullable()
     .optional(),
   default_table_config: tableSchema.nullable().optional(),
+  dimension_history: historyKind
+    .optional()
+    .describe('scd2: tables with table_type: dimension keep history unless they say history: none (default none).'),
   schedule: text.optional(),
   ...ignoredKeys(IGNORED.pipeline),
 });

@@ -119,11 +119,14 @@ export function buildTableConfig(
     verifyEvery: y.verify_every ?? null,
     batchSize: y.processing?.batch_size ?? processing.batchSize,
     dependsOn: [],
+    history: null,
   };
   if (y.custom_query !== undefined) table.customQuery = y.custom_query;
   if (y.additional_where !== undefined) table.additionalWhere = y.additional_where;
   const pk = columns(y.primary_key, 'primary_key', fail);
   if (pk) table.primaryKey = pk;
+  const businessKey = historyConfig(table, y, fail);
+  if (businessKey) table.primaryKey = businessKey;
   if (distkey !== undefined) table.distkey = distkey;
   const sortkey = columns(y.sortkey, 'sortkey', fail);
   if (sortkey) table.sortkey = sortkey;
@@ -131,4 +134,51 @@ export function buildTableConfig(
   const problem = rules.configProblems(table)[0];
   if (problem) throw fail([problem.key], problem.message);
   return table;
+}
+
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.toLowerCase() === b[i]!.toLowerCase());
+}
+
+/**
+ * `history`, `business_key` and `history_ignore_columns` (docs/history.md): sets `table.history` and returns the
+ * business key when one is given (it becomes the table's key). Refuses what history cannot keep exactly: a
+ * full_sync append (no key to compare), a custom_sql query without a declared key.
+ */
+function historyConfig(table: TableConfig, y: TableYaml, fail: TableFail): string[] | undefined {
+  const businessKey = columns(y.business_key, 'business_key', fail);
+  const ignored = columns(y.history_ignore_columns, 'history_ignore_columns', fail);
+  if (y.history !== 'scd2') {
+    for (const key of ['business_key', 'history_ignore_columns'] as const) {
+      if (y[key] !== undefined)
+        throw fail([key], `${key} is only used with history: scd2 (this table keeps no history)`);
+    }
+    return undefined;
+  }
+  if (table.strategy === 'full_sync' && table.fullSyncMode === 'append') {
+    throw fail(
+      ['history'],
+      'history: scd2 cannot be kept with full_sync_mode: append (append keeps every read as new rows, with no key to compare); use full_sync_mode: replace',
+    );
+  }
+  if (businessKey && table.primaryKey && !sameColumns(businessKey, table.primaryKey)) {
+    throw fail(
+      ['business_key'],
+      `business_key (${businessKey.join(', ')}) differs from primary_key (${table.primaryKey.join(', ')}); the business key is the table's key, give one of them`,
+    );
+  }
+  const key = businessKey ?? table.primaryKey;
+  if (table.strategy === 'custom_sql' && !key) {
+    throw fail(
+      ['history'],
+      'history: scd2 with custom_sql needs business_key (a query has no primary key of its own to compare versions by)',
+    );
+  }
+  for (const c of ignored ?? []) {
+    if (key?.some((k) => k.toLowerCase() === c.toLowerCase())) {
+      throw fail(['history_ignore_columns'], `${c} is a column of the business key; a key column cannot be ignored`);
+    }
+  }
+  table.history = { ignoredColumns: ignored ?? [] };
+  return businessKey;
 }

@@ -4,6 +4,7 @@
  */
 
 import type { MappedColumn } from '../../domain/model.js';
+import { IS_CURRENT_COLUMN } from '../../ports/history.js';
 import type { SourceReader, TargetTable, Warehouse } from '../../ports/index.js';
 import { qualifiedAnsi } from '../sql.js';
 import { type Fragment, frag } from '../strategies/sql/fragment.js';
@@ -93,7 +94,10 @@ export async function warehouseColumns(w: Warehouse, target: TargetTable): Promi
   return rows.length === 0 ? undefined : new Set(rows.map((r) => String(r.name)));
 }
 
-/** The warehouse side of a table: its live rows (soft-deleted ones set aside). */
+/**
+ * The warehouse side of a table: its live rows (soft-deleted ones set aside; of a history table, the current
+ * versions only: closed versions are history, not rows the source still has).
+ */
 export function warehouseSide(
   warehouse: Warehouse,
   target: TargetTable,
@@ -101,6 +105,10 @@ export function warehouseSide(
   columns: readonly MappedColumn[],
   existing: ReadonlySet<string>,
 ): SideTable {
-  const scope: Fragment = existing.has(SOFT_DELETE_COLUMN) ? frag(`"${SOFT_DELETE_COLUMN}" IS NULL`) : frag('1=1');
+  const scope: Fragment = existing.has(IS_CURRENT_COLUMN)
+    ? frag(`"${IS_CURRENT_COLUMN}"`)
+    : existing.has(SOFT_DELETE_COLUMN)
+      ? frag(`"${SOFT_DELETE_COLUMN}" IS NULL`)
+      : frag('1=1');
   return { dialect: dialectOf(warehouse), from: qualifiedAnsi(target.schema, target.name), keys, columns, scope };
 }

@@ -8,6 +8,7 @@
 import type { PipelineConfig, TableConfig } from '../../domain/config.js';
 import { EMPTY_WATERMARK, type Watermark } from '../../domain/model.js';
 import { ConfigError } from '../../errors.js';
+import { IS_CURRENT_COLUMN } from '../../ports/history.js';
 import type { SourceReader, StateStore, TargetTable, Warehouse } from '../../ports/index.js';
 import { pipelineTableParts, tableKey } from '../naming.js';
 import { strategyFor } from '../strategies/index.js';
@@ -129,7 +130,9 @@ export async function verifyTable(
   };
   const softDeletes = whCols?.has(SOFT_DELETE_COLUMN) ?? false;
   const wh = warehouseSide(ports.warehouse, target, keyCols, compared, whCols ?? new Set());
-  if (softDeletes) notes.push(`rows with ${SOFT_DELETE_COLUMN} set (deleted at the source) are set aside`);
+  if (whCols?.has(IS_CURRENT_COLUMN))
+    notes.push('a history table: its current versions are compared, closed ones are history');
+  else if (softDeletes) notes.push(`rows with ${SOFT_DELETE_COLUMN} set (deleted at the source) are set aside`);
 
   const report: VerifyReport = {
     table: table.name,

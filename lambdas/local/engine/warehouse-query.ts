@@ -5,6 +5,9 @@
  */
 import { resolve } from 'node:path';
 import type { LoadedConfig, TargetConnection } from '../../domain/config.js';
+import { getTableConfig } from '../../engine/config/index.js';
+import { instantLiteral, validAtSql } from '../../engine/history.js';
+import { qualifiedAnsi } from '../../engine/sql.js';
 import { ConfigError } from '../../errors.js';
 import type { Runtime } from '../../ports/runtime.js';
 import type { JsValue } from '../adapters/duckdb/values.js';
@@ -61,4 +64,34 @@ export async function queryWarehouse(path: string, sql: string, maxRows: number)
   } finally {
     warehouse.close();
   }
+}
+
+/** `--as-of`: an ISO-8601 date or date-time; without a zone it is UTC. Returned as a canonical instant. */
+export function parseAsOf(text: string): string {
+  const t = text.trim();
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(t);
+  const ms = m ? Date.parse(`${m[1]}T${m[2] ?? '00:00:00'}${m[3] === undefined ? 'Z' : m[3]}`) : Number.NaN;
+  if (!m || Number.isNaN(ms)) {
+    throw new ConfigError(
+      `--as-of ${JSON.stringify(text)} is not a date or date-time: give 2024-05-01, 2024-05-01 10:00:00 (UTC) or 2024-05-01T10:00:00+02:00`,
+    );
+  }
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The versions of a history table valid at `at` (docs/history.md): the table of `-t` (a table of the pipeline, as
+ * sync names it) in the pipeline's target. The instant is a checked literal (the read-only query takes no
+ * parameters); the history columns are shown with the rest.
+ */
+export function asOfQuery(rt: Runtime, pipeline: string, table: string, at: string): string {
+  const p = rt.pipeline(pipeline);
+  const t = getTableConfig(p, table);
+  if (!t.history) {
+    throw new ConfigError(`${t.name} keeps no history (history: scd2), so it has no versions to read --as-of`, {
+      suggestion: `Query its rows as they are: highwater query "SELECT * FROM ${p.target.schema}.${t.targetName.toLowerCase()}"`,
+    });
+  }
+  const from = qualifiedAnsi(p.target.schema, t.targetName.toLowerCase());
+  return `SELECT * FROM ${from} WHERE ${validAtSql(instantLiteral(at))}`;
 }

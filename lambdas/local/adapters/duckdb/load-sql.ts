@@ -89,11 +89,15 @@ export function insertSql(
 ): string {
   const names = columnList(columns.map((c) => c.target));
   const insert = `INSERT INTO ${qualifiedName} (${names}) SELECT ${names} FROM ${relation} AS s`;
-  if (!dedupe) return insert;
+  return dedupe ? `${insert} ${qualifyNewestSql(dedupe)}` : insert;
+}
+
+/** The QUALIFY clause that keeps one row per key: the greatest cursor tuple, NULL cursors last. */
+export function qualifyNewestSql(dedupe: Dedupe): string {
   const order = dedupe.cursorColumns.length
     ? ` ORDER BY ${dedupe.cursorColumns.map((c) => `${quoteAnsi(c)} DESC NULLS LAST`).join(', ')}`
     : '';
-  return `${insert} QUALIFY row_number() OVER (PARTITION BY ${columnList(dedupe.primaryKey)}${order}) = 1`;
+  return `QUALIFY row_number() OVER (PARTITION BY ${columnList(dedupe.primaryKey)}${order}) = 1`;
 }
 
 /** Added columns are nullable: DuckDB cannot add a constrained column, and existing rows have no value anyway. */

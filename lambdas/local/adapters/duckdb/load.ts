@@ -20,6 +20,7 @@ import {
 } from '../../../ports/load-request.js';
 import { existingColumns, tableExists } from './catalog.js';
 import { toHighwaterError } from './errors.js';
+import { ensureHistoryColumns, loadHistory, refusePlainLoad } from './history.js';
 import {
   addColumnSql,
   addSoftDeleteColumnSql,
@@ -133,6 +134,23 @@ async function applyDeletes(
   keysName: string,
 ): Promise<number> {
   if (deletes.keys.length === 0) return 0;
+  await stageDeletedKeys(conn, req, deletes, keysName);
+  const sql =
+    deletes.mode === 'hard'
+      ? deleteMatchingSql(qualified, quoteAnsi(keysName), req.primaryKey)
+      : softDeleteSql(qualified, keysName, req.primaryKey);
+  const changed = (await conn.run(sql)).rowsChanged;
+  await conn.run(`DROP TABLE ${quoteAnsi(keysName)}`);
+  return changed;
+}
+
+/** The deleted keys into the temp table `keysName`, every one of them (a hand-off count). */
+async function stageDeletedKeys(
+  conn: DuckDBConnection,
+  req: LoadRequest,
+  deletes: LoadDeletes,
+  keysName: string,
+): Promise<void> {
   const keys = keyColumns(req);
   await conn.run(keysTableSql(keysName, keys));
   let staged = 0;
@@ -152,13 +170,6 @@ async function applyDeletes(
       `load of ${tableLabel(req)}: staged ${staged} of ${deletes.keys.length} deleted keys; nothing was loaded`,
     );
   }
-  const sql =
-    deletes.mode === 'hard'
-      ? deleteMatchingSql(qualified, quoteAnsi(keysName), req.primaryKey)
-      : softDeleteSql(qualified, keysName, req.primaryKey);
-  const changed = (await conn.run(sql)).rowsChanged;
-  await conn.run(`DROP TABLE ${quoteAnsi(keysName)}`);
-  return changed;
 }
 
 /**
@@ -212,12 +223,15 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteAnsi(req.target.schema)}`);
   const exists = await tableExists(conn, req.target);
   let schemaChanges: SchemaChange[] = [];
-  if (req.mode !== 'replace') {
+  // A history table is never replaced: its full_sync compares with the current versions (history.ts).
+  if (req.mode !== 'replace' || req.history) {
     const existing = exists ? await existingColumns(conn, req.target) : new Map<string, CatalogColumn>();
+    refusePlainLoad(req, existing);
     if (exists) schemaChanges = await evolveTable(conn, req, qualified, existing);
     else await conn.run(createTableSql(qualified, req.columns));
+    if (req.history) await ensureHistoryColumns(conn, req, req.history, qualified, exists ? existing : undefined);
     // Soft deletes need their column; it is highwater's own, so it is not a schema change of the source's.
-    if (deletes?.mode === 'soft' && !existing.has(SOFT_DELETE_COLUMN))
+    else if (deletes?.mode === 'soft' && !existing.has(SOFT_DELETE_COLUMN))
       await conn.run(addSoftDeleteColumnSql(qualified));
   }
 
@@ -243,6 +257,15 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
     rowsExpected = Number(reader.getRows()[0]?.[0] ?? 0);
     if (rowsExpected !== rowsStaged) dedupe = { primaryKey: req.primaryKey, cursorColumns: req.cursorColumns };
   }
+  if (req.history) {
+    const stageKeys = async (d: LoadDeletes) => {
+      await stageDeletedKeys(conn, req, d, keysName);
+      return keysName;
+    };
+    const counts = await loadHistory(conn, req, req.history, qualified, { ...staged, dedupe }, suffix, stageKeys);
+    await staged.drop();
+    return { rowsStaged, ...counts, schemaChanges };
+  }
 
   // Before the merge's delete+insert, so a key deleted and inserted again at the source ends up present (and, soft,
   // live: the merge re-inserts it with a NULL _hw_deleted_at).
@@ -255,6 +278,7 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
     // (Not DELETE + INSERT in place as on Redshift: a DuckDB reader on another connection can see both the old and
     // the new rows while such a transaction commits. DuckDB has no grants, and its views bind by name at query
     // time, so a view on the table works on the swapped-in one.)
+    if (exists) refusePlainLoad(req, await existingColumns(conn, req.target));
     const fresh = `${req.target.name}__hw_new_${suffix}`;
     const freshQualified = qualifiedTarget({ schema: req.target.schema, name: fresh });
     schemaChanges = await buildReplacement(
