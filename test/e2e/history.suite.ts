@@ -182,6 +182,28 @@ export function describeHistory(write: WarehouseWriter, startStandins?: () => Pr
     expect(await history()).toEqual(expected());
   }
 
+  /** `highwater verify`'s comparison: the current versions equal the source's `rows` rows, no `_hw_` column compared. */
+  async function expectVerified(rows: number): Promise<void> {
+    const rt = await h.runtime();
+    try {
+      const p = rt.pipeline('test');
+      const src = await rt.openSource(p);
+      try {
+        const report = await verifyTable(
+          { source: src, state: await rt.state(p), warehouse: await rt.warehouse(p) },
+          p,
+          getTableConfig(p, t()),
+        );
+        expect(report).toMatchObject({ equal: true, rows: { source: rows, warehouse: rows } });
+        expect(report.columnsCompared.some((c) => c.startsWith('_hw_'))).toBe(false);
+      } finally {
+        await src.close();
+      }
+    } finally {
+      await rt.close();
+    }
+  }
+
   const r = (id: number, region: string, name: string | null, score: number | null, seen: string | null = null) => ({
     id,
     region,
@@ -216,24 +238,7 @@ export function describeHistory(write: WarehouseWriter, startStandins?: () => Pr
     expect(again.tables.map((x) => x.error)).toEqual([null]);
     expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
     // verify compares the current versions only, and finds them equal.
-    const rt = await h.runtime();
-    try {
-      const p = rt.pipeline('test');
-      const src = await rt.openSource(p);
-      try {
-        const report = await verifyTable(
-          { source: src, state: await rt.state(p), warehouse: await rt.warehouse(p) },
-          p,
-          getTableConfig(p, t()),
-        );
-        expect(report).toMatchObject({ equal: true, rows: { source: 5, warehouse: 5 } });
-        expect(report.columnsCompared.some((c) => c.startsWith('_hw_'))).toBe(false);
-      } finally {
-        await src.close();
-      }
-    } finally {
-      await rt.close();
-    }
+    await expectVerified(5);
     // A repair of the whole key range re-reads every row: no history changes.
     const repaired = await h.sync([t()], { repair: { ranges: [WHOLE_RANGE], deleteKeys: [] } });
     expect(repaired.tables.map((x) => x.error)).toEqual([null]);
@@ -347,5 +352,59 @@ export function describeHistory(write: WarehouseWriter, startStandins?: () => Pr
       ['2', 'null', 'false'],
       ['2', 'n', 'true'],
     ]);
+  });
+
+  test('history turned on for a plain table: its rows become current versions opened by that run, changes open more', async () => {
+    // Run 1: a plain table (no history), the same source and key.
+    h.writePipeline(`  ${t()}:
+    cdc_strategy: hybrid
+    cdc_timestamp_column: updated_at
+    cdc_id_column: id
+    delete_detection: hard
+    lookback: 3650d
+    lag: 0
+    chunk_rows: 2`);
+    const first = [
+      r(1, 'a', 'x', 1),
+      r(2, 'a', 'y', null, '2024-02-01 00:00:00'),
+      r(2, 'b', '', 5),
+      r(3, 'a', null, null),
+    ];
+    await writeSource(first);
+    for (const row of first) source.set(`${row.id}|${row.region}`, { row: { ...row }, round });
+    expect((await h.sync([t()])).tables.map((x) => x.error)).toEqual([null]);
+    const plain = await h.warehouseRows('public.dims', 'id, region');
+    expect(plain).toHaveLength(4);
+    expect(Object.keys(plain[0]!).some((c) => c.startsWith('_hw_'))).toBe(false);
+
+    // Run 2, with history: every row already there is adopted as the current version opened by this run (hashed
+    // as a version opened by a load is); (1,a) changed (tracked) and (2,a) changed only an ignored column; (4,a) is new.
+    pipeline();
+    for (const row of first) {
+      versions.push({ ...row, from: 2, to: null });
+      openedAt.set(versions.length - 1, 1);
+    }
+    await syncRound([r(1, 'a', 'x2', 1), r(4, 'a', 'new', 4)], [], async () => {
+      await h.db.conn.query(`UPDATE dims SET last_seen_at = '2024-03-01 00:00:00' WHERE id = 2 AND region = 'a'`);
+      source.get('2|a')!.row.seen = '2024-03-01 00:00:00';
+    });
+    await expectHistory();
+    const got = await history();
+    // Each of the four rows is a version opened by run 2; (1,a)'s adopted version is closed by the same run (its
+    // old value is kept, valid at no instant) and its new value is current; (2,a) took its ignored column in place.
+    expect(got.filter((v) => v.to === null).map((v) => [v.id, v.region, v.name, v.from])).toEqual([
+      [1, 'a', 'x2', 2],
+      [2, 'a', 'y', 2],
+      [2, 'b', '', 2],
+      [3, 'a', null, 2],
+      [4, 'a', 'new', 2],
+    ]);
+    expect(got.filter((v) => v.to !== null).map((v) => [v.id, v.name, v.from, v.to])).toEqual([[1, 'x', 2, 2]]);
+    expect(got.find((v) => v.id === 2 && v.region === 'a')?.seen).toBe(String(instant('2024-03-01 00:00:00')));
+    await expectVerified(5);
+    // A rerun changes nothing.
+    const before = await h.warehouseRows('public.dims', 'id, region, _hw_valid_from');
+    expect((await h.sync([t()])).tables.map((x) => x.error)).toEqual([null]);
+    expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
   });
 }

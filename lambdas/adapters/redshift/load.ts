@@ -358,7 +358,11 @@ export async function runRedshiftLoad(
         stageSqls.push(copySql(stage, g.columns, g.manifest, settings.iamRoleSql, table));
     }
     // A history table's newest version, checked before anything changes (the counts stay the batch's last result).
-    const newestAt = req.history && exists ? stageSqls.push(newestVersionSql(req.target, req.history.validFrom)) : 0;
+    // A plain table turned into a history table has no versions yet (its rows are adopted by the apply batch).
+    const newestAt =
+      req.history && existing?.has(IS_CURRENT_COLUMN)
+        ? stageSqls.push(newestVersionSql(req.target, req.history.validFrom))
+        : 0;
     stageSqls.push(stagedCountsSql(stage, req.primaryKey));
     const tables = { stage: stage.name, ...(keysTable ? { keys: keysTable.name } : {}) };
     const staged = await api.batch(context, stageSqls, recorder(journal, 'stage', tables));
