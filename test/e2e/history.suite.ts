@@ -407,4 +407,46 @@ export function describeHistory(write: WarehouseWriter, startStandins?: () => Pr
     expect((await h.sync([t()])).tables.map((x) => x.error)).toEqual([null]);
     expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
   });
+
+  test('a type change the history table cannot take is refused by sync and by resync, naming the column; nothing changes', async () => {
+    pipeline();
+    await syncRound([r(1, 'a', 'x', 1), r(2, 'a', 'y', 2), r(3, 'a', 'z', 3)]);
+    const before = await h.warehouseRows('public.dims', 'id, region, _hw_valid_from');
+    // A narrowing at the source: INT → SMALLINT.
+    await h.db.conn.query('ALTER TABLE dims MODIFY score SMALLINT NULL');
+    await writeSource([r(1, 'a', 'x2', 1)]);
+    const synced = await h.sync([t()]);
+    const s0 = synced.tables[0]!;
+    expect(s0.error).toMatch(
+      /dims: column score changed from int(\(11\))? to smallint(\(6\))? at the source, which the history table's column cannot take in place .*nothing was read or changed/,
+    );
+    // Not resync (it would be refused the same way): what to do instead.
+    expect(s0.suggestion).toContain('A history table is never rebuilt (that would lose its versions)');
+    expect(s0.suggestion).toContain(`give the table a new target_name and run \`highwater resync -t ${t()}\``);
+    expect(s0.suggestion).not.toContain('Rebuild the table');
+    expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
+    // resync reads the whole table; the load refuses before anything changes: no version is dropped or opened.
+    const resynced = await h.sync([t()], { resync: true });
+    const s1 = resynced.tables[0]!;
+    expect(s1.error).toMatch(
+      /dims column score is integer in the warehouse but the source now maps it to smallint, a narrowing that would not keep every value, and it is a history table, which is never rebuilt; nothing was changed/i,
+    );
+    expect(s1.suggestion).toContain('`highwater resync` cannot fix this');
+    expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
+
+    // The source column back as it was: resync of a history table compares every row with its current version and,
+    // having read the whole table, closes the keys it did not read (here deleted without a delete to detect).
+    await h.db.conn.query('ALTER TABLE dims MODIFY score INT NULL');
+    await h.db.conn.query('DELETE FROM dims WHERE id = 2');
+    source.set('1|a', { row: r(1, 'a', 'x2', 1), round });
+    source.delete('2|a');
+    const ok = await h.sync([t()], { resync: true });
+    expect(ok.tables.map((x) => x.error)).toEqual([null]);
+    expectRun((await committedRuns()).length);
+    await expectHistory();
+    expect(versions.filter((v) => v.to === null).map((v) => [v.id, v.name])).toEqual([
+      [3, 'z'],
+      [1, 'x2'],
+    ]);
+  });
 }
