@@ -163,5 +163,5 @@ export async function load(input: unknown, rt: Runtime, step: StepContext = NO_D
     rowsLoaded: result.rowsLoaded,
     steps: { ...current.steps, load: { startedAt, finishedAt: new Date().toISOString() } },
   });
-  return { ...result, files: files.length, truncated: truncatedIn(files) };
+  return { ...result, files: files.length, truncated: truncatedIn(files), history: request.history !== undefined };
 }
