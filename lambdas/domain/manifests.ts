@@ -207,6 +207,11 @@ export const LoadOutputSchema = z.object({
   schemaChanges: z.array(SchemaChangeSchema).default([]),
   /** Values of the loaded files that `oversize: truncate` cut to fit, per target column (from the ledger). */
   truncated: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  /**
+   * The table keeps history (docs/history.md): then rowsLoaded counts versions opened, rowsDeleted versions closed
+   * by a change, rowsDeletedAtSource versions closed by a delete (or, full_sync and resync, a key not read).
+   */
+  history: z.boolean().default(false),
 });
 export type LoadOutput = z.infer<typeof LoadOutputSchema>;
 
@@ -312,6 +317,17 @@ export type Summary = z.infer<typeof SummarySchema>;
 
 export const TableStatusSchema = z.enum(['committed', 'staged', 'skipped', 'failed']);
 
+/** What a history table's load did to its versions (docs/history.md, "The run report"). */
+export const HistoryVersionsSchema = z.object({
+  /** Versions opened: new keys, changed rows, keys back after a delete (the load's rowsLoaded). */
+  opened: z.number().int(),
+  /** Current versions closed because their row changed (each has a newly opened successor). */
+  closedByChange: z.number().int(),
+  /** Current versions closed because their key was deleted at the source (or, full_sync and resync, not read). */
+  closedByDelete: z.number().int(),
+});
+export type HistoryVersions = z.infer<typeof HistoryVersionsSchema>;
+
 /** One table of a run as the CLI reports it (`--json`, `--json-output`), for a local and a remote run alike. */
 export const TableReportSchema = z.object({
   table: z.string(),
@@ -337,6 +353,11 @@ export const TableReportSchema = z.object({
   warnings: z.array(z.string()),
   /** What the load changed in the warehouse table's columns. */
   schemaChanges: z.array(SchemaChangeSchema),
+  /**
+   * A history table's load (docs/history.md), else null: `rowsLoaded` is then `versions.opened`, versions rather
+   * than rows.
+   */
+  versions: HistoryVersionsSchema.nullable(),
   /** The verification that followed this run's commit (verify_every), if one ran. */
   verification: VerificationRecordSchema.nullable(),
 });

@@ -82,3 +82,18 @@ export function validAtSql(at: string): string {
   const to = quoteAnsi(VALID_TO_COLUMN);
   return `${from} <= ${at} AND (${to} IS NULL OR ${to} > ${at})`;
 }
+
+/**
+ * What to do when a history table's column cannot take the source's new type (a narrowing, another type). Not
+ * `highwater resync`: a history table is never rebuilt (that would drop its versions), so resync would be refused
+ * the same way. `table` is the source table, as `-t` takes it.
+ */
+export function historyTypeChangeSuggestion(table: string): string {
+  return (
+    'A history table is never rebuilt (that would lose its versions), so `highwater resync` cannot fix this. ' +
+    'To keep the history: change the warehouse column by hand to a type that holds the old and the new values ' +
+    `(every version keeps its value), then run \`highwater resync -t ${table}\` (it compares every row with its ` +
+    'current version). To start a new history instead: give the table a new target_name and run ' +
+    `\`highwater resync -t ${table}\` (the old table keeps the versions so far). Or change the source column back.`
+  );
+}

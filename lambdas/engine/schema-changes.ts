@@ -12,6 +12,7 @@
 
 import type { LogicalType, SourceColumn } from '../domain/model.js';
 import { SchemaChangeError } from '../errors.js';
+import { historyTypeChangeSuggestion } from './history.js';
 import { logicalType } from './type-map.js';
 
 export type TypeChange = 'same' | 'widened' | 'incompatible';
@@ -88,14 +89,22 @@ export function diffColumns(previous: readonly SourceColumn[] | null, current: r
   return diff;
 }
 
-/** Refuses changes the warehouse cannot follow in place, naming table, column, old and new type. */
-export function refuseIncompatible(table: string, diff: SchemaDiff): void {
+/**
+ * Refuses changes the warehouse cannot follow in place, naming table, column, old and new type. A history table
+ * (`history`) is never rebuilt, so its refusal does not suggest resync (engine/history.ts).
+ */
+export function refuseIncompatible(table: string, diff: SchemaDiff, history = false): void {
   const first = diff.incompatible[0];
   if (!first) return;
   const all = diff.incompatible.map((c) => `${c.column} ${c.from} → ${c.to}`).join(', ');
+  const what = history ? "the history table's column" : 'the warehouse column';
   throw new SchemaChangeError(
-    `${table}: column ${first.column} changed from ${first.from} to ${first.to} at the source, which the warehouse column cannot take in place (${all}); nothing was read or changed`,
-    { suggestion: `Run \`highwater resync -t ${table}\` to rebuild the table from the source, then sync as before.` },
+    `${table}: column ${first.column} changed from ${first.from} to ${first.to} at the source, which ${what} cannot take in place (${all}); nothing was read or changed`,
+    {
+      suggestion: history
+        ? historyTypeChangeSuggestion(table)
+        : `Run \`highwater resync -t ${table}\` to rebuild the table from the source, then sync as before.`,
+    },
   );
 }
 

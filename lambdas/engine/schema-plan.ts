@@ -9,6 +9,7 @@ import { WarehouseError } from '../errors.js';
 import { isHistoryColumn } from '../ports/history.js';
 import type { LoadRequest, SchemaChange } from '../ports/index.js';
 import { SOFT_DELETE_COLUMN, tableLabel } from '../ports/load-request.js';
+import { historyTypeChangeSuggestion } from './history.js';
 import { type ColumnType, catalogSpelling, compareColumnTypes, type WarehouseName } from './type-widening.js';
 
 /** Columns whose names start with this are highwater's own (staging, rebuilds); schema changes never touch them. */
@@ -51,8 +52,12 @@ export interface SchemaPlan {
   changes: SchemaChange[];
 }
 
-/** The suggestion every refused schema change carries: the resync command rebuilds the table from the source. */
-export function resyncSuggestion(req: Pick<LoadRequest, 'target' | 'sourceTable'>): string {
+/**
+ * The suggestion every refused schema change carries: the resync command rebuilds the table from the source — except
+ * a history table's, which is never rebuilt (engine/history.ts historyTypeChangeSuggestion).
+ */
+export function resyncSuggestion(req: Pick<LoadRequest, 'target' | 'sourceTable' | 'history'>): string {
+  if (req.history) return historyTypeChangeSuggestion(req.sourceTable ?? tableLabel(req));
   return (
     `Rebuild the table from the source with \`highwater resync -t ${req.sourceTable ?? tableLabel(req)}\` ` +
     '(a full reload in replace mode), or change the warehouse column by hand, then run the sync again.'
@@ -87,7 +92,8 @@ export function planSchemaChanges(
     }
   }
   if (refused.length > 0) {
-    throw new WarehouseError(`table ${tableLabel(req)} ${refused.join('; ')}; nothing was changed`, {
+    const history = req.history ? ', and it is a history table, which is never rebuilt' : '';
+    throw new WarehouseError(`table ${tableLabel(req)} ${refused.join('; ')}${history}; nothing was changed`, {
       suggestion: resyncSuggestion(req),
     });
   }

@@ -66,10 +66,10 @@ async function stagedDeletes(staging: Staging, run: RunContext): Promise<LoadDel
 
 /**
  * A history table's load (docs/history.md): versions opened or closed by this load carry the run's own timestamp,
- * the instant its plan recorded it (the same for every row, and for a rerun of the same run); full_sync, which read
- * the whole table, also closes the keys it did not read.
+ * the instant its plan recorded it (the same for every row, and for a rerun of the same run); full_sync and resync,
+ * which read the whole table, also close the keys they did not read.
  */
-function historyOf(ctx: TableContext, current: RunRecord): { history?: LoadHistory } {
+function historyOf(ctx: TableContext, current: RunRecord, run: RunContext): { history?: LoadHistory } {
   const history = ctx.table.history;
   if (!history) return {};
   const ignoredColumns = history.ignoredColumns.map((name) => {
@@ -77,7 +77,11 @@ function historyOf(ctx: TableContext, current: RunRecord): { history?: LoadHisto
     return c?.target ?? name;
   });
   return {
-    history: { validFrom: current.startedAt, ignoredColumns, closeUnread: ctx.table.strategy === 'full_sync' },
+    history: {
+      validFrom: current.startedAt,
+      ignoredColumns,
+      closeUnread: ctx.table.strategy === 'full_sync' || run.kind === 'resync',
+    },
   };
 }
 
@@ -145,7 +149,7 @@ export async function load(input: unknown, rt: Runtime, step: StepContext = NO_D
     // Until the table YAML's on_column_drop is wired in, a column the source dropped stays (made nullable).
     onColumnDrop: ctx.table.onColumnDrop,
     sourceTable: run.table,
-    ...historyOf(ctx, current),
+    ...historyOf(ctx, current, run),
     distkey: ctx.table.distkey,
     sortkey: ctx.table.sortkey,
     diststyle: ctx.table.diststyle,
@@ -159,5 +163,5 @@ export async function load(input: unknown, rt: Runtime, step: StepContext = NO_D
     rowsLoaded: result.rowsLoaded,
     steps: { ...current.steps, load: { startedAt, finishedAt: new Date().toISOString() } },
   });
-  return { ...result, files: files.length, truncated: truncatedIn(files) };
+  return { ...result, files: files.length, truncated: truncatedIn(files), history: request.history !== undefined };
 }

@@ -380,7 +380,7 @@ export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_
         committedColumns(runs),
         ctx.columns.map((c) => c.source),
       );
-      if (!options.resync) refuseIncompatible(table.name, diff);
+      if (!options.resync) refuseIncompatible(table.name, diff, Boolean(table.history));
       warnings.push(...schemaWarnings(diff, table.onColumnDrop));
       // A new column (or a resync) needs every row again: staged runs without it are given up, not loaded.
       const fromScratch = options.resync || diff.added.length > 0;

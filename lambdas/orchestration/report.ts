@@ -105,6 +105,7 @@ export function tableReport(
     suggestion: null,
     exitCode: ExitCode.ok,
     verification: null,
+    versions: null,
   };
   switch (o.status) {
     case 'skipped':
@@ -135,6 +136,13 @@ export function tableReport(
         watermarkAfter: o.watermarkAfter,
         skipped: null,
         schemaChanges: o.load?.schemaChanges ?? [],
+        versions: o.load?.history
+          ? {
+              opened: o.load.rowsLoaded,
+              closedByChange: o.load.rowsDeleted,
+              closedByDelete: o.load.rowsDeletedAtSource,
+            }
+          : null,
         verification: o.verification,
         warnings: [...o.warnings, ...truncationWarnings(o), ...verificationWarnings(o, redact)],
       };

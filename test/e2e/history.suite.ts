@@ -182,6 +182,28 @@ export function describeHistory(write: WarehouseWriter, startStandins?: () => Pr
     expect(await history()).toEqual(expected());
   }
 
+  /** `highwater verify`'s comparison: the current versions equal the source's `rows` rows, no `_hw_` column compared. */
+  async function expectVerified(rows: number): Promise<void> {
+    const rt = await h.runtime();
+    try {
+      const p = rt.pipeline('test');
+      const src = await rt.openSource(p);
+      try {
+        const report = await verifyTable(
+          { source: src, state: await rt.state(p), warehouse: await rt.warehouse(p) },
+          p,
+          getTableConfig(p, t()),
+        );
+        expect(report).toMatchObject({ equal: true, rows: { source: rows, warehouse: rows } });
+        expect(report.columnsCompared.some((c) => c.startsWith('_hw_'))).toBe(false);
+      } finally {
+        await src.close();
+      }
+    } finally {
+      await rt.close();
+    }
+  }
+
   const r = (id: number, region: string, name: string | null, score: number | null, seen: string | null = null) => ({
     id,
     region,
@@ -216,24 +238,7 @@ export function describeHistory(write: WarehouseWriter, startStandins?: () => Pr
     expect(again.tables.map((x) => x.error)).toEqual([null]);
     expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
     // verify compares the current versions only, and finds them equal.
-    const rt = await h.runtime();
-    try {
-      const p = rt.pipeline('test');
-      const src = await rt.openSource(p);
-      try {
-        const report = await verifyTable(
-          { source: src, state: await rt.state(p), warehouse: await rt.warehouse(p) },
-          p,
-          getTableConfig(p, t()),
-        );
-        expect(report).toMatchObject({ equal: true, rows: { source: 5, warehouse: 5 } });
-        expect(report.columnsCompared.some((c) => c.startsWith('_hw_'))).toBe(false);
-      } finally {
-        await src.close();
-      }
-    } finally {
-      await rt.close();
-    }
+    await expectVerified(5);
     // A repair of the whole key range re-reads every row: no history changes.
     const repaired = await h.sync([t()], { repair: { ranges: [WHOLE_RANGE], deleteKeys: [] } });
     expect(repaired.tables.map((x) => x.error)).toEqual([null]);
@@ -347,5 +352,164 @@ export function describeHistory(write: WarehouseWriter, startStandins?: () => Pr
       ['2', 'null', 'false'],
       ['2', 'n', 'true'],
     ]);
+  });
+
+  test('history turned on for a plain table: its rows become current versions opened by that run, changes open more', async () => {
+    // Run 1: a plain table (no history), the same source and key.
+    h.writePipeline(`  ${t()}:
+    cdc_strategy: hybrid
+    cdc_timestamp_column: updated_at
+    cdc_id_column: id
+    delete_detection: hard
+    lookback: 3650d
+    lag: 0
+    chunk_rows: 2`);
+    const first = [
+      r(1, 'a', 'x', 1),
+      r(2, 'a', 'y', null, '2024-02-01 00:00:00'),
+      r(2, 'b', '', 5),
+      r(3, 'a', null, null),
+    ];
+    await writeSource(first);
+    for (const row of first) source.set(`${row.id}|${row.region}`, { row: { ...row }, round });
+    expect((await h.sync([t()])).tables.map((x) => x.error)).toEqual([null]);
+    const plain = await h.warehouseRows('public.dims', 'id, region');
+    expect(plain).toHaveLength(4);
+    expect(Object.keys(plain[0]!).some((c) => c.startsWith('_hw_'))).toBe(false);
+
+    // Run 2, with history: every row already there is adopted as the current version opened by this run (hashed
+    // as a version opened by a load is); (1,a) changed (tracked) and (2,a) changed only an ignored column; (4,a) is new.
+    pipeline();
+    for (const row of first) {
+      versions.push({ ...row, from: 2, to: null });
+      openedAt.set(versions.length - 1, 1);
+    }
+    await syncRound([r(1, 'a', 'x2', 1), r(4, 'a', 'new', 4)], [], async () => {
+      await h.db.conn.query(`UPDATE dims SET last_seen_at = '2024-03-01 00:00:00' WHERE id = 2 AND region = 'a'`);
+      source.get('2|a')!.row.seen = '2024-03-01 00:00:00';
+    });
+    await expectHistory();
+    const got = await history();
+    // Each of the four rows is a version opened by run 2; (1,a)'s adopted version is closed by the same run (its
+    // old value is kept, valid at no instant) and its new value is current; (2,a) took its ignored column in place.
+    expect(got.filter((v) => v.to === null).map((v) => [v.id, v.region, v.name, v.from])).toEqual([
+      [1, 'a', 'x2', 2],
+      [2, 'a', 'y', 2],
+      [2, 'b', '', 2],
+      [3, 'a', null, 2],
+      [4, 'a', 'new', 2],
+    ]);
+    expect(got.filter((v) => v.to !== null).map((v) => [v.id, v.name, v.from, v.to])).toEqual([[1, 'x', 2, 2]]);
+    expect(got.find((v) => v.id === 2 && v.region === 'a')?.seen).toBe(String(instant('2024-03-01 00:00:00')));
+    await expectVerified(5);
+    // A rerun changes nothing.
+    const before = await h.warehouseRows('public.dims', 'id, region, _hw_valid_from');
+    expect((await h.sync([t()])).tables.map((x) => x.error)).toEqual([null]);
+    expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
+  });
+
+  test('a type change the history table cannot take is refused by sync and by resync, naming the column; nothing changes', async () => {
+    pipeline();
+    await syncRound([r(1, 'a', 'x', 1), r(2, 'a', 'y', 2), r(3, 'a', 'z', 3)]);
+    const before = await h.warehouseRows('public.dims', 'id, region, _hw_valid_from');
+    // A narrowing at the source: INT → SMALLINT.
+    await h.db.conn.query('ALTER TABLE dims MODIFY score SMALLINT NULL');
+    await writeSource([r(1, 'a', 'x2', 1)]);
+    const synced = await h.sync([t()]);
+    const s0 = synced.tables[0]!;
+    expect(s0.error).toMatch(
+      /dims: column score changed from int(\(11\))? to smallint(\(6\))? at the source, which the history table's column cannot take in place .*nothing was read or changed/,
+    );
+    // Not resync (it would be refused the same way): what to do instead.
+    expect(s0.suggestion).toContain('A history table is never rebuilt (that would lose its versions)');
+    expect(s0.suggestion).toContain(`give the table a new target_name and run \`highwater resync -t ${t()}\``);
+    expect(s0.suggestion).not.toContain('Rebuild the table');
+    expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
+    // resync reads the whole table; the load refuses before anything changes: no version is dropped or opened.
+    const resynced = await h.sync([t()], { resync: true });
+    const s1 = resynced.tables[0]!;
+    expect(s1.error).toMatch(
+      /dims column score is integer in the warehouse but the source now maps it to smallint, a narrowing that would not keep every value, and it is a history table, which is never rebuilt; nothing was changed/i,
+    );
+    expect(s1.suggestion).toContain('`highwater resync` cannot fix this');
+    expect(await h.warehouseRows('public.dims', 'id, region, _hw_valid_from')).toEqual(before);
+
+    // The source column back as it was: resync of a history table compares every row with its current version and,
+    // having read the whole table, closes the keys it did not read (here deleted without a delete to detect).
+    await h.db.conn.query('ALTER TABLE dims MODIFY score INT NULL');
+    await h.db.conn.query('DELETE FROM dims WHERE id = 2');
+    source.set('1|a', { row: r(1, 'a', 'x2', 1), round });
+    source.delete('2|a');
+    const ok = await h.sync([t()], { resync: true });
+    expect(ok.tables.map((x) => x.error)).toEqual([null]);
+    expectRun((await committedRuns()).length);
+    await expectHistory();
+    expect(versions.filter((v) => v.to === null).map((v) => [v.id, v.name])).toEqual([
+      [3, 'z'],
+      [1, 'x2'],
+    ]);
+  });
+
+  test('JSON columns: an unchanged value read again opens no version, a changed one opens one; an ignored one updates in place', async () => {
+    await h.db.conn.query(`CREATE TABLE jdocs (
+      id INT NOT NULL PRIMARY KEY, doc JSON NULL, meta JSON NULL, updated_at DATETIME(6) NOT NULL)`);
+    const jt = `${h.db.database}.jdocs`;
+    h.writePipeline(`  ${jt}:
+    cdc_strategy: hybrid
+    cdc_timestamp_column: updated_at
+    cdc_id_column: id
+    history: scd2
+    history_ignore_columns: [meta]
+    lookback: 3650d
+    lag: 0`);
+    const put = async (id: number, doc: string | null, meta: string | null, at: string) =>
+      h.db.conn.query(
+        `INSERT INTO jdocs VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE doc = VALUES(doc), meta = VALUES(meta), updated_at = VALUES(updated_at)`,
+        [id, doc, meta, at],
+      );
+    const rows = async () =>
+      (await h.warehouseRows('public.jdocs', 'id, _hw_valid_from')).map((x) => ({
+        id: Number(x.id),
+        doc: x.doc === null ? null : JSON.parse(String(x.doc)),
+        meta: x.meta === null ? null : JSON.parse(String(x.meta)),
+        current: String(x._hw_is_current),
+        hash: String(x._hw_row_hash),
+      }));
+    await put(1, '{"a":1,"b":[1,2,{"c":null}],"s":"é\\"x"}', '{"m":1}', '2024-01-01');
+    await put(2, '{"x":"y"}', null, '2024-01-01');
+    await put(3, null, '{"m":3}', '2024-01-01');
+    await put(4, '[1,2.5,"t",true,null]', null, '2024-01-01');
+    expect((await h.sync([jt])).tables.map((x) => x.error)).toEqual([null]);
+    const first = await rows();
+    expect(first.map((x) => [x.id, x.current])).toEqual([
+      [1, 'true'],
+      [2, 'true'],
+      [3, 'true'],
+      [4, 'true'],
+    ]);
+    // Every row read again (lookback): 1 changes only its ignored JSON column, 2 changes its tracked JSON, 3 and 4
+    // are written again with the same values.
+    await put(1, '{"a":1,"b":[1,2,{"c":null}],"s":"é\\"x"}', '{"m":2}', '2024-01-01');
+    await put(2, '{"x":"z"}', null, '2024-01-02');
+    await put(3, null, '{"m":3}', '2024-01-01');
+    await put(4, '[1,2.5,"t",true,null]', null, '2024-01-01');
+    expect((await h.sync([jt])).tables.map((x) => x.error)).toEqual([null]);
+    const second = await rows();
+    expect(second.map((x) => [x.id, x.doc, x.meta, x.current])).toEqual([
+      [1, { a: 1, b: [1, 2, { c: null }], s: 'é"x' }, { m: 2 }, 'true'],
+      [2, { x: 'y' }, null, 'false'],
+      [2, { x: 'z' }, null, 'true'],
+      [3, null, { m: 3 }, 'true'],
+      [4, [1, 2.5, 't', true, null], null, 'true'],
+    ]);
+    // The unchanged rows kept their version and its hash; the changed one's new hash differs.
+    for (const id of [1, 3, 4]) {
+      expect(second.find((x) => x.id === id)?.hash).toBe(first.find((x) => x.id === id)?.hash);
+    }
+    expect(second[2]!.hash).not.toBe(second[1]!.hash);
+    // A third run reading every row again changes nothing.
+    const before = await h.warehouseRows('public.jdocs', 'id, _hw_valid_from');
+    expect((await h.sync([jt])).tables.map((x) => x.error)).toEqual([null]);
+    expect(await h.warehouseRows('public.jdocs', 'id, _hw_valid_from')).toEqual(before);
   });
 }

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { RunReport } from '../../../lambdas/domain/manifests.js';
+import type { RunReport, TableReport } from '../../../lambdas/domain/manifests.js';
 import { renderForDisplay } from '../../../lambdas/engine/strategies/sql/reads.js';
 import { ConfigError, describeError } from '../../../lambdas/errors.js';
 import { processHeldRuns } from '../../../lambdas/local/orchestration/held-runs.js';
@@ -68,6 +68,13 @@ function withoutTablePrefix(table: string, error: string): string {
   return error.startsWith(`${table}: `) ? error.slice(table.length + 2) : error;
 }
 
+/** What the load did: rows, or for a history table versions (docs/history.md, "The run report"). */
+function loadedText(t: TableReport): string {
+  const v = t.versions;
+  if (!v) return `${t.rowsLoaded} loaded`;
+  return `${v.opened} version${v.opened === 1 ? '' : 's'} opened, ${v.closedByChange} closed by a change, ${v.closedByDelete} closed by a delete`;
+}
+
 function renderReport(out: Output, report: RunReport): void {
   out.info(`execution ${report.executionId} (pipeline ${report.pipeline}): ${report.status}`);
   // A warning about the connection (a missing grant) comes with every table: say it once.
@@ -80,7 +87,7 @@ function renderReport(out: Output, report: RunReport): void {
         ? `skipped: ${t.skipped}`
         : t.status === 'failed'
           ? `FAILED: ${withoutTablePrefix(t.table, t.error ?? '')}`
-          : `${t.status}: ${t.rowsExtracted} rows extracted, ${t.rowsLoaded} loaded, ${files}${wm}`;
+          : `${t.status}: ${t.rowsExtracted} rows extracted, ${loadedText(t)}, ${files}${wm}`;
     const took = t.durationMs === null ? '' : `  (${(t.durationMs / 1000).toFixed(1)} s)`;
     out.data(`${t.table}  ${what}${took}`);
     if (t.suggestion) out.data(`  ${t.suggestion}`);

@@ -56,17 +56,6 @@ export function refusePlainLoad(req: LoadRequest, existing: ReadonlyMap<string, 
   );
 }
 
-/** A history table whose columns cannot take the request in place: a rebuild would lose its history. */
-export function refuseRebuild(req: LoadRequest): never {
-  throw new WarehouseError(
-    `load of ${tableLabel(req.target)}: the history table cannot take the source's column changes in place, and rebuilding it would lose its history; nothing was changed`,
-    {
-      suggestion:
-        'Change the column in the warehouse by hand (every version), or keep the history in a new target_name.',
-    },
-  );
-}
-
 /** Refuses a run older than the table's newest version (newestVersionSql's result): history would go backwards. */
 export function newestVersionCheck(result: ResultSet, req: LoadRequest, validFrom: string, context: string): void {
   if (countAt(result, 0, 'the newest version check', context) === 0) return;

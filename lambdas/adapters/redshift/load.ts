@@ -55,7 +55,7 @@ import {
   tableLabel,
   widenVarcharSql,
 } from './ddl.js';
-import { appendHistory, type HistoryPositions, newestVersionCheck, refusePlainLoad, refuseRebuild } from './history.js';
+import { appendHistory, type HistoryPositions, newestVersionCheck, refusePlainLoad } from './history.js';
 import { newestVersionSql } from './history-sql.js';
 import {
   addSoftDeleteColumnSql,
@@ -115,14 +115,16 @@ function plannedSchema(req: LoadRequest, existing: ReadonlyMap<string, CatalogCo
 
 /**
  * The schema plan for an existing table; for replace, undefined when the table cannot take the request in place
- * (it is rebuilt by swap: swapPlan). Merge and append refuse such a change (plannedSchema's WarehouseError).
+ * (it is rebuilt by swap: swapPlan). Merge, append and a history table refuse such a change (plannedSchema's
+ * WarehouseError).
  */
 function plannedOrRebuild(
   req: LoadRequest,
   existing: ReadonlyMap<string, CatalogColumn>,
   jsonAs: JsonAs,
 ): SchemaPlan | undefined {
-  if (req.mode !== 'replace') return plannedSchema(req, existing, jsonAs);
+  // A history table is never rebuilt (the rebuild would lose its versions): its refusal stands, resync or not.
+  if (req.mode !== 'replace' || req.history) return plannedSchema(req, existing, jsonAs);
   try {
     return plannedSchema(req, existing, jsonAs);
   } catch (e) {
@@ -323,7 +325,6 @@ export async function runRedshiftLoad(
     const existing = exists ? await existingColumns(api, context, req.target) : undefined;
     const schema = existing ? plannedOrRebuild(req, existing, settings.jsonAs) : undefined;
     refusePlainLoad(req, existing);
-    if (req.history && exists && !schema) refuseRebuild(req);
     // Replace (deletes ignored) needs the soft-delete column when the table is soft-deleting; merge adds it with keys.
     const deleteMode = deletes?.mode ?? (req.mode === 'replace' ? req.deletes?.mode : undefined);
     const deleteStep: DeleteStep | undefined = deleteMode && {
@@ -358,7 +359,11 @@ export async function runRedshiftLoad(
         stageSqls.push(copySql(stage, g.columns, g.manifest, settings.iamRoleSql, table));
     }
     // A history table's newest version, checked before anything changes (the counts stay the batch's last result).
-    const newestAt = req.history && exists ? stageSqls.push(newestVersionSql(req.target, req.history.validFrom)) : 0;
+    // A plain table turned into a history table has no versions yet (its rows are adopted by the apply batch).
+    const newestAt =
+      req.history && existing?.has(IS_CURRENT_COLUMN)
+        ? stageSqls.push(newestVersionSql(req.target, req.history.validFrom))
+        : 0;
     stageSqls.push(stagedCountsSql(stage, req.primaryKey));
     const tables = { stage: stage.name, ...(keysTable ? { keys: keysTable.name } : {}) };
     const staged = await api.batch(context, stageSqls, recorder(journal, 'stage', tables));
