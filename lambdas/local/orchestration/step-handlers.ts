@@ -24,4 +24,15 @@ export interface StepHandlers {
   reap(input: unknown, rt: Runtime, step?: StepContext): Promise<ReapOutput>;
 }
 
-export const stepHandlers: StepHandlers = { plan, extract: extractChunk, load, commit, abort, verify, reap };
+/**
+ * A local load runs in the process that extracted: the idle Parquet encode workers (their isolates and wasm memory)
+ * are given back first, so the extract's memory and DuckDB's do not add up in the sync's peak. A later extract
+ * starts a worker again (a fraction of a second, once per table at most).
+ */
+async function localLoad(input: unknown, rt: Runtime, step?: StepContext): Promise<LoadOutput> {
+  const { encoderPool } = await import('../../adapters/parquet/encoder.js');
+  await encoderPool.drain();
+  return load(input, rt, step);
+}
+
+export const stepHandlers: StepHandlers = { plan, extract: extractChunk, load: localLoad, commit, abort, verify, reap };

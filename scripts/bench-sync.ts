@@ -1,0 +1,171 @@
+/**
+ * The whole-sync measurements of `npm run bench`, each through the `highwater` command as a user runs it (the
+ * built dist/bin/highwater.js in its own process, single-connection mode), so start-up, planning, extraction,
+ * the DuckDB load, the commit and staging clean-up all count, and the peak RSS is the whole process's:
+ *   (c) a full sync of the table into an empty home;
+ *   (i) an incremental sync after 1% of the rows were changed (updated_at moved a minute back from now);
+ *   (n) a sync with nothing to do, right after;
+ *   (v) `highwater --version`.
+ * Extraction inside (c) is the run's own extract step time (`highwater runs --json`), for the comparison with the
+ * isolated extract worker.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mysqlPromise from 'mysql2/promise';
+import { z } from 'zod';
+
+export interface Server {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+const CLI = join(import.meta.dirname, '..', 'dist', 'bin', 'highwater.js');
+
+export interface CliRun {
+  seconds: number;
+  /** The process's peak RSS (VmHWM), read while it ran. */
+  peakRssMb: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Linux's high-water mark of the process's resident set, in kB; undefined once it has exited. */
+function peakKb(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `highwater …args` with `env` added, timing the whole process and sampling its peak RSS every 10 ms. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  let peak = 0;
+  const sample = setInterval(() => {
+    if (child.pid !== undefined) peak = Math.max(peak, peakKb(child.pid) ?? 0);
+  }, 10);
+  // The last sample before exit: 'exit' fires before the process is reaped, so /proc still has it.
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (c) => {
+      if (child.pid !== undefined) peak = Math.max(peak, peakKb(child.pid) ?? 0);
+      resolve(c);
+    });
+  });
+  clearInterval(sample);
+  await closed;
+  return { seconds: (performance.now() - t0) / 1000, peakRssMb: Math.round(peak / 1024), code, stdout, stderr };
+}
+
+function cliEnv(server: Server, home: string): NodeJS.ProcessEnv {
+  return {
+    MYSQL_HOST: server.host,
+    MYSQL_PORT: String(server.port),
+    MYSQL_USER: server.user,
+    MYSQL_PASSWORD: server.password,
+    MYSQL_DATABASE: server.database,
+    HIGHWATER_HOME: home,
+  };
+}
+
+const TableReportSchema = z.object({
+  status: z.string(),
+  rowsLoaded: z.number(),
+  rowsExtracted: z.number(),
+  error: z.string().nullable(),
+  skipped: z.string().nullable().optional(),
+});
+const SyncReportSchema = z.object({ status: z.string(), tables: z.array(TableReportSchema) });
+const RunsSchema = z.object({
+  runs: z.array(
+    z.object({
+      status: z.string(),
+      rowsExtracted: z.number(),
+      steps: z.object({ extract: z.object({ durationMs: z.number() }).nullable().optional() }).passthrough(),
+    }),
+  ),
+});
+
+export interface SyncRun {
+  seconds: number;
+  peakRssMb: number;
+  status: string;
+  rowsLoaded: number;
+  rowsExtracted: number;
+}
+
+/** `highwater --json sync -t db.table` in `home`; throws with its output unless it exits 0. */
+export async function syncViaCli(server: Server, home: string, table: string): Promise<SyncRun> {
+  const r = await runCli(['--json', 'sync', '-t', `${server.database}.${table}`], cliEnv(server, home));
+  if (r.code !== 0) throw new Error(`highwater sync exited ${r.code}: ${r.stdout}\n${r.stderr}`);
+  const report = SyncReportSchema.parse(JSON.parse(r.stdout));
+  const t = report.tables[0];
+  if (!t) throw new Error(`highwater sync reported no table: ${r.stdout}`);
+  return {
+    seconds: r.seconds,
+    peakRssMb: r.peakRssMb,
+    status: t.status,
+    rowsLoaded: t.rowsLoaded,
+    rowsExtracted: t.rowsExtracted,
+  };
+}
+
+/** The newest run's extract step: its rows and seconds, from the ledger (`highwater runs --json`). */
+export async function lastExtractStep(server: Server, home: string): Promise<{ rows: number; seconds: number }> {
+  const r = await runCli(['--json', 'runs'], cliEnv(server, home));
+  if (r.code !== 0) throw new Error(`highwater runs exited ${r.code}: ${r.stderr}`);
+  const run = RunsSchema.parse(JSON.parse(r.stdout)).runs.find((x) => x.status === 'committed');
+  const ms = run?.steps.extract?.durationMs;
+  if (!run || ms === undefined)
+    throw new Error(`no committed run with an extract step time: ${r.stdout.slice(0, 500)}`);
+  return { rows: run.rowsExtracted, seconds: ms / 1000 };
+}
+
+/**
+ * Changes 1% of the rows (every 100th id, shifted by `round` so repeats change other rows): updated_at a minute
+ * before the server's clock (inside the default commit horizon of 15 s skew), and the amount. Returns how many.
+ */
+export async function changeOnePercent(server: Server, table: string, round: number): Promise<number> {
+  const conn = await mysqlPromise.createConnection(server);
+  try {
+    const [res] = await conn.query(
+      `UPDATE \`${table}\` SET updated_at = NOW(3) - INTERVAL 1 MINUTE, amount = amount + 1 WHERE id % 100 = ?`,
+      [round % 100],
+    );
+    return (res as { affectedRows: number }).affectedRows;
+  } finally {
+    await conn.end();
+  }
+}
+
+/** `highwater --version`, the median of `times` starts. */
+export async function versionSeconds(times: number): Promise<number> {
+  const secs: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const r = await runCli(['--version'], {});
+    if (r.code !== 0) throw new Error(`highwater --version exited ${r.code}: ${r.stderr}`);
+    secs.push(r.seconds);
+  }
+  secs.sort((a, b) => a - b);
+  return secs[Math.floor(secs.length / 2)]!;
+}
