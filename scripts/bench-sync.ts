@@ -101,7 +101,7 @@ const RunsSchema = z.object({
     z.object({
       status: z.string(),
       rowsExtracted: z.number(),
-      steps: z.object({ extract: z.object({ durationMs: z.number() }).nullable().optional() }).passthrough(),
+      steps: z.record(z.string(), z.object({ durationMs: z.number() }).nullable()),
     }),
   ),
 });
@@ -130,15 +130,28 @@ export async function syncViaCli(server: Server, home: string, table: string): P
   };
 }
 
-/** The newest run's extract step: its rows and seconds, from the ledger (`highwater runs --json`). */
-export async function lastExtractStep(server: Server, home: string): Promise<{ rows: number; seconds: number }> {
+export interface RunSteps {
+  rows: number;
+  /** Seconds of each step of the run (plan, extract, load, commit), from the ledger. */
+  steps: Record<string, number>;
+}
+
+/** The newest committed run's rows and step times, from the ledger (`highwater runs --json`). */
+export async function lastRunSteps(server: Server, home: string): Promise<RunSteps> {
   const r = await runCli(['--json', 'runs'], cliEnv(server, home));
   if (r.code !== 0) throw new Error(`highwater runs exited ${r.code}: ${r.stderr}`);
   const run = RunsSchema.parse(JSON.parse(r.stdout)).runs.find((x) => x.status === 'committed');
-  const ms = run?.steps.extract?.durationMs;
-  if (!run || ms === undefined)
-    throw new Error(`no committed run with an extract step time: ${r.stdout.slice(0, 500)}`);
-  return { rows: run.rowsExtracted, seconds: ms / 1000 };
+  if (!run?.steps.extract) throw new Error(`no committed run with an extract step time: ${r.stdout.slice(0, 500)}`);
+  const steps = Object.fromEntries(
+    Object.entries(run.steps).flatMap(([k, v]) => (v ? [[k, Math.round(v.durationMs) / 1000]] : [])),
+  );
+  return { rows: run.rowsExtracted, steps };
+}
+
+export function stepsText(s: RunSteps): string {
+  return Object.entries(s.steps)
+    .map(([k, v]) => `${k} ${v} s`)
+    .join(', ');
 }
 
 /**

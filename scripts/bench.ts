@@ -55,9 +55,11 @@ import { startMariaDb } from '../test/support/mariadb.js';
 import { queryWarehouse } from '../test/support/warehouse-file.js';
 import {
   changeOnePercent,
-  lastExtractStep,
+  lastRunSteps,
+  type RunSteps,
   type Server,
   type SyncRun,
+  stepsText,
   syncViaCli,
   versionSeconds,
 } from './bench-sync.js';
@@ -596,8 +598,9 @@ async function tinyChunksAlone(): Promise<void> {
 /** The whole-sync figures: (c) full, its extract step, (i) incremental 1%, (n) nothing to do. */
 interface WholeSync {
   full: SyncRun;
-  extractStep: { rows: number; seconds: number };
+  fullSteps: RunSteps;
   incremental: SyncRun;
+  incrementalSteps: RunSteps;
   changedRows: number;
   noop: SyncRun;
   home: string;
@@ -609,19 +612,20 @@ async function wholeSync(server: Server, dir: string, rows: number, round: numbe
   const full = await syncViaCli(server, home, TABLE);
   if (full.status !== 'committed' || full.rowsLoaded !== rows)
     throw new Error(`full sync: ${full.status}, ${full.rowsLoaded} rows loaded, not ${rows}`);
-  const extractStep = await lastExtractStep(server, home);
+  const fullSteps = await lastRunSteps(server, home);
   const changedRows = await changeOnePercent(server, TABLE, round);
   const incremental = await syncViaCli(server, home, TABLE);
   if (incremental.status !== 'committed' || incremental.rowsLoaded !== changedRows)
     throw new Error(`incremental sync: ${incremental.status}, ${incremental.rowsLoaded} rows, not ${changedRows}`);
+  const incrementalSteps = await lastRunSteps(server, home);
   const noop = await syncViaCli(server, home, TABLE);
   if (noop.status !== 'skipped') throw new Error(`a sync with nothing to do was ${noop.status}`);
   console.log(
-    `  c_full_sync: ${full.seconds.toFixed(3)} s, peak RSS ${full.peakRssMb} MB (extract step ${extractStep.seconds} s); ` +
-      `i_incremental (${changedRows} rows): ${incremental.seconds.toFixed(3)} s, peak RSS ${incremental.peakRssMb} MB; ` +
+    `  c_full_sync: ${full.seconds.toFixed(3)} s, peak RSS ${full.peakRssMb} MB (${stepsText(fullSteps)}); ` +
+      `i_incremental (${changedRows} rows): ${incremental.seconds.toFixed(3)} s, peak RSS ${incremental.peakRssMb} MB (${stepsText(incrementalSteps)}); ` +
       `n_nothing_to_do: ${noop.seconds.toFixed(3)} s`,
   );
-  return { full, extractStep, incremental, changedRows, noop, home };
+  return { full, fullSteps, incremental, incrementalSteps, changedRows, noop, home };
 }
 
 /** BENCH_PARTS (comma-separated; default all): r a b c v g d — `d` is verify (d)–(f), on (c)'s warehouse. */
@@ -683,13 +687,13 @@ async function main(): Promise<void> {
       const runs: WholeSync[] = [];
       for (let i = 0; i < times; i++) runs.push(await wholeSync(server, dir, rows, i + 1));
       whole = [...runs].sort((x, y) => x.full.seconds - y.full.seconds)[Math.floor(runs.length / 2)]!;
-      const { full, incremental, noop, extractStep } = whole;
+      const { full, incremental, noop, fullSteps } = whole;
       results.c = measurement('c_full_sync', rows, full.seconds, { peakRssMb: full.peakRssMb });
       results.i = measurement('i_incremental_1pct', whole.changedRows, incremental.seconds, {
         peakRssMb: incremental.peakRssMb,
       });
       results.n = measurement('n_nothing_to_do', 0, noop.seconds, { peakRssMb: noop.peakRssMb });
-      results.x = measurement('x_extract_step_in_sync', extractStep.rows, extractStep.seconds);
+      results.x = measurement('x_extract_step_in_sync', fullSteps.rows, fullSteps.steps.extract ?? Number.NaN);
     }
     if (parts.has('v')) {
       const seconds = await versionSeconds(Math.max(5, times));

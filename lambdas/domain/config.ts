@@ -89,6 +89,8 @@ export interface RedshiftTarget {
   port?: number;
   username?: string;
   password?: SecretRef;
+  /** The cluster's slice count (`copy_slices:`), for the COPY file layout (engine/copy-files.ts). */
+  copySlices?: number;
 }
 
 export type TargetConnection = DuckDbTarget | RedshiftTarget;

@@ -10,6 +10,7 @@ import type { MappedColumn, Watermark } from '../domain/model.js';
 import { ConfigError } from '../errors.js';
 import type { SourceReader } from '../ports/index.js';
 import { type ChunkSizing, chunkRowsFor, type TableSizeEstimate } from './chunk-size.js';
+import { type CopyLayout, copyFileLayout } from './copy-files.js';
 import { quoteMysql } from './sql.js';
 import { readSourceClock } from './strategies/horizon.js';
 import type { Fragment } from './strategies/sql/fragment.js';
@@ -47,6 +48,8 @@ export interface WindowPlan {
    * primary key, custom_sql, a --max-chunks run that stopped reading at its last boundary).
    */
   rowsEstimate: number | null;
+  /** Into Redshift: how the run is cut into files for one parallel COPY (null: not that path, or not planned so). */
+  copyLayout: CopyLayout | null;
 }
 
 type Row = Record<string, unknown>;
@@ -94,12 +97,15 @@ async function keyRanges(
   ctx: TableContext,
   from: Watermark,
   to: Watermark,
-  chunkRows: number,
+  sizedRows: number,
   maxChunks: number | undefined,
   rowCap: number | undefined,
-): Promise<{ chunks: ChunkSpec[]; rows: number | null }> {
-  if (ctx.pk.length === 0) return { chunks: [{ index: 0, lower: null, upper: null }], rows: null };
+  copy?: CopyRequest,
+): Promise<{ chunks: ChunkSpec[]; rows: number | null; copyLayout: CopyLayout | null }> {
+  if (ctx.pk.length === 0) return { chunks: [{ index: 0, lower: null, upper: null }], rows: null, copyLayout: null };
   const window = ctx.strategy.window(ctx, from, to);
+  let copyLayout: CopyLayout | null = null;
+  let chunkRows = sizedRows;
   // A window that fits in one chunk needs no boundaries: the server counts it (no key leaves it), where streaming
   // every key to find none cost about a second per million rows. Over-counting rows that commit meanwhile is harmless:
   // the one chunk reads the whole window whatever the count.
@@ -109,7 +115,17 @@ async function keyRanges(
       params: window.params,
     });
     const rows = Number(counted?.n ?? 0);
-    if (rows <= chunkRows) return { chunks: [{ index: 0, lower: null, upper: null }], rows };
+    // Into Redshift the files are cut for COPY's parallelism (copy-files.ts) rather than by chunk_bytes.
+    if (copy) {
+      copyLayout = copyFileLayout({
+        rows,
+        rowBytes: copy.rowBytes,
+        slices: copy.slices,
+        maxRowsPerFile: copy.maxRowsPerFile,
+      });
+      chunkRows = copyLayout.rowsPerFile;
+    }
+    if (rows <= chunkRows) return { chunks: [{ index: 0, lower: null, upper: null }], rows, copyLayout };
   }
   const chunks: ChunkSpec[] = [];
   const sql = `SELECT ${cols(ctx.pk)} FROM ${fromClause(ctx)} WHERE ${window.sql} ORDER BY ${cols(ctx.pk)}`;
@@ -131,7 +147,7 @@ async function keyRanges(
     chunks.push({ index: chunks.length, lower, upper });
     lower = upper;
     inChunk = 0;
-    if (capped) return { chunks, rows: read };
+    if (capped) return { chunks, rows: read, copyLayout };
     if (chunks.length >= MAX_CHUNKS_PER_RUN) {
       throw new ConfigError(
         `${ctx.table.name}: the run would need more than ${MAX_CHUNKS_PER_RUN} chunks of ${chunkRows} rows; raise chunk_bytes (or chunk_rows), or use --max-chunks`,
@@ -140,7 +156,14 @@ async function keyRanges(
   }
   // The rows after the last boundary (or an empty window: one chunk, which reads nothing).
   if (inChunk > 0 || chunks.length === 0) chunks.push({ index: chunks.length, lower, upper: null });
-  return { chunks, rows: complete ? read : null };
+  return { chunks, rows: complete ? read : null, copyLayout };
+}
+
+/** What the COPY file layout needs beside the window's row count (planWindow builds it for a Redshift target). */
+interface CopyRequest {
+  slices: number;
+  rowBytes: number;
+  maxRowsPerFile: number;
 }
 
 /** MySQL's estimate of the table's size, for chunk sizing (information_schema.TABLES: no scan, one row). */
@@ -172,6 +195,8 @@ export interface PlanRequest {
   history: readonly Observation[];
   /** The source user, named in the warning when innodb_trx cannot be read. */
   sourceUser: string;
+  /** Into Redshift: the cluster's slice count, so the run's files suit one parallel COPY (copy-files.ts). */
+  copySlices?: number;
 }
 
 /** The run's bounds, fixed inside one consistent snapshot together with the source's clock. */
@@ -205,10 +230,21 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
   const sizing = await sizeChunks(source, ctx);
   const chunkRows = sizing?.rows ?? Number.MAX_SAFE_INTEGER;
   const rowCap = options.limit ?? (options.maxChunks !== undefined ? options.maxChunks * chunkRows : undefined);
+  // The deadline's rows still bound a COPY file; chunk_bytes gives way to the layout. An explicit chunk_rows is the
+  // user's own sizing, kept as it is.
+  const copy: CopyRequest | undefined =
+    req.copySlices !== undefined && sizing && ctx.table.chunkRows === null
+      ? {
+          slices: req.copySlices,
+          rowBytes: sizing.rowBytes,
+          maxRowsPerFile: ctx.table.chunkSeconds * ctx.table.readRowsPerSecond,
+        }
+      : undefined;
   const { clock, bounds } = await boundsInSnapshot(source, ctx, req);
   const base = {
     chunkSizing: sizing,
     rowsEstimate: null as number | null,
+    copyLayout: null as CopyLayout | null,
     from,
     to: from,
     next: from,
@@ -237,8 +273,14 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
           `${ctx.table.name}: --limit/--max-chunks cannot be used with full_sync replace (the table would be replaced by part of itself)`,
         );
       }
-      const { chunks, rows } = await keyRanges(source, ctx, from, from, chunkRows, options.maxChunks, rowCap);
-      return { ...base, chunks, skipped: null, rowsEstimate: rows };
+      const planned = await keyRanges(source, ctx, from, from, chunkRows, options.maxChunks, rowCap, copy);
+      return {
+        ...base,
+        chunks: planned.chunks,
+        skipped: null,
+        rowsEstimate: planned.rows,
+        copyLayout: planned.copyLayout,
+      };
     }
     case 'window': {
       let { to, next } = bounds;
@@ -249,13 +291,24 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
           to = limited;
         }
       }
-      const { chunks, rows } = await keyRanges(source, ctx, from, to, chunkRows, undefined, undefined);
+      const planned = rowCap === undefined ? copy : undefined;
+      const { chunks, rows, copyLayout } = await keyRanges(
+        source,
+        ctx,
+        from,
+        to,
+        chunkRows,
+        undefined,
+        undefined,
+        planned,
+      );
       return {
         ...base,
         to,
         next,
         chunks,
         rowsEstimate: rows,
+        copyLayout,
         skipped: null,
         nullCursorRows: bounds.nullCursorRows,
         horizon: bounds.horizon,

@@ -23,6 +23,7 @@ import { EMPTY_WATERMARK, type MappedColumn, type SourceColumn, type Watermark }
 import { payloadBytes } from '../domain/quotas.js';
 import { watermarkAfter } from '../domain/records.js';
 import { getTableConfig } from '../engine/config/index.js';
+import { DEFAULT_COPY_SLICES } from '../engine/copy-files.js';
 import { deletesKey, newRunId, parseTableKey, pipelineTableParts, planKey, tableKey } from '../engine/naming.js';
 import { planWindow, type WindowPlan } from '../engine/planner.js';
 import { diffColumns, refuseIncompatible, schemaWarnings } from '../engine/schema-changes.js';
@@ -398,6 +399,9 @@ export async function plan(input: unknown, rt: Runtime, _step: StepContext = NO_
         timeZone: pipeline.source.timeZone,
         history: observations(runs),
         sourceUser: pipeline.source.username,
+        ...(pipeline.target.type === 'redshift'
+          ? { copySlices: pipeline.target.copySlices ?? DEFAULT_COPY_SLICES }
+          : {}),
       });
       warnings.push(...window.warnings, ...nullCursorWarning(ctx, window.nullCursorRows));
       tablePlan = { pipeline, table, ctx, tableKey: key, window };
@@ -496,6 +500,7 @@ async function planLoadOnly(
     chunks: [],
     skipped: null,
     upperTimestamp: null,
+    copyLayout: null,
     snapshotAt: last?.plan?.snapshotAt ?? new Date().toISOString(),
     nullCursorRows: null,
     horizon: null,
@@ -599,6 +604,7 @@ async function planRepair(
     chunks: repair.ranges.map((r, index) => ({ index, lower: r.lower, upper: r.upper })),
     skipped: null,
     upperTimestamp: null,
+    copyLayout: null,
     snapshotAt: new Date().toISOString(),
     nullCursorRows: null,
     horizon: null,

@@ -210,6 +210,27 @@ describe('chunk sizing and boundaries', () => {
     expect(rowsCapped.chunks.map((c) => c.upper)).toEqual([['50'], ['100'], ['150'], ['200']]);
   });
 
+  test('into Redshift the chunks are the COPY layout’s files: a count COPY divides evenly, the deadline kept', async () => {
+    for (let i = 1; i <= 1000; i += 100) {
+      const values = Array.from({ length: 100 }, (_, k) => `(${i + k}, '${T1}')`).join(', ');
+      await db.conn.query(`INSERT INTO t (id, updated_at) VALUES ${values}`);
+    }
+    // At most 70 rows a chunk by the deadline (1 s at 70 rows/s): 15 files, raised to 16 for 32 slices.
+    const deadline = { chunkRows: null, chunkSeconds: 1, readRowsPerSecond: 70 };
+    const p = await plan(table({ strategy: 'full_sync', ...deadline }), { copySlices: 32 });
+    expect(p.copyLayout).toMatchObject({ files: 16, by: 'deadline', rowsPerFile: 63 });
+    expect(p.chunks).toHaveLength(16);
+    expect(p.rowsEstimate).toBe(1000);
+    // The same table into DuckDB: chunks by the deadline alone (15), no layout.
+    const local = await plan(table({ strategy: 'full_sync', ...deadline }));
+    expect(local.copyLayout).toBeNull();
+    expect(local.chunks).toHaveLength(15);
+    // A small run into Redshift with no deadline pressure is one file.
+    const one = await plan(table({ strategy: 'full_sync', chunkRows: null }), { copySlices: 4 });
+    expect(one.copyLayout).toMatchObject({ files: 1, by: 'one-file' });
+    expect(one.chunks).toEqual([{ index: 0, lower: null, upper: null }]);
+  });
+
   test('--max-chunks: the last chunk takes the rest; an empty window is one chunk', async () => {
     await db.conn.query('INSERT INTO t (id, updated_at) SELECT seq, ? FROM seq_1_to_10', [T1]);
     const p = await plan(table({ strategy: 'full_sync', fullSyncMode: 'append' }), { options: { maxChunks: 2 } });

@@ -132,6 +132,7 @@ function target(
     port: y.port ?? (y.host === undefined ? undefined : 5439),
     username: y.username,
     password: resolveSecret(y.password, env, src, [...path, 'password']),
+    copySlices: y.copy_slices,
   };
   for (const [k, v] of Object.entries(optional)) {
     if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;

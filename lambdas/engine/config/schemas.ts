@@ -224,6 +224,15 @@ export const redshiftTargetSchema = z.strictObject({
   port: port('5439').optional(),
   username: optionalText,
   password: secretSchema.optional(),
+  copy_slices: z
+    .number()
+    .int()
+    .min(1)
+    .max(12_800)
+    .optional()
+    .describe(
+      'Slices of the cluster (SELECT COUNT(*) FROM stv_slices); a run is cut into a multiple of them for one parallel COPY (default 16).',
+    ),
   description: z.string().optional(),
   ...ignoredKeys(IGNORED.target),
 });

@@ -181,6 +181,7 @@ describe('single-connection mode (environment)', () => {
       deleteDetection: false,
       deleteDetectionEverySeconds: null,
       verifyEvery: null,
+      history: null,
       batchSize: 65536,
       dependsOn: [],
     });

@@ -268,6 +268,7 @@ describe('pipelines/NAME.yml', () => {
       deleteDetection: false,
       deleteDetectionEverySeconds: null,
       verifyEvery: null,
+      history: null,
       batchSize: 1111, // …while the defaults' processing.batch_size survives the nested merge
       dependsOn: [],
     });
