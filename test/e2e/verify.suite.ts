@@ -213,6 +213,7 @@ export function describeVerify(write: WarehouseWriter, startStandins?: () => Pro
       1.5e-7,
       42,
       Number.MIN_SAFE_INTEGER,
+      // biome-ignore lint/suspicious/noApproximativeNumericConstant: a double with every digit, not π for maths
       3.141592653589793,
       2.718281828459045e-200,
     ];

@@ -53,6 +53,8 @@ describe('extract function bundle', () => {
     const worker = readFileSync(join(assetDir, 'encode-worker.js'), 'utf8');
     expect([...worker.matchAll(/^import .* from "([^".][^"]*)";$/gm)].map((m) => m[1]).sort()).toEqual([
       'node:module',
+      'node:v8',
+      'node:vm',
       'node:worker_threads',
     ]);
   });

@@ -191,7 +191,9 @@ export async function bisect(
     const [x, y] = await Promise.all([src.run(() => source.keyBounds!(r)), wh.run(() => warehouse.keyBounds!(r))]);
     if (!x && !y) return null;
     const both = [x, y].filter((b): b is { min: bigint; max: bigint } => b !== null);
+    // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers only)
     const min = both.reduce((m, b) => (b.min < m ? b.min : m), both[0]!.min);
+    // biome-ignore lint/complexity/useMathMinMax: bigints
     const max = both.reduce((m, b) => (b.max > m ? b.max : m), both[0]!.max);
     return numericParts(r, min, max, parts);
   };
