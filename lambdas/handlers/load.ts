@@ -146,7 +146,7 @@ export async function load(input: unknown, rt: Runtime, step: StepContext = NO_D
     manifest: main!.manifest,
     ...(others.length > 0 ? { fileGroups: others } : {}),
     expectedRows,
-    // Until the table YAML's on_column_drop is wired in, a column the source dropped stays (made nullable).
+    // The table's on_column_drop: keep (default: the column stays, made nullable) or drop.
     onColumnDrop: ctx.table.onColumnDrop,
     sourceTable: run.table,
     ...historyOf(ctx, current, run),
