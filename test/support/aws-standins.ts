@@ -45,3 +45,32 @@ export async function startAwsStandins(): Promise<AwsStandins> {
     },
   };
 }
+
+/**
+ * For a suite that plants changes in the warehouse behind Highwater's back: `start` starts the stand-ins and
+ * remembers their PostgreSQL; `execute` runs SQL on it directly (its Redshift functions, such as JSON_PARSE and
+ * FROM_HEX, are in public, on the search path).
+ */
+export function standinsWithDirectSql(): {
+  start(): Promise<AwsStandins>;
+  execute(sql: string): Promise<void>;
+} {
+  let connectionString = '';
+  return {
+    async start() {
+      const s = await startAwsStandins();
+      connectionString = s.postgres.connectionString;
+      return s;
+    },
+    async execute(sql) {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString });
+      await client.connect();
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
