@@ -441,6 +441,20 @@ describe('DuckDB warehouse: files and sharing', () => {
     expect(existsSync(path)).toBe(true);
   });
 
+  it('opens DuckDB with the memory ceiling: 256 MiB by default, or the target’s memory_limit', async () => {
+    const limit = async (memoryLimitBytes?: number) => {
+      const wh = await createDuckDbWarehouse({ path: dbPath(), ...(memoryLimitBytes ? { memoryLimitBytes } : {}) });
+      try {
+        const [row] = await wh.query<{ v: string }>("SELECT current_setting('memory_limit') AS v");
+        return row?.v;
+      } finally {
+        await wh.close();
+      }
+    };
+    expect(await limit()).toBe('256.0 MiB');
+    expect(await limit(64 * 1024 * 1024)).toBe('64.0 MiB');
+  });
+
   it('shares one instance between warehouses on the same file in one process', async () => {
     const path = dbPath();
     const a = await createDuckDbWarehouse({ path });

@@ -272,6 +272,20 @@ describe('connections.yml errors (forced multi mode makes them hard errors)', ()
     expect(message).toContain('time_zone "Mars/Olympus" is neither an offset like +08:00 nor a time zone name');
   });
 
+  it('a DuckDB memory_limit that is not a size, and a Redshift copy_slices that is not a positive integer', async () => {
+    const duck = TWO_CONNECTIONS.replace('      type: duckdb\n', '      type: duckdb\n      memory_limit: lots\n');
+    const duckMessage = await connectionsError(duck);
+    expect(duckMessage).toMatch(/^config\/connections\.yml:\d+:\d+: connections\.targets\.wh\.memory_limit: /);
+    expect(duckMessage).toContain('"lots" is not a size');
+    const red = TWO_CONNECTIONS.replace(
+      '    wh:\n      type: duckdb\n',
+      '    wh:\n      type: redshift\n      database: dev\n      workgroup: wg\n      copy_slices: 0\n',
+    );
+    expect(await connectionsError(red)).toMatch(
+      /^config\/connections\.yml:\d+:\d+: connections\.targets\.wh\.copy_slices: /,
+    );
+  });
+
   it('a missing ${VAR} outside a secret field', async () => {
     const text = TWO_CONNECTIONS.replace('host: mysql.example.com', 'host: ${DB_HOST}');
     expect(await connectionsError(text)).toBe(
