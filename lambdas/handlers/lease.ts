@@ -70,7 +70,11 @@ export async function acquireTableLease(
       `${verdict.reason}: the run ended without finishing (killed or crashed); run ${holder} takes its lease over, and its window will be read again`,
     );
     try {
-      return await state.takeOverLease(tableKey, held.holder, holder, ttlSeconds, owner);
+      const lease = await state.takeOverLease(tableKey, held.holder, holder, ttlSeconds, owner);
+      // Its Load ran in that process too: a claim it held would keep this run's Load waiting until the claim's
+      // deadline (up to 16 minutes). The claim ends now, keeping what it recorded for the next Load to settle.
+      await state.abandonLoadClaim(tableKey, held.holder);
+      return lease;
     } catch (e) {
       // Another run took it first, or the lease was released meanwhile: look at it again.
       if (!(e instanceof LeaseHeldError || e instanceof LeaseLostError)) throw e;

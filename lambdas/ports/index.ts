@@ -198,6 +198,8 @@ export interface StateStore {
   recordLoadStatement(tableKey: string, attempt: string, statement: LoadStatement): Promise<void>;
   /** Releases the claim if `attempt` holds it (its statements stay for the next attempt to see); a no-op otherwise. */
   releaseLoad(tableKey: string, attempt: string): Promise<void>;
+  /** Ends the live claim of run `runId`, whose process is known dead, keeping its statements (ports/load-claims.ts). */
+  abandonLoadClaim(tableKey: string, runId: string): Promise<void>;
   getLoadClaim(tableKey: string): Promise<LoadClaim | undefined>;
 
   /**

@@ -97,6 +97,16 @@ export function releaseClaim(current: LoadClaim | undefined, attempt: string): L
   return { ...current, released: true };
 }
 
+/**
+ * The claim of run `runId` after its process was found dead (a local takeover, handlers/lease.ts): live no longer,
+ * but not released, so the next attempt carries its statements and settles any it left running. Undefined when the
+ * claim is not that run's, or is already released or past.
+ */
+export function abandonClaim(current: LoadClaim | undefined, runId: string, now: Date): LoadClaim | undefined {
+  if (!current || current.runId !== runId || !claimIsLive(current, now)) return undefined;
+  return { ...current, until: now.toISOString() };
+}
+
 /** Parses a claim read back from a store; `where` names the file or table. */
 export function loadClaimFromStore(where: string, value: unknown): LoadClaim {
   const parsed = loadClaimSchema.safeParse(value);

@@ -796,6 +796,23 @@ export function describeStateStoreContract(
         expect(third.statements).toHaveLength(2);
       });
 
+      test('abandoning a dead run’s claim ends it at once, keeping its statements; another run’s claim stays', async () => {
+        await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(900) });
+        await store.recordLoadStatement(KEY, 'a1', statement('s-apply', { detail: { insertAt: 3 } }));
+        await store.abandonLoadClaim(KEY, 'run-other');
+        await expect(store.claimLoad(KEY, { runId: 'run-2', attempt: 'a2', until: inSeconds(900) })).rejects.toThrow(
+          LoadClaimHeldError,
+        );
+        await store.abandonLoadClaim(KEY, 'run-1');
+        expect((await store.getLoadClaim(KEY))?.released).toBe(false);
+        const next = await store.claimLoad(KEY, { runId: 'run-2', attempt: 'a2', until: inSeconds(900) });
+        expect(next).toMatchObject({ runId: 'run-2', attempt: 'a2' });
+        expect(next.statements.map((x) => x.id)).toEqual(['s-apply']);
+        // Nothing to abandon any more: a no-op.
+        await store.abandonLoadClaim(KEY, 'run-1');
+        expect((await store.getLoadClaim(KEY))?.attempt).toBe('a2');
+      });
+
       test('only the holder records or releases; a superseded attempt gets LoadClaimLostError', async () => {
         await expect(store.recordLoadStatement(KEY, 'a1', statement('s1'))).rejects.toThrow(LoadClaimLostError);
         await store.claimLoad(KEY, { runId: 'run-1', attempt: 'a1', until: inSeconds(10) });

@@ -77,6 +77,24 @@ describe('a lease whose process is gone from this host', () => {
     );
   });
 
+  test('the dead run’s load claim ends with the takeover, so the new run’s Load need not wait for its deadline', async () => {
+    const { child, owner } = await holderProcess();
+    await heldRun('run-dead', owner);
+    await store.claimLoad(KEY, {
+      runId: 'run-dead',
+      attempt: 'a-dead',
+      until: new Date(Date.now() + 900_000).toISOString(),
+    });
+    await kill(child);
+    await acquireTableLease(store, KEY, 'run-new', 3600, ME, hostProcesses);
+    const claim = await store.claimLoad(KEY, {
+      runId: 'run-new',
+      attempt: 'a-new',
+      until: new Date(Date.now() + 900_000).toISOString(),
+    });
+    expect(claim).toMatchObject({ runId: 'run-new', attempt: 'a-new' });
+  });
+
   test('a pid now used by a newer process counts as gone', async () => {
     const { owner } = await holderProcess();
     await heldRun('run-dead', { ...owner, startTime: '1' });

@@ -10,7 +10,14 @@ import { commitRun } from './commit.js';
 import type { StoreContext } from './context.js';
 import { createStateDb } from './db.js';
 import { acquireLease, getLease, listLeases, releaseLease, renewLease, takeOverLease } from './leases.js';
-import { claimLoad, getLoadClaim, recordLoadStatement, releaseLoad, rememberHostKey } from './load-claims.js';
+import {
+  abandonLoadClaim,
+  claimLoad,
+  getLoadClaim,
+  recordLoadStatement,
+  releaseLoad,
+  rememberHostKey,
+} from './load-claims.js';
 import { getRun, listRuns, putRun, recordChunk, updateRun } from './runs.js';
 import { listVerifications, recordVerification } from './verifications.js';
 import { deleteWatermark, getWatermark, listWatermarks, setWatermark } from './watermarks.js';
@@ -59,6 +66,7 @@ export function createDynamoDbStateStore(opts: DynamoDbStateStoreOptions): State
     recordVerification: (tableKey, record) => recordVerification(ctx, tableKey, record),
     listVerifications: (tableKey, limit) => listVerifications(ctx, tableKey, limit),
     claimLoad: (tableKey, claim) => claimLoad(ctx, tableKey, claim),
+    abandonLoadClaim: (tableKey, runId) => abandonLoadClaim(ctx, tableKey, runId),
     recordLoadStatement: (tableKey, attempt, statement) => recordLoadStatement(ctx, tableKey, attempt, statement),
     releaseLoad: (tableKey, attempt) => releaseLoad(ctx, tableKey, attempt),
     getLoadClaim: (tableKey) => getLoadClaim(ctx, tableKey),

@@ -8,6 +8,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { HostKeyRecord, LoadClaim } from '../../domain/records.js';
 import {
+  abandonClaim,
   appendStatement,
   hostKeyFromStore,
   loadClaimFromStore,
@@ -91,6 +92,15 @@ export async function releaseLoad(ctx: StoreContext, tableKey: string, attempt: 
   await withOptimisticRetry(op, async () => {
     const { claim, version } = await readClaim(ctx, op, tableKey);
     const next = releaseClaim(claim, attempt);
+    if (next) await writeClaim(ctx, op, next, version);
+  });
+}
+
+export async function abandonLoadClaim(ctx: StoreContext, tableKey: string, runId: string): Promise<void> {
+  const op = `abandonLoadClaim ${tableKey}`;
+  await withOptimisticRetry(op, async () => {
+    const { claim, version } = await readClaim(ctx, op, tableKey);
+    const next = abandonClaim(claim, runId, ctx.now());
     if (next) await writeClaim(ctx, op, next, version);
   });
 }

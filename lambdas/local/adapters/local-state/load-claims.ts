@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { HostKeyRecord, LoadClaim, LoadStatement } from '../../../domain/records.js';
 import {
+  abandonClaim,
   appendStatement,
   hostKeyFromStore,
   loadClaimFromStore,
@@ -20,6 +21,7 @@ const hostKeyRowSchema = z.object({ bastion: z.string(), fingerprint: z.string()
 
 export interface ClaimStore {
   claimLoad(tableKey: string, claim: { runId: string; attempt: string; until: string }): Promise<LoadClaim>;
+  abandonLoadClaim(tableKey: string, runId: string): Promise<void>;
   recordLoadStatement(tableKey: string, attempt: string, statement: LoadStatement): Promise<void>;
   releaseLoad(tableKey: string, attempt: string): Promise<void>;
   getLoadClaim(tableKey: string): Promise<LoadClaim | undefined>;
@@ -67,6 +69,12 @@ export function localClaimStore(
     async releaseLoad(tableKey, attempt) {
       atomically(() => {
         const next = releaseClaim(read(tableKey), attempt);
+        if (next) write(next);
+      });
+    },
+    async abandonLoadClaim(tableKey, runId) {
+      atomically(() => {
+        const next = abandonClaim(read(tableKey), runId, now());
         if (next) write(next);
       });
     },
