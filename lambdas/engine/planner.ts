@@ -13,7 +13,8 @@ import { type ChunkSizing, chunkRowsFor, type TableSizeEstimate } from './chunk-
 import { type CopyLayout, copyFileLayout } from './copy-files.js';
 import { quoteMysql } from './sql.js';
 import { readSourceClock } from './strategies/horizon.js';
-import type { Fragment } from './strategies/sql/fragment.js';
+import { and, type Fragment } from './strategies/sql/fragment.js';
+import { tupleAfter } from './strategies/sql/keyset.js';
 import { fromClause, tableSizeQuery } from './strategies/sql/reads.js';
 import type { Observation } from './strategies/strategy.js';
 import { cursorColumns, type TableContext } from './table-context.js';
@@ -100,6 +101,7 @@ async function keyRanges(
   sizedRows: number,
   maxChunks: number | undefined,
   rowCap: number | undefined,
+  tableRows: number | null,
   copy?: CopyRequest,
 ): Promise<{ chunks: ChunkSpec[]; rows: number | null; copyLayout: CopyLayout | null }> {
   if (ctx.pk.length === 0) return { chunks: [{ index: 0, lower: null, upper: null }], rows: null, copyLayout: null };
@@ -126,6 +128,9 @@ async function keyRanges(
       chunkRows = copyLayout.rowsPerFile;
     }
     if (rows <= chunkRows) return { chunks: [{ index: 0, lower: null, upper: null }], rows, copyLayout };
+    if (walksPrimaryIndex(ctx, rows, tableRows)) {
+      return { chunks: await walkBoundaries(source, ctx, window, chunkRows, rows), rows, copyLayout };
+    }
   }
   const chunks: ChunkSpec[] = [];
   const sql = `SELECT ${cols(ctx.pk)} FROM ${fromClause(ctx)} WHERE ${window.sql} ORDER BY ${cols(ctx.pk)}`;
@@ -159,6 +164,57 @@ async function keyRanges(
   return { chunks, rows: complete ? read : null, copyLayout };
 }
 
+/**
+ * Whether the boundaries are better found on the server, walking the PRIMARY index (walkBoundaries), than by streaming
+ * the window's keys: when the key is the table's own primary key and the window holds at least a quarter of the
+ * table's estimated rows (or MySQL has no estimate). Streaming 10M keys cost 6.9 s of a 41 s full sync (the server
+ * sorted them, and each key crossed the wire and was decoded); the walk reads the same rows in index order on the
+ * server and returns one key per chunk. A small window (an incremental run's changed rows) is streamed: the walk
+ * would scan the whole key range to find it, where the server reads a small window through its cursor's index.
+ */
+function walksPrimaryIndex(ctx: TableContext, windowRows: number, tableRows: number | null): boolean {
+  if (!ctx.pkIsPrimaryIndex) return false;
+  return tableRows === null || tableRows <= 0 || windowRows * 4 >= tableRows;
+}
+
+/**
+ * The boundaries by a walk of the PRIMARY index: each query returns the key `chunkRows` window rows after the last
+ * boundary (`LIMIT 1 OFFSET chunkRows - 1`), so the chunks are those the key stream gives. FORCE INDEX: with a
+ * cursor index in the predicate the optimizer chose it and sorted the whole window for every boundary (2 s each at
+ * 10M rows, against 0.2 s in key order). As with the stream, a boundary closes every `chunkRows`-th counted row and
+ * an open last chunk takes the rows after the last boundary. The count and the walk see the same window: H is fixed
+ * below every transaction that could still commit into it (strategies/horizon.ts).
+ */
+async function walkBoundaries(
+  source: SourceReader,
+  ctx: TableContext,
+  window: Fragment,
+  chunkRows: number,
+  countedRows: number,
+): Promise<ChunkSpec[]> {
+  const chunks: ChunkSpec[] = [];
+  let lower: string[] | null = null;
+  while ((chunks.length + 1) * chunkRows <= countedRows) {
+    const where = and([window, lower ? tupleAfter(ctx.pk, lower) : undefined]);
+    const sql = `SELECT ${cols(ctx.pk)} FROM ${fromClause(ctx)} FORCE INDEX (PRIMARY) WHERE ${where.sql} ORDER BY ${cols(ctx.pk)} LIMIT 1 OFFSET ?`;
+    let upper: string[] | null = null;
+    // The raw stream, as the key stream reads them: the boundary's text is the server's, whatever the key's type.
+    for await (const row of source.stream(sql, [...where.params, chunkRows - 1])) {
+      upper = row.map((v) => v?.toString('utf8') ?? '');
+    }
+    if (upper === null) break;
+    chunks.push({ index: chunks.length, lower, upper });
+    lower = upper;
+    if (chunks.length >= MAX_CHUNKS_PER_RUN) {
+      throw new ConfigError(
+        `${ctx.table.name}: the run would need more than ${MAX_CHUNKS_PER_RUN} chunks of ${chunkRows} rows; raise chunk_bytes (or chunk_rows), or use --max-chunks`,
+      );
+    }
+  }
+  if (chunks.length * chunkRows < countedRows) chunks.push({ index: chunks.length, lower, upper: null });
+  return chunks;
+}
+
 /** What the COPY file layout needs beside the window's row count (planWindow builds it for a Redshift target). */
 interface CopyRequest {
   slices: number;
@@ -179,10 +235,17 @@ async function tableSize(source: SourceReader, ctx: TableContext): Promise<Table
   return { avgRowLength: num(row.avg_row_length), dataLength: num(row.data_length), tableRows: num(row.table_rows) };
 }
 
-/** Rows per chunk for this table (engine/chunk-size.ts); null when the window is read as one chunk anyway. */
-export async function sizeChunks(source: SourceReader, ctx: TableContext): Promise<ChunkSizing | null> {
-  if (ctx.pk.length === 0 || ctx.strategy.readsCustomQuery) return null;
-  return chunkRowsFor(ctx.table, await tableSize(source, ctx));
+/**
+ * Rows per chunk for this table (engine/chunk-size.ts; null when the window is read as one chunk anyway), and MySQL's
+ * estimate of the table's rows (null when it has none), from the one information_schema query.
+ */
+async function sizeChunks(
+  source: SourceReader,
+  ctx: TableContext,
+): Promise<{ sizing: ChunkSizing | null; tableRows: number | null }> {
+  if (ctx.pk.length === 0 || ctx.strategy.readsCustomQuery) return { sizing: null, tableRows: null };
+  const size = await tableSize(source, ctx);
+  return { sizing: chunkRowsFor(ctx.table, size), tableRows: size?.tableRows ?? null };
 }
 
 export interface PlanRequest {
@@ -227,7 +290,7 @@ function clampNext(next: Watermark, to: Watermark, limited: Watermark): Watermar
 
 export async function planWindow(source: SourceReader, ctx: TableContext, req: PlanRequest): Promise<WindowPlan> {
   const { from, options } = req;
-  const sizing = await sizeChunks(source, ctx);
+  const { sizing, tableRows } = await sizeChunks(source, ctx);
   const chunkRows = sizing?.rows ?? Number.MAX_SAFE_INTEGER;
   const rowCap = options.limit ?? (options.maxChunks !== undefined ? options.maxChunks * chunkRows : undefined);
   // The deadline's rows still bound a COPY file; chunk_bytes gives way to the layout. An explicit chunk_rows is the
@@ -273,7 +336,7 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
           `${ctx.table.name}: --limit/--max-chunks cannot be used with full_sync replace (the table would be replaced by part of itself)`,
         );
       }
-      const planned = await keyRanges(source, ctx, from, from, chunkRows, options.maxChunks, rowCap, copy);
+      const planned = await keyRanges(source, ctx, from, from, chunkRows, options.maxChunks, rowCap, tableRows, copy);
       return {
         ...base,
         chunks: planned.chunks,
@@ -300,6 +363,7 @@ export async function planWindow(source: SourceReader, ctx: TableContext, req: P
         chunkRows,
         undefined,
         undefined,
+        tableRows,
         planned,
       );
       return {

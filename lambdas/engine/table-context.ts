@@ -39,7 +39,9 @@ export function buildTableContext(
     }
     for (const c of table.history.ignoredColumns) requireColumn(columns, table, c, 'history_ignore_columns');
   }
-  return { table, strategy, columns, pk, ts, id, mode };
+  const pkIsPrimaryIndex =
+    sourcePk.length > 0 && pk.length === sourcePk.length && pk.every((c, i) => c.source.name === sourcePk[i]);
+  return { table, strategy, columns, pk, pkIsPrimaryIndex, ts, id, mode };
 }
 
 /** The cursor columns in order (timestamp first), for windows, limits and dedupe. */

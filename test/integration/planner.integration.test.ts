@@ -60,10 +60,15 @@ function table(over: Partial<TableConfig> = {}): TableConfig {
   };
 }
 
-async function plan(t: TableConfig, req: Partial<PlanRequest> = {}) {
+async function plan(
+  t: TableConfig,
+  req: Partial<PlanRequest> = {},
+  over: { reader?: SourceReader; pkIsPrimaryIndex?: boolean } = {},
+) {
   const schema = await source.describeTable(db.database, 't');
-  const ctx = buildTableContext(t, mapColumns(t.name, schema.columns), schema.primaryKey);
-  return planWindow(source, ctx, {
+  const built = buildTableContext(t, mapColumns(t.name, schema.columns), schema.primaryKey);
+  const ctx = over.pkIsPrimaryIndex === undefined ? built : { ...built, pkIsPrimaryIndex: over.pkIsPrimaryIndex };
+  return planWindow(over.reader ?? source, ctx, {
     from: EMPTY_WATERMARK,
     options: {},
     timeZone: undefined,
@@ -229,6 +234,53 @@ describe('chunk sizing and boundaries', () => {
     const one = await plan(table({ strategy: 'full_sync', chunkRows: null }), { copySlices: 4 });
     expect(one.copyLayout).toMatchObject({ files: 1, by: 'one-file' });
     expect(one.chunks).toEqual([{ index: 0, lower: null, upper: null }]);
+  });
+
+  test('a big window’s boundaries are found by walking the PRIMARY index, and are the key stream’s own', async () => {
+    // 200 rows; 30 of them (ids 171–200) are too new for the window, so it holds 170.
+    await db.conn.query('INSERT INTO t (id, updated_at) SELECT seq, ? FROM seq_1_to_170', [T1]);
+    await db.conn.query('INSERT INTO t (id, updated_at) SELECT seq, NOW() FROM seq_171_to_200');
+    await db.conn.query('ANALYZE TABLE t');
+    const statements: string[] = [];
+    const reader: SourceReader = {
+      ...source,
+      query: (sql, params) => {
+        statements.push(sql);
+        return source.query(sql, params);
+      },
+      stream: (sql, params) => {
+        statements.push(sql);
+        return source.stream(sql, params);
+      },
+    };
+    for (const chunkRows of [1, 7, 17, 85, 169]) {
+      statements.length = 0;
+      const walked = await plan(table({ chunkRows }), {}, { reader });
+      expect(statements.some((q) => q.includes('FORCE INDEX (PRIMARY)'))).toBe(true);
+      expect(walked.rowsEstimate).toBe(170);
+      const streamed = await plan(table({ chunkRows }), {}, { pkIsPrimaryIndex: false });
+      expect(walked.chunks, `chunk_rows ${chunkRows}`).toEqual(streamed.chunks);
+      expect(walked.chunks).toHaveLength(Math.ceil(170 / chunkRows));
+      expect(walked.chunks.at(-1)?.upper).toEqual(170 % chunkRows === 0 ? ['170'] : null);
+    }
+  });
+
+  test('a small window (an incremental run’s changed rows) is streamed through its own index', async () => {
+    await db.conn.query('INSERT INTO t (id, updated_at) SELECT seq, ? FROM seq_1_to_1000', [T1]);
+    await db.conn.query('UPDATE t SET updated_at = ? WHERE id % 100 = 0', [T2]);
+    await db.conn.query('ANALYZE TABLE t');
+    const statements: string[] = [];
+    const reader: SourceReader = {
+      ...source,
+      stream: (sql, params) => {
+        statements.push(sql);
+        return source.stream(sql, params);
+      },
+    };
+    // After the first run the window holds the 10 rows updated at T2: 1% of the table.
+    const p = await plan(table({ chunkRows: 3 }), { from: { ts: T1, id: '1000' } }, { reader });
+    expect(p.chunks.map((c) => c.upper)).toEqual([['300'], ['600'], ['900'], null]);
+    expect(statements.some((q) => q.includes('FORCE INDEX'))).toBe(false);
   });
 
   test('--max-chunks: the last chunk takes the rest; an empty window is one chunk', async () => {

@@ -21,6 +21,8 @@ export interface TableContext {
   columns: MappedColumn[];
   /** Primary key (configured `primary_key`, else the source's); empty when the table has none. */
   pk: MappedColumn[];
+  /** `pk` is the source table's own PRIMARY KEY, in its order (so its PRIMARY index walks it in key order). */
+  pkIsPrimaryIndex?: boolean;
   /** The timestamp cursor (hybrid, timestamp_only; custom_sql when the column exists). */
   ts: MappedColumn | undefined;
   /** Breaks ties on `ts` (hybrid: cdc_id_column; timestamp_only: the primary key), or is the cursor (id_only). */
