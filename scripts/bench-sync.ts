@@ -26,6 +26,14 @@ export interface Server {
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'bin', 'highwater.js');
 
+/** The Node.js flags on the built command's shebang (`#!/usr/bin/env -S node <flags>`), for a child that stands for it. */
+export function cliNodeFlags(): string[] {
+  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node(?<flags>( --?[\w-]+(=\S+)?)*)$/.exec(first);
+  if (!m) throw new Error(`${CLI}: the first line is not "#!/usr/bin/env -S node <flags>": ${first}`);
+  return (m.groups?.flags ?? '').split(' ').filter((f) => f !== '');
+}
+
 export interface CliRun {
   seconds: number;
   /** The process's peak RSS (VmHWM), read while it ran. */

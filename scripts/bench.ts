@@ -55,6 +55,7 @@ import { startMariaDb } from '../test/support/mariadb.js';
 import { queryWarehouse } from '../test/support/warehouse-file.js';
 import {
   changeOnePercent,
+  cliNodeFlags,
   lastRunSteps,
   type RunSteps,
   type Server,
@@ -323,10 +324,11 @@ async function tinyChunksInChild(server: Server, dir: string): Promise<Measureme
 }
 
 /** Runs one measurement body in a fresh process (same tsx loader flags), so its peak RSS is its own. */
-async function inChild<T = Measurement>(mode: string, arg: unknown): Promise<T> {
+async function inChild<T = Measurement>(mode: string, arg: unknown, nodeFlags: string[] = []): Promise<T> {
   const self = fileURLToPath(import.meta.url);
   const prof = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...process.execArgv, ...prof, self, mode, JSON.stringify(arg)], {
+  const args = [...process.execArgv, ...nodeFlags, ...prof, self, mode, JSON.stringify(arg)];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -338,9 +340,12 @@ async function inChild<T = Measurement>(mode: string, arg: unknown): Promise<T> 
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 
-/** (b) in its own process, so (a)'s memory does not count against its peak RSS. */
+/**
+ * (b) in its own process, so (a)'s memory does not count against its peak RSS; with the V8 flags the `highwater`
+ * command's shebang gives its process (cliNodeFlags), since that is the process an extract runs in.
+ */
 function extractInChild(server: Server, dir: string): Promise<Measurement> {
-  return inChild('extract-child', { server, file: join(dir, 'extract.parquet') });
+  return inChild('extract-child', { server, file: join(dir, 'extract.parquet') }, cliNodeFlags());
 }
 
 function median(ms: Measurement[]): Measurement {
@@ -656,6 +661,8 @@ function benchParts(): Set<string> {
 
 /** Every measured figure with its goal; ratios are against the raw C read (r) of the same rows. */
 const SYNC_RSS_GOAL_MB = 400;
+/** Issue 14 states the incremental goal for a 10M-row table; below that the process's fixed start and end dominate. */
+const INCREMENTAL_GOAL_ROWS = 10_000_000;
 const NOOP_GOAL_SECONDS = 0.6;
 const VERSION_GOAL_SECONDS = 0.25;
 
@@ -756,12 +763,17 @@ async function main(): Promise<void> {
         '',
       );
       goals.syncRss = goal('full sync peak RSS (whole process)', c.peakRssMb!, '<=', SYNC_RSS_GOAL_MB, 'MB');
-      goals.incremental = goal('incremental 1% ÷ full sync (seconds)', round(i.seconds / c.seconds, 3), '<=', 0.05, '');
+      const incrementalRatio = round(i.seconds / c.seconds, 3);
+      const judged = c.rows >= INCREMENTAL_GOAL_ROWS;
+      if (judged) goals.incremental = goal('incremental 1% ÷ full sync (seconds)', incrementalRatio, '<=', 0.05, '');
+      const incrementalGoal = goals.incremental
+        ? goalText(goals.incremental)
+        : `(goal ≤ 0.05 is for ${INCREMENTAL_GOAL_ROWS} rows; not judged at ${c.rows})`;
       goals.noop = goal('sync with nothing to do, seconds', round(n.seconds, 3), '<=', NOOP_GOAL_SECONDS, ' s');
       lines.push(
         `(c) full sync (highwater sync, one process): ${c.seconds} s = ${toRaw(c)}× the raw read, ${c.rowsPerSecond} rows/s = ${goals.fullSync.value} of the raw read's rate ${goalText(goals.fullSync)}`,
         `    peak RSS ${c.peakRssMb} MB ${goalText(goals.syncRss)}`,
-        `(i) incremental sync of ${i.rows} changed rows (1%): ${i.seconds} s = ${goals.incremental.value} of the full sync ${goalText(goals.incremental)}, peak RSS ${i.peakRssMb} MB`,
+        `(i) incremental sync of ${i.rows} changed rows (1%): ${i.seconds} s = ${incrementalRatio} of the full sync ${incrementalGoal}, peak RSS ${i.peakRssMb} MB`,
         `(n) sync with nothing to do: ${n.seconds} s ${goalText(goals.noop)}`,
       );
       if (b) {
