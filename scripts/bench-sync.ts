@@ -1,7 +1,6 @@
 /**
  * The whole-sync measurements of `npm run bench`, each through the `highwater` command as a user runs it (the
- * built dist/bin/highwater.js run as a program, through its shebang and with the Node.js running the bench first on
- * PATH, in its own process, single-connection mode), so start-up, planning, extraction,
+ * built dist/bin/highwater.js in its own process, single-connection mode), so start-up, planning, extraction,
  * the DuckDB load, the commit and staging clean-up all count, and the peak RSS is the whole process's:
  *   (c) a full sync of the table into an empty home;
  *   (i) an incremental sync after 1% of the rows were changed (updated_at moved a minute back from now);
@@ -12,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import mysqlPromise from 'mysql2/promise';
 import { z } from 'zod';
 
@@ -25,14 +24,6 @@ export interface Server {
 }
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'bin', 'highwater.js');
-
-/** The Node.js flags on the built command's shebang (`#!/usr/bin/env -S node <flags>`), for a child that stands for it. */
-export function cliNodeFlags(): string[] {
-  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node(?<flags>( --?[\w-]+(=\S+)?)*)$/.exec(first);
-  if (!m) throw new Error(`${CLI}: the first line is not "#!/usr/bin/env -S node <flags>": ${first}`);
-  return (m.groups?.flags ?? '').split(' ').filter((f) => f !== '');
-}
 
 export interface CliRun {
   seconds: number;
@@ -56,10 +47,10 @@ function peakKb(pid: number): number | undefined {
 /** Runs `highwater …args` with `env` added, timing the whole process and sampling its peak RSS every 10 ms. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
   const t0 = performance.now();
-  // As `highwater` from a shell or npx: the kernel runs the shebang's `env -S node <flags>`, so the V8 flags there apply.
-  const path = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
-  const child = spawn(CLI, args, {
-    env: { ...process.env, ...env, PATH: path, NO_COLOR: '1' },
+  // The command re-executes itself under its V8 flags (bin/cli/node-flags.ts), keeping its pid: the peak sampled is
+  // the command's own.
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -41,6 +41,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
+import { CLI_NODE_FLAGS } from '../bin/cli/node-flags.js';
 import { createMysqlSource } from '../lambdas/adapters/mysql/index.js';
 import { writeParquet } from '../lambdas/adapters/parquet/index.js';
 import { getTableConfig, type LoadedConfig, loadConfig } from '../lambdas/engine/config/index.js';
@@ -55,7 +56,6 @@ import { startMariaDb } from '../test/support/mariadb.js';
 import { queryWarehouse } from '../test/support/warehouse-file.js';
 import {
   changeOnePercent,
-  cliNodeFlags,
   lastRunSteps,
   type RunSteps,
   type Server,
@@ -341,11 +341,11 @@ async function inChild<T = Measurement>(mode: string, arg: unknown, nodeFlags: s
 }
 
 /**
- * (b) in its own process, so (a)'s memory does not count against its peak RSS; with the V8 flags the `highwater`
- * command's shebang gives its process (cliNodeFlags), since that is the process an extract runs in.
+ * (b) in its own process, so (a)'s memory does not count against its peak RSS; with the V8 flags a `highwater`
+ * command runs under (bin/cli/node-flags.ts), since that is the process an extract runs in.
  */
 function extractInChild(server: Server, dir: string): Promise<Measurement> {
-  return inChild('extract-child', { server, file: join(dir, 'extract.parquet') }, cliNodeFlags());
+  return inChild('extract-child', { server, file: join(dir, 'extract.parquet') }, [...CLI_NODE_FLAGS]);
 }
 
 function median(ms: Measurement[]): Measurement {

@@ -6,7 +6,9 @@
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CLI_NODE_FLAGS } from '../../bin/cli/node-flags.js';
 import { runCli, spawnCli } from '../support/cli.js';
 import { createHarness, type Harness } from '../support/harness.js';
 
@@ -109,6 +111,10 @@ test('run --every between runs: SIGTERM exits at once (143); the interrupted win
   const next = await p.waitFor('err', /^next run of test at (\S+)$/m);
   // An hour after the run started.
   expect(Date.parse(next[1]!) - Date.parse(line[0].slice(0, 20))).toBeGreaterThanOrEqual(3_600_000 - 1000);
+  // The command replaced its process image to run under its V8 flags (bin/cli/node-flags.ts): the pid that was
+  // spawned is the one running them, so the signal below reaches the command itself.
+  const cmdline = readFileSync(`/proc/${p.child.pid}/cmdline`, 'utf8').split('\0');
+  for (const flag of CLI_NODE_FLAGS) expect(cmdline).toContain(flag);
   p.child.kill('SIGTERM');
   expect(await p.exit).toEqual({ code: 143, signal: null });
   expect(p.err()).toContain(`stopped (SIGTERM) while waiting for the next run (due ${next[1]})`);

@@ -49,7 +49,11 @@ function addRunOptions(cmd: Command): Command {
       collect,
     )
     .option('--limit <n>', 'at most this many rows per table in this run', positiveInt('--limit'))
-    .option('--max-workers <n>', 'chunks extracted in parallel, at most 40 (default: the pipeline’s max_workers, locally at most one per CPU)', positiveInt('--max-workers'))
+    .option(
+      '--max-workers <n>',
+      'chunks extracted in parallel, at most 40 (default: the pipeline’s max_workers, locally at most one per CPU)',
+      positiveInt('--max-workers'),
+    )
     .option('--max-chunks <n>', 'at most this many chunks per table in this run', positiveInt('--max-chunks'))
     .option('--backup-only', 'extract and stage files only; load them later with --redshift-only')
     .option('--redshift-only', 'load staged runs that are not loaded yet, oldest first')
@@ -295,7 +299,11 @@ export function resyncCommand(global: () => GlobalOptions): Command {
     )
     .option('-t, --table <schema.table>', 'table to rebuild (repeat for several)', collect)
     .option('-p, --pipeline <name>', 'pipeline (config/pipelines/NAME.yml)', 'default')
-    .option('--max-workers <n>', 'chunks extracted in parallel, at most 40 (default: the pipeline’s max_workers, locally at most one per CPU)', positiveInt('--max-workers'))
+    .option(
+      '--max-workers <n>',
+      'chunks extracted in parallel, at most 40 (default: the pipeline’s max_workers, locally at most one per CPU)',
+      positiveInt('--max-workers'),
+    )
     .option('--dry-run', 'print the plan (chunks, SQL with parameters, target DDL) and change nothing')
     .option('--json', 'print the run report as JSON on stdout')
     .option('--json-output <file>', 'also write the run report as JSON to this file')
