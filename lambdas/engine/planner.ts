@@ -182,8 +182,9 @@ function walksPrimaryIndex(ctx: TableContext, windowRows: number, tableRows: num
  * boundary (`LIMIT 1 OFFSET chunkRows - 1`), so the chunks are those the key stream gives. FORCE INDEX: with a
  * cursor index in the predicate the optimizer chose it and sorted the whole window for every boundary (2 s each at
  * 10M rows, against 0.2 s in key order). As with the stream, a boundary closes every `chunkRows`-th counted row and
- * an open last chunk takes the rows after the last boundary. The count and the walk see the same window: H is fixed
- * below every transaction that could still commit into it (strategies/horizon.ts).
+ * an open last chunk takes the rows after the last boundary. A row committed after the count is treated as the
+ * stream treats one committed after it: an incremental window's H is below every transaction that could still commit
+ * into it (strategies/horizon.ts), and a full_sync reads it on its next run.
  */
 async function walkBoundaries(
   source: SourceReader,
