@@ -13,6 +13,7 @@
  */
 import type { MappedColumn } from '../domain/model.js';
 import type { RawRow } from '../ports/index.js';
+import { isPackedRow, type PackedRow, unpackRow } from '../ports/packed-row.js';
 import type { StepContext } from '../ports/step-context.js';
 
 /**
@@ -28,11 +29,14 @@ export const DEADLINE_CHECK_ROWS = 64;
 /** While a wait for a row outlasts the expected deadline but the StepContext says it is not due yet. */
 const STALL_RECHECK_MS = 1000;
 
+/** A row as the source streams it: one Buffer per value, or as its packet holds it. */
+type SourceRow = RawRow | PackedRow;
+
 interface SyncRowReader {
-  readSync(): RawRow | null;
+  readSync(): SourceRow | null;
 }
 
-function hasReadSync(it: AsyncIterator<RawRow>): it is AsyncIterator<RawRow> & SyncRowReader {
+function hasReadSync(it: AsyncIterator<SourceRow>): it is AsyncIterator<SourceRow> & SyncRowReader {
   return typeof (it as Partial<SyncRowReader>).readSync === 'function';
 }
 
@@ -103,24 +107,26 @@ export interface ChunkRowsOptions {
   watch: DeadlineWatch;
   /** Positions of the primary-key columns in a row; empty when the range cannot be cut (no key, custom_sql). */
   keyIndexes: readonly number[];
+  /** Values per row: what a packed row is read with (ports/packed-row.ts). */
+  columnCount: number;
   tracker?: CursorTracker;
 }
 
-const DONE: IteratorResult<RawRow> = { done: true, value: undefined };
+const DONE: IteratorResult<never> = { done: true, value: undefined };
 
-export class ChunkRows implements AsyncIterableIterator<RawRow>, SyncRowReader {
+export class ChunkRows implements AsyncIterableIterator<SourceRow>, SyncRowReader {
   /** Rows handed to the writer. */
   count = 0;
   /** Why reading stopped before the source's end: null while it has not. */
   stopped: 'deadline' | null = null;
-  private last: RawRow | null = null;
-  private readonly source: AsyncIterator<RawRow>;
-  private readonly sourceSync: (() => RawRow | null) | null;
+  private last: SourceRow | null = null;
+  private readonly source: AsyncIterator<SourceRow>;
+  private readonly sourceSync: (() => SourceRow | null) | null;
   private nextCheck = 0;
   private ended = false;
 
   constructor(
-    rows: AsyncIterable<RawRow>,
+    rows: AsyncIterable<SourceRow>,
     private readonly opts: ChunkRowsOptions,
   ) {
     this.source = rows[Symbol.asyncIterator]();
@@ -128,14 +134,15 @@ export class ChunkRows implements AsyncIterableIterator<RawRow>, SyncRowReader {
     this.sourceSync = hasReadSync(it) ? () => it.readSync() : null;
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<RawRow> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<SourceRow> {
     return this;
   }
 
   /** The key of the last row handed out, as canonical key text (what a ChunkSpec bound holds). */
   lastKey(): string[] | null {
-    const row = this.last;
-    if (row === null || this.opts.keyIndexes.length === 0) return null;
+    const last = this.last;
+    if (last === null || this.opts.keyIndexes.length === 0) return null;
+    const row = isPackedRow(last) ? unpackRow(last, this.opts.columnCount) : last;
     return this.opts.keyIndexes.map((i) => row[i]?.toString('utf8') ?? '');
   }
 
@@ -149,20 +156,20 @@ export class ChunkRows implements AsyncIterableIterator<RawRow>, SyncRowReader {
     return true;
   }
 
-  private take(row: RawRow): RawRow {
+  private take(row: SourceRow): SourceRow {
     this.count++;
     this.last = row;
-    this.opts.tracker?.see(row);
+    if (this.opts.tracker) this.opts.tracker.see(isPackedRow(row) ? unpackRow(row, this.opts.columnCount) : row);
     return row;
   }
 
-  readSync(): RawRow | null {
+  readSync(): SourceRow | null {
     if (this.ended || this.sourceSync === null || this.stopNow()) return null;
     const row = this.sourceSync();
     return row === null ? null : this.take(row);
   }
 
-  async next(): Promise<IteratorResult<RawRow>> {
+  async next(): Promise<IteratorResult<SourceRow>> {
     if (this.ended) return DONE;
     if (this.stopNow()) return this.stop();
     const r = await this.nextOrDeadline();
@@ -181,7 +188,7 @@ export class ChunkRows implements AsyncIterableIterator<RawRow>, SyncRowReader {
    * The source's next row, unless the deadline comes first: a source that stalls (a slow scan to the next row of
    * the window, a tunnel that stops moving) is left where it is and the part ends at the last row read.
    */
-  private nextOrDeadline(): Promise<IteratorResult<RawRow> | 'deadline'> {
+  private nextOrDeadline(): Promise<IteratorResult<SourceRow> | 'deadline'> {
     const pending = this.source.next();
     const wait = this.opts.watch.untilDue();
     if (!Number.isFinite(wait)) return pending;
@@ -202,14 +209,14 @@ export class ChunkRows implements AsyncIterableIterator<RawRow>, SyncRowReader {
   }
 
   /** Reading ends here: the source drops the rest of its result (the writer sees the end of the rows). */
-  private async stop(): Promise<IteratorResult<RawRow>> {
+  private async stop(): Promise<IteratorResult<SourceRow>> {
     this.ended = true;
     await this.source.return?.();
     return DONE;
   }
 
   /** The writer stopped early (or failed): the source is told, so it drops the rest of its result. */
-  async return(): Promise<IteratorResult<RawRow>> {
+  async return(): Promise<IteratorResult<SourceRow>> {
     if (this.ended) return DONE;
     this.ended = true;
     await this.source.return?.();

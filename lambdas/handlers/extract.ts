@@ -15,6 +15,7 @@ import { chunkQuery } from '../engine/strategies/sql/reads.js';
 import { mysqlValueClass } from '../engine/type-map.js';
 import { ChunkDeadlineError, CountMismatchError, DataError } from '../errors.js';
 import type { RawRow } from '../ports/index.js';
+import type { PackedRow } from '../ports/packed-row.js';
 import type { Runtime } from '../ports/runtime.js';
 import { NO_DEADLINE, type StepContext } from '../ports/step-context.js';
 import { ChunkRows, CursorTracker, DeadlineWatch } from './chunk-rows.js';
@@ -121,10 +122,16 @@ export async function extractChunk(input: unknown, rt: Runtime, step: StepContex
   let written: { rows: number };
   let bytes: number;
   try {
-    const read = source.stream(query.sql, query.params);
-    rows = new ChunkRows(guard ? guarded(read, guard) : read, {
+    // Rows as their packets hold them, unless each value is looked at on the way (oversize checks; custom_sql's cursor
+    // tracker): no object per value on the one thread that reads every row (ports/packed-row.ts).
+    let read: AsyncIterable<RawRow | PackedRow>;
+    if (guard) read = guarded(source.stream(query.sql, query.params), guard);
+    else if (tracker || !source.streamPacked) read = source.stream(query.sql, query.params);
+    else read = source.streamPacked(query.sql, query.params);
+    rows = new ChunkRows(read, {
       watch,
       keyIndexes,
+      columnCount: run.columns.length,
       ...(tracker ? { tracker } : {}),
     });
     const out = staging.createWriteStream(key);

@@ -17,6 +17,7 @@ import type {
   RunRecord,
   RunStatus,
 } from '../domain/records.js';
+import type { PackedRow } from './packed-row.js';
 import type { StepContext } from './step-context.js';
 
 // ── Source (MySQL, possibly through an SSH tunnel) ─────────────────────────────────────────────────────────────
@@ -32,6 +33,11 @@ export interface SourceReader {
   query<T extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Streams a read query's rows as raw values, with backpressure; memory stays flat. */
   stream(sql: string, params?: readonly unknown[]): AsyncIterable<RawRow>;
+  /**
+   * As `stream`, each row as its protocol packet holds it (packed-row.ts): no object per value. The extract's read;
+   * a reader without it is read through `stream`.
+   */
+  streamPacked?(sql: string, params?: readonly unknown[]): AsyncIterable<PackedRow>;
   close(): Promise<void>;
 }
 
@@ -50,7 +56,7 @@ export interface WriteParquetResult {
 
 /** Encodes a stream of raw rows as one Parquet file written to `out`, memory flat whatever the row count. */
 export type ParquetWriter = (
-  rows: AsyncIterable<RawRow>,
+  rows: AsyncIterable<RawRow | PackedRow>,
   columns: MappedColumn[],
   out: Writable,
   opts?: WriteParquetOptions,

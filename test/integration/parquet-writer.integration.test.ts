@@ -98,11 +98,17 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function extract(table: string, file: string, opts: { rowGroupRows?: number; where?: string } = {}) {
+async function extract(
+  table: string,
+  file: string,
+  opts: { rowGroupRows?: number; where?: string; packed?: boolean } = {},
+) {
   const schema = await source.describeTable(db.database, table);
   const columns = mapColumns(`${db.database}.${table}`, schema.columns);
   const sql = `SELECT ${columns.map(selectExpression).join(', ')} FROM \`${table}\` ${opts.where ?? ''} ORDER BY 1`;
-  const result = await writeParquet(source.stream(sql), columns, createWriteStream(file), {
+  // The extract reads packed rows (one object per row); the array form is what other readers get.
+  const rows = opts.packed ? source.streamPacked!(sql) : source.stream(sql);
+  const result = await writeParquet(rows, columns, createWriteStream(file), {
     ...(opts.rowGroupRows === undefined ? {} : { rowGroupRows: opts.rowGroupRows }),
   });
   return { columns, result };
@@ -189,13 +195,16 @@ function expected(kind: Kind, v: unknown): unknown {
   }
 }
 
-describe('every MySQL type, value by value', () => {
+describe.each([
+  ['one Buffer per value', false],
+  ['packed rows', true],
+] as const)('every MySQL type, value by value (%s)', (_form, packed) => {
   let file: string;
   let columns: MappedColumn[];
 
   beforeAll(async () => {
-    file = join(dir, 'every-type.parquet');
-    const out = await extract('every_type', file);
+    file = join(dir, `every-type-${packed ? 'packed' : 'values'}.parquet`);
+    const out = await extract('every_type', file, { packed });
     columns = out.columns;
     expect(out.result.rows).toBe(ROWS.length);
     expect(out.result.bytes).toBe((await stat(file)).size);
@@ -305,14 +314,25 @@ describe('row groups, empty results and errors', () => {
     expect(names).toHaveLength(2);
   });
 
-  async function failWith(sql: string): Promise<{ err: unknown; out: Writable }> {
+  async function failWith(sql: string, packed = false): Promise<{ err: unknown; out: Writable }> {
     const schema = await source.describeTable(db.database, 'strict_t');
     const columns = mapColumns('strict_t', schema.columns);
     const out = createWriteStream(join(dir, 'fail.parquet'));
     out.on('error', () => {}); // destroyed with the error on purpose
-    const err = await writeParquet(source.stream(sql), columns, out).catch((e: unknown) => e);
+    const rows = packed ? source.streamPacked!(sql) : source.stream(sql);
+    const err = await writeParquet(rows, columns, out).catch((e: unknown) => e);
     return { err, out };
   }
+
+  test('packed rows: a NULL in a NOT NULL column and a row of the wrong width are DataErrors naming the row', async () => {
+    const nul = await failWith('SELECT id, IF(id = 3, NULL, v) FROM strict_t ORDER BY id', true);
+    expect(nul.err).toBeInstanceOf(DataError);
+    expect((nul.err as Error).message).toBe('column v (→ v), row 3: NULL in a column the source declares NOT NULL');
+    expect(nul.out.destroyed).toBe(true);
+    const narrow = await failWith('SELECT id FROM strict_t ORDER BY id', true);
+    expect(narrow.err).toBeInstanceOf(DataError);
+    expect((narrow.err as Error).message).toBe('row 1 of the result is malformed: the row has 1 values, not 2');
+  });
 
   test('NULL in a NOT NULL column is a DataError naming the column and the row', async () => {
     const { err, out } = await failWith('SELECT id, IF(id = 3, NULL, v) FROM strict_t ORDER BY id');

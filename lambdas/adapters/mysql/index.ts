@@ -7,8 +7,10 @@ import mysql from 'mysql2';
 import type { TableSchema } from '../../domain/model.js';
 import { ConnectionError } from '../../errors.js';
 import type { RawRow, SourceReader } from '../../ports/index.js';
+import type { PackedRow } from '../../ports/packed-row.js';
 import { describeQuery, describeTable } from './describe.js';
 import { type SourceLabel, toHighwaterError } from './errors.js';
+import { emitPackedRows } from './packed-rows.js';
 import { RowIterator } from './row-iterator.js';
 
 export interface MysqlSourceOptions {
@@ -202,17 +204,19 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
     }
   }
 
-  function stream(sql: string, params: readonly unknown[] = []): AsyncIterable<RawRow> {
+  /** A query's rows, streamed: one Buffer per value, or (`packed`) each row as its packet holds it. */
+  function rows<T>(sql: string, params: readonly unknown[], packed: boolean): AsyncIterable<T> {
     return {
       [Symbol.asyncIterator]: () => {
         let session: Session | undefined;
         let onConnError: ((e: Error) => void) | undefined;
-        return new RowIterator({
+        return new RowIterator<T>({
           async start() {
             // Its own session unless a single transport must be shared, so query() stays usable meanwhile.
             session = sharedTransport ? await sharedSession() : (opts.pool?.take() ?? (await open()));
             if (!sharedTransport) dedicated.add(session);
             const query = session.conn.query({ sql, values: params as unknown[], rowsAsArray: true, typeCast: false });
+            if (packed) emitPackedRows(query);
             const readable = query.stream({ highWaterMark: STREAM_HIGH_WATER_MARK });
             // mysql2 reports a lost connection to the connection, not to a query without a callback: pass it on.
             onConnError = (e: Error) => readable.destroy(e);
@@ -239,6 +243,14 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
     };
   }
 
+  function stream(sql: string, params: readonly unknown[] = []): AsyncIterable<RawRow> {
+    return rows<RawRow>(sql, params, false);
+  }
+
+  function streamPacked(sql: string, params: readonly unknown[] = []): AsyncIterable<PackedRow> {
+    return rows<PackedRow>(sql, params, true);
+  }
+
   return {
     describeTable(schema: string, table: string): Promise<TableSchema> {
       return describeTable(runQuery, schema, table);
@@ -248,6 +260,7 @@ export function createMysqlSource(opts: MysqlSourceOptions): SourceReader {
     },
     query: runQuery,
     stream,
+    streamPacked,
     async close(): Promise<void> {
       closed = true;
       for (const s of dedicated) s.conn.destroy();

@@ -5,7 +5,6 @@
  * consumer that knows it (the Parquet writer) skip even the one promise per row.
  */
 import type { Readable } from 'node:stream';
-import type { RawRow } from '../../ports/index.js';
 
 export interface RowSource {
   /** Starts the query (opening a session if needed) and returns its row stream. */
@@ -15,9 +14,9 @@ export interface RowSource {
   mapError(e: unknown): Error;
 }
 
-const DONE: IteratorResult<RawRow> = { done: true, value: undefined };
+const DONE: IteratorResult<never> = { done: true, value: undefined };
 
-export class RowIterator implements AsyncIterableIterator<RawRow> {
+export class RowIterator<T> implements AsyncIterableIterator<T> {
   private readable: Readable | undefined;
   private starting: Promise<Readable> | undefined;
   private failure: Error | undefined;
@@ -27,22 +26,22 @@ export class RowIterator implements AsyncIterableIterator<RawRow> {
 
   constructor(private readonly source: RowSource) {}
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<RawRow> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this;
   }
 
-  next(): Promise<IteratorResult<RawRow>> {
+  next(): Promise<IteratorResult<T>> {
     const row = this.readSync();
     return row !== null ? Promise.resolve({ done: false, value: row }) : this.slowNext();
   }
 
   /** A row that is already buffered, or null (then call next()). See SyncRowReader in the Parquet writer. */
-  readSync(): RawRow | null {
+  readSync(): T | null {
     const r = this.readable;
-    return r === undefined || this.finished ? null : (r.read() as RawRow | null);
+    return r === undefined || this.finished ? null : (r.read() as T | null);
   }
 
-  private async slowNext(): Promise<IteratorResult<RawRow>> {
+  private async slowNext(): Promise<IteratorResult<T>> {
     if (this.finished) return DONE;
     try {
       this.readable ??= await this.start();
@@ -51,7 +50,7 @@ export class RowIterator implements AsyncIterableIterator<RawRow> {
       throw this.source.mapError(e);
     }
     for (;;) {
-      const row = this.readable.read() as RawRow | null;
+      const row = this.readable.read() as T | null;
       if (row !== null) return { done: false, value: row };
       if (this.failure) {
         this.finish(false);
@@ -69,7 +68,7 @@ export class RowIterator implements AsyncIterableIterator<RawRow> {
   }
 
   /** The consumer stopped early (`break`, or an error in its loop body). */
-  async return(): Promise<IteratorResult<RawRow>> {
+  async return(): Promise<IteratorResult<T>> {
     this.finish(this.ended);
     return DONE;
   }

@@ -1,6 +1,7 @@
 /**
- * Parsers for MySQL text-protocol values, straight from the bytes (no JS strings on the fast paths). Each returns
- * a sentinel on bad input; the caller turns that into a DataError naming the column and row.
+ * Parsers for MySQL text-protocol values, straight from the bytes (no JS strings on the fast paths). Each reads the
+ * value at b[s, e) — a row packet holds every value of its row, so no per-value Buffer is made — and returns a sentinel
+ * on bad input; the caller turns that into a DataError naming the column and row.
  */
 
 const MINUS = 45;
@@ -11,13 +12,13 @@ const SAFE_DIGITS = 15;
 const TWO_32 = 4294967296;
 
 /** An integer of at most 15 digits, or NaN (bad text) / Infinity (too many digits for the fast path). */
-export function parseSmallInt(b: Uint8Array): number {
-  const n = b.length;
-  let i = 0;
+export function parseSmallInt(b: Uint8Array, s = 0, e = b.length): number {
+  const n = e;
+  let i = s;
   let neg = false;
-  if (n > 0 && b[0] === MINUS) {
+  if (n > s && b[s] === MINUS) {
     neg = true;
-    i = 1;
+    i = s + 1;
   }
   if (i === n) return Number.NaN;
   if (n - i > SAFE_DIGITS) return Number.POSITIVE_INFINITY;
@@ -37,13 +38,13 @@ const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
  * A float as MySQL prints it. Plain `[-]digits[.digits]` with at most 15 digits takes the exact fast path
  * (mantissa / 10^k is correctly rounded, so it equals Number(text)); anything else goes through Number().
  */
-export function parseFloatAscii(b: Buffer): number {
-  const n = b.length;
-  let i = 0;
+export function parseFloatAscii(b: Uint8Array, s = 0, e = b.length): number {
+  const n = e;
+  let i = s;
   let neg = false;
-  if (n > 0 && b[0] === MINUS) {
+  if (n > s && b[s] === MINUS) {
     neg = true;
-    i = 1;
+    i = s + 1;
   }
   let m = 0;
   let digits = 0;
@@ -55,7 +56,7 @@ export function parseFloatAscii(b: Buffer): number {
       continue;
     }
     const d = c - ZERO;
-    if (d < 0 || d > 9 || digits === SAFE_DIGITS) return n === 0 ? Number.NaN : Number(b.toString('latin1'));
+    if (d < 0 || d > 9 || digits === SAFE_DIGITS) return n === s ? Number.NaN : Number(latin1(b, s, e));
     m = m * 10 + d;
     digits++;
     if (frac >= 0) frac++;
@@ -67,14 +68,14 @@ export function parseFloatAscii(b: Buffer): number {
 
 const INT_TEXT_RE = /^-?\d+$/;
 
-function latin1(b: Uint8Array): string {
-  return Buffer.isBuffer(b) ? b.toString('latin1') : Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+function latin1(b: Uint8Array, s = 0, e = b.length): string {
+  return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
 }
 
 /** Any integer as BigInt, or undefined for bad text. */
-export function parseBigInt(b: Uint8Array): bigint | undefined {
-  const s = latin1(b);
-  return INT_TEXT_RE.test(s) ? BigInt(s) : undefined;
+export function parseBigInt(b: Uint8Array, s = 0, e = b.length): bigint | undefined {
+  const text = latin1(b, s, e);
+  return INT_TEXT_RE.test(text) ? BigInt(text) : undefined;
 }
 
 /** Writes an exact integer |n| < 2^53 as a little-endian int64 into words[at], words[at+1]. */
@@ -92,13 +93,13 @@ export function writeInt64BigInt(words: Int32Array, at: number, v: bigint): void
  * A DECIMAL's unscaled value (digits with the point removed, padded to `scale` fraction digits). Returns a number
  * when it has at most 15 digits, a bigint otherwise, or undefined for bad text or more fraction digits than `scale`.
  */
-export function parseDecimalUnscaled(b: Uint8Array, scale: number): number | bigint | undefined {
-  const n = b.length;
-  let i = 0;
+export function parseDecimalUnscaled(b: Uint8Array, scale: number, s = 0, e = b.length): number | bigint | undefined {
+  const n = e;
+  let i = s;
   let neg = false;
-  if (n > 0 && b[0] === MINUS) {
+  if (n > s && b[s] === MINUS) {
     neg = true;
-    i = 1;
+    i = s + 1;
   }
   let x = 0;
   let digits = 0;
@@ -124,7 +125,7 @@ export function parseDecimalUnscaled(b: Uint8Array, scale: number): number | big
     const v = x * 10 ** pad;
     return neg ? -v : v;
   }
-  const text = latin1(b).replace('.', '');
+  const text = latin1(b, s, e).replace('.', '');
   return BigInt(text) * 10n ** BigInt(pad);
 }
 
@@ -182,11 +183,11 @@ export const ZERO_DATE = Number.NEGATIVE_INFINITY;
 export const BAD_DATE = Number.NaN;
 
 /** `YYYY-MM-DD` → days since epoch; ZERO_DATE for a zero date or a zero month/day, BAD_DATE for bad text. */
-export function parseDate(b: Uint8Array): number {
-  if (b.length < 10 || b[4] !== MINUS || b[7] !== MINUS) return BAD_DATE;
-  const y = digit2(b, 0) * 100 + digit2(b, 2);
-  const m = digit2(b, 5);
-  const d = digit2(b, 8);
+export function parseDate(b: Uint8Array, s = 0, e = b.length): number {
+  if (e - s < 10 || b[s + 4] !== MINUS || b[s + 7] !== MINUS) return BAD_DATE;
+  const y = digit2(b, s) * 100 + digit2(b, s + 2);
+  const m = digit2(b, s + 5);
+  const d = digit2(b, s + 8);
   if (Number.isNaN(y + m + d)) return BAD_DATE;
   if (m === 0 || d === 0) return ZERO_DATE;
   if (m > 12 || d > (m === 2 && isLeap(y) ? 29 : MONTH_DAYS[m - 1]!)) return BAD_DATE;
@@ -200,20 +201,20 @@ const SAFE_SECONDS = 9e9;
  * `YYYY-MM-DD HH:MM:SS[.ffffff]` → microseconds since epoch: a number when exact, a bigint outside ~1685–2255,
  * ZERO_DATE for zero dates, BAD_DATE for bad text.
  */
-export function parseDateTimeMicros(b: Uint8Array): number | bigint {
-  const days = parseDate(b);
+export function parseDateTimeMicros(b: Uint8Array, s = 0, e = b.length): number | bigint {
+  const days = parseDate(b, s, e);
   if (Number.isNaN(days) || days === ZERO_DATE) return days;
-  const n = b.length;
-  if (n < 19 || b[10] !== 32 || b[13] !== 58 || b[16] !== 58) return BAD_DATE;
-  const hh = digit2(b, 11);
-  const mi = digit2(b, 14);
-  const ss = digit2(b, 17);
+  const n = e - s;
+  if (n < 19 || b[s + 10] !== 32 || b[s + 13] !== 58 || b[s + 16] !== 58) return BAD_DATE;
+  const hh = digit2(b, s + 11);
+  const mi = digit2(b, s + 14);
+  const ss = digit2(b, s + 17);
   if (Number.isNaN(hh + mi + ss) || hh > 23 || mi > 59 || ss > 59) return BAD_DATE;
   let frac = 0;
   if (n > 19) {
-    if (b[19] !== DOT || n > 26 || n === 20) return BAD_DATE;
+    if (b[s + 19] !== DOT || n > 26 || n === 20) return BAD_DATE;
     let scale = 100000;
-    for (let i = 20; i < n; i++) {
+    for (let i = s + 20; i < e; i++) {
       const d = b[i]! - ZERO;
       if (d < 0 || d > 9) return BAD_DATE;
       frac += d * scale;

@@ -24,9 +24,10 @@ export class DecodeError extends Error {}
 const INT64_MAX = (1n << 63n) - 1n;
 const INT64_MIN = -(1n << 63n);
 
-function text(v: Buffer): string {
-  const s = v.toString('utf8');
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+/** The value at b[s, e), for an error message. */
+function text(b: Uint8Array, s: number, e: number): string {
+  const t = Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('utf8');
+  return t.length > 40 ? `${t.slice(0, 40)}…` : t;
 }
 
 export abstract class ColumnBuilder {
@@ -37,8 +38,19 @@ export abstract class ColumnBuilder {
     protected readonly capacity: number,
   ) {}
 
-  /** Appends the value of row `i` (0-based within the batch). */
-  abstract append(v: Buffer | null, i: number): void;
+  /** Appends the value of row `i` (0-based within the batch): the bytes b[s, e) of its text-protocol value. */
+  abstract appendRange(b: Uint8Array, s: number, e: number, i: number): void;
+
+  /** Appends a NULL as row `i`. */
+  appendNull(i: number): void {
+    this.setNull(i);
+  }
+
+  /** Appends the value of row `i` held in a Buffer of its own (or NULL). */
+  append(v: Buffer | null, i: number): void {
+    if (v === null) this.appendNull(i);
+    else this.appendRange(v, 0, v.length, i);
+  }
   /** Hands over this batch's buffers (the builder must not be used afterwards). */
   abstract finish(length: number): ColumnPayload;
   /** Bytes held for variable-width data (fixed-width columns are bounded by the capacity). */
@@ -81,18 +93,14 @@ class BoolBuilder extends ColumnBuilder {
     super(nullable, capacity);
     this.bits = new Uint8Array((capacity + 7) >>> 3);
   }
-  append(v: Buffer | null, i: number): void {
-    if (v === null) {
-      this.setNull(i);
-      return;
-    }
+  appendRange(b: Uint8Array, s: number, e: number, i: number): void {
     let on: boolean;
     if (this.fromBits) {
       on = false;
-      for (let k = 0; k < v.length; k++) if (v[k] !== 0) on = true;
+      for (let k = s; k < e; k++) if (b[k] !== 0) on = true;
     } else {
-      const n = parseSmallInt(v);
-      if (!Number.isFinite(n)) throw new DecodeError(`not a boolean: ${text(v)}`);
+      const n = parseSmallInt(b, s, e);
+      if (!Number.isFinite(n)) throw new DecodeError(`not a boolean: ${text(b, s, e)}`);
       on = n !== 0; // MySQL's BOOLEAN is TINYINT(1): any non-zero value is true
     }
     if (on) this.bits[i >>> 3]! |= 1 << (i & 7);
@@ -112,13 +120,9 @@ class SmallIntBuilder extends FixedWidthBuilder {
     this.max = bits === 16 ? 32767 : 2147483647;
     this.min = -this.max - 1;
   }
-  append(v: Buffer | null, i: number): void {
-    if (v === null) {
-      this.setNull(i);
-      return;
-    }
-    const n = parseSmallInt(v);
-    if (!(n >= this.min && n <= this.max)) throw new DecodeError(`not an integer in range: ${text(v)}`);
+  appendRange(b: Uint8Array, s: number, e: number, i: number): void {
+    const n = parseSmallInt(b, s, e);
+    if (!(n >= this.min && n <= this.max)) throw new DecodeError(`not an integer in range: ${text(b, s, e)}`);
     this.values[i] = n;
   }
 }
@@ -135,37 +139,32 @@ class Int64Builder extends FixedWidthBuilder {
     this.values = new BigInt64Array(capacity);
     this.words = new Int32Array(this.values.buffer);
   }
-  append(v: Buffer | null, i: number): void {
-    if (v === null) {
-      this.setNull(i);
-      return;
-    }
+  appendRange(b: Uint8Array, s: number, e: number, i: number): void {
     if (this.fromBits) {
-      this.appendBits(v, i);
+      this.appendBits(b, s, e, i);
       return;
     }
-    const n = parseSmallInt(v);
+    const n = parseSmallInt(b, s, e);
     if (Number.isFinite(n)) {
       writeInt64Number(this.words, i * 2, n);
       return;
     }
-    const big = Number.isNaN(n) ? undefined : parseBigInt(v);
+    const big = Number.isNaN(n) ? undefined : parseBigInt(b, s, e);
     if (big === undefined || big > INT64_MAX || big < INT64_MIN) {
-      throw new DecodeError(`not a 64-bit integer: ${text(v)}`);
+      throw new DecodeError(`not a 64-bit integer: ${text(b, s, e)}`);
     }
     writeInt64BigInt(this.words, i * 2, big);
   }
   /** BIT(n) arrives as ceil(n/8) big-endian bytes. */
-  private appendBits(v: Buffer, i: number): void {
+  private appendBits(b: Uint8Array, s: number, e: number, i: number): void {
     let hi = 0;
     let lo = 0;
-    const n = v.length;
-    for (let k = 0; k < n; k++) {
-      const shiftOut = n - 1 - k; // byte position from the right
+    for (let k = s; k < e; k++) {
+      const shiftOut = e - 1 - k; // byte position from the right
       if (shiftOut >= 8) {
-        if (v[k] !== 0) throw new DecodeError(`BIT value wider than 64 bits`);
-      } else if (shiftOut >= 4) hi = hi * 256 + v[k]!;
-      else lo = lo * 256 + v[k]!;
+        if (b[k] !== 0) throw new DecodeError(`BIT value wider than 64 bits`);
+      } else if (shiftOut >= 4) hi = hi * 256 + b[k]!;
+      else lo = lo * 256 + b[k]!;
     }
     if (hi > 0x7fffffff) throw new DecodeError('BIT value ≥ 2^63 does not fit a signed 64-bit integer');
     this.words[i * 2] = lo;
@@ -179,13 +178,9 @@ class FloatBuilder extends FixedWidthBuilder {
     super(nullable, capacity);
     this.values = bits === 32 ? new Float32Array(capacity) : new Float64Array(capacity);
   }
-  append(v: Buffer | null, i: number): void {
-    if (v === null) {
-      this.setNull(i);
-      return;
-    }
-    const n = parseFloatAscii(v);
-    if (Number.isNaN(n)) throw new DecodeError(`not a number: ${text(v)}`);
+  appendRange(b: Uint8Array, s: number, e: number, i: number): void {
+    const n = parseFloatAscii(b, s, e);
+    if (Number.isNaN(n)) throw new DecodeError(`not a number: ${text(b, s, e)}`);
     this.values[i] = n;
   }
 }
@@ -203,15 +198,11 @@ class DecimalBuilder extends ColumnBuilder {
     this.words = new Uint32Array(capacity * 4);
     this.limit = decimalLimit(precision);
   }
-  append(v: Buffer | null, i: number): void {
-    if (v === null) {
-      this.setNull(i);
-      return;
-    }
-    const u = parseDecimalUnscaled(v, this.scale);
-    if (u === undefined) throw new DecodeError(`not a DECIMAL(${this.precision},${this.scale}): ${text(v)}`);
+  appendRange(b: Uint8Array, s: number, e: number, i: number): void {
+    const u = parseDecimalUnscaled(b, this.scale, s, e);
+    if (u === undefined) throw new DecodeError(`not a DECIMAL(${this.precision},${this.scale}): ${text(b, s, e)}`);
     if (typeof u === 'bigint' && (u >= this.limit || u <= -this.limit)) {
-      throw new DecodeError(`value exceeds DECIMAL(${this.precision},${this.scale}): ${text(v)}`);
+      throw new DecodeError(`value exceeds DECIMAL(${this.precision},${this.scale}): ${text(b, s, e)}`);
     }
     writeDecimal128(this.words, i * 4, u);
   }
@@ -226,17 +217,13 @@ class DateBuilder extends FixedWidthBuilder {
     super(nullable, capacity);
     this.values = new Int32Array(capacity);
   }
-  append(v: Buffer | null, i: number): void {
-    if (v === null) {
-      this.setNull(i);
-      return;
-    }
-    const d = parseDate(v);
+  appendRange(b: Uint8Array, s: number, e: number, i: number): void {
+    const d = parseDate(b, s, e);
     if (d === ZERO_DATE) {
       this.setNull(i);
       return;
     }
-    if (Number.isNaN(d) || v.length !== 10) throw new DecodeError(`not a valid DATE: ${text(v)}`);
+    if (Number.isNaN(d) || e - s !== 10) throw new DecodeError(`not a valid DATE: ${text(b, s, e)}`);
     this.values[i] = d;
   }
 }
@@ -249,12 +236,8 @@ class TimestampBuilder extends FixedWidthBuilder {
     this.values = new BigInt64Array(capacity);
     this.words = new Int32Array(this.values.buffer);
   }
-  append(v: Buffer | null, i: number): void {
-    if (v === null) {
-      this.setNull(i);
-      return;
-    }
-    const t = parseDateTimeMicros(v);
+  appendRange(b: Uint8Array, s: number, e: number, i: number): void {
+    const t = parseDateTimeMicros(b, s, e);
     if (t === ZERO_DATE) {
       this.setNull(i);
       return;
@@ -263,7 +246,7 @@ class TimestampBuilder extends FixedWidthBuilder {
       writeInt64BigInt(this.words, i * 2, t);
       return;
     }
-    if (Number.isNaN(t)) throw new DecodeError(`not a valid DATETIME/TIMESTAMP: ${text(v)}`);
+    if (Number.isNaN(t)) throw new DecodeError(`not a valid DATETIME/TIMESTAMP: ${text(b, s, e)}`);
     writeInt64Number(this.words, i * 2, t);
   }
 }
@@ -278,21 +261,21 @@ class BytesBuilder extends ColumnBuilder {
     this.offsets = new Int32Array(capacity + 1);
     this.data = new Uint8Array(Math.max(1024, capacity * 16));
   }
-  append(v: Buffer | null, i: number): void {
-    if (v === null) {
-      this.setNull(i);
+  appendRange(b: Uint8Array, s: number, e: number, i: number): void {
+    const n = e - s;
+    const end = this.pos + n;
+    if (end > this.data.length) this.grow(end);
+    if (n < 16) {
+      const d = this.data;
+      for (let k = s, p = this.pos; k < e; k++, p++) d[p] = b[k]!;
     } else {
-      const n = v.length;
-      const end = this.pos + n;
-      if (end > this.data.length) this.grow(end);
-      if (n < 16) {
-        const d = this.data;
-        for (let k = 0, p = this.pos; k < n; k++, p++) d[p] = v[k]!;
-      } else {
-        this.data.set(v, this.pos);
-      }
-      this.pos = end;
+      this.data.set(b.subarray(s, e), this.pos);
     }
+    this.pos = end;
+    this.offsets[i + 1] = end;
+  }
+  override appendNull(i: number): void {
+    this.setNull(i);
     this.offsets[i + 1] = this.pos;
   }
   private grow(need: number): void {

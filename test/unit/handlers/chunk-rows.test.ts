@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ChunkRows, DEADLINE_CHECK_ROWS, DeadlineWatch } from '../../../lambdas/handlers/chunk-rows.js';
 import type { RawRow } from '../../../lambdas/ports/index.js';
+import type { PackedRow } from '../../../lambdas/ports/packed-row.js';
 import { deadlineIn, NO_DEADLINE, type StepContext } from '../../../lambdas/ports/step-context.js';
 
 /** A source of `n` rows (key, value), with the Parquet writer's readSync fast path, recording whether it was told to stop. */
@@ -50,7 +51,7 @@ function ticking(total: number, step: number): StepContext {
 describe('ChunkRows', () => {
   test('without a deadline every row passes, through the synchronous fast path', async () => {
     const { rows } = source(1000);
-    const chunk = new ChunkRows(rows, { watch: new DeadlineWatch(NO_DEADLINE), keyIndexes: [0] });
+    const chunk = new ChunkRows(rows, { watch: new DeadlineWatch(NO_DEADLINE), keyIndexes: [0], columnCount: 2 });
     expect(chunk.readSync()).not.toBeNull();
     expect(await drain(chunk)).toBe(999);
     expect(chunk.count).toBe(1000);
@@ -62,7 +63,7 @@ describe('ChunkRows', () => {
     const { rows, state } = source(10_000);
     // 1,000 ms, 100 ms per reading: margin 225 ms (a quarter of the 900 left at the start), due after 7 checks.
     const watch = new DeadlineWatch(ticking(1000, 100));
-    const chunk = new ChunkRows(rows, { watch, keyIndexes: [0] });
+    const chunk = new ChunkRows(rows, { watch, keyIndexes: [0], columnCount: 2 });
     const n = await drain(chunk);
     expect(chunk.stopped).toBe('deadline');
     expect(n).toBe(chunk.count);
@@ -73,9 +74,34 @@ describe('ChunkRows', () => {
     expect(await chunk.next()).toEqual({ done: true, value: undefined });
   });
 
+  test('packed rows (as the extract reads them): the last key is read from the last row’s packet', async () => {
+    const pack = (values: string[]): PackedRow => {
+      const buf = Buffer.concat(values.flatMap((v) => [Buffer.from([Buffer.byteLength(v)]), Buffer.from(v)]));
+      return { buf, start: 0, end: buf.length };
+    };
+    let i = 0;
+    const rows = {
+      [Symbol.asyncIterator]: () => ({
+        async next(): Promise<IteratorResult<PackedRow>> {
+          i++;
+          return i > 10_000 ? { done: true, value: undefined } : { done: false, value: pack([`k${i}`, `v${i}`]) };
+        },
+      }),
+    };
+    const chunk = new ChunkRows(rows, {
+      watch: new DeadlineWatch(ticking(1000, 100)),
+      keyIndexes: [0],
+      columnCount: 2,
+    });
+    await drain(chunk);
+    expect(chunk.stopped).toBe('deadline');
+    expect(chunk.count).toBeGreaterThan(0);
+    expect(chunk.lastKey()).toEqual([`k${chunk.count}`]);
+  });
+
   test('no key columns: no key to continue from', async () => {
     const { rows } = source(10_000);
-    const chunk = new ChunkRows(rows, { watch: new DeadlineWatch(ticking(1000, 100)), keyIndexes: [] });
+    const chunk = new ChunkRows(rows, { watch: new DeadlineWatch(ticking(1000, 100)), keyIndexes: [], columnCount: 2 });
     await drain(chunk);
     expect(chunk.stopped).toBe('deadline');
     expect(chunk.lastKey()).toBeNull();
@@ -92,7 +118,7 @@ describe('ChunkRows', () => {
         },
       }),
     };
-    const chunk = new ChunkRows(stalled, { watch: new DeadlineWatch(deadlineIn(40)), keyIndexes: [0] });
+    const chunk = new ChunkRows(stalled, { watch: new DeadlineWatch(deadlineIn(40)), keyIndexes: [0], columnCount: 2 });
     expect(await chunk.next()).toEqual({ done: true, value: undefined });
     expect(chunk.stopped).toBe('deadline');
     expect(chunk.count).toBe(0);
