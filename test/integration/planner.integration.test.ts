@@ -78,6 +78,23 @@ async function plan(
   });
 }
 
+/** The test's source, recording the SQL of every query and stream it is asked for. */
+function recording(): { reader: SourceReader; statements: string[] } {
+  const statements: string[] = [];
+  const reader: SourceReader = {
+    ...source,
+    query: (sql, params) => {
+      statements.push(sql);
+      return source.query(sql, params);
+    },
+    stream: (sql, params) => {
+      statements.push(sql);
+      return source.stream(sql, params);
+    },
+  };
+  return { reader, statements };
+}
+
 async function rows(values: [number, string | null][]): Promise<void> {
   for (const [id, ts] of values) await db.conn.query('INSERT INTO t (id, updated_at) VALUES (?, ?)', [id, ts]);
 }
@@ -241,18 +258,7 @@ describe('chunk sizing and boundaries', () => {
     await db.conn.query('INSERT INTO t (id, updated_at) SELECT seq, ? FROM seq_1_to_170', [T1]);
     await db.conn.query('INSERT INTO t (id, updated_at) SELECT seq, NOW() FROM seq_171_to_200');
     await db.conn.query('ANALYZE TABLE t');
-    const statements: string[] = [];
-    const reader: SourceReader = {
-      ...source,
-      query: (sql, params) => {
-        statements.push(sql);
-        return source.query(sql, params);
-      },
-      stream: (sql, params) => {
-        statements.push(sql);
-        return source.stream(sql, params);
-      },
-    };
+    const { reader, statements } = recording();
     for (const chunkRows of [1, 7, 17, 85, 169]) {
       statements.length = 0;
       const walked = await plan(table({ chunkRows }), {}, { reader });
@@ -269,14 +275,7 @@ describe('chunk sizing and boundaries', () => {
     await db.conn.query('INSERT INTO t (id, updated_at) SELECT seq, ? FROM seq_1_to_1000', [T1]);
     await db.conn.query('UPDATE t SET updated_at = ? WHERE id % 100 = 0', [T2]);
     await db.conn.query('ANALYZE TABLE t');
-    const statements: string[] = [];
-    const reader: SourceReader = {
-      ...source,
-      stream: (sql, params) => {
-        statements.push(sql);
-        return source.stream(sql, params);
-      },
-    };
+    const { reader, statements } = recording();
     // After the first run the window holds the 10 rows updated at T2: 1% of the table.
     const p = await plan(table({ chunkRows: 3 }), { from: { ts: T1, id: '1000' } }, { reader });
     expect(p.chunks.map((c) => c.upper)).toEqual([['300'], ['600'], ['900'], null]);
