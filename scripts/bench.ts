@@ -569,6 +569,11 @@ function goal(name: string, value: number, comparison: Goal['comparison'], targe
   return { name, value, comparison, goal: target, unit, met };
 }
 
+/** A goal on a ratio of two rates (rounded to three places): at least `target`. */
+function atLeastRatio(name: string, ratio: number, target: number): Goal {
+  return goal(name, round(ratio, 3), '>=', target, '');
+}
+
 function goalText(g: Goal): string {
   return `(goal ${g.comparison === '<=' ? '≤' : '≥'} ${g.goal}${g.unit === 'MB' ? ' MB' : g.unit}) ${g.met ? 'met' : 'NOT met'}`;
 }
@@ -744,12 +749,10 @@ async function main(): Promise<void> {
       );
       goals.extractRss = goal('extract peak RSS', b.peakRssMb ?? Number.POSITIVE_INFINITY, '<=', RSS_GOAL_MB, 'MB');
       if (a) {
-        goals.extract = goal(
+        goals.extract = atLeastRatio(
           'extract rows/s ÷ raw mysql2 stream rows/s',
-          round(b.rowsPerSecond / a.rowsPerSecond, 3),
-          '>=',
+          b.rowsPerSecond / a.rowsPerSecond,
           0.6,
-          '',
         );
         lines.push(
           `    b ÷ a rows/s = ${goals.extract.value} ${goalText(goals.extract)}; peak RSS ${goalText(goals.extractRss)}`,
@@ -757,13 +760,7 @@ async function main(): Promise<void> {
       }
     }
     if (c && r && i && n && x) {
-      goals.fullSync = goal(
-        'full sync rows/s ÷ raw C read rows/s',
-        round(c.rowsPerSecond / r.rowsPerSecond, 3),
-        '>=',
-        0.5,
-        '',
-      );
+      goals.fullSync = atLeastRatio('full sync rows/s ÷ raw C read rows/s', c.rowsPerSecond / r.rowsPerSecond, 0.5);
       goals.syncRss = goal('full sync peak RSS (whole process)', c.peakRssMb!, '<=', SYNC_RSS_GOAL_MB, 'MB');
       const incrementalRatio = round(i.seconds / c.seconds, 3);
       const judged = c.rows >= INCREMENTAL_GOAL_ROWS;
@@ -779,12 +776,10 @@ async function main(): Promise<void> {
         `(n) sync with nothing to do: ${n.seconds} s ${goalText(goals.noop)}`,
       );
       if (b) {
-        goals.extractInSync = goal(
+        goals.extractInSync = atLeastRatio(
           'extract step in the sync rows/s ÷ isolated extract rows/s',
-          round(x.rowsPerSecond / b.rowsPerSecond, 3),
-          '>=',
+          x.rowsPerSecond / b.rowsPerSecond,
           0.9,
-          '',
         );
         lines.push(
           `(x) extract step inside (c): ${x.seconds} s, ${x.rowsPerSecond} rows/s = ${goals.extractInSync.value} of the isolated extract ${goalText(goals.extractInSync)}`,

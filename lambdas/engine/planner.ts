@@ -153,15 +153,17 @@ async function keyRanges(
     lower = upper;
     inChunk = 0;
     if (capped) return { chunks, rows: read, copyLayout };
-    if (chunks.length >= MAX_CHUNKS_PER_RUN) {
-      throw new ConfigError(
-        `${ctx.table.name}: the run would need more than ${MAX_CHUNKS_PER_RUN} chunks of ${chunkRows} rows; raise chunk_bytes (or chunk_rows), or use --max-chunks`,
-      );
-    }
+    if (chunks.length >= MAX_CHUNKS_PER_RUN) throw tooManyChunks(ctx, chunkRows);
   }
   // The rows after the last boundary (or an empty window: one chunk, which reads nothing).
   if (inChunk > 0 || chunks.length === 0) chunks.push({ index: chunks.length, lower, upper: null });
   return { chunks, rows: complete ? read : null, copyLayout };
+}
+
+function tooManyChunks(ctx: TableContext, chunkRows: number): ConfigError {
+  return new ConfigError(
+    `${ctx.table.name}: the run would need more than ${MAX_CHUNKS_PER_RUN} chunks of ${chunkRows} rows; raise chunk_bytes (or chunk_rows), or use --max-chunks`,
+  );
 }
 
 /**
@@ -193,6 +195,8 @@ async function walkBoundaries(
   chunkRows: number,
   countedRows: number,
 ): Promise<ChunkSpec[]> {
+  // The stream's stop, known before any boundary is sought: it gives up at the MAX_CHUNKS_PER_RUN-th boundary.
+  if (Math.floor(countedRows / chunkRows) >= MAX_CHUNKS_PER_RUN) throw tooManyChunks(ctx, chunkRows);
   const chunks: ChunkSpec[] = [];
   let lower: string[] | null = null;
   while ((chunks.length + 1) * chunkRows <= countedRows) {
@@ -206,11 +210,6 @@ async function walkBoundaries(
     if (upper === null) break;
     chunks.push({ index: chunks.length, lower, upper });
     lower = upper;
-    if (chunks.length >= MAX_CHUNKS_PER_RUN) {
-      throw new ConfigError(
-        `${ctx.table.name}: the run would need more than ${MAX_CHUNKS_PER_RUN} chunks of ${chunkRows} rows; raise chunk_bytes (or chunk_rows), or use --max-chunks`,
-      );
-    }
   }
   if (chunks.length * chunkRows < countedRows) chunks.push({ index: chunks.length, lower, upper: null });
   return chunks;
