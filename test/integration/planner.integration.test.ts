@@ -11,6 +11,7 @@ import { type PlanRequest, planWindow } from '../../lambdas/engine/planner.js';
 import { strategyFor } from '../../lambdas/engine/strategies/index.js';
 import { buildTableContext } from '../../lambdas/engine/table-context.js';
 import { mapColumns } from '../../lambdas/engine/type-map.js';
+import { ConfigError } from '../../lambdas/errors.js';
 import type { SourceReader } from '../../lambdas/ports/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 
@@ -269,6 +270,22 @@ describe('chunk sizing and boundaries', () => {
       expect(walked.chunks).toHaveLength(Math.ceil(170 / chunkRows));
       expect(walked.chunks.at(-1)?.upper).toEqual(170 % chunkRows === 0 ? ['170'] : null);
     }
+  });
+
+  test('a plan of more than 10,000 chunks is a ConfigError naming the table and what to raise, walked or streamed', async () => {
+    await db.conn.query('INSERT INTO t (id, updated_at) SELECT seq, ? FROM seq_1_to_10000', [T1]);
+    await db.conn.query('ANALYZE TABLE t');
+    const message = `${db.database}.t: the run would need more than 10000 chunks of 1 rows; raise chunk_bytes (or chunk_rows), or use --max-chunks`;
+    const { reader, statements } = recording();
+    // The walk refuses on the count, before it seeks a single boundary.
+    await expect(plan(table({ strategy: 'full_sync', chunkRows: 1 }), {}, { reader })).rejects.toThrow(ConfigError);
+    await expect(plan(table({ strategy: 'full_sync', chunkRows: 1 }), {}, { reader })).rejects.toThrow(message);
+    expect(statements.some((q) => q.includes('FORCE INDEX'))).toBe(false);
+    const streamed = plan(table({ strategy: 'full_sync', chunkRows: 1 }), {}, { pkIsPrimaryIndex: false });
+    await expect(streamed).rejects.toThrow(message);
+    // 2 rows a chunk is 5,000 chunks: planned (streamed here; the walk would send 5,000 queries).
+    const fits = await plan(table({ strategy: 'full_sync', chunkRows: 2 }), {}, { pkIsPrimaryIndex: false });
+    expect(fits.chunks).toHaveLength(5000);
   });
 
   test('a small window (an incremental run’s changed rows) is streamed through its own index', async () => {
