@@ -441,7 +441,7 @@ describe('DuckDB warehouse: files and sharing', () => {
     expect(existsSync(path)).toBe(true);
   });
 
-  it('opens DuckDB with the memory ceiling: 128 MiB by default, or the target’s memory_limit', async () => {
+  it('opens DuckDB with the memory ceiling: 96 MiB by default, or the target’s memory_limit', async () => {
     const limit = async (memoryLimitBytes?: number) => {
       const wh = await createDuckDbWarehouse({ path: dbPath(), ...(memoryLimitBytes ? { memoryLimitBytes } : {}) });
       try {
@@ -451,7 +451,7 @@ describe('DuckDB warehouse: files and sharing', () => {
         await wh.close();
       }
     };
-    expect(await limit()).toBe('128.0 MiB');
+    expect(await limit()).toBe('96.0 MiB');
     expect(await limit(64 * 1024 * 1024)).toBe('64.0 MiB');
   });
 

@@ -6,9 +6,8 @@
  * the writer asks for one (`pull`), so at most one batch sits in wasm memory besides the row group being written.
  */
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
+import { collectGarbage, releaseBuffer } from '../../runtime/memory.js';
 import type { BatchPayload, ColumnPayload, ColumnSpec, EncoderInit, FromWorker, ToWorker } from './protocol.js';
 
 // CommonJS builds through require(): they load in ~170 ms, and under tsx they skip the ESM loader hooks, which
@@ -22,10 +21,9 @@ const pw = require('parquet-wasm') as typeof import('parquet-wasm');
  * run only after a garbage collection — and the worker's JS heap is so small that V8 seldom runs one, so the wasm
  * memory they pin grew with the rows written (about 270 MB per million rows of the bench table). Freeing a batch
  * ourselves is not safe (the writer still reads it later: it hung), so the worker collects every
- * GC_EVERY_BATCHES batches. `gc` is exposed for this isolate only through the V8 flag, read in a fresh context.
+ * GC_EVERY_BATCHES batches. The batch's own column buffers and its IPC copy are freed at once instead
+ * (toWasmBatch): left to those collections, up to eight batches of them (about 25 MB a worker) stayed resident.
  */
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
 const GC_EVERY_BATCHES = 8;
 
 const port = parentPort;
@@ -127,7 +125,11 @@ class FileEncoding {
     w?.();
   }
 
-  /** Arrow JS → IPC → wasm RecordBatch (the IPC copy is a memcpy per buffer). */
+  /**
+   * Arrow JS → IPC → wasm RecordBatch (the IPC copy is a memcpy per buffer). The wasm batch is a copy, so the batch's
+   * buffers (transferred to this worker, read by nothing else) and the IPC bytes are freed here, not at some later
+   * garbage collection.
+   */
   private toWasmBatch(batch: BatchPayload): import('parquet-wasm').RecordBatch {
     const children = batch.columns.map((p, i) => columnData(this.fields[i]!, batch.length, p));
     const data = arrow.makeData({ type: this.structType, length: batch.length, nullCount: 0, children });
@@ -136,6 +138,9 @@ class FileEncoding {
     const rb = table.recordBatch(0);
     table.free();
     if (rb === undefined) throw new Error('parquet-wasm returned no record batch');
+    // Only a buffer the IPC bytes own whole: were it a view into a larger one, the rest might still be in use.
+    if (ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength) releaseBuffer(ipc.buffer);
+    for (const c of batch.columns) for (const v of [c.values, c.validity, c.offsets]) if (v) releaseBuffer(v.buffer);
     return rb;
   }
 

@@ -204,7 +204,7 @@ export const duckDbTargetSchema = z.strictObject({
   memory_limit: byteSizeSchema
     .optional()
     .describe(
-      'Ceiling of DuckDB’s buffer memory (default 128MiB): a load bigger than it spills to <file>.tmp instead of growing the process.',
+      'Ceiling of DuckDB’s buffer memory (default 96MiB): a load bigger than it spills to <file>.tmp instead of growing the process.',
     ),
   description: z.string().optional(),
 });

@@ -13,6 +13,7 @@ import { type ReapOutput, reap } from '../../handlers/reap.js';
 import { verify } from '../../handlers/verify.js';
 import type { Runtime } from '../../ports/runtime.js';
 import type { StepContext } from '../../ports/step-context.js';
+import { reduceHeap } from '../../runtime/memory.js';
 
 export interface StepHandlers {
   plan(input: unknown, rt: Runtime, step?: StepContext): Promise<PlanOutput>;
@@ -26,12 +27,14 @@ export interface StepHandlers {
 
 /**
  * A local load runs in the process that extracted: the idle Parquet encode workers (their isolates and wasm memory)
- * are given back first, so the extract's memory and DuckDB's do not add up in the sync's peak. A later extract
- * starts a worker again (a fraction of a second, once per table at most).
+ * are given back first, and then what the extract left in V8's heap (reduceHeap), so the extract's memory and
+ * DuckDB's do not add up in the sync's peak. A later extract starts a worker again (a fraction of a second, once per
+ * table at most).
  */
 async function localLoad(input: unknown, rt: Runtime, step?: StepContext): Promise<LoadOutput> {
   const { encoderPool } = await import('../../adapters/parquet/encoder.js');
   await encoderPool.drain();
+  reduceHeap();
   return load(input, rt, step);
 }
 

@@ -15,7 +15,7 @@ export interface DuckDbWarehouseOptions {
  * DuckDB's own default is 80% of the machine's RAM, so its buffer pool — and the sync's RSS — grows with the table
  * loaded. A fixed ceiling keeps a local sync's memory flat; a load bigger than it spills to `<file>.tmp`.
  */
-export const DEFAULT_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
+export const DEFAULT_MEMORY_LIMIT_BYTES = 96 * 1024 * 1024;
 
 export async function createDuckDbWarehouse(opts: DuckDbWarehouseOptions): Promise<Warehouse> {
   const { openDuckDbWarehouse } = await import('./warehouse.js');
