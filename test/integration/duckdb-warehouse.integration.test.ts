@@ -455,6 +455,76 @@ describe('DuckDB warehouse: files and sharing', () => {
     expect(await limit(64 * 1024 * 1024)).toBe('64.0 MiB');
   });
 
+  describe('a merge into a large table (its delete needs memory in proportion to the table)', () => {
+    const MIB = 1024 * 1024;
+    const target = { schema: 'main', name: 'big' };
+    const BIG = { kind: 'int64' } as const;
+    const request = (files: string[], rows: number): LoadRequest => ({
+      target,
+      columns: [column('id', BIG, false), column('v', BIG, false)],
+      primaryKey: ['id'],
+      cursorColumns: [],
+      mode: 'merge',
+      files,
+      expectedRows: rows,
+      onColumnDrop: 'keep',
+    });
+    /** A file holding a table of 2M rows, loaded under DuckDB's default ceiling. */
+    async function bigTable(): Promise<string> {
+      const path = dbPath();
+      const wh = await createDuckDbWarehouse({ path });
+      try {
+        const all = await parquet('big', 'SELECT range::BIGINT AS id, 0::BIGINT AS v FROM range(2000000)');
+        await wh.load(request([all], 2_000_000));
+      } finally {
+        await wh.close();
+      }
+      return path;
+    }
+    /** A merge of 1% of the keys, spread over the whole table: its delete touches every vector. */
+    async function spreadMerge(wh: Warehouse): Promise<unknown> {
+      const spread = await parquet(
+        'spread',
+        'SELECT range::BIGINT AS id, 1::BIGINT AS v FROM range(2000000) WHERE range % 100 = 7',
+      );
+      return wh.load(request([spread], 20_000));
+    }
+    const summary = async (wh: Warehouse) => {
+      const [row] = await wh.query<{ n: unknown; changed: unknown }>(
+        'SELECT count(*) AS n, sum(v) AS changed FROM main.big',
+      );
+      return { rows: Number(row?.n), changed: Number(row?.changed) };
+    };
+
+    it('under the default ceiling, the load raises it for itself and puts it back', async () => {
+      // A 16 MiB ceiling, where this delete alone fails (measured: it needs between 16 and 32 MiB).
+      const wh = await createDuckDbWarehouse({ path: await bigTable(), defaultMemoryLimitBytes: 16 * MIB });
+      try {
+        await spreadMerge(wh);
+        expect(await summary(wh)).toEqual({ rows: 2_000_000, changed: 20_000 });
+        const [limit] = await wh.query<{ v: string }>("SELECT current_setting('memory_limit') AS v");
+        expect(limit?.v).toBe('16.0 MiB');
+      } finally {
+        await wh.close();
+      }
+    });
+
+    it('under a memory_limit the user set, it is kept: the load fails saying what it needed, and loads nothing', async () => {
+      const wh = await createDuckDbWarehouse({ path: await bigTable(), memoryLimitBytes: 16 * MIB });
+      try {
+        const err = await spreadMerge(wh).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WarehouseError);
+        expect((err as WarehouseError).message).toMatch(
+          /loading main\.big: DuckDB ran out of its memory_limit \(16 MiB\); a merge into a table of this size needs about \d+ MiB/,
+        );
+        expect((err as WarehouseError).suggestion).toMatch(/Raise the target's memory_limit to at least \d+MiB/);
+        expect(await summary(wh)).toEqual({ rows: 2_000_000, changed: 0 });
+      } finally {
+        await wh.close();
+      }
+    });
+  });
+
   it('shares one instance between warehouses on the same file in one process', async () => {
     const path = dbPath();
     const a = await createDuckDbWarehouse({ path });

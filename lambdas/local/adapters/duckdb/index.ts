@@ -7,17 +7,27 @@ import type { Warehouse } from '../../../ports/index.js';
 export interface DuckDbWarehouseOptions {
   /** The database file; its directory is created if missing. `:memory:` gives a private in-memory database. */
   path: string;
-  /** Ceiling of DuckDB's buffer memory in bytes (DEFAULT_MEMORY_LIMIT_BYTES when absent). */
+  /** Ceiling of DuckDB's buffer memory in bytes, as the user set it: kept for every load. */
   memoryLimitBytes?: number;
+  /**
+   * Without memoryLimitBytes: the ceiling loads start from (DEFAULT_MEMORY_LIMIT_BYTES when absent), which a merge
+   * into a large table raises for its own duration (load-memory.ts).
+   */
+  defaultMemoryLimitBytes?: number;
 }
 
 /**
  * DuckDB's own default is 80% of the machine's RAM, so its buffer pool — and the sync's RSS — grows with the table
- * loaded. A fixed ceiling keeps a local sync's memory flat; a load bigger than it spills to `<file>.tmp`.
+ * loaded. A ceiling keeps a local sync's memory flat; a load bigger than it spills to `<file>.tmp`. A merge's delete
+ * cannot spill, and needs memory in proportion to the target table: under this default, it is raised for that load.
  */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 96 * 1024 * 1024;
 
 export async function createDuckDbWarehouse(opts: DuckDbWarehouseOptions): Promise<Warehouse> {
   const { openDuckDbWarehouse } = await import('./warehouse.js');
-  return openDuckDbWarehouse(opts.path, opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES);
+  const ceiling =
+    opts.memoryLimitBytes !== undefined
+      ? { bytes: opts.memoryLimitBytes, raiseForMerges: false }
+      : { bytes: opts.defaultMemoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES, raiseForMerges: true };
+  return openDuckDbWarehouse(opts.path, ceiling);
 }

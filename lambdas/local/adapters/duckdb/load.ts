@@ -21,6 +21,7 @@ import {
 import { existingColumns, tableExists } from './catalog.js';
 import { toHighwaterError } from './errors.js';
 import { ensureHistoryColumns, loadHistory, refusePlainLoad } from './history.js';
+import { type MemoryCeiling, withLoadMemory } from './load-memory.js';
 import {
   addColumnSql,
   addSoftDeleteColumnSql,
@@ -312,23 +313,31 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
   return { rowsStaged, rowsLoaded, rowsDeleted, rowsDeletedAtSource, schemaChanges };
 }
 
-export async function runLoad(conn: DuckDBConnection, req: LoadRequest): Promise<LoadResult> {
+/** One load in one transaction; with `ceiling`, DuckDB's memory sized for it first (load-memory.ts). */
+export async function runLoad(conn: DuckDBConnection, req: LoadRequest, ceiling?: MemoryCeiling): Promise<LoadResult> {
   validateRequest(req);
   const suffix = randomBytes(6).toString('hex');
+  const inTransaction = async (): Promise<LoadResult> => {
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      const result = await loadInTransaction(conn, req, suffix);
+      await conn.run('COMMIT');
+      return result;
+    } catch (e) {
+      try {
+        await conn.run('ROLLBACK');
+      } catch {
+        // A failed COMMIT already ended the transaction; the original error is the one worth reporting.
+      }
+      throw toHighwaterError(e, `loading ${tableLabel(req)}`);
+    }
+  };
   // The rows' order in the target means nothing (a key is one row; dedupe orders by cursor), so DuckDB need not keep
   // the files' order: it can stream the files into the target instead of buffering them to keep that order.
   await conn.run('SET preserve_insertion_order = false');
-  await conn.run('BEGIN TRANSACTION');
   try {
-    const result = await loadInTransaction(conn, req, suffix);
-    await conn.run('COMMIT');
-    return result;
+    return ceiling ? await withLoadMemory(conn, req, ceiling, inTransaction) : await inTransaction();
   } catch (e) {
-    try {
-      await conn.run('ROLLBACK');
-    } catch {
-      // A failed COMMIT already ended the transaction; the original error is the one worth reporting.
-    }
     throw toHighwaterError(e, `loading ${tableLabel(req)}`);
   } finally {
     await conn.run('RESET preserve_insertion_order');

@@ -12,6 +12,7 @@ import { tableExists } from './catalog.js';
 import { toHighwaterError } from './errors.js';
 import { acquireInstance, type InstanceLease } from './instance-registry.js';
 import { runLoad } from './load.js';
+import type { MemoryCeiling } from './load-memory.js';
 import { createTableSql, qualifiedTarget } from './load-sql.js';
 import { Serial } from './serial.js';
 import { toJsRow } from './values.js';
@@ -61,6 +62,7 @@ class DuckDbWarehouse implements Warehouse {
     private readonly lease: InstanceLease,
     private readonly writer: DuckDBConnection,
     private readonly reader: DuckDBConnection,
+    private readonly ceiling: MemoryCeiling,
   ) {}
 
   private ensureOpen(action: string): void {
@@ -69,7 +71,7 @@ class DuckDbWarehouse implements Warehouse {
 
   async load(request: LoadRequest): Promise<LoadResult> {
     this.ensureOpen(`load ${request.target.schema}.${request.target.name}`);
-    return this.writes.run(() => runLoad(this.writer, request));
+    return this.writes.run(() => runLoad(this.writer, request, this.ceiling));
   }
 
   describeDdl(request: Pick<LoadRequest, 'target' | 'columns' | 'primaryKey'>): string {
@@ -128,12 +130,12 @@ class DuckDbWarehouse implements Warehouse {
   }
 }
 
-export async function openDuckDbWarehouse(path: string, memoryLimitBytes?: number): Promise<Warehouse> {
-  const lease = await acquireInstance(path, memoryLimitBytes);
+export async function openDuckDbWarehouse(path: string, ceiling: MemoryCeiling): Promise<Warehouse> {
+  const lease = await acquireInstance(path, ceiling.bytes);
   try {
     const writer = await openConnection(lease);
     const reader = await openConnection(lease);
-    return new DuckDbWarehouse(lease, writer, reader);
+    return new DuckDbWarehouse(lease, writer, reader, ceiling);
   } catch (e) {
     lease.release();
     throw toHighwaterError(e, `opening warehouse ${lease.path}`);
