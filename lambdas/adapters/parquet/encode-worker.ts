@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
-import { collectGarbage, releaseBuffer } from '../../runtime/memory.js';
+import { collectGarbage, releaseBuffer } from '../memory/index.js';
 import type { BatchPayload, ColumnPayload, ColumnSpec, EncoderInit, FromWorker, ToWorker } from './protocol.js';
 
 // CommonJS builds through require(): they load in ~170 ms, and under tsx they skip the ESM loader hooks, which

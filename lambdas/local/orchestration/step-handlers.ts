@@ -3,6 +3,8 @@
  * `handlers[TASK_STATES[state]]` and a test's faulty() wrapper can swap any of them; and the reaper, which the
  * local runner calls where EventBridge would (a table execution that failed, timed out or was stopped).
  */
+
+import { reduceHeap } from '../../adapters/memory/index.js';
 import type { ChunkResult, CommitOutput, LoadOutput, PlanOutput, VerificationRecord } from '../../domain/manifests.js';
 import { abort } from '../../handlers/abort.js';
 import { commit } from '../../handlers/commit.js';
@@ -13,7 +15,6 @@ import { type ReapOutput, reap } from '../../handlers/reap.js';
 import { verify } from '../../handlers/verify.js';
 import type { Runtime } from '../../ports/runtime.js';
 import type { StepContext } from '../../ports/step-context.js';
-import { reduceHeap } from '../../runtime/memory.js';
 
 export interface StepHandlers {
   plan(input: unknown, rt: Runtime, step?: StepContext): Promise<PlanOutput>;

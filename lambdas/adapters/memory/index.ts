@@ -1,5 +1,6 @@
 /**
- * Giving memory back to the system from JavaScript, where waiting for V8 or the allocator would keep it resident.
+ * This process's memory, given back to the system from JavaScript where waiting for V8 or the allocator would keep it
+ * resident (an adapter: V8's heap and the ArrayBuffer allocator are the system here).
  *
  * - `collectGarbage`: V8's `gc()` is exposed only through a V8 flag; set at run time it applies to contexts created
  *   afterwards, so the function is read from a fresh context and the flag leaks into no user-visible global.

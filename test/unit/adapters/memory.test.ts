@@ -1,11 +1,11 @@
 /**
- * lambdas/runtime/memory.ts: a released buffer's memory is gone at once (its views are empty, the process's
+ * lambdas/adapters/memory/index.ts: a released buffer's memory is gone at once (its views are empty, the process's
  * ArrayBuffer total falls), releasing twice or releasing a shared view's buffer is harmless, and the heap reduction
  * gives V8's emptied pages back without exposing `gc` to the program.
  */
 import { getHeapStatistics } from 'node:v8';
 import { describe, expect, test } from 'vitest';
-import { collectGarbage, reduceHeap, releaseBuffer } from '../../../lambdas/runtime/memory.js';
+import { collectGarbage, reduceHeap, releaseBuffer } from '../../../lambdas/adapters/memory/index.js';
 
 const MB = 1024 * 1024;
 
