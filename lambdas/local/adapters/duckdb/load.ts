@@ -313,8 +313,8 @@ async function loadInTransaction(conn: DuckDBConnection, req: LoadRequest, suffi
   return { rowsStaged, rowsLoaded, rowsDeleted, rowsDeletedAtSource, schemaChanges };
 }
 
-/** One load in one transaction; with `ceiling`, DuckDB's memory sized for it first (load-memory.ts). */
-export async function runLoad(conn: DuckDBConnection, req: LoadRequest, ceiling?: MemoryCeiling): Promise<LoadResult> {
+/** One load in one transaction, with DuckDB's memory sized for it first (load-memory.ts). */
+export async function runLoad(conn: DuckDBConnection, req: LoadRequest, ceiling: MemoryCeiling): Promise<LoadResult> {
   validateRequest(req);
   const suffix = randomBytes(6).toString('hex');
   const inTransaction = async (): Promise<LoadResult> => {
@@ -336,7 +336,7 @@ export async function runLoad(conn: DuckDBConnection, req: LoadRequest, ceiling?
   // the files' order: it can stream the files into the target instead of buffering them to keep that order.
   await conn.run('SET preserve_insertion_order = false');
   try {
-    return ceiling ? await withLoadMemory(conn, req, ceiling, inTransaction) : await inTransaction();
+    return await withLoadMemory(conn, req, ceiling, inTransaction);
   } catch (e) {
     throw toHighwaterError(e, `loading ${tableLabel(req)}`);
   } finally {
