@@ -2,13 +2,27 @@
  * The columns text takes on a terminal, by string-width (East Asian wide characters and emoji take two, combining
  * marks and zero-width characters none), and padding or cutting to a width without splitting a character.
  */
-import stringWidth from 'string-width';
+import { createRequire } from 'node:module';
+
+type StringWidth = typeof import('string-width').default;
+
+// string-width (and its emoji and East Asian tables) is loaded at the first text that is not printable ASCII: it
+// costs ~20 ms of every command's start, and most output (table names, counts, times) is plain ASCII, whose width
+// is its length. require() of an ES module is synchronous on the Node.js versions we support (≥ 22.12).
+const requireHere = createRequire(import.meta.url);
+let stringWidth: StringWidth | undefined;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+function wideAware(text: string): number {
+  stringWidth ??= (requireHere('string-width') as { default: StringWidth }).default;
+  return stringWidth(text);
+}
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** The columns `text` takes on a terminal. */
 export function displayWidth(text: string): number {
-  return stringWidth(text);
+  return PRINTABLE_ASCII.test(text) ? text.length : wideAware(text);
 }
 
 /** Pads `text` to `width` columns, on the right (left-aligned) or on the left (right-aligned). */
@@ -23,7 +37,7 @@ export function truncateTo(text: string, width: number): string {
   let out = '';
   let used = 0;
   for (const { segment } of segmenter.segment(text)) {
-    const w = stringWidth(segment);
+    const w = displayWidth(segment);
     if (used + w > width - 1) break;
     out += segment;
     used += w;

@@ -1,4 +1,5 @@
 /** Terminal columns by display width: CJK and emoji take two, combining marks none; numbers right-aligned. */
+import stringWidth from 'string-width';
 import { expect, test } from 'vitest';
 import { displayWidth, padTo, truncateTo } from '../../../../bin/cli/display-width.js';
 import { formatBytes, textTable } from '../../../../bin/cli/text-table.js';
@@ -18,6 +19,15 @@ test('display width: ASCII one column, CJK and fullwidth two, emoji two per clus
   expect(displayWidth('\u200b')).toBe(0);
   expect(displayWidth('a\tb')).toBe(2); // a control character draws nothing
   expect(displayWidth('')).toBe(0);
+});
+
+test('printable ASCII, measured without string-width, has the width string-width gives it', () => {
+  const ascii = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
+  expect(displayWidth(ascii)).toBe(stringWidth(ascii));
+  for (const ch of ascii) expect(displayWidth(ch)).toBe(stringWidth(ch));
+  // Control characters are not on the ASCII fast path: they draw nothing.
+  expect(displayWidth('\x1b')).toBe(stringWidth('\x1b'));
+  expect(displayWidth('\x7f')).toBe(0);
 });
 
 test('padding and cutting by display width', () => {
