@@ -21,6 +21,48 @@ export interface Server {
   user: string;
   password: string;
   database: string;
+  /** The server's process id, when the bench started the server: see settle(). */
+  pid?: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined when it cannot be read. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields 14 and 15 after the command name (which may hold spaces, so split after its closing parenthesis).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+const QUIET_WINDOW_MS = 500;
+const QUIET_CPU_SECONDS = 0.02;
+const SETTLE_TIMEOUT_MS = 60_000;
+
+/**
+ * Waits until the bench's MariaDB has gone quiet: no more than 20 ms of CPU in half a second. After the bench's
+ * own bulk writes (the table load, the 1% UPDATE) InnoDB goes on purging old row versions and flushing pages in the
+ * background; measured after the 1% UPDATE of 10M rows, it kept one of the two cores busy for about 0.5 s, and an
+ * incremental sync started at once took 0.25 s longer than one started a second later. Each measurement starts on
+ * a quiet server, as a scheduled run between a workload's ordinary writes does. A server not quiet within a minute
+ * is measured anyway, with a warning.
+ */
+export async function settle(server: Server): Promise<void> {
+  if (server.pid === undefined) return;
+  const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+  let before = cpuSeconds(server.pid);
+  while (before !== undefined) {
+    await new Promise((r) => setTimeout(r, QUIET_WINDOW_MS));
+    const now = cpuSeconds(server.pid);
+    if (now === undefined || now - before <= QUIET_CPU_SECONDS) return;
+    if (performance.now() > deadline) {
+      console.error(`  (the server was still busy after ${SETTLE_TIMEOUT_MS / 1000} s; measuring anyway)`);
+      return;
+    }
+    before = now;
+  }
 }
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'bin', 'highwater.js');
@@ -118,6 +160,7 @@ export interface SyncRun {
 
 /** `highwater --json sync -t db.table` in `home`; throws with its output unless it exits 0. */
 export async function syncViaCli(server: Server, home: string, table: string): Promise<SyncRun> {
+  await settle(server);
   const r = await runCli(['--json', 'sync', '-t', `${server.database}.${table}`], cliEnv(server, home));
   if (r.code !== 0) throw new Error(`highwater sync exited ${r.code}: ${r.stdout}\n${r.stderr}`);
   const report = SyncReportSchema.parse(JSON.parse(r.stdout));

@@ -15,6 +15,7 @@
  *   (f) key-only delete detection (detectDeletes) after 10 rows were deleted from the source table.
  *   (g) a full local sync of a 60,000-row table planned into 6,000 chunks of 10 rows: the fixed cost per chunk,
  *       in chunks/s (also on its own: `bench.ts tiny-chunks`).
+ * Each measurement starts once the server has gone quiet after the bench's own bulk writes (bench-sync.ts settle).
  * (d)–(f) throw unless they report exactly what was planted. Prints every figure next to its goal (seconds as a
  * multiple of (r), lower is better; peak RSS) and writes bench-results/bench.json with each goal and whether it is
  * met. Each measurement is one function returning a Measurement; add more to `measurements` below.
@@ -60,6 +61,7 @@ import {
   type RunSteps,
   type Server,
   type SyncRun,
+  settle,
   stepsText,
   syncViaCli,
   versionSeconds,
@@ -455,6 +457,7 @@ async function verifyOnce(server: Server, home: string, rows: number, times: num
     table: Table,
     check: (r: VerifyReport) => boolean,
   ): Promise<Measurement> {
+    await settle(server);
     const t0 = performance.now();
     const report = await verifyTable(ports, p, table);
     const seconds = (performance.now() - t0) / 1000;
@@ -530,6 +533,7 @@ async function verifyOnce(server: Server, home: string, rows: number, times: num
     return repeat(
       times,
       async () => {
+        await settle(server);
         const t0 = performance.now();
         const found = await detectDeletes({ source, warehouse }, ctx, target!);
         const seconds = (performance.now() - t0) / 1000;
@@ -692,6 +696,7 @@ async function main(): Promise<void> {
       user: maria.user,
       password: maria.password,
       database: 'bench',
+      pid: maria.pid,
     };
     console.log(`loading ${rows} rows…`);
     const loadSeconds = await createTable(server, rows);
@@ -703,9 +708,11 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     const toRaw = (m: { seconds: number }) => round(m.seconds / results.r!.seconds, 2);
 
-    if (parts.has('r')) results.r = await repeat(times, () => rawClientRead(server, client));
-    if (parts.has('a')) results.a = await repeat(times, () => rawMysql2Stream(server));
-    if (parts.has('b')) results.b = await repeat(times, () => extractInChild(server, dir));
+    // Every measurement starts on a quiet server (bench-sync.ts settle; the whole-sync runs settle in syncViaCli).
+    const quiet = <T>(measure: () => Promise<T>) => settle(server).then(measure);
+    if (parts.has('r')) results.r = await repeat(times, () => quiet(() => rawClientRead(server, client)));
+    if (parts.has('a')) results.a = await repeat(times, () => quiet(() => rawMysql2Stream(server)));
+    if (parts.has('b')) results.b = await repeat(times, () => quiet(() => extractInChild(server, dir)));
     let whole: WholeSync | undefined;
     if (parts.has('c')) {
       const runs: WholeSync[] = [];
@@ -723,7 +730,7 @@ async function main(): Promise<void> {
       const seconds = await versionSeconds(Math.max(5, times));
       results.v = measurement('v_version', 0, seconds);
     }
-    if (parts.has('g')) results.g = await repeat(times, () => tinyChunksInChild(server, dir));
+    if (parts.has('g')) results.g = await repeat(times, () => quiet(() => tinyChunksInChild(server, dir)));
     let verifyChild: VerifyChildResult | undefined;
     if (parts.has('d')) {
       // On the warehouse (c)'s sequence left equal to the source; it deletes rows at the source, so it comes last.

@@ -17,6 +17,8 @@ export interface MariaDbInstance {
   port: number;
   user: string;
   password: string;
+  /** The server's process, whose CPU time the bench reads to start each measurement on a quiet server. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startMariaDb(extraArgs: readonly string[] = []): Promise<M
     port,
     user: 'root',
     password: '',
+    pid: proc.pid ?? 0,
     async stop() {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
