@@ -25,6 +25,12 @@ export interface Server {
   pid?: number;
 }
 
+/** What mysql2 connects with (it warns about, and will refuse, an option it does not know, such as `pid`). */
+export function connectionOptions(server: Server): Omit<Server, 'pid'> {
+  const { host, port, user, password, database } = server;
+  return { host, port, user, password, database };
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc; undefined when it cannot be read. */
 function cpuSeconds(pid: number): number | undefined {
   try {
@@ -204,7 +210,7 @@ export function stepsText(s: RunSteps): string {
  * before the server's clock (inside the default commit horizon of 15 s skew), and the amount. Returns how many.
  */
 export async function changeOnePercent(server: Server, table: string, round: number): Promise<number> {
-  const conn = await mysqlPromise.createConnection(server);
+  const conn = await mysqlPromise.createConnection(connectionOptions(server));
   try {
     const [res] = await conn.query(
       `UPDATE \`${table}\` SET updated_at = NOW(3) - INTERVAL 1 MINUTE, amount = amount + 1 WHERE id % 100 = ?`,

@@ -57,6 +57,7 @@ import { startMariaDb } from '../test/support/mariadb.js';
 import { queryWarehouse } from '../test/support/warehouse-file.js';
 import {
   changeOnePercent,
+  connectionOptions,
   lastRunSteps,
   type RunSteps,
   type Server,
@@ -90,7 +91,7 @@ export interface Measurement {
 const TABLE = 'orders';
 
 async function createTable(server: Server, rows: number, table = TABLE): Promise<number> {
-  const conn = await mysqlPromise.createConnection({ ...server, multipleStatements: true });
+  const conn = await mysqlPromise.createConnection({ ...connectionOptions(server), multipleStatements: true });
   const t0 = performance.now();
   await conn.query(`
     CREATE TABLE ${table} (
@@ -138,7 +139,7 @@ function round(n: number, digits: number): number {
 
 /** (a) mysql2 with its default row decoding, read with `for await`: what any extract is compared against. */
 async function rawMysql2Stream(server: Server): Promise<Measurement> {
-  const conn = mysql.createConnection(server);
+  const conn = mysql.createConnection(connectionOptions(server));
   const t0 = performance.now();
   let rows = 0;
   for await (const _row of conn.query(`SELECT * FROM ${TABLE}`).stream({ highWaterMark: 1000 })) rows++;
@@ -207,7 +208,7 @@ async function rawClientRead(server: Server, client: string): Promise<Measuremen
 
 /** The body of (b), run in the child: one chunk's extract exactly as ExtractChunk does it. */
 async function extractOnce(server: Server, file: string): Promise<Measurement> {
-  const source = createMysqlSource(server);
+  const source = createMysqlSource(connectionOptions(server));
   const t0 = performance.now();
   const schema = await source.describeTable(server.database, TABLE);
   const columns = mapColumns(`${server.database}.${TABLE}`, schema.columns);
@@ -518,7 +519,7 @@ async function verifyOnce(server: Server, home: string, rows: number, times: num
   );
 
   // (f) 10 other rows deleted at the source, found by key-only range checksums.
-  const conn = await mysqlPromise.createConnection(server);
+  const conn = await mysqlPromise.createConnection(connectionOptions(server));
   try {
     const [res] = await conn.query(`DELETE FROM ${TABLE} WHERE id IN (?)`, [deletedKeys]);
     const affected = (res as { affectedRows: number }).affectedRows;

@@ -18,7 +18,8 @@ function wideAware(text: string): number {
   return stringWidth(text);
 }
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Built at the first cut: an Intl.Segmenter loads ICU's break rules, ~7 ms of a start that may never cut a text.
+let segmenter: Intl.Segmenter | undefined;
 
 /** The columns `text` takes on a terminal. */
 export function displayWidth(text: string): number {
@@ -36,6 +37,7 @@ export function truncateTo(text: string, width: number): string {
   if (displayWidth(text) <= width) return text;
   let out = '';
   let used = 0;
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { segment } of segmenter.segment(text)) {
     const w = displayWidth(segment);
     if (used + w > width - 1) break;

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import type { PlanOutput } from '../../lambdas/domain/manifests.js';
-import { warmWarehouse } from '../../lambdas/local/orchestration/step-handlers.js';
+import { LARGE_EXTRACT_ROWS, warmWarehouse } from '../../lambdas/local/orchestration/step-handlers.js';
 import type { Runtime } from '../../lambdas/ports/runtime.js';
 import { holdInChildProcess, release } from '../support/duckdb-lock.js';
 import { createHarness, type Harness } from '../support/harness.js';
@@ -68,7 +68,7 @@ function recordingRuntime(targetType: 'duckdb' | 'redshift'): {
   return { rt, asked };
 }
 
-function planned(run: { backupOnly: boolean } | null): PlanOutput {
+function planned(run: { backupOnly: boolean } | null, rowsEstimate: number | null = 10): PlanOutput {
   return {
     run: run ? ({ pipeline: 'p', backupOnly: run.backupOnly } as PlanOutput['run']) : null,
     chunks: [],
@@ -77,16 +77,19 @@ function planned(run: { backupOnly: boolean } | null): PlanOutput {
     skipped: run ? null : 'no new rows',
     horizon: null,
     warnings: [],
-    rowsEstimate: null,
+    rowsEstimate,
   };
 }
 
-test('only a plan with a run to load into a DuckDB warehouse warms it; a failed open is swallowed', async () => {
+test('only a plan with a small run to load into a DuckDB warehouse warms it; a failed open is swallowed', async () => {
   const duck = recordingRuntime('duckdb');
   expect(warmWarehouse(duck.rt, planned({ backupOnly: false }))).toBe(true);
+  expect(warmWarehouse(duck.rt, planned({ backupOnly: false }, LARGE_EXTRACT_ROWS - 1))).toBe(true);
+  expect(warmWarehouse(duck.rt, planned({ backupOnly: false }, LARGE_EXTRACT_ROWS))).toBe(false);
+  expect(warmWarehouse(duck.rt, planned({ backupOnly: false }, null))).toBe(false);
   expect(warmWarehouse(duck.rt, planned({ backupOnly: true }))).toBe(false);
   expect(warmWarehouse(duck.rt, planned(null))).toBe(false);
-  expect(duck.asked).toEqual(['p']);
+  expect(duck.asked).toEqual(['p', 'p']);
 
   const redshift = recordingRuntime('redshift');
   expect(warmWarehouse(redshift.rt, planned({ backupOnly: false }))).toBe(false);

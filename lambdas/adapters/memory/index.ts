@@ -37,17 +37,6 @@ export function reduceHeap(): void {
   exposedGc()({ type: 'major', flavor: 'last-resort' });
 }
 
-/**
- * reduceHeap, only when the process's resident set is above `rssBytes`: the collection costs 50–80 ms whatever it
- * finds, and after a small extract there is little to give back (measured before a load: after 10M rows, RSS
- * 255 → 199 MB; after 100,000 rows, 174 → 149 MB for the same 50 ms). Returns whether it ran.
- */
-export function reduceHeapAbove(rssBytes: number): boolean {
-  if (process.memoryUsage.rss() <= rssBytes) return false;
-  reduceHeap();
-  return true;
-}
-
 type Transferable = ArrayBufferLike & { transfer?: (length: number) => ArrayBuffer; detached?: boolean };
 
 /**
