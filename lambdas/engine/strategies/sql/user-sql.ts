@@ -4,8 +4,7 @@
  * (mysql-text.ts), then parsed with node-sql-parser and judged on the parse tree; the normalised text is what is
  * parsed and what is sent, so the server runs exactly what was judged. See docs/decisions/0002-judging-user-sql.md.
  */
-import mariadb from 'node-sql-parser/build/mariadb.js';
-import mysql from 'node-sql-parser/build/mysql.js';
+import { createRequire } from 'node:module';
 import { ConfigError } from '../../../errors.js';
 import { type LineColumn, MysqlTextError, type NormalisedMysql, normaliseMysql } from './mysql-text.js';
 
@@ -51,15 +50,23 @@ interface ParseFailure {
   offset: number | undefined;
 }
 
-type Parsers = readonly { database: 'mysql' | 'mariadb'; parser: InstanceType<typeof mysql.Parser> }[];
+type ParserBuild = typeof import('node-sql-parser/build/mysql.js');
+type Parsers = readonly { database: 'mysql' | 'mariadb'; parser: InstanceType<ParserBuild['Parser']> }[];
 let parsersMade: Parsers | undefined;
 
-/** The grammars, made on first use: most commands never judge user SQL, and each parser takes a while to build. */
+// The grammars (CommonJS builds, ~270 KB each) are loaded and made on first use: most commands never judge user SQL,
+// and loading them was ~30 ms of every command's start.
+const requireHere = createRequire(import.meta.url);
+
 function parsers(): Parsers {
-  parsersMade ??= [
-    { database: 'mysql', parser: new mysql.Parser() },
-    { database: 'mariadb', parser: new mariadb.Parser() },
-  ];
+  if (!parsersMade) {
+    const mysql = requireHere('node-sql-parser/build/mysql.js') as ParserBuild;
+    const mariadb = requireHere('node-sql-parser/build/mariadb.js') as ParserBuild;
+    parsersMade = [
+      { database: 'mysql', parser: new mysql.Parser() },
+      { database: 'mariadb', parser: new mariadb.Parser() },
+    ];
+  }
   return parsersMade;
 }
 
