@@ -1,6 +1,6 @@
 /** The DuckDB warehouse on real database files: the shared contract plus what only DuckDB has (types, locks, readers). */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -453,6 +453,52 @@ describe('DuckDB warehouse: files and sharing', () => {
     };
     expect(await limit()).toBe('96.0 MiB');
     expect(await limit(64 * 1024 * 1024)).toBe('64.0 MiB');
+  });
+
+  it('a load that writes more than the checkpoint threshold is in the database file when it commits; a small one waits for the close', async () => {
+    const path = dbPath();
+    const wal = `${path}.wal`;
+    const walBytes = () => (existsSync(wal) ? statSync(wal).size : 0);
+    const req = (files: string[], rows: number): LoadRequest => ({
+      target: { schema: 'main', name: 'ckpt' },
+      columns: [column('id', { kind: 'int64' }, false), column('v', { kind: 'int64' }, false)],
+      primaryKey: ['id'],
+      cursorColumns: [],
+      mode: 'merge',
+      files,
+      expectedRows: rows,
+      onColumnDrop: 'keep',
+    });
+    const wh = await createDuckDbWarehouse({ path });
+    try {
+      await wh.load(req([await parquet('ckpt-first', 'SELECT -1::BIGINT AS id, 0::BIGINT AS v')], 1));
+    } finally {
+      await wh.close();
+    }
+    const again = await createDuckDbWarehouse({ path });
+    try {
+      // 110,000 rows of two BIGINTs into a table that has rows: fewer than a row group (122,880), so DuckDB does not
+      // write them to the file as it goes; about 1.8 MB, which its default threshold (16 MiB) would leave in the WAL.
+      const rows = 'SELECT range::BIGINT AS id, 0::BIGINT AS v FROM range(110000)';
+      await again.load(req([await parquet('ckpt-big', rows)], 110_000));
+      // What is left in the WAL is its header and the checkpoint's record, not rows.
+      const afterBig = walBytes();
+      expect(afterBig).toBeLessThan(4096);
+      await again.load(req([await parquet('ckpt-small', 'SELECT 7::BIGINT AS id, 1::BIGINT AS v')], 1));
+      expect(walBytes()).toBeGreaterThan(afterBig);
+    } finally {
+      await again.close();
+    }
+    expect(walBytes()).toBe(0);
+    const reopened = await createDuckDbWarehouse({ path });
+    try {
+      const [row] = await reopened.query<{ n: unknown; v: unknown }>(
+        'SELECT count(*) AS n, sum(v) AS v FROM main.ckpt',
+      );
+      expect({ n: Number(row?.n), v: Number(row?.v) }).toEqual({ n: 110_001, v: 1 });
+    } finally {
+      await reopened.close();
+    }
   });
 
   describe('a merge into a large table (its delete needs memory in proportion to the table)', () => {

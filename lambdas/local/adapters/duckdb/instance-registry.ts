@@ -16,12 +16,19 @@ interface Entry {
 const MEMORY = ':memory:';
 const open = new Map<string, Entry>();
 
+/**
+ * A commit that leaves at least this much in the WAL checkpoints at once (DuckDB's default: 16 MiB), and one that
+ * would write more than DuckDB's auto_checkpoint_skip_wal_threshold skips the WAL: a load's rows are written once,
+ * into the file, instead of into the WAL and then again by the checkpoint when the warehouse closes. Measured on a
+ * 1% merge (100,000 rows) into 10M rows: commit and close 0.24–0.25 s before, 0.18–0.19 s after.
+ */
+export const CHECKPOINT_THRESHOLD = '1MiB';
+
 async function createInstance(path: string, memoryLimitBytes?: number): Promise<DuckDBInstance> {
   if (path !== MEMORY) await mkdir(dirname(path), { recursive: true });
+  const options: Record<string, string> = { checkpoint_threshold: CHECKPOINT_THRESHOLD };
   // Whole KiB: DuckDB reads the unit from the text.
-  const options = memoryLimitBytes
-    ? { memory_limit: `${Math.max(1, Math.floor(memoryLimitBytes / 1024))}KiB` }
-    : undefined;
+  if (memoryLimitBytes) options.memory_limit = `${Math.max(1, Math.floor(memoryLimitBytes / 1024))}KiB`;
   try {
     return await DuckDBInstance.create(path, options);
   } catch (e) {
