@@ -49,6 +49,9 @@ test('durations: tenths below ten seconds, then s, m s, h m, d h', () => {
   expect(formatElapsed(183_600_000)).toBe('2d03h');
   expect(formatElapsed(-5)).toBe('0.0s');
   expect(formatCount(1234567.4)).toBe('1,234,567');
+  for (const n of [0, 7, 999, 1000, 12_345, 999_999, 1_000_000, 10_000_000_000, -1, -1234, -999_999.6, 2 ** 53 - 1])
+    expect(formatCount(n)).toBe(Math.round(n).toLocaleString('en-US'));
+  expect(formatCount(-0.4)).toBe('0'); // not toLocaleString's `-0`
   expect(percentOf(800, 2000)).toBe('40%');
   expect(percentOf(1999, 2000)).toBe('99%');
   expect(percentOf(2001, 2000)).toBe('100%');
