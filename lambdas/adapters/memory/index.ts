@@ -8,7 +8,7 @@
  *   a thread with a small, quiet heap can be many megabytes later. `transfer(0)` (ES2024) detaches the buffer and
  *   frees its memory now.
  */
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 type Gc = (options?: { type: 'major'; flavor?: 'regular' | 'last-resort' }) => void;
@@ -35,6 +35,11 @@ export function collectGarbage(): void {
  */
 export function reduceHeap(): void {
   exposedGc()({ type: 'major', flavor: 'last-resort' });
+}
+
+/** The size of this thread's V8 heap: the pages reduceHeap can give back, live or not. */
+export function heapBytes(): number {
+  return getHeapStatistics().total_heap_size;
 }
 
 type Transferable = ArrayBufferLike & { transfer?: (length: number) => ArrayBuffer; detached?: boolean };
