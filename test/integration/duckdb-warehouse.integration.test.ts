@@ -36,6 +36,21 @@ async function parquet(name: string, select: string): Promise<string> {
   return path;
 }
 
+/** A merge of `(id BIGINT NOT NULL, v BIGINT NOT NULL)` rows, keyed on id, into `target`. */
+function idValueMerge(target: TargetTable, files: string[], rows: number): LoadRequest {
+  const int64 = { kind: 'int64' } as const;
+  return {
+    target,
+    columns: [column('id', int64, false), column('v', int64, false)],
+    primaryKey: ['id'],
+    cursorColumns: [],
+    mode: 'merge',
+    files,
+    expectedRows: rows,
+    onColumnDrop: 'keep',
+  };
+}
+
 /** The target's columns as duckdb_columns() spells them, in table order. */
 async function catalogColumns(wh: Warehouse, target: TargetTable): Promise<CatalogColumnRow[]> {
   const rows = await wh.query<{ name: string; type: string; not_null: boolean }>(
@@ -459,16 +474,7 @@ describe('DuckDB warehouse: files and sharing', () => {
     const path = dbPath();
     const wal = `${path}.wal`;
     const walBytes = () => (existsSync(wal) ? statSync(wal).size : 0);
-    const req = (files: string[], rows: number): LoadRequest => ({
-      target: { schema: 'main', name: 'ckpt' },
-      columns: [column('id', { kind: 'int64' }, false), column('v', { kind: 'int64' }, false)],
-      primaryKey: ['id'],
-      cursorColumns: [],
-      mode: 'merge',
-      files,
-      expectedRows: rows,
-      onColumnDrop: 'keep',
-    });
+    const req = (files: string[], rows: number) => idValueMerge({ schema: 'main', name: 'ckpt' }, files, rows);
     const wh = await createDuckDbWarehouse({ path });
     try {
       await wh.load(req([await parquet('ckpt-first', 'SELECT -1::BIGINT AS id, 0::BIGINT AS v')], 1));
@@ -504,17 +510,7 @@ describe('DuckDB warehouse: files and sharing', () => {
   describe('a merge into a large table (its delete needs memory in proportion to the table)', () => {
     const MIB = 1024 * 1024;
     const target = { schema: 'main', name: 'big' };
-    const BIG = { kind: 'int64' } as const;
-    const request = (files: string[], rows: number): LoadRequest => ({
-      target,
-      columns: [column('id', BIG, false), column('v', BIG, false)],
-      primaryKey: ['id'],
-      cursorColumns: [],
-      mode: 'merge',
-      files,
-      expectedRows: rows,
-      onColumnDrop: 'keep',
-    });
+    const request = (files: string[], rows: number) => idValueMerge(target, files, rows);
     /** A file holding a table of 2M rows, loaded under DuckDB's default ceiling. */
     async function bigTable(): Promise<string> {
       const path = dbPath();
