@@ -45,13 +45,10 @@ const LARGE_HEAP_BYTES = 128 * 1024 * 1024;
 let rowsSinceLoad = 0;
 
 /**
- * A local plan warms what the run will need while the main thread mostly waits on MySQL:
- * - the Parquet writer's modules, from the plan's start (imported anyway by the first extract);
- * - once the plan has a run to load that it expects to be small, the DuckDB warehouse: loading DuckDB's library and
- *   opening the file (about 0.1 s, much of a small run) then happen while the chunks are extracted.
- * The warehouse is not opened for a --backup-only run, which must not touch it, nor for a run with nothing to do. An
- * open that fails is forgotten by the runtime (create.ts cachedAdapter), so the load opens it again and reports that
- * error in its own step.
+ * Starts opening the DuckDB warehouse of a planned run it expects to be small: loading DuckDB's library and opening
+ * the file (about 0.1 s, much of a small run) then happen while the chunks are extracted. Not for a --backup-only run,
+ * which must not touch the warehouse, nor for a run with nothing to do. An open that fails is forgotten by the runtime
+ * (create.ts cachedAdapter), so the load opens it again and reports that error in its own step.
  */
 export function warmWarehouse(rt: Pick<Runtime, 'pipeline' | 'warehouse'>, planned: PlanOutput): boolean {
   if (!planned.run || planned.run.backupOnly) return false;
@@ -62,6 +59,10 @@ export function warmWarehouse(rt: Pick<Runtime, 'pipeline' | 'warehouse'>, plann
   return true;
 }
 
+/**
+ * A local plan warms what the run will need while the main thread mostly waits on MySQL: the Parquet writer's modules
+ * from its start (the first extract imports them anyway), the warehouse once it has a run (warmWarehouse).
+ */
 async function localPlan(input: unknown, rt: Runtime, step?: StepContext): Promise<PlanOutput> {
   rt.parquet().catch(() => undefined);
   const planned = await plan(input, rt, step);
