@@ -329,7 +329,8 @@ export async function runLoad(conn: DuckDBConnection, req: LoadRequest, ceiling:
       } catch {
         // A failed COMMIT already ended the transaction; the original error is the one worth reporting.
       }
-      throw toHighwaterError(e, `loading ${tableLabel(req)}`);
+      // Wrapped once, below, after withLoadMemory has read DuckDB's own message.
+      throw e;
     }
   };
   // The rows' order in the target means nothing (a key is one row; dedupe orders by cursor), so DuckDB need not keep
