@@ -6,6 +6,7 @@
  */
 import nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { deferStepFunctionsLibraryImports } from '../lambdas/local/orchestration/sfn-lazy/hooks.js';
 import { reexecWithNodeFlags } from './cli/node-flags.js';
 import { VERSION } from './cli/version.js';
 
@@ -20,6 +21,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // NODE_COMPILE_CACHE), so a later start skips compiling them: ~0.1 s of every run's start (decision 0007).
   // (@types/node for Node 20 does not declare it; the Node.js this runs on, ≥ 22.12, has it.)
   (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+  // Before the commands load: the Step Functions library's unused AWS SDK imports wait for a first use (0.1 s).
+  deferStepFunctionsLibraryImports();
   import('./cli/main.js')
     .then(({ main }) => main(process.argv))
     .then(

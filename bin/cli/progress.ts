@@ -5,7 +5,8 @@
  * heartbeat line when a step has printed nothing for a while; with --json or --quiet it shows nothing. Retries are
  * warnings in every mode but --json, whose report carries them; failures are the run report's.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import type { RunEvent } from '../../lambdas/domain/manifests.js';
 import type { Output } from './output.js';
 import { barFraction, eventLine, heartbeatLine, liveText, ProgressModel, phaseLabel } from './progress-model.js';
@@ -25,6 +26,16 @@ export interface ProgressOptions {
 }
 
 const BAR_SIZE = 24;
+
+type CliProgress = typeof cliProgressModule;
+// cli-progress (16 modules) is loaded when a terminal's bars are first drawn, not at every command's start: piped,
+// --json and --quiet runs never draw them. require() keeps progressReporter synchronous.
+const requireHere = createRequire(import.meta.url);
+let cliProgressLibrary: CliProgress | undefined;
+function cliProgress(): CliProgress {
+  cliProgressLibrary ??= requireHere('cli-progress') as CliProgress;
+  return cliProgressLibrary;
+}
 const TABLE_WIDTH = 24;
 
 export function progressReporter(out: Output, opts: ProgressOptions = {}): ProgressReporter {
@@ -90,14 +101,14 @@ function terminalReporter(
   now: () => number,
   opts: ProgressOptions,
 ): ProgressReporter {
-  const format: cliProgress.GenericFormatter = (options, params, payload: { table: string }) => {
+  const format: cliProgressModule.GenericFormatter = (options, params, payload: { table: string }) => {
     const t = model.get(payload.table);
     if (!t) return payload.table;
     const name = t.table.length > TABLE_WIDTH ? `…${t.table.slice(-(TABLE_WIDTH - 1))}` : t.table.padEnd(TABLE_WIDTH);
-    const bar = cliProgress.Format.BarFormat(params.progress, options);
+    const bar = cliProgress().Format.BarFormat(params.progress, options);
     return `${name} ${phaseLabel(t)} [${bar}] ${liveText(t, now())}`;
   };
-  const bars = new cliProgress.MultiBar({
+  const bars = new (cliProgress().MultiBar)({
     stream: opts.stream ?? process.stderr,
     format,
     barsize: BAR_SIZE,
@@ -110,7 +121,7 @@ function terminalReporter(
     // The sync's own SIGINT/SIGTERM handling ends the display (stop) before it prints.
     gracefulExit: false,
   });
-  const byTable = new Map<string, cliProgress.SingleBar>();
+  const byTable = new Map<string, cliProgressModule.SingleBar>();
   let stopped = false;
   return {
     event(e) {

@@ -3,10 +3,21 @@
  * `file:line:column` and the key path the user wrote.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type { LineCounter, Node } from 'yaml';
 import { ConfigError } from '../../errors.js';
 
 export type YamlPath = readonly (string | number)[];
+
+type YamlLibrary = typeof import('yaml');
+// The yaml library (72 modules) is loaded at the first file parsed, not at every command's start: a sync named by
+// -t alone reads no file. require() keeps parsing synchronous.
+const requireHere = createRequire(import.meta.url);
+let yamlLibrary: YamlLibrary | undefined;
+function yaml(): YamlLibrary {
+  yamlLibrary ??= requireHere('yaml') as YamlLibrary;
+  return yamlLibrary;
+}
 
 /** `tables.shop.orders.cdc_strategy`: the key path as the user reads it (map keys may contain dots). */
 export function formatPath(path: YamlPath): string {
@@ -14,7 +25,7 @@ export function formatPath(path: YamlPath): string {
 }
 
 function keyText(key: unknown): string {
-  return isScalar(key) ? String(key.value) : String(key);
+  return yaml().isScalar(key) ? String(key.value) : String(key);
 }
 
 export class YamlSource {
@@ -36,7 +47,7 @@ export class YamlSource {
     let offset = this.root?.range?.[0] ?? 0;
     for (let i = 0; i < path.length; i++) {
       const seg = path[i]!;
-      if (isMap(node)) {
+      if (yaml().isMap(node)) {
         const pair = node.items.find((p) => keyText(p.key) === String(seg));
         if (!pair) break;
         const keyStart = (pair.key as Node | null)?.range?.[0] ?? offset;
@@ -48,7 +59,7 @@ export class YamlSource {
         }
         offset = valueNode.range[0];
         node = valueNode;
-      } else if (isSeq(node) && typeof seg === 'number') {
+      } else if (yaml().isSeq(node) && typeof seg === 'number') {
         const item = node.items[seg] as Node | undefined;
         if (!item?.range) break;
         offset = item.range[0];
@@ -71,8 +82,8 @@ export class YamlSource {
 
 /** Parses YAML text; malformed YAML is a ConfigError naming the file, line and column. */
 export function parseYaml(text: string, display: string): YamlSource {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  const lines = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0] ?? lines.linePos(first.pos[0]);

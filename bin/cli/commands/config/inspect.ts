@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import type { TableSchema } from '../../../../lambdas/domain/model.js';
 import { resolveConnectionsFile } from '../../../../lambdas/engine/config/connections-file.js';
 import {
@@ -235,6 +234,8 @@ export function addInspectCommands(cmd: Command, global: () => GlobalOptions): v
         out.json(view);
         return;
       }
+      // Imported here, not at the top: every command's start loads this module (commander registers them all).
+      const { stringify } = await import('yaml');
       out.data(stringify(view, { lineWidth: 0 }).trimEnd());
       if (p.tables.length === 0 && name === 'default') {
         out.data('# tables named with sync -t are registered on the fly with the default table config');

@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Document, isMap, parseDocument } from 'yaml';
 import type { LoadedConfig } from '../../../../lambdas/domain/config.js';
 import {
   type DiscoveredTable,
@@ -69,6 +68,8 @@ export async function writeDiscovered(
   cwd: string,
 ): Promise<{ file: string; added: string[] }> {
   assertName('pipeline', pipeline);
+  // Imported here, not at the top: every command's start loads this module (commander registers them all).
+  const { Document, isMap, parseDocument } = await import('yaml');
   const file = join(cfg.configDir, 'pipelines', `${pipeline}.yml`);
   const before = existsSync(file) ? await readFile(file, 'utf8') : undefined;
   const doc =
