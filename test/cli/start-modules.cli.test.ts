@@ -1,0 +1,97 @@
+/**
+ * What a command loads, as the built CLI runs it: a sync with rows and one with nothing to do, and `--help` (every
+ * command's module is loaded at start). Libraries a local run never uses must not load, nor ones a command uses only
+ * on some paths: the Step Functions library's AWS SDK Lambda client, credential providers and validator (deferred by
+ * lambdas/local/orchestration/sfn-lazy/), yaml without a YAML file, dotenv without a .env, cli-progress when no bar
+ * is drawn. Each process's modules are logged by a preloaded hook (test/support/module-log.mjs).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { HIGHWATER, mysqlEnv, NODE, ROOT } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
+
+const LOGGER = join(ROOT, 'test/support/module-log.mjs');
+/** Packages no command start, and no local sync without a YAML file, .env or terminal, should load. */
+const NOT_LOADED = [
+  '@aws-sdk/client-lambda',
+  '@aws-sdk/credential-providers',
+  'asl-validator',
+  'ajv',
+  'yaml',
+  'dotenv',
+  'cli-progress',
+];
+
+let db: TestDatabase;
+let cwd: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase('startmodules');
+  cwd = mkdtempSync(join(tmpdir(), 'hw-start-modules-'));
+  await db.conn.query(
+    `CREATE TABLE items (id INT PRIMARY KEY, label VARCHAR(20), updated_at DATETIME NOT NULL);
+     INSERT INTO items VALUES (1, 'a', '2024-01-01 00:00:00'), (2, 'b', '2024-01-02 00:00:00');`,
+  );
+});
+afterAll(async () => {
+  await db?.drop();
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+/** Runs the CLI with the module logger; returns its output and the packages (under node_modules) it loaded. */
+function loadedBy(
+  args: string[],
+  dir = cwd,
+  env: Record<string, string> = mysqlEnv(db),
+): { code: number | null; out: string; err: string; packages: Set<string> } {
+  const log = join(dir, `modules-${args.join('-').replace(/\W+/g, '_')}.log`);
+  const r = spawnSync(NODE, ['--import', LOGGER, HIGHWATER, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, HW_MODULE_LOG: log, ...env },
+  });
+  const packages = new Set(
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .flatMap((url) => {
+        const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+        return m?.[1] ? [m[1]] : [];
+      }),
+  );
+  return { code: r.status, out: r.stdout, err: r.stderr, packages };
+}
+
+test('a local sync with rows, and one with nothing to do, load none of them', () => {
+  for (const expected of ['committed', 'skipped']) {
+    const r = loadedBy(['--json', 'sync', '-t', `${db.database}.items`]);
+    expect(r.code, r.err).toBe(0);
+    expect((JSON.parse(r.out) as { tables: { status: string }[] }).tables[0]?.status).toBe(expected);
+    // What the run needs is seen, so the log is complete enough to judge what is missing.
+    for (const used of ['aws-local-stepfunctions', 'mysql2', 'zod', 'commander']) expect(r.packages).toContain(used);
+    expect(NOT_LOADED.filter((p) => r.packages.has(p))).toEqual([]);
+  }
+});
+
+test('--help loads every command module and none of them', () => {
+  const r = loadedBy(['--help']);
+  expect(r.code, r.err).toBe(0);
+  expect(r.out).toContain('sync');
+  expect(NOT_LOADED.filter((p) => r.packages.has(p))).toEqual([]);
+});
+
+test('with a .env file, dotenv loads and the sync takes its connection from it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hw-start-modules-env-'));
+  try {
+    const lines = Object.entries(mysqlEnv(db)).map(([k, v]) => `${k}=${v}`);
+    writeFileSync(join(dir, '.env'), `${lines.join('\n')}\n`);
+    const r = loadedBy(['--json', 'sync', '-t', `${db.database}.items`], dir, {});
+    expect(r.code, r.err).toBe(0);
+    expect((JSON.parse(r.out) as { tables: { rowsLoaded: number }[] }).tables[0]?.rowsLoaded).toBe(2);
+    expect(r.packages).toContain('dotenv');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
