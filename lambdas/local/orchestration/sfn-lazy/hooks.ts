@@ -44,13 +44,23 @@ export function deferringResolve(library: string): SyncHooks['resolve'] {
 }
 
 /**
- * Registers the hook with `modules` (Node's module API), before anything imports the library. Returns whether it could: false on a Node.js without
- * `module.registerHooks` (the `@types/node` this builds with does not declare it), where the library loads eagerly.
+ * Registers the hook with `modules` (Node's module API), before anything imports the library. Returns whether it
+ * could: false on a Node.js without `module.registerHooks` (the `@types/node` this builds with does not declare
+ * it), where the library loads eagerly, and false where the library cannot be found.
  */
 export function deferStepFunctionsLibraryImports(
   modules: { registerHooks?: RegisterHooks } = nodeModule as { registerHooks?: RegisterHooks },
+  resolveLibrary: () => string = libraryUrl,
 ): boolean {
   if (typeof modules.registerHooks !== 'function') return false;
-  modules.registerHooks({ resolve: deferringResolve(libraryUrl()) });
+  let library: string;
+  try {
+    library = resolveLibrary();
+  } catch {
+    // Not installed: nothing to defer, and every command but a local run works without it; a local run fails
+    // where it imports the library, naming it, as it did before this hook.
+    return false;
+  }
+  modules.registerHooks({ resolve: deferringResolve(library) });
   return true;
 }

@@ -48,6 +48,15 @@ describe('the deferring resolve hook', () => {
     expect(deferStepFunctionsLibraryImports({ registerHooks: (hooks) => registered.push(hooks) })).toBe(true);
     expect(registered).toHaveLength(1);
   });
+
+  it('registers nothing, and throws nothing, where the library is not installed', () => {
+    const registered: unknown[] = [];
+    const missing = () => {
+      throw new Error("Cannot find package 'aws-local-stepfunctions'");
+    };
+    expect(deferStepFunctionsLibraryImports({ registerHooks: (hooks) => registered.push(hooks) }, missing)).toBe(false);
+    expect(registered).toHaveLength(0);
+  });
 });
 
 describe('the stand-ins', () => {
