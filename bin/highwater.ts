@@ -4,6 +4,7 @@
  * 4 data, 5 staging, 6 warehouse) and calls process.exit — but for an interrupted sync, which bin/cli/interrupt.ts
  * ends with 130 (SIGINT) or 143 (SIGTERM) once its runs are aborted.
  */
+import { existsSync } from 'node:fs';
 import nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { deferStepFunctionsLibraryImports } from '../lambdas/local/orchestration/sfn-lazy/hooks.js';
@@ -23,7 +24,13 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   // Before the commands load: the Step Functions library's unused AWS SDK imports wait for a first use (0.1 s).
   deferStepFunctionsLibraryImports();
-  import('./cli/main.js')
+  // The commands as scripts/bundle-cli.mjs bundled them (a few dozen files to read instead of ~450), where the build
+  // made them; tsc's modules otherwise (running from the TypeScript sources, or a build without the bundle step).
+  const bundled = new URL('./cli/bundle/main.js', import.meta.url);
+  const commands: Promise<typeof import('./cli/main.js')> = existsSync(bundled)
+    ? import(bundled.href)
+    : import('./cli/main.js');
+  commands
     .then(({ main }) => main(process.argv))
     .then(
       (code) => process.exit(code),

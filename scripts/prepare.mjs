@@ -2,7 +2,7 @@
 // newer than every source file, so a second install does not spend half a minute in tsc for nothing. Plain
 // JavaScript: it runs before anything is built.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -27,6 +27,7 @@ try {
 const sources = Math.max(
   ...['bin', 'lib', 'lambdas'].map((d) => newest(join(root, d))),
   statSync(join(root, 'package.json')).mtimeMs,
+  statSync(join(root, 'scripts', 'bundle-cli.mjs')).mtimeMs,
 );
 if (built > sources) {
   process.stderr.write('prepare: dist/ is up to date\n');
@@ -39,6 +40,11 @@ if (built > sources) {
       stdio: 'inherit',
     },
   );
+  // The CLI's bundle (scripts/bundle-cli.mjs) is built from tsc's output; the stamp is touched last, so an
+  // interrupted build is built again.
+  execFileSync(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')], { cwd: root, stdio: 'inherit' });
+  const now = new Date();
+  utimesSync(stamp, now, now);
 }
 // The bin runs as a program (#!/usr/bin/env node), from npx or a global install's link.
 chmodSync(stamp, 0o755);

@@ -3,12 +3,14 @@
  * command's module is loaded at start). Libraries a local run never uses must not load, nor ones a command uses only
  * on some paths: the Step Functions library's AWS SDK Lambda client, credential providers and validator (deferred by
  * lambdas/local/orchestration/sfn-lazy/), yaml without a YAML file, dotenv without a .env, cli-progress when no bar
- * is drawn. Each process's modules are logged by a preloaded hook (test/support/module-log.mjs).
+ * is drawn. The commands themselves run from the CLI's bundle (scripts/bundle-cli.mjs). Each process's modules are
+ * logged by a preloaded hook (test/support/module-log.mjs).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { HIGHWATER, mysqlEnv, NODE, ROOT } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
@@ -41,27 +43,31 @@ afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
-/** Runs the CLI with the module logger; returns its output and the packages (under node_modules) it loaded. */
+/**
+ * Runs the CLI with the module logger; returns its output, the packages (under node_modules) it loaded, and the
+ * files of the build (under dist/, relative to it) it loaded.
+ */
 function loadedBy(
   args: string[],
   dir = cwd,
   env: Record<string, string> = mysqlEnv(db),
-): { code: number | null; out: string; err: string; packages: Set<string> } {
+): { code: number | null; out: string; err: string; packages: Set<string>; built: string[] } {
   const log = join(dir, `modules-${args.join('-').replace(/\W+/g, '_')}.log`);
   const r = spawnSync(NODE, ['--import', LOGGER, HIGHWATER, ...args], {
     cwd: dir,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, HW_MODULE_LOG: log, ...env },
   });
+  const urls = readFileSync(log, 'utf8').split('\n');
   const packages = new Set(
-    readFileSync(log, 'utf8')
-      .split('\n')
-      .flatMap((url) => {
-        const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-        return m?.[1] ? [m[1]] : [];
-      }),
+    urls.flatMap((url) => {
+      const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+      return m?.[1] ? [m[1]] : [];
+    }),
   );
-  return { code: r.status, out: r.stdout, err: r.stderr, packages };
+  const dist = `${pathToFileURL(join(ROOT, 'dist')).href}/`;
+  const built = urls.filter((u) => u.startsWith(dist)).map((u) => u.slice(dist.length));
+  return { code: r.status, out: r.stdout, err: r.stderr, packages, built };
 }
 
 test('a local sync with rows, and one with nothing to do, load none of them', () => {
@@ -69,9 +75,13 @@ test('a local sync with rows, and one with nothing to do, load none of them', ()
     const r = loadedBy(['--json', 'sync', '-t', `${db.database}.items`]);
     expect(r.code, r.err).toBe(0);
     expect((JSON.parse(r.out) as { tables: { status: string }[] }).tables[0]?.status).toBe(expected);
-    // What the run needs is seen, so the log is complete enough to judge what is missing.
-    for (const used of ['aws-local-stepfunctions', 'mysql2', 'zod', 'commander']) expect(r.packages).toContain(used);
+    // What the run needs from node_modules is seen, so the log is complete enough to judge what is missing.
+    for (const used of ['aws-local-stepfunctions', 'better-sqlite3']) expect(r.packages).toContain(used);
     expect(NOT_LOADED.filter((p) => r.packages.has(p))).toEqual([]);
+    // The commands run from the bundle (scripts/bundle-cli.mjs), with zod, commander and mysql2 inside it.
+    expect(r.built).toContain('bin/cli/bundle/main.js');
+    expect(r.built).not.toContain('bin/cli/main.js');
+    expect(['zod', 'commander', 'mysql2'].filter((p) => r.packages.has(p))).toEqual([]);
   }
 });
 
@@ -94,4 +104,18 @@ test('with a .env file, dotenv loads and the sync takes its connection from it',
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('from the TypeScript sources (no bundle beside them) the commands run unbundled', () => {
+  const log = join(cwd, 'modules-sources.log');
+  const r = spawnSync(NODE, ['--import', LOGGER, '--import', 'tsx', join(ROOT, 'bin/highwater.ts'), '--help'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, HW_MODULE_LOG: log },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain('Usage: highwater');
+  const urls = readFileSync(log, 'utf8').split('\n');
+  expect(urls).toContain(pathToFileURL(join(ROOT, 'bin/cli/main.ts')).href);
+  expect(urls.some((u) => u.includes('/bundle/'))).toBe(false);
 });
