@@ -2,11 +2,14 @@
 // newer than every source file, so a second install does not spend half a minute in tsc for nothing. Plain
 // JavaScript: it runs before anything is built.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const stamp = join(root, 'dist', 'bin', 'highwater.js');
+// A build is whole when both tsc's bin and the CLI's bundle are newer than the sources: a tsc run alone (which
+// rewrites the bin) leaves the bundle older, so the next prepare builds again instead of keeping a stale bundle.
+const bundle = join(root, 'dist', 'bin', 'cli', 'bundle', 'main.js');
 
 function newest(dir) {
   let t = 0;
@@ -20,7 +23,7 @@ function newest(dir) {
 
 let built = 0;
 try {
-  built = statSync(stamp).mtimeMs;
+  built = Math.min(statSync(stamp).mtimeMs, statSync(bundle).mtimeMs);
 } catch {
   // not built yet
 }
@@ -40,11 +43,8 @@ if (built > sources) {
       stdio: 'inherit',
     },
   );
-  // The CLI's bundle (scripts/bundle-cli.mjs) is built from tsc's output; the stamp is touched last, so an
-  // interrupted build is built again.
+  // The CLI's bundle (scripts/bundle-cli.mjs) is built from tsc's output, after it.
   execFileSync(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')], { cwd: root, stdio: 'inherit' });
-  const now = new Date();
-  utimesSync(stamp, now, now);
 }
 // The bin runs as a program (#!/usr/bin/env node), from npx or a global install's link.
 chmodSync(stamp, 0o755);
