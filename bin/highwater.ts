@@ -16,7 +16,8 @@ const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${VERSION}\n`);
 } else {
-  // First of all: the command's own V8 flags (cli/node-flags.ts); this process is replaced, keeping its pid.
+  // First of all: the command's own V8 flags (cli/node-flags.ts). Where the launcher (bin/highwater) did not give
+  // them, this process is replaced by one that has them, keeping its pid.
   reexecWithNodeFlags(fileURLToPath(import.meta.url));
   // A command loads ~700 modules; Node keeps V8's compiled code for them on disk (in the temp directory, or
   // NODE_COMPILE_CACHE), so a later start skips compiling them: ~0.1 s of every run's start (decision 0007).

@@ -1,7 +1,7 @@
 /**
- * The whole-sync measurements of `npm run bench`, each through the `highwater` command as a user runs it (the
- * built dist/bin/highwater.js in its own process, single-connection mode), so start-up, planning, extraction,
- * the DuckDB load, the commit and staging clean-up all count, and the peak RSS is the whole process's:
+ * The whole-sync measurements of `npm run bench`, each through the `highwater` command as a user runs it (npm's
+ * bin, bin/highwater, starting the built CLI in its own process; single-connection mode), so start-up, planning,
+ * extraction, the DuckDB load, the commit and staging clean-up all count, and the peak RSS is the whole process's:
  *   (c) a full sync of the table into an empty home;
  *   (i) an incremental sync after 1% of the rows were changed (updated_at moved a minute back from now);
  *   (n) a sync with nothing to do, right after;
@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import mysqlPromise from 'mysql2/promise';
 import { z } from 'zod';
 
@@ -71,7 +71,8 @@ export async function settle(server: Server): Promise<void> {
   }
 }
 
-const CLI = join(import.meta.dirname, '..', 'dist', 'bin', 'highwater.js');
+// The command as npm installs it: the launcher (bin/highwater) that starts the built CLI under its V8 flags.
+const CLI = join(import.meta.dirname, '..', 'bin', 'highwater');
 
 export interface CliRun {
   seconds: number;
@@ -95,10 +96,10 @@ function peakKb(pid: number): number | undefined {
 /** Runs `highwater …args` with `env` added, timing the whole process and sampling its peak RSS every 10 ms. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
   const t0 = performance.now();
-  // The command re-executes itself under its V8 flags (bin/cli/node-flags.ts), keeping its pid: the peak sampled is
-  // the command's own.
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env, NO_COLOR: '1' },
+  // The launcher execs node in its own process, keeping its pid: the peak sampled is the command's own. The `node` it
+  // starts is this one.
+  const child = spawn(CLI, args, {
+    env: { ...process.env, ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,12 +1,15 @@
 /**
- * The V8 flags a highwater command runs with, and the re-exec that applies them (bin/highwater.ts).
+ * The V8 flags a highwater command runs with, and the re-exec that applies them where the launcher did not.
  *
  * `--max-semi-space-size=8` caps V8's young generation at 8 MiB a semi-space: a sync decodes millions of short-lived
  * row values on the main thread, and with V8's default (sized from the machine's RAM) the young generation alone grew
  * the heap by 60–130 MB, with no gain in speed (decision 0007). A heap flag counts only on the command line: set at
- * run time (`v8.setFlagsFromString`) it does not resize the running heap. A shebang cannot carry it portably either
- * (`env -S` is missing from BusyBox, so from Alpine), so the command replaces its own process image with
- * `process.execve` (Node ≥ 23.11; same pid, so signals and crash handling see one process), before it loads anything.
+ * run time (`v8.setFlagsFromString`) it does not resize the running heap. So npm's bin is a POSIX shell launcher,
+ * bin/highwater, that starts Node.js with these flags (a shebang cannot carry them portably: `env -S` is missing
+ * from BusyBox, so from Alpine); keep its list and this one the same (test/cli/launcher.cli.test.ts compares them).
+ * Started any other way (`node dist/bin/highwater.js`), the command replaces its own process image with
+ * `process.execve` (Node ≥ 23.11; same pid, so signals and crash handling see one process) before it loads
+ * anything: a second Node.js start, which the launcher saves (~0.1 s).
  */
 export const CLI_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
 
