@@ -131,9 +131,10 @@ export class HighwaterFunction extends Construct {
  * Shell commands run after esbuild (in the bundling directory, locally):
  * - `index.mjs` becomes `index.js` under a `{"type":"module"}` package.json, because the encoder finds its worker
  *   as `encode-worker.js` next to a module whose URL ends in `.js` (lambdas/adapters/parquet/encoder.ts).
- * - the worker loads apache-arrow and parquet-wasm through `createRequire`, which esbuild does not follow: each is
- *   bundled into `node_modules/<name>/index.js` of the asset, with `parquet_wasm_bg.wasm` next to parquet-wasm's
- *   bundle, where its loader reads `${__dirname}/parquet_wasm_bg.wasm`.
+ * - the worker loads Arrow and parquet-wasm through `createRequire`, which esbuild does not follow: the part of Arrow
+ *   it uses (lambdas/adapters/parquet/arrow-subset.ts) is bundled, tree-shaken, into `arrow.cjs` beside it, where it
+ *   looks first; parquet-wasm into `node_modules/parquet-wasm/index.js` of the asset, with `parquet_wasm_bg.wasm`
+ *   next to it, where its loader reads `${__dirname}/parquet_wasm_bg.wasm`.
  * - the configuration's connections.yml and pipelines/ are copied to `config/` (HIGHWATER_CONFIG_DIR).
  */
 export function afterBundling(inputDir: string, outputDir: string, props: HighwaterFunctionProps): string[] {
@@ -155,13 +156,11 @@ export function afterBundling(inputDir: string, outputDir: string, props: Highwa
     const nm = join(inputDir, 'node_modules');
     commands.push(
       `${esbuild} ${q(worker)} --bundle --platform=node --format=esm --target=${BUNDLE_TARGET} --log-level=warning --outfile=${out('encode-worker.js')}`,
-      `${esbuild} ${q(join(nm, 'apache-arrow', 'Arrow.node.js'))} --bundle --platform=node --format=cjs --target=${BUNDLE_TARGET} --log-level=warning --outfile=${out('node_modules/apache-arrow/index.js')}`,
+      `${esbuild} ${q(join(inputDir, 'lambdas', 'adapters', 'parquet', 'arrow-subset.ts'))} --bundle --platform=node --format=cjs --main-fields=module,main --target=${BUNDLE_TARGET} --log-level=warning --outfile=${out('arrow.cjs')}`,
       `${esbuild} ${q(join(nm, 'parquet-wasm', 'node', 'parquet_wasm.js'))} --bundle --platform=node --format=cjs --target=${BUNDLE_TARGET} --log-level=warning --outfile=${out('node_modules/parquet-wasm/index.js')}`,
       `cp ${q(join(nm, 'parquet-wasm', 'node', 'parquet_wasm_bg.wasm'))} ${out('node_modules/parquet-wasm/parquet_wasm_bg.wasm')}`,
-      // CommonJS bundles inside a `"type":"module"` asset: each package says so itself.
-      ...['apache-arrow', 'parquet-wasm'].map(
-        (m) => `echo '{"type":"commonjs","main":"index.js"}' > ${out(`node_modules/${m}/package.json`)}`,
-      ),
+      // A CommonJS bundle inside a `"type":"module"` asset: the package says so itself (arrow.cjs by its name).
+      `echo '{"type":"commonjs","main":"index.js"}' > ${out('node_modules/parquet-wasm/package.json')}`,
     );
   }
   return commands;

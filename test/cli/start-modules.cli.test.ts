@@ -85,6 +85,34 @@ test('a local sync with rows, and one with nothing to do, load none of them', ()
   }
 });
 
+test("a sync's encode worker loads the bundled part of Arrow beside it, not the whole package", async () => {
+  await db.conn.query(
+    `CREATE TABLE parts (id INT PRIMARY KEY, label VARCHAR(20), updated_at DATETIME NOT NULL);
+     INSERT INTO parts VALUES (1, 'a', '2024-01-01 00:00:00'), (2, 'b', '2024-01-02 00:00:00');`,
+  );
+  // Through NODE_OPTIONS the logger is preloaded in the worker thread too (its execArgv is empty).
+  const log = join(cwd, 'modules-worker.log');
+  const r = spawnSync(NODE, [HIGHWATER, '--json', 'sync', '-t', `${db.database}.parts`], {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      HW_MODULE_LOG: log,
+      NODE_OPTIONS: `--import=${pathToFileURL(LOGGER).href}`,
+      ...mysqlEnv(db),
+    },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect((JSON.parse(r.stdout) as { tables: { rowsLoaded: number }[] }).tables[0]?.rowsLoaded).toBe(2);
+  const urls = readFileSync(log, 'utf8').split('\n');
+  // The worker ran (parquet-wasm is its alone) and took Arrow from the bundle.
+  expect(urls.some((u) => u.includes('/node_modules/parquet-wasm/'))).toBe(true);
+  expect(urls).toContain(pathToFileURL(join(ROOT, 'dist/bin/cli/bundle/arrow.cjs')).href);
+  expect(urls.filter((u) => u.includes('/node_modules/apache-arrow/'))).toEqual([]);
+});
+
 test('--help loads every command module and none of them', () => {
   const r = loadedBy(['--help']);
   expect(r.code, r.err).toBe(0);

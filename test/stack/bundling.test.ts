@@ -41,18 +41,24 @@ describe('extract function bundle', () => {
     expect(existsSync(join(assetDir, 'encode-worker.js'))).toBe(true);
   });
 
-  it("resolves the worker's parquet-wasm (with its wasm) and apache-arrow from the bundle alone", () => {
+  it("resolves the worker's parquet-wasm (with its wasm) and its part of Arrow from the bundle alone", () => {
     const req = createRequire(join(assetDir, 'encode-worker.js'));
     expect(req.resolve('parquet-wasm')).toBe(join(assetDir, 'node_modules', 'parquet-wasm', 'index.js'));
     expect(existsSync(join(assetDir, 'node_modules', 'parquet-wasm', 'parquet_wasm_bg.wasm'))).toBe(true);
     const pw = req('parquet-wasm') as { writeParquet?: unknown };
     expect(typeof pw.writeParquet).toBe('function');
-    const arrow = req('apache-arrow') as { tableFromArrays?: unknown };
-    expect(typeof arrow.tableFromArrays).toBe('function');
+    // Arrow: the subset the worker uses, beside it (where it looks first), and not the whole package.
+    const arrow = req('./arrow.cjs') as Record<string, unknown>;
+    for (const name of ['makeData', 'tableToIPC', 'RecordBatch', 'Schema', 'TimestampMicrosecond'])
+      expect(typeof arrow[name], name).toBe('function');
+    expect(arrow.tableFromArrays).toBeUndefined();
+    expect(existsSync(join(assetDir, 'node_modules', 'apache-arrow'))).toBe(false);
     // The worker bundle itself carries no other package import.
     const worker = readFileSync(join(assetDir, 'encode-worker.js'), 'utf8');
     expect([...worker.matchAll(/^import .* from "([^".][^"]*)";$/gm)].map((m) => m[1]).sort()).toEqual([
+      'node:fs',
       'node:module',
+      'node:url',
       'node:v8',
       'node:vm',
       'node:worker_threads',

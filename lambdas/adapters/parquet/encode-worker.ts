@@ -5,15 +5,19 @@
  * pool (encoder.ts), since starting them costs far more than writing a small file. Batches are converted only when
  * the writer asks for one (`pull`), so at most one batch sits in wasm memory besides the row group being written.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { collectGarbage, releaseBuffer } from '../memory/index.js';
 import type { BatchPayload, ColumnPayload, ColumnSpec, EncoderInit, FromWorker, ToWorker } from './protocol.js';
 
 // CommonJS builds through require(): they load in ~170 ms, and under tsx they skip the ESM loader hooks, which
-// made the worker take ~1 s to start.
+// made the worker take ~1 s to start. Arrow is the bundled subset where the CLI's bundle put one beside this file
+// (arrow-subset.ts), the package otherwise.
 const require = createRequire(import.meta.url);
-const arrow = require('apache-arrow') as typeof import('apache-arrow');
+const bundledArrow = fileURLToPath(new URL('./arrow.cjs', import.meta.url));
+const arrow = require(existsSync(bundledArrow) ? bundledArrow : 'apache-arrow') as typeof import('./arrow-subset.js');
 const pw = require('parquet-wasm') as typeof import('parquet-wasm');
 
 /**
