@@ -5,6 +5,7 @@
  */
 import {
   chmodSync,
+  copyFileSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -77,6 +78,27 @@ test('it finds the built entry through absolute and relative links, and when sh 
   }
   const bare = await launchedWith('sh', ['highwater', '--help'], {}, dirname(LAUNCHER));
   expect(bare.script).toBe(realpathSync(HIGHWATER));
+});
+
+test('without a build, or without node on PATH, it says which and exits non-zero, starting nothing', async () => {
+  // A copy of the package with no dist/ beside its bin/.
+  const pkg = join(dir, 'unbuilt');
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  copyFileSync(LAUNCHER, join(pkg, 'bin', 'highwater'));
+  chmodSync(join(pkg, 'bin', 'highwater'), 0o755);
+  const unbuilt = await spawnAsync(join(pkg, 'bin', 'highwater'), ['--version'], { cwd: dir, env: { PATH: stubPath } });
+  expect(unbuilt.code).toBe(1);
+  expect(unbuilt.out).toBe('');
+  expect(unbuilt.err.trim().split('\n')).toEqual([
+    `highwater: ${join(pkg, 'bin')}/../dist/bin/highwater.js is missing: build it with npm run build (npm ci and npm install build it)`,
+  ]);
+  // PATH holds no node (an empty folder; sh itself is named by its path).
+  const empty = join(dir, 'empty-path');
+  mkdirSync(empty);
+  const nodeless = await spawnAsync('/bin/sh', [LAUNCHER, '--version'], { cwd: dir, env: { PATH: empty } });
+  expect(nodeless.code).toBe(127);
+  expect(nodeless.out).toBe('');
+  expect(nodeless.err).toMatch(/^highwater: no node on PATH: install Node\.js 22\.12 or newer[^\n]*\n$/);
 });
 
 test("the user's NODE_OPTIONS setting of the young generation wins", async () => {

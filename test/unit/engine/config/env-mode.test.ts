@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   adhocPipeline,
@@ -108,6 +110,14 @@ describe('single-connection mode (environment)', () => {
     const e = await thrown(() => secretFromEnv(cfg, { kind: 'env', name: 'NOPE_PW' }));
     expect(e).toBeInstanceOf(ConfigError);
     expect(e.message).toBe('environment variable NOPE_PW is not set (it holds a secret)');
+  });
+
+  it('a .env that cannot be read (here a folder) is a ConfigError naming it, not a silent default', async () => {
+    const cwd = project();
+    mkdirSync(join(cwd, '.env'));
+    const e = await thrown(() => loadConfig({ cwd, env: { MYSQL_HOST: 'h' } }));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message.startsWith(`cannot read ${join(cwd, '.env')}: EISDIR`), e.message).toBe(true);
   });
 
   it('defaults: port 3306, no tunnel, no password, schema from HIGHWATER_TARGET_SCHEMA', async () => {

@@ -17,7 +17,7 @@ import {
   deferStepFunctionsLibraryImports,
   libraryUrl,
 } from '../../../../lambdas/local/orchestration/sfn-lazy/hooks.js';
-import { realClass } from '../../../../lambdas/local/orchestration/sfn-lazy/load-real.js';
+import { deferredFunction, realClass } from '../../../../lambdas/local/orchestration/sfn-lazy/load-real.js';
 import { ROOT } from '../../../support/cli.js';
 
 const realRequire = createRequire(new URL('./', libraryUrl()));
@@ -81,6 +81,10 @@ describe('the stand-ins', () => {
   it('name the export a changed version no longer has', () => {
     expect(() => realClass('@aws-sdk/client-lambda', 'NoSuchClient')).toThrow(
       '@aws-sdk/client-lambda has no export NoSuchClient: its version changed',
+    );
+    // A module whose exports are not a function, where the stand-in calls the module itself (as asl-validator's).
+    expect(() => deferredFunction('jsonpath-plus')()).toThrow(
+      'jsonpath-plus does not export a function: its version changed',
     );
   });
 });
