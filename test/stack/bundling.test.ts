@@ -3,10 +3,12 @@
  * loads at run time — the ESM handler as index.js, the Parquet encode worker, parquet-wasm with its .wasm, Arrow,
  * and the pipeline YAML — and nothing local-only.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +65,45 @@ describe('extract function bundle', () => {
       'node:vm',
       'node:worker_threads',
     ]);
+  });
+
+  it('runs its encode worker from the asset alone: three rows in, a Parquet file DuckDB reads back out', async () => {
+    const worker = new Worker(join(assetDir, 'encode-worker.js'));
+    const chunks: Uint8Array[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      worker.on('error', reject);
+      worker.on('message', (m: { type: string; chunk?: Uint8Array; message?: string }) => {
+        if (m.type === 'bytes' && m.chunk) chunks.push(m.chunk);
+        if (m.type === 'finished') resolve();
+        if (m.type === 'error') reject(new Error(m.message));
+      });
+    });
+    const column = {
+      name: 'id',
+      kind: 'int32',
+      nullable: false,
+      precision: 0,
+      scale: 0,
+      utc: false,
+      dictionary: false,
+    };
+    worker.postMessage({ type: 'open', init: { columns: [column], compression: 'snappy', rowGroupRows: 1000 } });
+    const values = new Int32Array([7, 8, 9]);
+    worker.postMessage(
+      { type: 'batch', batch: { length: 3, columns: [{ nullCount: 0, validity: null, values, offsets: null }] } },
+      [values.buffer],
+    );
+    worker.postMessage({ type: 'end' });
+    try {
+      await done;
+    } finally {
+      await worker.terminate();
+    }
+    const file = join(outdir, 'worker.parquet');
+    writeFileSync(file, Buffer.concat(chunks));
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const read = await duck.runAndReadAll(`SELECT sum(id)::INTEGER, count(*)::INTEGER FROM read_parquet('${file}')`);
+    expect(read.getRows()).toEqual([[24, 3]]);
   });
 
   it('carries the pipeline YAML under config/, and no .env', () => {
