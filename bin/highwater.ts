@@ -25,6 +25,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   // Before the commands load: the Step Functions library's unused AWS SDK imports wait for a first use (0.1 s).
   deferStepFunctionsLibraryImports();
+  // --debug prints the stack of an unexpected error: through the bundle's source maps it names the TypeScript sources,
+  // not chunk files. Enabled before the bundle loads (Node reads a file's map when it loads the file).
+  if (args.includes('--debug')) process.setSourceMapsEnabled(true);
   // The commands as scripts/bundle-cli.mjs bundled them (a few dozen files to read instead of ~450), where the build
   // made them; tsc's modules otherwise (running from the TypeScript sources, or a build without the bundle step).
   const bundled = new URL('./cli/bundle/main.js', import.meta.url);

@@ -33,6 +33,9 @@ await build({
   target: 'node22',
   external,
   chunkNames: 'chunk-[hash]',
+  // Maps back to the TypeScript sources (through tsc's own maps), for stack traces under --enable-source-maps; a
+  // start without that flag never reads them.
+  sourcemap: 'linked',
   // mysql2 is CommonJS: its require() of Node's own modules needs a require in an ES module.
   banner: {
     js: "import { createRequire as __hwCreateRequire } from 'node:module'; const require = __hwCreateRequire(import.meta.url);",

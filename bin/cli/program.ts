@@ -26,7 +26,7 @@ export function createProgram(): Command {
     .version(VERSION, '-V, --version')
     .option('--config-dir <dir>', 'configuration directory (default: ./config, or HIGHWATER_CONFIG_DIR)')
     .option('--home <dir>', 'local state, staging and warehouse (default: ./.highwater, or HIGHWATER_HOME)')
-    .option('--debug', 'print debug detail')
+    .option('--debug', "print debug detail, and an unexpected error's stack (in the TypeScript sources)")
     .option('-q, --quiet', 'print only results and errors')
     .option('--json', 'print results as JSON on stdout (every read command)')
     .showHelpAfterError()

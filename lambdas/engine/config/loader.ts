@@ -1,5 +1,5 @@
 /** loadConfig and the look-ups on its result: pipelines, tables, ad-hoc pipelines, secrets from the merged env. */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { LoadedConfig, PipelineConfig, SecretRef, SourceConnection, TableConfig } from '../../domain/config.js';
 import { ConfigError } from '../../errors.js';
@@ -82,6 +82,19 @@ function settle(fn: () => ResolvedPipeline): ResolvedPipeline | ConfigError {
   }
 }
 
+/**
+ * The local home holds the state, staging and warehouse: a folder, or nothing yet (the first run creates it). A file
+ * there would otherwise surface later as a bare ENOTDIR from whichever command touched it first, or as "no runs yet".
+ */
+async function checkHome(home: string, namedBy: string): Promise<void> {
+  const found = await stat(home).catch(() => undefined);
+  if (found && !found.isDirectory()) {
+    throw new ConfigError(`${namedBy} ${home} is not a folder (it holds the local state, staging and warehouse)`, {
+      suggestion: 'Point it at a folder, or at a path that does not exist yet: the first run creates it.',
+    });
+  }
+}
+
 export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfigWithWarnings> {
   const cwd = resolve(opts.cwd);
   const given = opts.env ?? process.env;
@@ -91,6 +104,10 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfigW
   const env = await mergedEnv(root, given);
   const configDir = resolve(cwd, explicit ?? env.HIGHWATER_CONFIG_DIR ?? join(root, 'config'));
   const home = resolve(cwd, opts.home ?? env.HIGHWATER_HOME ?? join(root, '.highwater'));
+  await checkHome(
+    home,
+    opts.home !== undefined ? '--home' : env.HIGHWATER_HOME !== undefined ? 'HIGHWATER_HOME' : 'home',
+  );
   const connectionsFile = join(configDir, 'connections.yml');
   const detection = await detectMode(connectionsFile, displayPath(cwd, connectionsFile), env, home);
   const pipelines = new Map<string, ResolvedPipeline | ConfigError>();

@@ -120,6 +120,20 @@ describe('single-connection mode (environment)', () => {
     expect(e.message.startsWith(`cannot read ${join(cwd, '.env')}: EISDIR`), e.message).toBe(true);
   });
 
+  it('a home that is a file is a ConfigError naming where it was set, before any command touches it', async () => {
+    const cwd = project({ 'state-file': 'not a folder\n' });
+    const file = join(cwd, 'state-file');
+    const fromEnv = await thrown(() => loadConfig({ cwd, env: { HIGHWATER_HOME: 'state-file' } }));
+    expect(fromEnv).toBeInstanceOf(ConfigError);
+    expect(fromEnv.message).toBe(
+      `HIGHWATER_HOME ${file} is not a folder (it holds the local state, staging and warehouse)`,
+    );
+    const fromFlag = await thrown(() => loadConfig({ cwd, home: file, env: {} }));
+    expect(fromFlag.message).toBe(`--home ${file} is not a folder (it holds the local state, staging and warehouse)`);
+    // A home that does not exist yet is fine: the first run creates it.
+    await expect(loadConfig({ cwd, env: { HIGHWATER_HOME: join(cwd, 'later') } })).resolves.toBeDefined();
+  });
+
   it('defaults: port 3306, no tunnel, no password, schema from HIGHWATER_TARGET_SCHEMA', async () => {
     const cfg = await loadConfig({ cwd: project(), env: { MYSQL_HOST: 'h', HIGHWATER_TARGET_SCHEMA: 'analytics' } });
     const p = getPipeline(cfg, 'default');
