@@ -66,6 +66,21 @@ test('a successful run writes the report: execution id, per-table status, rows, 
   expect(report('again.json').tables[0]).toMatchObject({ status: 'skipped', rowsLoaded: 0 });
 });
 
+test('the text report and --dry-run say where the window stopped: rows written just now wait, and say why', async () => {
+  await db.conn.query(
+    'CREATE TABLE fresh (id INT PRIMARY KEY, updated_at DATETIME(3) NOT NULL); INSERT INTO fresh VALUES (1, NOW(3))',
+  );
+  const t = `${db.database}.fresh`;
+  const horizon = /^ {2}horizon: updated_at < \d{4}-\d\d-\d\d \d\d:\d\d:\d\d.* \(server time less clock_skew 15 s\)$/m;
+  const dry = hw(['sync', '-t', t, '--dry-run']);
+  expect(dry.code, dry.err).toBe(0);
+  expect(dry.out).toMatch(horizon);
+  const run = hw(['sync', '-t', t]);
+  expect(run.code, run.err).toBe(0);
+  expect(run.out).toContain(`${t}  skipped: no new rows in the window`);
+  expect(run.out).toMatch(horizon);
+});
+
 test('exit 3 when one table of several fails; the report names the failed one and keeps the other', () => {
   const r = hw(['sync', '-t', `${db.database}.items`, '-t', `${db.database}.missing`, '--json-output', 'p.json']);
   expect(r.code).toBe(3);

@@ -94,6 +94,9 @@ function renderReport(out: Output, report: RunReport): void {
           : `${t.status}: ${t.rowsExtracted} rows extracted, ${loadedText(t)}, ${files}${wm}`;
     const took = t.durationMs === null ? '' : `  (${(t.durationMs / 1000).toFixed(1)} s)`;
     out.data(`${t.table}  ${what}${took}`);
+    // Where this run stopped reading and why (docs/correctness.md, "The commit horizon"): rows newer than it, however
+    // fresh in the source, wait for the next run, and "skipped" alone would not say so.
+    if (t.horizon) out.data(`  horizon: ${t.horizon}`);
     if (t.suggestion) out.data(`  ${t.suggestion}`);
     if (t.verification?.equal) out.data(`  verified: equal to the source (${t.verification.rows.source} rows)`);
     for (const w of t.warnings) {
@@ -191,6 +194,7 @@ async function runSync(
       for (const p of previews) {
         out.data(`${p.table} → ${p.target} (${p.strategy}, ${p.mode})`);
         out.data(`  window: after ${JSON.stringify(p.from)} up to ${JSON.stringify(p.to)}`);
+        if (p.horizon) out.data(`  horizon: ${p.horizon}`);
         if (p.skipped) out.data(`  nothing to do: ${p.skipped}`);
         if (p.chunkSize && !p.skipped) out.data(`  chunk size: ${p.chunkSize}`);
         for (const c of p.chunks) {
