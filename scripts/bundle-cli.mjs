@@ -33,8 +33,8 @@ await build({
   target: 'node22',
   external,
   chunkNames: 'chunk-[hash]',
-  // Maps back to the TypeScript sources (through tsc's own maps), for stack traces under --enable-source-maps; a
-  // start without that flag never reads them.
+  // Maps back to the TypeScript sources (through tsc's own maps), for the stacks `--debug` prints (bin/highwater.ts
+  // turns them on) or any run under --enable-source-maps; a start without either never reads them.
   sourcemap: 'linked',
   // mysql2 is CommonJS: its require() of Node's own modules needs a require in an ES module.
   banner: {
