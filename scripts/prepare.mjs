@@ -46,5 +46,6 @@ if (built > sources) {
   // The CLI's bundle (scripts/bundle-cli.mjs) is built from tsc's output, after it.
   execFileSync(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')], { cwd: root, stdio: 'inherit' });
 }
-// The bin runs as a program (#!/usr/bin/env node), from npx or a global install's link.
+// npm's bin is the launcher (bin/highwater); the built entry stays a program too (#!/usr/bin/env node), for those
+// who run it directly.
 chmodSync(stamp, 0o755);

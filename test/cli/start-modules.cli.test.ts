@@ -44,6 +44,33 @@ afterAll(async () => {
 });
 
 /**
+ * Runs `node …argv` with the module logger preloaded, as a flag (the main thread) or through NODE_OPTIONS (every
+ * thread, workers too), and returns its result and the URLs it loaded.
+ */
+function logModules(
+  name: string,
+  argv: string[],
+  opts: { cwd: string; env?: Record<string, string>; everyThread?: boolean },
+): { code: number | null; out: string; err: string; urls: string[] } {
+  // In this file's scratch folder, whatever the command's own; a fresh log each run (the logger appends).
+  const log = join(cwd, `modules-${name.replace(/\W+/g, '_')}.log`);
+  rmSync(log, { force: true });
+  const r = spawnSync(NODE, [...(opts.everyThread ? [] : ['--import', LOGGER]), ...argv], {
+    cwd: opts.cwd,
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      HW_MODULE_LOG: log,
+      ...(opts.everyThread ? { NODE_OPTIONS: `--import=${pathToFileURL(LOGGER).href}` } : {}),
+      ...opts.env,
+    },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr, urls: readFileSync(log, 'utf8').split('\n') };
+}
+
+/**
  * Runs the CLI with the module logger; returns its output, the packages (under node_modules) it loaded, and the
  * files of the build (under dist/, relative to it) it loaded.
  */
@@ -52,13 +79,7 @@ function loadedBy(
   dir = cwd,
   env: Record<string, string> = mysqlEnv(db),
 ): { code: number | null; out: string; err: string; packages: Set<string>; built: string[] } {
-  const log = join(dir, `modules-${args.join('-').replace(/\W+/g, '_')}.log`);
-  const r = spawnSync(NODE, ['--import', LOGGER, HIGHWATER, ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, HW_MODULE_LOG: log, ...env },
-  });
-  const urls = readFileSync(log, 'utf8').split('\n');
+  const { urls, ...r } = logModules(args.join('-'), [HIGHWATER, ...args], { cwd: dir, env });
   const packages = new Set(
     urls.flatMap((url) => {
       const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
@@ -67,7 +88,7 @@ function loadedBy(
   );
   const dist = `${pathToFileURL(join(ROOT, 'dist')).href}/`;
   const built = urls.filter((u) => u.startsWith(dist)).map((u) => u.slice(dist.length));
-  return { code: r.status, out: r.stdout, err: r.stderr, packages, built };
+  return { ...r, packages, built };
 }
 
 test('a local sync with rows, and one with nothing to do, load none of them', () => {
@@ -91,22 +112,13 @@ test("a sync's encode worker loads the bundled part of Arrow beside it, not the 
      INSERT INTO parts VALUES (1, 'a', '2024-01-01 00:00:00'), (2, 'b', '2024-01-02 00:00:00');`,
   );
   // Through NODE_OPTIONS the logger is preloaded in the worker thread too (its execArgv is empty).
-  const log = join(cwd, 'modules-worker.log');
-  const r = spawnSync(NODE, [HIGHWATER, '--json', 'sync', '-t', `${db.database}.parts`], {
+  const { code, out, err, urls } = logModules('worker', [HIGHWATER, '--json', 'sync', '-t', `${db.database}.parts`], {
     cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TMPDIR: process.env.TMPDIR,
-      HW_MODULE_LOG: log,
-      NODE_OPTIONS: `--import=${pathToFileURL(LOGGER).href}`,
-      ...mysqlEnv(db),
-    },
+    env: mysqlEnv(db),
+    everyThread: true,
   });
-  expect(r.status, r.stderr).toBe(0);
-  expect((JSON.parse(r.stdout) as { tables: { rowsLoaded: number }[] }).tables[0]?.rowsLoaded).toBe(2);
-  const urls = readFileSync(log, 'utf8').split('\n');
+  expect(code, err).toBe(0);
+  expect((JSON.parse(out) as { tables: { rowsLoaded: number }[] }).tables[0]?.rowsLoaded).toBe(2);
   // The worker ran (parquet-wasm is its alone) and took Arrow from the bundle.
   expect(urls.some((u) => u.includes('/node_modules/parquet-wasm/'))).toBe(true);
   expect(urls).toContain(pathToFileURL(join(ROOT, 'dist/bin/cli/bundle/arrow.cjs')).href);
@@ -135,15 +147,10 @@ test('with a .env file, dotenv loads and the sync takes its connection from it',
 });
 
 test('from the TypeScript sources (no bundle beside them) the commands run unbundled', () => {
-  const log = join(cwd, 'modules-sources.log');
-  const r = spawnSync(NODE, ['--import', LOGGER, '--import', 'tsx', join(ROOT, 'bin/highwater.ts'), '--help'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, HW_MODULE_LOG: log },
-  });
-  expect(r.status, r.stderr).toBe(0);
-  expect(r.stdout).toContain('Usage: highwater');
-  const urls = readFileSync(log, 'utf8').split('\n');
+  const r = logModules('sources', ['--import', 'tsx', join(ROOT, 'bin/highwater.ts'), '--help'], { cwd: ROOT });
+  expect(r.code, r.err).toBe(0);
+  expect(r.out).toContain('Usage: highwater');
+  const urls = r.urls;
   expect(urls).toContain(pathToFileURL(join(ROOT, 'bin/cli/main.ts')).href);
   expect(urls.some((u) => u.includes('/bundle/'))).toBe(false);
 });

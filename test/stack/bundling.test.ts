@@ -12,6 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ColumnSpec, FromWorker, ToWorker } from '../../lambdas/adapters/parquet/protocol.js';
 import { HighwaterFunction, LOCAL_ONLY_MODULES } from '../../lib/constructs/highwater-function.js';
 import { projectRoot } from './build-app.js';
 
@@ -72,13 +73,13 @@ describe('extract function bundle', () => {
     const chunks: Uint8Array[] = [];
     const done = new Promise<void>((resolve, reject) => {
       worker.on('error', reject);
-      worker.on('message', (m: { type: string; chunk?: Uint8Array; message?: string }) => {
-        if (m.type === 'bytes' && m.chunk) chunks.push(m.chunk);
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'bytes') chunks.push(m.chunk);
         if (m.type === 'finished') resolve();
         if (m.type === 'error') reject(new Error(m.message));
       });
     });
-    const column = {
+    const column: ColumnSpec = {
       name: 'id',
       kind: 'int32',
       nullable: false,
@@ -87,13 +88,15 @@ describe('extract function bundle', () => {
       utc: false,
       dictionary: false,
     };
-    worker.postMessage({ type: 'open', init: { columns: [column], compression: 'snappy', rowGroupRows: 1000 } });
+    const open: ToWorker = { type: 'open', init: { columns: [column], compression: 'snappy', rowGroupRows: 1000 } };
+    worker.postMessage(open);
     const values = new Int32Array([7, 8, 9]);
-    worker.postMessage(
-      { type: 'batch', batch: { length: 3, columns: [{ nullCount: 0, validity: null, values, offsets: null }] } },
-      [values.buffer],
-    );
-    worker.postMessage({ type: 'end' });
+    const batch: ToWorker = {
+      type: 'batch',
+      batch: { length: 3, columns: [{ nullCount: 0, validity: null, values, offsets: null }] },
+    };
+    worker.postMessage(batch, [values.buffer]);
+    worker.postMessage({ type: 'end' } satisfies ToWorker);
     try {
       await done;
     } finally {
