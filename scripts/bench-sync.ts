@@ -31,13 +31,17 @@ export function connectionOptions(server: Server): Omit<Server, 'pid'> {
   return { host, port, user, password, database };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc; undefined when it cannot be read. */
-function cpuSeconds(pid: number): number | undefined {
+/**
+ * CPU seconds (user + system) from /proc/<pid>/stat: the process's own (fields 14 and 15), or with `reaped` those
+ * of its children it has waited for (fields 16 and 17); undefined when it cannot be read.
+ */
+function cpuSeconds(pid: number | 'self', reaped = false): number | undefined {
   try {
-    // Fields 14 and 15 after the command name (which may hold spaces, so split after its closing parenthesis).
+    // The fields after the command name (which may hold spaces, so split after its closing parenthesis).
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const at = reaped ? 13 : 11;
+    return (Number(fields[at]) + Number(fields[at + 1])) / 100;
   } catch {
     return undefined;
   }
@@ -78,6 +82,8 @@ export interface CliRun {
   seconds: number;
   /** The process's peak RSS (VmHWM), read while it ran. */
   peakRssMb: number;
+  /** CPU seconds (user + system) of the process, every thread, at the kernel's 10 ms resolution. */
+  cpuSeconds: number;
   code: number | null;
   stdout: string;
   stderr: string;
@@ -95,6 +101,9 @@ function peakKb(pid: number): number | undefined {
 
 /** Runs `highwater …args` with `env` added, timing the whole process and sampling its peak RSS every 10 ms. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  // The command's CPU: what this process's reaped children used grows by it once the command is reaped (the bench
+  // waits for no other child meanwhile; its MariaDB runs until the end).
+  const reapedBefore = cpuSeconds('self', true) ?? 0;
   const t0 = performance.now();
   // The launcher execs node in its own process, keeping its pid: the peak sampled is the command's own. The `node` it
   // starts is this one.
@@ -125,7 +134,13 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<Cl
   });
   clearInterval(sample);
   await closed;
-  return { seconds: (performance.now() - t0) / 1000, peakRssMb: Math.round(peak / 1024), code, stdout, stderr };
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = Math.max(0, (cpuSeconds('self', true) ?? 0) - reapedBefore);
+  return { seconds, peakRssMb: Math.round(peak / 1024), cpuSeconds: round2(cpu), code, stdout, stderr };
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 function cliEnv(server: Server, home: string): NodeJS.ProcessEnv {
@@ -160,6 +175,9 @@ const RunsSchema = z.object({
 export interface SyncRun {
   seconds: number;
   peakRssMb: number;
+  /** CPU seconds of the command (every thread) and, when the bench started the server, of MariaDB meanwhile. */
+  cpuSeconds: number;
+  serverCpuSeconds?: number;
   status: string;
   rowsLoaded: number;
   rowsExtracted: number;
@@ -168,7 +186,9 @@ export interface SyncRun {
 /** `highwater --json sync -t db.table` in `home`; throws with its output unless it exits 0. */
 export async function syncViaCli(server: Server, home: string, table: string): Promise<SyncRun> {
   await settle(server);
+  const serverBefore = server.pid === undefined ? undefined : cpuSeconds(server.pid);
   const r = await runCli(['--json', 'sync', '-t', `${server.database}.${table}`], cliEnv(server, home));
+  const serverAfter = server.pid === undefined ? undefined : cpuSeconds(server.pid);
   if (r.code !== 0) throw new Error(`highwater sync exited ${r.code}: ${r.stdout}\n${r.stderr}`);
   const report = SyncReportSchema.parse(JSON.parse(r.stdout));
   const t = report.tables[0];
@@ -176,6 +196,10 @@ export async function syncViaCli(server: Server, home: string, table: string): P
   return {
     seconds: r.seconds,
     peakRssMb: r.peakRssMb,
+    cpuSeconds: r.cpuSeconds,
+    ...(serverBefore !== undefined && serverAfter !== undefined
+      ? { serverCpuSeconds: round2(serverAfter - serverBefore) }
+      : {}),
     status: t.status,
     rowsLoaded: t.rowsLoaded,
     rowsExtracted: t.rowsExtracted,

@@ -37,7 +37,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2';
@@ -86,6 +86,9 @@ export interface Measurement {
   chunksPerSecond?: number;
   /** (g): CPU time of the whole process (every thread) per chunk, a figure less at the mercy of a busy machine. */
   cpuMsPerChunk?: number;
+  /** (c), (i), (n): CPU seconds of the command (every thread) and of MariaDB while it ran. */
+  cpuSeconds?: number;
+  serverCpuSeconds?: number;
 }
 
 const TABLE = 'orders';
@@ -649,10 +652,28 @@ async function wholeSync(server: Server, dir: string, rows: number, round: numbe
   if (noop.status !== 'skipped') throw new Error(`a sync with nothing to do was ${noop.status}`);
   console.log(
     `  c_full_sync: ${full.seconds.toFixed(3)} s, peak RSS ${full.peakRssMb} MB (${stepsText(fullSteps)}); ` +
-      `i_incremental (${changedRows} rows): ${incremental.seconds.toFixed(3)} s, peak RSS ${incremental.peakRssMb} MB (${stepsText(incrementalSteps)}); ` +
+      `i_incremental (${changedRows} rows): ${incremental.seconds.toFixed(3)} s, peak RSS ${incremental.peakRssMb} MB, CPU ${incremental.cpuSeconds} s + MariaDB ${incremental.serverCpuSeconds ?? '?'} s (${stepsText(incrementalSteps)}); ` +
       `n_nothing_to_do: ${noop.seconds.toFixed(3)} s`,
   );
   return { full, fullSteps, incremental, incrementalSteps, changedRows, noop, home };
+}
+
+function cpuOf(run: SyncRun): Pick<Measurement, 'cpuSeconds' | 'serverCpuSeconds'> {
+  return run.serverCpuSeconds === undefined
+    ? { cpuSeconds: run.cpuSeconds }
+    : { cpuSeconds: run.cpuSeconds, serverCpuSeconds: run.serverCpuSeconds };
+}
+
+/**
+ * The least wall time a run's CPU allows on this machine's cores, had every thread run in parallel with nothing
+ * waiting: the incremental goal is out of reach of any schedule when this floor alone is past it.
+ */
+function cpuFloorText(run: Measurement, full: Measurement): string {
+  const cores = availableParallelism();
+  const total = (run.cpuSeconds ?? 0) + (run.serverCpuSeconds ?? 0);
+  const floor = total / cores;
+  const server = run.serverCpuSeconds === undefined ? '' : ` + MariaDB ${run.serverCpuSeconds} s`;
+  return `CPU: highwater ${run.cpuSeconds} s (every thread)${server} = ${round(total, 2)} s on ${cores} cores: at least ${round(floor, 3)} s = ${round(floor / full.seconds, 3)} of the full sync, were nothing serial`;
 }
 
 /** BENCH_PARTS (comma-separated; default all): r a b c v g d — `d` is verify (d)–(f), on (c)'s warehouse. */
@@ -720,11 +741,10 @@ async function main(): Promise<void> {
       for (let i = 0; i < times; i++) runs.push(await wholeSync(server, dir, rows, i + 1));
       whole = [...runs].sort((x, y) => x.full.seconds - y.full.seconds)[Math.floor(runs.length / 2)]!;
       const { full, incremental, noop, fullSteps } = whole;
-      results.c = measurement('c_full_sync', rows, full.seconds, { peakRssMb: full.peakRssMb });
-      results.i = measurement('i_incremental_1pct', whole.changedRows, incremental.seconds, {
-        peakRssMb: incremental.peakRssMb,
-      });
-      results.n = measurement('n_nothing_to_do', 0, noop.seconds, { peakRssMb: noop.peakRssMb });
+      const cpu = (run: SyncRun) => ({ peakRssMb: run.peakRssMb, ...cpuOf(run) });
+      results.c = measurement('c_full_sync', rows, full.seconds, cpu(full));
+      results.i = measurement('i_incremental_1pct', whole.changedRows, incremental.seconds, cpu(incremental));
+      results.n = measurement('n_nothing_to_do', 0, noop.seconds, cpu(noop));
       results.x = measurement('x_extract_step_in_sync', fullSteps.rows, fullSteps.steps.extract ?? Number.NaN);
     }
     if (parts.has('v')) {
@@ -781,6 +801,7 @@ async function main(): Promise<void> {
         `(c) full sync (highwater sync, one process): ${c.seconds} s = ${toRaw(c)}× the raw read, ${c.rowsPerSecond} rows/s = ${goals.fullSync.value} of the raw read's rate ${goalText(goals.fullSync)}`,
         `    peak RSS ${c.peakRssMb} MB ${goalText(goals.syncRss)}`,
         `(i) incremental sync of ${i.rows} changed rows (1%): ${i.seconds} s = ${incrementalRatio} of the full sync ${incrementalGoal}, peak RSS ${i.peakRssMb} MB`,
+        `    ${cpuFloorText(i, c)}`,
         `(n) sync with nothing to do: ${n.seconds} s ${goalText(goals.noop)}`,
       );
       if (b) {
