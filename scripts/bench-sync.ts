@@ -136,11 +136,11 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<Cl
   await closed;
   const seconds = (performance.now() - t0) / 1000;
   const cpu = Math.max(0, (cpuSeconds('self', true) ?? 0) - reapedBefore);
-  return { seconds, peakRssMb: Math.round(peak / 1024), cpuSeconds: round2(cpu), code, stdout, stderr };
+  return { seconds, peakRssMb: Math.round(peak / 1024), cpuSeconds: round(cpu, 2), code, stdout, stderr };
 }
 
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
+export function round(n: number, digits: number): number {
+  return Math.round(n * 10 ** digits) / 10 ** digits;
 }
 
 function cliEnv(server: Server, home: string): NodeJS.ProcessEnv {
@@ -197,9 +197,8 @@ export async function syncViaCli(server: Server, home: string, table: string): P
     seconds: r.seconds,
     peakRssMb: r.peakRssMb,
     cpuSeconds: r.cpuSeconds,
-    ...(serverBefore !== undefined && serverAfter !== undefined
-      ? { serverCpuSeconds: round2(serverAfter - serverBefore) }
-      : {}),
+    serverCpuSeconds:
+      serverBefore !== undefined && serverAfter !== undefined ? round(serverAfter - serverBefore, 2) : undefined,
     status: t.status,
     rowsLoaded: t.rowsLoaded,
     rowsExtracted: t.rowsExtracted,

@@ -60,6 +60,7 @@ import {
   connectionOptions,
   lastRunSteps,
   type RunSteps,
+  round,
   type Server,
   type SyncRun,
   settle,
@@ -134,10 +135,6 @@ async function createTable(server: Server, rows: number, table = TABLE): Promise
 
 function measurement(name: string, rows: number, seconds: number, extra: Partial<Measurement> = {}): Measurement {
   return { name, rows, seconds: round(seconds, 3), rowsPerSecond: Math.round(rows / seconds), ...extra };
-}
-
-function round(n: number, digits: number): number {
-  return Math.round(n * 10 ** digits) / 10 ** digits;
 }
 
 /** (a) mysql2 with its default row decoding, read with `for await`: what any extract is compared against. */
@@ -658,12 +655,6 @@ async function wholeSync(server: Server, dir: string, rows: number, round: numbe
   return { full, fullSteps, incremental, incrementalSteps, changedRows, noop, home };
 }
 
-function cpuOf(run: SyncRun): Pick<Measurement, 'cpuSeconds' | 'serverCpuSeconds'> {
-  return run.serverCpuSeconds === undefined
-    ? { cpuSeconds: run.cpuSeconds }
-    : { cpuSeconds: run.cpuSeconds, serverCpuSeconds: run.serverCpuSeconds };
-}
-
 /**
  * The least wall time a run's CPU allows on this machine's cores, had every thread run in parallel with nothing
  * waiting: the incremental goal is out of reach of any schedule when this floor alone is past it.
@@ -741,7 +732,11 @@ async function main(): Promise<void> {
       for (let i = 0; i < times; i++) runs.push(await wholeSync(server, dir, rows, i + 1));
       whole = [...runs].sort((x, y) => x.full.seconds - y.full.seconds)[Math.floor(runs.length / 2)]!;
       const { full, incremental, noop, fullSteps } = whole;
-      const cpu = (run: SyncRun) => ({ peakRssMb: run.peakRssMb, ...cpuOf(run) });
+      const cpu = ({ peakRssMb, cpuSeconds, serverCpuSeconds }: SyncRun) => ({
+        peakRssMb,
+        cpuSeconds,
+        serverCpuSeconds,
+      });
       results.c = measurement('c_full_sync', rows, full.seconds, cpu(full));
       results.i = measurement('i_incremental_1pct', whole.changedRows, incremental.seconds, cpu(incremental));
       results.n = measurement('n_nothing_to_do', 0, noop.seconds, cpu(noop));
